@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The userspace table classifier: the same steps, in the same order, as
+ * bpf/fwc.bpf.c, over the same tables (see include/fwc_abi.h).
+ */
+#include <string.h>
+
+#include "tables.h"
+
+static uint32_t v4_class(const struct fwc_tables *t, const uint8_t *a)
+{
+	uint32_t e = t->v4_root[(uint32_t)a[0] << 8 | a[1]];
+
+	if (e & FWC_TRIE_CHUNK)
+		e = t->chunks[(size_t)(e & ~FWC_TRIE_CHUNK) *
+				      FWC_TRIE_CHUNK_SIZE + a[2]];
+	if (e & FWC_TRIE_CHUNK)
+		e = t->chunks[(size_t)(e & ~FWC_TRIE_CHUNK) *
+				      FWC_TRIE_CHUNK_SIZE + a[3]];
+	return e;
+}
+
+/* LPM over disjoint sorted prefixes: the one that may contain @a. */
+static uint32_t v6_class(const struct fwc_tables *t, const uint8_t *a)
+{
+	size_t lo = 0, hi = t->meta.n_v6;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (memcmp(t->v6_keys[mid].addr, a, 16) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return 0;
+	{
+		const struct fwc_v6_key *k = &t->v6_keys[lo - 1];
+		uint32_t len = k->prefixlen, full = len / 8, rem = len % 8;
+
+		if (memcmp(k->addr, a, full))
+			return 0;
+		if (rem && ((k->addr[full] ^ a[full]) & (0xff00 >> rem) & 0xff))
+			return 0;
+		return t->v6_vals[lo - 1];
+	}
+}
+
+static uint32_t addr_class(const struct fwc_tables *t, int family,
+			   const uint8_t *a)
+{
+	return family == 4 ? v4_class(t, a) : v6_class(t, a);
+}
+
+uint32_t fwc_tables_classify(const struct fwc_tables *t,
+			     const struct fwc_packet *pkt)
+{
+	uint32_t sa = addr_class(t, pkt->family, pkt->src);
+	uint32_t da = addr_class(t, pkt->family, pkt->dst);
+	uint32_t s = t->addr[sa].src, d = t->addr[da].dst;
+	uint32_t row = t->pair[(size_t)s * t->meta.n_dst + d];
+	const struct fwc_proto_info *pi = &t->pinfo[t->proto[pkt->proto]];
+	uint32_t c1 = t->l4[pi->k1_off + (pkt->k1 & pi->k1_mask)];
+	uint32_t c2 = t->l4[pi->k2_off + (pkt->k2 & pi->k2_mask)];
+	uint32_t v = t->svc[pi->svc_base + c1 * pi->n2 + c2];
+
+	return t->decision[(size_t)row * t->meta.n_svc + v];
+}
+
+uint32_t fwc_tables_action(const struct fwc_tables *t, uint32_t id)
+{
+	return id <= t->meta.n_rules ? t->rules[id].action : FWC_ACT_DENY;
+}

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* The pipeline: text → tokens → AST → resolved rules → classes → tables. */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "compile.h"
+#include "lower.h"
+#include "sha256.h"
+#include "util.h"
+
+/* Policies are text; anything bigger than this is not one. */
+#define MAX_POLICY_BYTES (256u << 20)
+
+int fwc_read_file(const char *path, char **text, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	struct stat st;
+	char *buf = NULL;
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	if (fstat(fileno(f), &st)) {
+		err = -errno;
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		err = -EISDIR;
+		goto out;
+	}
+	if (st.st_size > MAX_POLICY_BYTES) {
+		err = -EFBIG;
+		goto out;
+	}
+	buf = xcalloc((size_t)st.st_size + 1, 1);
+	*len = fread(buf, 1, (size_t)st.st_size, f);
+	if (ferror(f)) {
+		err = -EIO;
+		free(buf);
+		goto out;
+	}
+	*text = buf;
+out:
+	fclose(f);
+	return err;
+}
+
+static bool only_blanks(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '#') {
+			while (i < len && text[i] != '\n')
+				i++;
+			continue;
+		}
+		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n' &&
+		    text[i] != '\r')
+			return false;
+	}
+	return true;
+}
+
+int fwc_compile(const char *name, const char *text, size_t len,
+		const struct fwc_compile_opts *opts, struct fwc_tables **out,
+		struct fwc_policy **pol_out)
+{
+	struct fwc_src src = { name, text, len };
+	struct fwc_policy *pol = xcalloc(1, sizeof(*pol));
+	struct fwc_tables *t = NULL;
+	struct fwc_classes c;
+	struct fwc_lower lw;
+	struct fwc_diag diag;
+	struct fwc_ast ast;
+	int err = -EINVAL;
+
+	fwc_diag_init(&diag, &src, opts ? opts->err : NULL);
+	diag.quiet_warnings = !(opts && opts->warnings);
+	*out = NULL;
+	if (only_blanks(text, len)) {
+		fwc_error_file(&diag, "empty policy: expected statements "
+				      "such as 'zone', 'allow', 'deny'");
+		free(pol);
+		return -EINVAL;
+	}
+	fwc_parse(&src, &diag, &ast);
+	if (!diag.errors)
+		fwc_resolve(&ast, &diag, pol);
+	fwc_ast_free(&ast);
+	if (diag.errors)
+		goto out;
+	pol->name = xstrdup(name);
+	fwc_sha256(text, len, pol->sha256);
+	fwc_classes_build(pol, &c);
+	t = xcalloc(1, sizeof(*t));
+	err = fwc_tables_build(pol, &c, t, &lw);
+	if (err == -E2BIG)
+		fwc_error_file(&diag, "the policy needs more than %u table "
+				      "entries (too many distinct zone pairs "
+				      "or services)",
+			       64u << 20);
+	else if (!err && opts && opts->warnings)
+		fwc_analyze_shadowing(pol, &c, t, &lw, &diag);
+	fwc_lower_free(&lw);
+	fwc_classes_free(&c);
+out:
+	if (err) {
+		fwc_tables_free(t);
+		fwc_policy_destroy(pol);
+		return err;
+	}
+	*out = t;
+	if (pol_out)
+		*pol_out = pol;
+	else
+		fwc_policy_destroy(pol);
+	return 0;
+}
+
+void fwc_policy_destroy(struct fwc_policy *pol)
+{
+	if (!pol)
+		return;
+	fwc_policy_free(pol);
+	free(pol);
+}
+
+int fwc_compile_string(const char *name, const char *text, size_t len,
+		       const struct fwc_compile_opts *opts,
+		       struct fwc_tables **out)
+{
+	return fwc_compile(name, text, len, opts, out, NULL);
+}
+
+int fwc_compile_file(const char *path, const struct fwc_compile_opts *opts,
+		     struct fwc_tables **out)
+{
+	char *text;
+	size_t len;
+	int err = fwc_read_file(path, &text, &len);
+
+	if (err) {
+		fprintf(opts && opts->err ? opts->err : stderr,
+			"%s: error: cannot read policy: %s\n", path,
+			strerror(-err));
+		return err;
+	}
+	err = fwc_compile(path, text, len, opts, out, NULL);
+	free(text);
+	return err;
+}
+
+int fwc_tables_open(const char *path, const struct fwc_compile_opts *opts,
+		    struct fwc_tables **out)
+{
+	if (fwc_artifact_probe(path))
+		return fwc_artifact_read(path, out);
+	return fwc_compile_file(path, opts, out);
+}

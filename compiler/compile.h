@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* The compiler's entry points: policy text or artifact → tables. */
+#ifndef FWC_COMPILE_H
+#define FWC_COMPILE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "tables.h"
+
+struct fwc_policy;
+
+struct fwc_compile_opts {
+	bool warnings;	/* print warnings to the error stream */
+	FILE *err;	/* diagnostics go here (stderr when NULL) */
+};
+
+/*
+ * Compile policy @text (named @name in diagnostics). Returns 0 and sets
+ * *@out, or a negative errno (-EINVAL for a policy with errors, after the
+ * diagnostics were printed; -E2BIG when the tables would be too large).
+ * With @pol, also hands back the resolved policy (for the reference
+ * classifier); free it with fwc_policy_destroy().
+ */
+int fwc_compile(const char *name, const char *text, size_t len,
+		const struct fwc_compile_opts *opts, struct fwc_tables **out,
+		struct fwc_policy **pol);
+int fwc_compile_string(const char *name, const char *text, size_t len,
+		       const struct fwc_compile_opts *opts,
+		       struct fwc_tables **out);
+int fwc_compile_file(const char *path, const struct fwc_compile_opts *opts,
+		     struct fwc_tables **out);
+/* Reads a whole file; 0 or -errno. */
+int fwc_read_file(const char *path, char **text, size_t *len);
+void fwc_policy_destroy(struct fwc_policy *pol);
+
+/* Deterministic zlib-compressed artifact (`fwc compile -o`). */
+int fwc_artifact_write(const struct fwc_tables *t, const char *path);
+int fwc_artifact_read(const char *path, struct fwc_tables **out);
+/* True when @path starts with the artifact magic. */
+bool fwc_artifact_probe(const char *path);
+
+/* Policy source or artifact, whichever @path holds. */
+int fwc_tables_open(const char *path, const struct fwc_compile_opts *opts,
+		    struct fwc_tables **out);
+
+#endif /* FWC_COMPILE_H */

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* Diagnostics: file:line:col, the source line and a caret. */
+#ifndef FWC_DIAG_H
+#define FWC_DIAG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct fwc_src {
+	const char *name; /* file name as given */
+	const char *text;
+	size_t len;
+};
+
+struct fwc_pos {
+	unsigned int line; /* 1-based */
+	unsigned int col;  /* 1-based, in bytes */
+	size_t off;	   /* byte offset in the text */
+};
+
+struct fwc_diag {
+	const struct fwc_src *src;
+	FILE *out;
+	unsigned int errors;
+	unsigned int warnings;
+	int quiet_warnings;
+};
+
+#define FWC_DIAG_MAX_ERRORS 20
+
+void fwc_diag_init(struct fwc_diag *d, const struct fwc_src *src, FILE *out);
+void fwc_error(struct fwc_diag *d, struct fwc_pos pos, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void fwc_warning(struct fwc_diag *d, struct fwc_pos pos, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void fwc_note(struct fwc_diag *d, struct fwc_pos pos, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* An error about the whole file (empty, unreadable). */
+void fwc_error_file(struct fwc_diag *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Too many errors already: callers stop early. */
+int fwc_diag_full(const struct fwc_diag *d);
+
+#endif /* FWC_DIAG_H */

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* Internal: classes → tables, and what analysis needs from the lowering. */
+#ifndef FWC_LOWER_H
+#define FWC_LOWER_H
+
+#include "classes.h"
+#include "tables.h"
+
+struct fwc_lower {
+	/* Distinct candidate rule lists of (src, dst) class pairs. */
+	struct vectab {
+		uint32_t *slot;
+		size_t cap;
+		uint32_t **vec;
+		size_t *len;
+		uint64_t *hash;
+		uint32_t n, cap_vec;
+	} lists;
+	uint32_t empty_list;
+	uint8_t *realised; /* list reached by a same-family address pair */
+	size_t cap_realised;
+	uint32_t *list_row; /* list → decision row */
+};
+
+int fwc_tables_build(const struct fwc_policy *pol, const struct fwc_classes *c,
+		     struct fwc_tables *t, struct fwc_lower *lw);
+void fwc_lower_free(struct fwc_lower *lw);
+
+/* Warnings about rules that never decide a packet (exact, on classes). */
+void fwc_analyze_shadowing(const struct fwc_policy *pol,
+			   const struct fwc_classes *c,
+			   const struct fwc_tables *t,
+			   const struct fwc_lower *lw, struct fwc_diag *diag);
+
+#endif /* FWC_LOWER_H */

@@ -1,0 +1,566 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Recursive descent over the grammar of docs/policy-language.md. */
+#include <errno.h>
+#include <string.h>
+
+#include "parser.h"
+#include "util.h"
+
+struct parser {
+	struct fwc_lexer lx;
+	struct fwc_diag *diag;
+	const struct fwc_src *src;
+	struct fwc_token cur;
+	int failed; /* the current statement had an error */
+};
+
+static const char *const keywords[] = {
+	"define", "zone",  "service", "set",	   "allow", "deny", "log",
+	"label",  "proto", "port",    "from-port", "type",  "any",
+};
+
+bool fwc_is_keyword(const char *word)
+{
+	for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		if (!strcmp(word, keywords[i]))
+			return true;
+	return false;
+}
+
+static void next(struct parser *p)
+{
+	fwc_token_free(&p->cur);
+	if (fwc_lexer_next(&p->lx, &p->cur))
+		fwc_oom();
+	if (p->cur.kind == TOK_ERROR)
+		p->failed = 1;
+}
+
+static bool is_word(const struct parser *p, const char *w)
+{
+	return p->cur.kind == TOK_WORD && !strcmp(p->cur.text, w);
+}
+
+/* Reports what was found where something else was expected. */
+static void expected(struct parser *p, const char *what)
+{
+	if (p->failed)
+		return;
+	p->failed = 1;
+	if (p->cur.kind == TOK_WORD || p->cur.kind == TOK_MACRO)
+		fwc_error(p->diag, p->cur.pos, "expected %s, found '%s%s'",
+			  what, p->cur.kind == TOK_MACRO ? "$" : "",
+			  p->cur.text);
+	else if (p->cur.kind == TOK_STRING)
+		fwc_error(p->diag, p->cur.pos, "expected %s, found a string",
+			  what);
+	else if (p->cur.kind != TOK_ERROR)
+		fwc_error(p->diag, p->cur.pos, "expected %s, found %s", what,
+			  fwc_tok_name(p->cur.kind));
+}
+
+static struct fwc_val *new_val(enum fwc_val_kind kind, struct fwc_pos pos)
+{
+	struct fwc_val *v = xcalloc(1, sizeof(*v));
+
+	v->kind = kind;
+	v->pos = pos;
+	return v;
+}
+
+static void val_free(struct fwc_val *v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < v->n; i++)
+		val_free(v->items[i]);
+	free(v->items);
+	free(v->text);
+	free(v);
+}
+
+static void svc_free(struct fwc_svc *s)
+{
+	if (!s)
+		return;
+	val_free(s->protos);
+	val_free(s->ports);
+	val_free(s->sports);
+	val_free(s->types);
+	for (size_t i = 0; i < s->n; i++)
+		svc_free(s->items[i]);
+	free(s->items);
+	free(s->name);
+	free(s);
+}
+
+static void val_push(struct fwc_val *list, struct fwc_val *item)
+{
+	list->items = xrealloc(list->items, list->n + 1, sizeof(item));
+	list->items[list->n++] = item;
+}
+
+static struct fwc_val *parse_value(struct parser *p, const char *what);
+
+/* After '{': items until '}', commas optional. */
+static struct fwc_val *parse_list(struct parser *p, const char *what)
+{
+	struct fwc_val *list = new_val(VAL_LIST, p->cur.pos), *item;
+	struct fwc_pos open = p->cur.pos;
+
+	next(p);
+	for (;;) {
+		if (p->cur.kind == TOK_RBRACE) {
+			next(p);
+			break;
+		}
+		if (p->cur.kind == TOK_EOF) {
+			if (!p->failed)
+				fwc_error(p->diag, open,
+					  "unterminated list: this '{' is "
+					  "never closed (expected '}')");
+			p->failed = 1;
+			goto err;
+		}
+		if (p->cur.kind == TOK_COMMA) {
+			if (list->n == 0) {
+				expected(p, what);
+				goto err;
+			}
+			next(p);
+			continue;
+		}
+		item = parse_value(p, what);
+		if (!item)
+			goto err;
+		val_push(list, item);
+	}
+	if (list->n == 0) {
+		fwc_error(p->diag, open, "empty list: expected %s", what);
+		p->failed = 1;
+		goto err;
+	}
+	return list;
+err:
+	val_free(list);
+	return NULL;
+}
+
+static struct fwc_val *parse_value(struct parser *p, const char *what)
+{
+	struct fwc_val *v, *item;
+
+	switch (p->cur.kind) {
+	case TOK_WORD:
+		if (!strcmp(p->cur.text, "any")) {
+			v = new_val(VAL_ANY, p->cur.pos);
+		} else if (fwc_is_keyword(p->cur.text)) {
+			expected(p, what);
+			return NULL;
+		} else {
+			v = new_val(VAL_WORD, p->cur.pos);
+			v->text = xstrdup(p->cur.text);
+		}
+		next(p);
+		return v;
+	case TOK_MACRO:
+		v = new_val(VAL_MACRO, p->cur.pos);
+		v->text = xstrdup(p->cur.text);
+		next(p);
+		return v;
+	case TOK_LBRACE:
+		return parse_list(p, what);
+	case TOK_BANG:
+		v = new_val(VAL_NOT, p->cur.pos);
+		next(p);
+		item = parse_value(p, what);
+		if (!item) {
+			val_free(v);
+			return NULL;
+		}
+		val_push(v, item);
+		return v;
+	default:
+		expected(p, what);
+		return NULL;
+	}
+}
+
+static struct fwc_svc *new_svc(enum fwc_svc_kind kind, struct fwc_pos pos)
+{
+	struct fwc_svc *s = xcalloc(1, sizeof(*s));
+
+	s->kind = kind;
+	s->pos = pos;
+	return s;
+}
+
+static void svc_push(struct fwc_svc *list, struct fwc_svc *item)
+{
+	list->items = xrealloc(list->items, list->n + 1, sizeof(item));
+	list->items[list->n++] = item;
+}
+
+/* One optional clause of `proto`: port, from-port or type. */
+static int parse_proto_clause(struct parser *p, struct fwc_svc *s)
+{
+	struct fwc_val **slot;
+	struct fwc_pos *pos;
+	const char *what;
+
+	if (is_word(p, "port")) {
+		slot = &s->ports, pos = &s->ports_pos;
+		what = "a port, a port range, a $macro or a list of ports";
+	} else if (is_word(p, "from-port")) {
+		slot = &s->sports, pos = &s->sports_pos;
+		what = "a port, a port range, a $macro or a list of ports";
+	} else if (is_word(p, "type")) {
+		slot = &s->types, pos = &s->types_pos;
+		what = "an ICMP type (number or name) or a list of types";
+	} else {
+		return 0;
+	}
+	if (*slot) {
+		fwc_error(p->diag, p->cur.pos, "'%s' given twice", p->cur.text);
+		p->failed = 1;
+		return -1;
+	}
+	*pos = p->cur.pos;
+	next(p);
+	*slot = parse_value(p, what);
+	return *slot ? 1 : -1;
+}
+
+static struct fwc_svc *parse_proto(struct parser *p)
+{
+	struct fwc_svc *s = new_svc(SVC_PROTO, p->cur.pos);
+	int r;
+
+	next(p);
+	s->protos = parse_value(p, "a protocol (tcp, udp, sctp, icmp, icmp6, "
+				   "a number 0-255) or a list of protocols");
+	if (!s->protos)
+		goto err;
+	while ((r = parse_proto_clause(p, s)) > 0)
+		;
+	if (r < 0)
+		goto err;
+	return s;
+err:
+	svc_free(s);
+	return NULL;
+}
+
+static struct fwc_svc *parse_svc_item(struct parser *p);
+
+/* `service NAME` or `service { NAME ... }` */
+static struct fwc_svc *parse_service_ref(struct parser *p)
+{
+	struct fwc_svc *s;
+
+	next(p);
+	if (p->cur.kind == TOK_LBRACE)
+		return parse_svc_item(p);
+	if (p->cur.kind != TOK_WORD || fwc_is_keyword(p->cur.text)) {
+		expected(p, "a service name or a list of services");
+		return NULL;
+	}
+	s = new_svc(SVC_REF, p->cur.pos);
+	s->name = xstrdup(p->cur.text);
+	next(p);
+	return s;
+}
+
+static struct fwc_svc *parse_svc_list(struct parser *p)
+{
+	struct fwc_svc *list = new_svc(SVC_LIST, p->cur.pos), *item;
+	struct fwc_pos open = p->cur.pos;
+
+	next(p);
+	for (;;) {
+		if (p->cur.kind == TOK_RBRACE) {
+			next(p);
+			break;
+		}
+		if (p->cur.kind == TOK_EOF) {
+			if (!p->failed)
+				fwc_error(p->diag, open,
+					  "unterminated list: this '{' is "
+					  "never closed (expected '}')");
+			p->failed = 1;
+			goto err;
+		}
+		if (p->cur.kind == TOK_COMMA && list->n) {
+			next(p);
+			continue;
+		}
+		item = parse_svc_item(p);
+		if (!item)
+			goto err;
+		svc_push(list, item);
+	}
+	if (list->n == 0) {
+		fwc_error(p->diag, open, "empty list: expected services");
+		p->failed = 1;
+		goto err;
+	}
+	return list;
+err:
+	svc_free(list);
+	return NULL;
+}
+
+/* A service, or in a list a bare service name. */
+static struct fwc_svc *parse_svc_item(struct parser *p)
+{
+	struct fwc_svc *s;
+
+	if (is_word(p, "proto"))
+		return parse_proto(p);
+	if (is_word(p, "service"))
+		return parse_service_ref(p);
+	if (is_word(p, "any")) {
+		s = new_svc(SVC_ANY, p->cur.pos);
+		next(p);
+		return s;
+	}
+	if (p->cur.kind == TOK_LBRACE)
+		return parse_svc_list(p);
+	if (p->cur.kind == TOK_WORD && !fwc_is_keyword(p->cur.text)) {
+		s = new_svc(SVC_REF, p->cur.pos);
+		s->name = xstrdup(p->cur.text);
+		next(p);
+		return s;
+	}
+	expected(p, "a service: 'proto ...', 'service NAME' or 'any'");
+	return NULL;
+}
+
+/* A rule's SERVICE: a bare name is not allowed there (it reads as a zone). */
+static struct fwc_svc *parse_rule_svc(struct parser *p)
+{
+	if (is_word(p, "proto") || is_word(p, "service") || is_word(p, "any"))
+		return parse_svc_item(p);
+	expected(p, "a service: 'proto ...', 'service NAME' or 'any'");
+	return NULL;
+}
+
+static int expect_name(struct parser *p, struct fwc_stmt *st,
+		       const char *what)
+{
+	if (p->cur.kind != TOK_WORD) {
+		expected(p, what);
+		return -1;
+	}
+	if (fwc_is_keyword(p->cur.text)) {
+		fwc_error(p->diag, p->cur.pos,
+			  "'%s' is a reserved keyword and cannot be a name",
+			  p->cur.text);
+		p->failed = 1;
+		return -1;
+	}
+	st->name = xstrdup(p->cur.text);
+	st->name_pos = p->cur.pos;
+	next(p);
+	return 0;
+}
+
+static int expect_equal(struct parser *p)
+{
+	if (p->cur.kind != TOK_EQUAL) {
+		expected(p, "'='");
+		return -1;
+	}
+	next(p);
+	return 0;
+}
+
+/* The rule as written, on one line: comments, joins and runs of blanks go. */
+static char *normalise(const char *s, size_t n)
+{
+	char *out = xcalloc(n + 1, 1);
+	size_t o = 0;
+	bool in_str = false, blank = false;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!in_str && c == '#') {
+			while (i < n && s[i] != '\n')
+				i++;
+			blank = true;
+			continue;
+		}
+		if (in_str && c == '\\' && i + 1 < n) {
+			out[o++] = c;
+			out[o++] = s[++i];
+			continue;
+		}
+		if (c == '"')
+			in_str = !in_str;
+		if (!in_str && (c == ' ' || c == '\t' || c == '\n' ||
+				c == '\r' || c == '\\')) {
+			blank = true;
+			continue;
+		}
+		if (blank && o)
+			out[o++] = ' ';
+		blank = false;
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static int parse_rule(struct parser *p, struct fwc_stmt *st)
+{
+	st->kind = ST_RULE;
+	st->allow = is_word(p, "allow");
+	next(p);
+	if (is_word(p, "log")) {
+		st->log = true;
+		next(p);
+	}
+	st->from = parse_value(p, "a source: a zone, an address, 'any' or "
+				  "a list");
+	if (!st->from)
+		return -1;
+	if (p->cur.kind != TOK_ARROW) {
+		expected(p, "'->' between source and destination");
+		return -1;
+	}
+	next(p);
+	st->to = parse_value(p, "a destination: a zone, an address, 'any' "
+				"or a list");
+	if (!st->to)
+		return -1;
+	st->svc = parse_rule_svc(p);
+	if (!st->svc)
+		return -1;
+	if (is_word(p, "label")) {
+		next(p);
+		if (p->cur.kind != TOK_STRING) {
+			expected(p, "a quoted label after 'label'");
+			return -1;
+		}
+		st->label = xstrdup(p->cur.text);
+		st->label_pos = p->cur.pos;
+		next(p);
+	}
+	return 0;
+}
+
+static int parse_stmt_body(struct parser *p, struct fwc_stmt *st)
+{
+	if (is_word(p, "allow") || is_word(p, "deny"))
+		return parse_rule(p, st);
+	if (is_word(p, "define") || is_word(p, "zone")) {
+		st->kind = is_word(p, "zone") ? ST_ZONE : ST_DEFINE;
+		next(p);
+		if (expect_name(p, st, st->kind == ST_ZONE ? "a zone name"
+							   : "a macro name") ||
+		    expect_equal(p))
+			return -1;
+		st->val = parse_value(p, st->kind == ST_ZONE
+						 ? "hosts: an address, a prefix, "
+						   "a range, a zone or a list"
+						 : "a value: ports or hosts");
+		return st->val ? 0 : -1;
+	}
+	if (is_word(p, "service")) {
+		st->kind = ST_SERVICE;
+		next(p);
+		if (expect_name(p, st, "a service name") || expect_equal(p))
+			return -1;
+		st->svc = parse_svc_item(p);
+		return st->svc ? 0 : -1;
+	}
+	if (is_word(p, "set")) {
+		st->kind = ST_SET;
+		next(p);
+		if (p->cur.kind != TOK_WORD) {
+			expected(p, "an option name (default, non-ip, state)");
+			return -1;
+		}
+		st->name = xstrdup(p->cur.text);
+		st->name_pos = p->cur.pos;
+		next(p);
+		st->val = parse_value(p, "an option value");
+		return st->val ? 0 : -1;
+	}
+	expected(p, "a statement: define, zone, service, set, allow or deny");
+	return -1;
+}
+
+static void stmt_free(struct fwc_stmt *st)
+{
+	if (!st)
+		return;
+	free(st->name);
+	val_free(st->val);
+	svc_free(st->svc);
+	val_free(st->from);
+	val_free(st->to);
+	free(st->label);
+	free(st->text);
+	free(st);
+}
+
+/* Skips to the end of the statement after an error. */
+static void resync(struct parser *p)
+{
+	while (p->cur.kind != TOK_NL && p->cur.kind != TOK_EOF)
+		next(p);
+}
+
+int fwc_parse(const struct fwc_src *src, struct fwc_diag *diag,
+	      struct fwc_ast *ast)
+{
+	struct parser p = { .diag = diag, .src = src };
+	size_t cap = 0;
+
+	memset(ast, 0, sizeof(*ast));
+	fwc_lexer_init(&p.lx, src, diag);
+	next(&p);
+	while (p.cur.kind != TOK_EOF && !fwc_diag_full(diag)) {
+		struct fwc_stmt *st;
+		size_t start;
+
+		if (p.cur.kind == TOK_NL) {
+			next(&p);
+			continue;
+		}
+		p.failed = p.cur.kind == TOK_ERROR;
+		if (p.failed) {
+			resync(&p);
+			continue;
+		}
+		st = xcalloc(1, sizeof(*st));
+		st->pos = p.cur.pos;
+		start = p.cur.pos.off;
+		if (parse_stmt_body(&p, st) == 0 && p.cur.kind != TOK_NL &&
+		    p.cur.kind != TOK_EOF)
+			expected(&p, st->kind == ST_RULE
+					     ? "end of line or 'label \"...\"'"
+					     : "end of line");
+		if (p.failed) {
+			stmt_free(st);
+			resync(&p);
+			continue;
+		}
+		if (st->kind == ST_RULE)
+			st->text = normalise(src->text + start,
+					     p.cur.pos.off - start);
+		VEC_PUSH(ast->stmts, ast->n, cap, st);
+	}
+	fwc_token_free(&p.cur);
+	return 0;
+}
+
+void fwc_ast_free(struct fwc_ast *ast)
+{
+	for (size_t i = 0; i < ast->n; i++)
+		stmt_free(ast->stmts[i]);
+	free(ast->stmts);
+	memset(ast, 0, sizeof(*ast));
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* Parser: tokens → AST. Every node keeps its source position. */
+#ifndef FWC_PARSER_H
+#define FWC_PARSER_H
+
+#include <stdbool.h>
+
+#include "lexer.h"
+
+/* A value in host or port context: interpreted by resolve. */
+enum fwc_val_kind {
+	VAL_WORD,  /* 192.0.2.0/24, 135-139, dmz, tcp, echo-request */
+	VAL_MACRO, /* $name */
+	VAL_LIST,  /* { a, b } */
+	VAL_NOT,   /* !a */
+	VAL_ANY,   /* any */
+};
+
+struct fwc_val {
+	enum fwc_val_kind kind;
+	struct fwc_pos pos;
+	char *text;		/* VAL_WORD, VAL_MACRO */
+	struct fwc_val **items; /* VAL_LIST; VAL_NOT has one item */
+	size_t n;
+};
+
+enum fwc_svc_kind {
+	SVC_PROTO, /* proto P [port X] [from-port Y] [type T] */
+	SVC_REF,   /* a named service */
+	SVC_LIST,  /* { svc, svc } or service { a, b } */
+	SVC_ANY,
+};
+
+struct fwc_svc {
+	enum fwc_svc_kind kind;
+	struct fwc_pos pos;
+	struct fwc_val *protos, *ports, *sports, *types;
+	struct fwc_pos ports_pos, sports_pos, types_pos;
+	char *name; /* SVC_REF */
+	struct fwc_svc **items;
+	size_t n;
+};
+
+enum fwc_stmt_kind { ST_DEFINE, ST_ZONE, ST_SERVICE, ST_SET, ST_RULE };
+
+struct fwc_stmt {
+	enum fwc_stmt_kind kind;
+	struct fwc_pos pos;
+	char *name; /* define/zone/service name, set option */
+	struct fwc_pos name_pos;
+	struct fwc_val *val; /* define, zone, set value */
+	struct fwc_svc *svc; /* service, rule */
+	/* rule */
+	bool allow, log;
+	struct fwc_val *from, *to;
+	char *label;
+	struct fwc_pos label_pos;
+	char *text; /* the rule as written, on one line, comments removed */
+};
+
+struct fwc_ast {
+	struct fwc_stmt **stmts;
+	size_t n;
+};
+
+/* Parses the whole source; errors go to @diag. Returns 0 or -ENOMEM. */
+int fwc_parse(const struct fwc_src *src, struct fwc_diag *diag,
+	      struct fwc_ast *ast);
+void fwc_ast_free(struct fwc_ast *ast);
+bool fwc_is_keyword(const char *word);
+
+#endif /* FWC_PARSER_H */

@@ -1,0 +1,1138 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Resolves names and values of the AST into interned sets and flat rules. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "resolve.h"
+#include "util.h"
+
+enum sym_kind { SYM_DEFINE, SYM_ZONE, SYM_SERVICE, SYM_KINDS };
+
+static const char *const sym_kind_name[] = { "macro", "zone", "service" };
+
+struct svc_term {
+	uint32_t protos, dports, sports, types;
+};
+
+struct sym {
+	enum sym_kind kind;
+	const struct fwc_stmt *st;
+	int state; /* 0 new, 1 resolving (cycle guard), 2 done, -1 failed */
+	bool used;
+	uint32_t hosts; /* zone: host set id */
+	struct svc_term *terms; /* service */
+	size_t n_terms;
+};
+
+/* Open-addressing table of interned things, by hash then equality. */
+struct intern {
+	uint32_t *slot; /* id + 1, 0 = empty */
+	uint64_t *hash;
+	size_t cap, n;
+};
+
+struct resolver {
+	struct fwc_diag *diag;
+	struct fwc_policy *pol;
+	struct sym *syms;
+	size_t n_syms;
+	uint32_t *sym_slot; /* name hash table over syms, id + 1 */
+	size_t sym_cap;
+	struct intern host_tab, set_tab;
+	uint32_t full_ports, full_types, all_protos;
+};
+
+/* ---- hashing ---------------------------------------------------------- */
+
+static uint64_t fnv(const void *p, size_t n, uint64_t h)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static uint64_t hash_str(const char *s, enum sym_kind kind)
+{
+	return fnv(s, strlen(s), 0xcbf29ce484222325ull ^ (uint64_t)kind);
+}
+
+static void intern_grow(struct intern *t)
+{
+	size_t ncap = t->cap ? t->cap * 2 : 64;
+	uint32_t *slot = xcalloc(ncap, sizeof(*slot));
+
+	for (size_t i = 0; i < t->cap; i++) {
+		uint32_t id = t->slot[i];
+		size_t j;
+
+		if (!id)
+			continue;
+		j = t->hash[id - 1] & (ncap - 1);
+		while (slot[j])
+			j = (j + 1) & (ncap - 1);
+		slot[j] = id;
+	}
+	free(t->slot);
+	t->slot = slot;
+	t->cap = ncap;
+}
+
+/*
+ * Finds or adds an item with hash @h; @eq compares candidate id with the
+ * item; returns the id, and *@added when the caller must store item @id.
+ */
+static uint32_t intern_find(struct intern *t, uint64_t h,
+			    bool (*eq)(void *ctx, uint32_t id), void *ctx,
+			    bool *added)
+{
+	size_t j;
+
+	if ((t->n + 1) * 2 > t->cap)
+		intern_grow(t);
+	j = h & (t->cap - 1);
+	while (t->slot[j]) {
+		uint32_t id = t->slot[j] - 1;
+
+		if (t->hash[id] == h && eq(ctx, id)) {
+			*added = false;
+			return id;
+		}
+		j = (j + 1) & (t->cap - 1);
+	}
+	t->hash = xrealloc(t->hash, t->n + 1, sizeof(*t->hash));
+	t->hash[t->n] = h;
+	t->slot[j] = (uint32_t)t->n + 1;
+	*added = true;
+	return (uint32_t)t->n++;
+}
+
+static void intern_free(struct intern *t)
+{
+	free(t->slot);
+	free(t->hash);
+}
+
+struct eq_ctx {
+	struct resolver *r;
+	const void *item;
+};
+
+static bool host_eq(void *ctx, uint32_t id)
+{
+	struct eq_ctx *c = ctx;
+
+	return fwc_addrset_equal(&c->r->pol->hosts[id], c->item);
+}
+
+static bool set_eq(void *ctx, uint32_t id)
+{
+	struct eq_ctx *c = ctx;
+
+	return fwc_ivset_equal(&c->r->pol->sets[id], c->item);
+}
+
+/* Interns @s (taking ownership) and returns its id. */
+static uint32_t intern_hosts(struct resolver *r, struct fwc_addrset *s)
+{
+	struct eq_ctx c = { r, s };
+	struct fwc_policy *pol = r->pol;
+	bool added;
+	uint32_t id = intern_find(&r->host_tab, fwc_addrset_hash(s), host_eq,
+				  &c, &added);
+
+	if (added) {
+		VEC_PUSH(pol->hosts, pol->n_hosts, pol->cap_hosts, *s);
+	} else {
+		fwc_addrset_free(s);
+	}
+	memset(s, 0, sizeof(*s));
+	return id;
+}
+
+static uint32_t intern_set(struct resolver *r, struct fwc_ivset *s)
+{
+	struct eq_ctx c = { r, s };
+	struct fwc_policy *pol = r->pol;
+	bool added;
+	uint64_t h = fnv(s->iv, s->n * sizeof(*s->iv), 0xcbf29ce484222325ull);
+	uint32_t id = intern_find(&r->set_tab, h, set_eq, &c, &added);
+
+	if (added) {
+		VEC_PUSH(pol->sets, pol->n_sets, pol->cap_sets, *s);
+	} else {
+		fwc_ivset_free(s);
+	}
+	memset(s, 0, sizeof(*s));
+	return id;
+}
+
+static uint32_t intern_range(struct resolver *r, unsigned int lo,
+			     unsigned int hi)
+{
+	struct fwc_ivset s = { 0 };
+
+	fwc_ivset_add(&s, lo, hi);
+	return intern_set(r, &s);
+}
+
+/* ---- symbols ---------------------------------------------------------- */
+
+static struct sym *sym_find(struct resolver *r, enum sym_kind kind,
+			    const char *name)
+{
+	size_t j;
+
+	if (!r->sym_cap)
+		return NULL;
+	j = hash_str(name, kind) & (r->sym_cap - 1);
+	while (r->sym_slot[j]) {
+		struct sym *s = &r->syms[r->sym_slot[j] - 1];
+
+		if (s->kind == kind && !strcmp(s->st->name, name))
+			return s;
+		j = (j + 1) & (r->sym_cap - 1);
+	}
+	return NULL;
+}
+
+static unsigned int edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned int row[64], prev, tmp;
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (unsigned int)j;
+	for (size_t i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = (unsigned int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned int best = prev + (a[i - 1] != b[j - 1]);
+
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			tmp = row[j];
+			row[j] = best;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+/* The closest defined name of @kind, for "did you mean". */
+static const char *suggest(struct resolver *r, enum sym_kind kind,
+			   const char *name)
+{
+	const char *best = NULL;
+	unsigned int best_d = 3;
+
+	for (size_t i = 0; i < r->n_syms; i++) {
+		unsigned int d;
+
+		if (r->syms[i].kind != kind)
+			continue;
+		d = edit_distance(name, r->syms[i].st->name);
+		if (d < best_d) {
+			best_d = d;
+			best = r->syms[i].st->name;
+		}
+	}
+	return best;
+}
+
+static void unknown(struct resolver *r, struct fwc_pos pos,
+		    enum sym_kind kind, const char *name)
+{
+	const char *s = suggest(r, kind, name);
+	struct sym *other = NULL;
+
+	for (int k = 0; k < SYM_KINDS && !other; k++)
+		if (k != (int)kind)
+			other = sym_find(r, (enum sym_kind)k, name);
+	if (s)
+		fwc_error(r->diag, pos, "unknown %s '%s' (did you mean '%s'?)",
+			  sym_kind_name[kind], name, s);
+	else if (other)
+		fwc_error(r->diag, pos, "unknown %s '%s' ('%s' is a %s%s)",
+			  sym_kind_name[kind], name, name,
+			  sym_kind_name[other->kind],
+			  other->kind == SYM_DEFINE ? ": write $ before it"
+						    : "");
+	else
+		fwc_error(r->diag, pos, "unknown %s '%s'", sym_kind_name[kind],
+			  name);
+}
+
+static void sym_table_build(struct resolver *r, const struct fwc_ast *ast)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ast->n; i++)
+		n += ast->stmts[i]->kind <= ST_SERVICE;
+	r->syms = xcalloc(n, sizeof(*r->syms));
+	r->sym_cap = 16;
+	while (r->sym_cap < n * 2)
+		r->sym_cap *= 2;
+	r->sym_slot = xcalloc(r->sym_cap, sizeof(*r->sym_slot));
+	for (size_t i = 0; i < ast->n; i++) {
+		const struct fwc_stmt *st = ast->stmts[i];
+		enum sym_kind kind;
+		struct sym *prev;
+		size_t j;
+
+		if (st->kind > ST_SERVICE)
+			continue;
+		kind = st->kind == ST_DEFINE ? SYM_DEFINE
+		       : st->kind == ST_ZONE ? SYM_ZONE
+					     : SYM_SERVICE;
+		prev = sym_find(r, kind, st->name);
+		if (prev) {
+			fwc_error(r->diag, st->name_pos,
+				  "%s '%s' is defined twice",
+				  sym_kind_name[kind], st->name);
+			fwc_note(r->diag, prev->st->name_pos,
+				 "first defined here");
+			continue;
+		}
+		r->syms[r->n_syms] = (struct sym){ .kind = kind, .st = st };
+		j = hash_str(st->name, kind) & (r->sym_cap - 1);
+		while (r->sym_slot[j])
+			j = (j + 1) & (r->sym_cap - 1);
+		r->sym_slot[j] = (uint32_t)++r->n_syms;
+	}
+}
+
+/* Enters a symbol's definition; false (after an error) on a cycle. */
+static bool sym_enter(struct resolver *r, struct sym *s, struct fwc_pos use)
+{
+	s->used = true;
+	if (s->state == 1) {
+		fwc_error(r->diag, use, "%s '%s' is defined through itself",
+			  sym_kind_name[s->kind], s->st->name);
+		fwc_note(r->diag, s->st->name_pos, "'%s' is defined here",
+			 s->st->name);
+		return false;
+	}
+	s->state = 1;
+	return true;
+}
+
+/* ---- hosts ------------------------------------------------------------ */
+
+static int resolve_hosts(struct resolver *r, const struct fwc_val *v,
+			 struct fwc_addrset *out);
+
+static bool looks_like_address(const char *w)
+{
+	return isdigit((unsigned char)w[0]) || strchr(w, ':');
+}
+
+static int parse_one_addr(const char *s, int *family, fwc_u128 *a)
+{
+	if (strchr(s, ':')) {
+		*family = 6;
+		return fwc_parse_v6(s, a);
+	}
+	*family = 4;
+	return fwc_parse_v4(s, a);
+}
+
+static int addr_error(struct resolver *r, const struct fwc_val *v)
+{
+	fwc_error(r->diag, v->pos,
+		  "bad address '%s': expected an IPv4 or IPv6 address, a "
+		  "prefix (192.0.2.0/24) or a range (192.0.2.10-192.0.2.20)",
+		  v->text);
+	return -EINVAL;
+}
+
+static int resolve_range(struct resolver *r, const struct fwc_val *v,
+			 char *dash, struct fwc_addrset *out)
+{
+	int f1, f2;
+	fwc_u128 lo, hi;
+
+	*dash = '\0';
+	if (parse_one_addr(v->text, &f1, &lo) ||
+	    parse_one_addr(dash + 1, &f2, &hi)) {
+		*dash = '-';
+		return addr_error(r, v);
+	}
+	*dash = '-';
+	if (f1 != f2) {
+		fwc_error(r->diag, v->pos,
+			  "range '%s' mixes IPv4 and IPv6 addresses", v->text);
+		return -EINVAL;
+	}
+	if (lo > hi) {
+		fwc_error(r->diag, v->pos,
+			  "reversed range '%s': the first address must not "
+			  "be above the second",
+			  v->text);
+		return -EINVAL;
+	}
+	fwc_ivset_add(f1 == 4 ? &out->v4 : &out->v6, lo, hi);
+	return 0;
+}
+
+static int resolve_prefix(struct resolver *r, const struct fwc_val *v,
+			  char *slash, struct fwc_addrset *out)
+{
+	int family;
+	unsigned int bits, len = 0;
+	fwc_u128 a, hostmask;
+	char *end, canon[64];
+	unsigned long l;
+
+	*slash = '\0';
+	if (parse_one_addr(v->text, &family, &a)) {
+		*slash = '/';
+		return addr_error(r, v);
+	}
+	*slash = '/';
+	bits = family == 4 ? 32 : 128;
+	errno = 0;
+	l = strtoul(slash + 1, &end, 10);
+	if (!isdigit((unsigned char)slash[1]) || *end || errno || l > bits) {
+		fwc_error(r->diag, v->pos,
+			  "bad prefix length in '%s': expected 0-%u", v->text,
+			  bits);
+		return -EINVAL;
+	}
+	len = (unsigned int)l;
+	hostmask = len == bits	 ? 0
+		   : len == 0	 ? (bits == 128 ? FWC_V6_MAX : FWC_V4_MAX)
+				 : (((fwc_u128)1 << (bits - len)) - 1);
+	if (a & hostmask) {
+		fwc_format_addr(canon, sizeof(canon), family, a & ~hostmask);
+		fwc_error(r->diag, v->pos,
+			  "'%s' is not a canonical prefix: host bits are set "
+			  "(did you mean %s/%u?)",
+			  v->text, canon, len);
+		return -EINVAL;
+	}
+	fwc_ivset_add(family == 4 ? &out->v4 : &out->v6, a, a | hostmask);
+	return 0;
+}
+
+static int resolve_addr_word(struct resolver *r, const struct fwc_val *v,
+			     struct fwc_addrset *out)
+{
+	char *dash = strchr(v->text, '-'), *slash = strchr(v->text, '/');
+	int family;
+	fwc_u128 a;
+
+	if (dash)
+		return resolve_range(r, v, dash, out);
+	if (slash)
+		return resolve_prefix(r, v, slash, out);
+	if (parse_one_addr(v->text, &family, &a))
+		return addr_error(r, v);
+	fwc_ivset_add(family == 4 ? &out->v4 : &out->v6, a, a);
+	return 0;
+}
+
+static int resolve_zone_ref(struct resolver *r, const struct fwc_val *v,
+			    struct fwc_addrset *out)
+{
+	struct sym *s = sym_find(r, SYM_ZONE, v->text);
+
+	if (!s) {
+		unknown(r, v->pos, SYM_ZONE, v->text);
+		return -EINVAL;
+	}
+	if (s->state == 0 || s->state == 1) {
+		struct fwc_addrset z = { 0 };
+
+		if (!sym_enter(r, s, v->pos))
+			return -EINVAL;
+		if (resolve_hosts(r, s->st->val, &z)) {
+			s->state = -1;
+			fwc_addrset_free(&z);
+			return -EINVAL;
+		}
+		s->hosts = intern_hosts(r, &z);
+		s->state = 2;
+	}
+	s->used = true;
+	if (s->state < 0)
+		return -EINVAL;
+	fwc_addrset_union(out, &r->pol->hosts[s->hosts]);
+	return 0;
+}
+
+static int resolve_define(struct resolver *r, const struct fwc_val *v,
+			  struct sym **out)
+{
+	struct sym *s = sym_find(r, SYM_DEFINE, v->text);
+
+	if (!s) {
+		unknown(r, v->pos, SYM_DEFINE, v->text);
+		return -EINVAL;
+	}
+	if (!sym_enter(r, s, v->pos))
+		return -EINVAL;
+	*out = s;
+	return 0;
+}
+
+static int resolve_host_list(struct resolver *r, const struct fwc_val *v,
+			     struct fwc_addrset *out)
+{
+	struct fwc_addrset pos = { 0 }, neg = { 0 };
+	bool any_pos = false;
+	int err = 0;
+
+	for (size_t i = 0; i < v->n && !err; i++) {
+		const struct fwc_val *it = v->items[i];
+
+		if (it->kind == VAL_NOT) {
+			err = resolve_hosts(r, it->items[0], &neg);
+		} else {
+			any_pos = true;
+			err = resolve_hosts(r, it, &pos);
+		}
+	}
+	/* A list of exclusions only excludes from everything, as in pf. */
+	if (!any_pos)
+		fwc_addrset_any(&pos);
+	fwc_addrset_subtract(&pos, &neg);
+	fwc_addrset_union(out, &pos);
+	fwc_addrset_free(&pos);
+	fwc_addrset_free(&neg);
+	return err;
+}
+
+static int resolve_hosts(struct resolver *r, const struct fwc_val *v,
+			 struct fwc_addrset *out)
+{
+	struct fwc_addrset tmp = { 0 };
+	struct sym *s;
+	int err;
+
+	switch (v->kind) {
+	case VAL_ANY:
+		fwc_addrset_any(out);
+		return 0;
+	case VAL_WORD:
+		if (looks_like_address(v->text)) {
+			err = resolve_addr_word(r, v, out);
+			fwc_ivset_normalise(&out->v4);
+			fwc_ivset_normalise(&out->v6);
+			return err;
+		}
+		return resolve_zone_ref(r, v, out);
+	case VAL_MACRO:
+		if (resolve_define(r, v, &s))
+			return -EINVAL;
+		err = resolve_hosts(r, s->st->val, out);
+		s->state = 0;
+		return err;
+	case VAL_LIST:
+		return resolve_host_list(r, v, out);
+	case VAL_NOT: {
+		/* `!x` alone: everything but x. */
+		struct fwc_val list = { .kind = VAL_LIST,
+					.items = (struct fwc_val **)&v,
+					.n = 1 };
+
+		err = resolve_host_list(r, &list, &tmp);
+		fwc_addrset_union(out, &tmp);
+		fwc_addrset_free(&tmp);
+		return err;
+	}
+	}
+	return -EINVAL;
+}
+
+/* ---- ports, protocols, ICMP types ------------------------------------- */
+
+static const struct {
+	const char *name;
+	int proto;
+} proto_names[] = {
+	{ "icmp", 1 },	 { "tcp", 6 },	      { "udp", 17 },
+	{ "sctp", 132 }, { "icmp6", 58 },     { "icmpv6", 58 },
+	{ "ipv6-icmp", 58 }, { "gre", 47 },   { "esp", 50 },
+	{ "ah", 51 },	 { "ospf", 89 },      { "vrrp", 112 },
+	{ "igmp", 2 },	 { "udplite", 136 },
+};
+
+int fwc_proto_by_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(proto_names) / sizeof(*proto_names); i++)
+		if (!strcmp(name, proto_names[i].name))
+			return proto_names[i].proto;
+	return -1;
+}
+
+const char *fwc_proto_name(unsigned int proto)
+{
+	for (size_t i = 0; i < sizeof(proto_names) / sizeof(*proto_names); i++)
+		if ((unsigned int)proto_names[i].proto == proto)
+			return proto_names[i].name;
+	return NULL;
+}
+
+static const struct {
+	const char *name;
+	int v4, v6;
+} icmp_names[] = {
+	{ "echo-reply", 0, 129 },
+	{ "dest-unreachable", 3, 1 },
+	{ "destination-unreachable", 3, 1 },
+	{ "unreachable", 3, 1 },
+	{ "source-quench", 4, -1 },
+	{ "redirect", 5, 137 },
+	{ "echo-request", 8, 128 },
+	{ "router-advertisement", 9, 134 },
+	{ "router-solicitation", 10, 133 },
+	{ "time-exceeded", 11, 3 },
+	{ "parameter-problem", 12, 4 },
+	{ "timestamp-request", 13, -1 },
+	{ "timestamp-reply", 14, -1 },
+	{ "info-request", 15, -1 },
+	{ "info-reply", 16, -1 },
+	{ "address-mask-request", 17, -1 },
+	{ "address-mask-reply", 18, -1 },
+	{ "packet-too-big", -1, 2 },
+	{ "mld-listener-query", -1, 130 },
+	{ "mld-listener-report", -1, 131 },
+	{ "mld-listener-done", -1, 132 },
+	{ "nd-router-solicit", -1, 133 },
+	{ "nd-router-advert", -1, 134 },
+	{ "nd-neighbor-solicit", -1, 135 },
+	{ "nd-neighbor-advert", -1, 136 },
+	{ "nd-redirect", -1, 137 },
+	{ "router-renumbering", -1, 138 },
+};
+
+int fwc_icmp_type_by_name(unsigned int proto, const char *name)
+{
+	for (size_t i = 0; i < sizeof(icmp_names) / sizeof(*icmp_names); i++)
+		if (!strcmp(name, icmp_names[i].name))
+			return proto == 1 ? icmp_names[i].v4 : icmp_names[i].v6;
+	return -1;
+}
+
+/* A decimal number within [0, max]; -1 if not a number, -2 if too big. */
+static long parse_number(const char *s, const char *end, long max)
+{
+	long v = 0;
+
+	if (s == end)
+		return -1;
+	for (const char *p = s; p < end; p++) {
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		v = v * 10 + (*p - '0');
+		if (v > max)
+			return -2;
+	}
+	return v;
+}
+
+/*
+ * Values in a number context (ports, protocols, types): a leaf callback
+ * turns words into intervals; lists, macros and `!` are handled here.
+ */
+typedef int (*leaf_fn)(struct resolver *r, const struct fwc_val *v,
+		       struct fwc_ivset *out, void *ctx);
+
+static int resolve_numbers(struct resolver *r, const struct fwc_val *v,
+			   struct fwc_ivset *out, leaf_fn leaf, void *ctx,
+			   unsigned int max);
+
+static int resolve_number_list(struct resolver *r, const struct fwc_val *v,
+			       struct fwc_ivset *out, leaf_fn leaf, void *ctx,
+			       unsigned int max)
+{
+	struct fwc_ivset pos = { 0 }, neg = { 0 };
+	bool any_pos = false;
+	int err = 0;
+
+	for (size_t i = 0; i < v->n && !err; i++) {
+		const struct fwc_val *it = v->items[i];
+
+		if (it->kind == VAL_NOT) {
+			err = resolve_numbers(r, it->items[0], &neg, leaf, ctx,
+					      max);
+		} else {
+			any_pos = true;
+			err = resolve_numbers(r, it, &pos, leaf, ctx, max);
+		}
+	}
+	if (!any_pos)
+		fwc_ivset_add(&pos, 0, max);
+	fwc_ivset_normalise(&pos);
+	fwc_ivset_normalise(&neg);
+	fwc_ivset_subtract(&pos, &neg);
+	fwc_ivset_union(out, &pos);
+	fwc_ivset_free(&pos);
+	fwc_ivset_free(&neg);
+	return err;
+}
+
+static int resolve_numbers(struct resolver *r, const struct fwc_val *v,
+			   struct fwc_ivset *out, leaf_fn leaf, void *ctx,
+			   unsigned int max)
+{
+	struct fwc_val list = { .kind = VAL_LIST };
+	struct sym *s;
+	int err;
+
+	switch (v->kind) {
+	case VAL_ANY:
+		fwc_ivset_add(out, 0, max);
+		fwc_ivset_normalise(out);
+		return 0;
+	case VAL_WORD:
+		err = leaf(r, v, out, ctx);
+		fwc_ivset_normalise(out);
+		return err;
+	case VAL_MACRO:
+		if (resolve_define(r, v, &s))
+			return -EINVAL;
+		err = resolve_numbers(r, s->st->val, out, leaf, ctx, max);
+		s->state = 0;
+		return err;
+	case VAL_LIST:
+		return resolve_number_list(r, v, out, leaf, ctx, max);
+	case VAL_NOT:
+		list.items = (struct fwc_val **)&v;
+		list.n = 1;
+		return resolve_number_list(r, &list, out, leaf, ctx, max);
+	}
+	return -EINVAL;
+}
+
+static int port_leaf(struct resolver *r, const struct fwc_val *v,
+		     struct fwc_ivset *out, void *ctx)
+{
+	const char *w = v->text, *dash = strchr(w, '-');
+	const char *end = w + strlen(w);
+	long lo, hi;
+
+	(void)ctx;
+	lo = parse_number(w, dash ? dash : end, 65535);
+	hi = dash ? parse_number(dash + 1, end, 65535) : lo;
+	if (lo == -1 || hi == -1) {
+		if (sym_find(r, SYM_DEFINE, w))
+			fwc_error(r->diag, v->pos,
+				  "expected a port, found '%s' (did you mean "
+				  "$%s?)",
+				  w, w);
+		else
+			fwc_error(r->diag, v->pos,
+				  "expected a port (0-65535) or a port range "
+				  "(135-139), found '%s'",
+				  w);
+		return -EINVAL;
+	}
+	if (lo == -2 || hi == -2) {
+		fwc_error(r->diag, v->pos,
+			  "port out of range in '%s': ports are 0-65535", w);
+		return -EINVAL;
+	}
+	if (lo > hi) {
+		fwc_error(r->diag, v->pos,
+			  "reversed port range '%s': the start must not be "
+			  "above the end (did you mean %ld-%ld?)",
+			  w, hi, lo);
+		return -EINVAL;
+	}
+	fwc_ivset_add(out, (fwc_u128)lo, (fwc_u128)hi);
+	return 0;
+}
+
+static int proto_leaf(struct resolver *r, const struct fwc_val *v,
+		      struct fwc_ivset *out, void *ctx)
+{
+	long n = parse_number(v->text, v->text + strlen(v->text), 255);
+
+	(void)ctx;
+	if (n == -1)
+		n = fwc_proto_by_name(v->text);
+	if (n < 0) {
+		fwc_error(r->diag, v->pos,
+			  "unknown protocol '%s': expected tcp, udp, sctp, "
+			  "icmp, icmp6 or a number 0-255",
+			  v->text);
+		return -EINVAL;
+	}
+	fwc_ivset_add(out, (fwc_u128)n, (fwc_u128)n);
+	return 0;
+}
+
+static int type_leaf(struct resolver *r, const struct fwc_val *v,
+		     struct fwc_ivset *out, void *ctx)
+{
+	unsigned int proto = *(unsigned int *)ctx;
+	long n = parse_number(v->text, v->text + strlen(v->text), 255);
+
+	if (n == -1)
+		n = fwc_icmp_type_by_name(proto, v->text);
+	if (n < 0) {
+		fwc_error(r->diag, v->pos,
+			  "unknown %s type '%s': expected a number 0-255 or a "
+			  "name such as echo-request",
+			  proto == 1 ? "icmp" : "icmp6", v->text);
+		return -EINVAL;
+	}
+	fwc_ivset_add(out, (fwc_u128)n, (fwc_u128)n);
+	return 0;
+}
+
+/* ---- services --------------------------------------------------------- */
+
+struct term_vec {
+	struct svc_term *v;
+	size_t n, cap;
+};
+
+static int resolve_svc(struct resolver *r, const struct fwc_svc *s,
+		       struct term_vec *out);
+
+static int ports_of(struct resolver *r, const struct fwc_val *v,
+		    uint32_t *id)
+{
+	struct fwc_ivset set = { 0 };
+
+	if (!v) {
+		*id = r->full_ports;
+		return 0;
+	}
+	if (resolve_numbers(r, v, &set, port_leaf, NULL, 65535)) {
+		fwc_ivset_free(&set);
+		return -EINVAL;
+	}
+	*id = intern_set(r, &set);
+	return 0;
+}
+
+static int check_port_protos(struct resolver *r, const struct fwc_svc *s,
+			     const struct fwc_ivset *protos)
+{
+	for (size_t i = 0; i < protos->n; i++)
+		for (fwc_u128 p = protos->iv[i].lo; p <= protos->iv[i].hi; p++)
+			if (!fwc_proto_has_ports((unsigned int)p)) {
+				const char *name =
+					fwc_proto_name((unsigned int)p);
+				struct fwc_pos pos = s->ports ? s->ports_pos
+							      : s->sports_pos;
+
+				if (name)
+					fwc_error(r->diag, pos,
+						  "'%s' needs tcp, udp or "
+						  "sctp: %s has no ports",
+						  s->ports ? "port"
+							   : "from-port",
+						  name);
+				else
+					fwc_error(r->diag, pos,
+						  "'%s' needs tcp, udp or "
+						  "sctp: protocol %u has no "
+						  "ports",
+						  s->ports ? "port"
+							   : "from-port",
+						  (unsigned int)p);
+				return -EINVAL;
+			}
+	return 0;
+}
+
+static int resolve_proto_svc(struct resolver *r, const struct fwc_svc *s,
+			     struct term_vec *out)
+{
+	struct fwc_ivset protos = { 0 };
+	struct svc_term t = { 0 };
+	int err = -EINVAL;
+
+	if (resolve_numbers(r, s->protos, &protos, proto_leaf, NULL, 255))
+		goto out;
+	if ((s->ports || s->sports) && check_port_protos(r, s, &protos))
+		goto out;
+	if (ports_of(r, s->ports, &t.dports) ||
+	    ports_of(r, s->sports, &t.sports))
+		goto out;
+	t.types = r->full_types;
+	if (!s->types) {
+		t.protos = intern_set(r, &protos);
+		VEC_PUSH(out->v, out->n, out->cap, t);
+		return 0;
+	}
+	for (size_t i = 0; i < protos.n; i++)
+		if (!fwc_proto_is_icmp((unsigned int)protos.iv[i].lo) ||
+		    protos.iv[i].lo != protos.iv[i].hi) {
+			fwc_error(r->diag, s->types_pos,
+				  "'type' applies to icmp and icmp6 only");
+			goto out;
+		}
+	/* Type names differ per protocol: one term each for icmp, icmp6. */
+	for (size_t i = 0; i < protos.n; i++) {
+		unsigned int p = (unsigned int)protos.iv[i].lo;
+		struct fwc_ivset types = { 0 };
+
+		if (resolve_numbers(r, s->types, &types, type_leaf, &p, 255)) {
+			fwc_ivset_free(&types);
+			goto out;
+		}
+		t.types = intern_set(r, &types);
+		t.protos = intern_range(r, p, p);
+		VEC_PUSH(out->v, out->n, out->cap, t);
+	}
+	err = 0;
+out:
+	fwc_ivset_free(&protos);
+	return err;
+}
+
+static int resolve_svc_ref(struct resolver *r, const struct fwc_svc *s,
+			   struct term_vec *out)
+{
+	struct sym *sym = sym_find(r, SYM_SERVICE, s->name);
+
+	if (!sym) {
+		unknown(r, s->pos, SYM_SERVICE, s->name);
+		return -EINVAL;
+	}
+	if (sym->state == 0 || sym->state == 1) {
+		struct term_vec tv = { 0 };
+
+		if (!sym_enter(r, sym, s->pos))
+			return -EINVAL;
+		if (resolve_svc(r, sym->st->svc, &tv)) {
+			free(tv.v);
+			sym->state = -1;
+			return -EINVAL;
+		}
+		sym->terms = tv.v;
+		sym->n_terms = tv.n;
+		sym->state = 2;
+	}
+	sym->used = true;
+	if (sym->state < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < sym->n_terms; i++)
+		VEC_PUSH(out->v, out->n, out->cap, sym->terms[i]);
+	return 0;
+}
+
+static int resolve_svc(struct resolver *r, const struct fwc_svc *s,
+		       struct term_vec *out)
+{
+	struct svc_term any = { r->all_protos, r->full_ports, r->full_ports,
+				r->full_types };
+	int err = 0;
+
+	switch (s->kind) {
+	case SVC_ANY:
+		VEC_PUSH(out->v, out->n, out->cap, any);
+		return 0;
+	case SVC_PROTO:
+		return resolve_proto_svc(r, s, out);
+	case SVC_REF:
+		return resolve_svc_ref(r, s, out);
+	case SVC_LIST:
+		for (size_t i = 0; i < s->n; i++)
+			err |= resolve_svc(r, s->items[i], out);
+		return err ? -EINVAL : 0;
+	}
+	return -EINVAL;
+}
+
+/* ---- statements ------------------------------------------------------- */
+
+static bool word_is(const struct fwc_val *v, const char *w)
+{
+	return v->kind == VAL_WORD && !strcmp(v->text, w);
+}
+
+static void resolve_set(struct resolver *r, const struct fwc_stmt *st)
+{
+	const struct fwc_val *v = st->val;
+	const char *o = st->name;
+	bool allow_word = v->kind == VAL_WORD || v->kind == VAL_ANY;
+
+	if (!strcmp(o, "default")) {
+		if (allow_word && (word_is(v, "allow") || word_is(v, "deny"))) {
+			r->pol->default_allow = word_is(v, "allow");
+			return;
+		}
+		fwc_error(r->diag, v->pos,
+			  "expected 'allow' or 'deny' after 'set default'");
+	} else if (!strcmp(o, "non-ip")) {
+		if (word_is(v, "pass") || word_is(v, "drop")) {
+			r->pol->nonip_drop = word_is(v, "drop");
+			return;
+		}
+		fwc_error(r->diag, v->pos,
+			  "expected 'pass' or 'drop' after 'set non-ip'");
+	} else if (!strcmp(o, "state")) {
+		if (word_is(v, "on") || word_is(v, "off")) {
+			r->pol->state_off = word_is(v, "off");
+			return;
+		}
+		fwc_error(r->diag, v->pos,
+			  "expected 'on' or 'off' after 'set state'");
+	} else {
+		fwc_error(r->diag, st->name_pos,
+			  "unknown option '%s': expected default, non-ip or "
+			  "state",
+			  o);
+	}
+}
+
+static uint32_t host_set_of(struct resolver *r, const struct fwc_val *v,
+			    int *err)
+{
+	struct fwc_addrset s = { 0 };
+
+	if (resolve_hosts(r, v, &s)) {
+		*err = -EINVAL;
+		fwc_addrset_free(&s);
+		return 0;
+	}
+	return intern_hosts(r, &s);
+}
+
+static void resolve_rule(struct resolver *r, const struct fwc_stmt *st)
+{
+	struct fwc_policy *pol = r->pol;
+	struct fwc_rule rule = { 0 };
+	struct term_vec tv = { 0 };
+	int err = 0;
+
+	rule.id = (uint32_t)pol->n_rules + 1;
+	rule.allow = st->allow;
+	rule.log = st->log;
+	rule.pos = st->pos;
+	rule.src = host_set_of(r, st->from, &err);
+	rule.dst = host_set_of(r, st->to, &err);
+	if (resolve_svc(r, st->svc, &tv))
+		err = -EINVAL;
+	rule.label = st->label ? xstrdup(st->label) : NULL;
+	rule.text = xstrdup(st->text);
+	rule.term_first = pol->n_terms;
+	rule.n_terms = err ? 0 : tv.n;
+	for (size_t i = 0; i < rule.n_terms; i++) {
+		struct fwc_term t = { .rule = (uint32_t)pol->n_rules,
+				      .protos = tv.v[i].protos,
+				      .dports = tv.v[i].dports,
+				      .sports = tv.v[i].sports,
+				      .types = tv.v[i].types };
+
+		VEC_PUSH(pol->terms, pol->n_terms, pol->cap_terms, t);
+	}
+	free(tv.v);
+	VEC_PUSH(pol->rules, pol->n_rules, pol->cap_rules, rule);
+}
+
+/* Definitions nothing refers to, resolved anyway so their errors show. */
+static void resolve_unused(struct resolver *r)
+{
+	for (size_t i = 0; i < r->n_syms; i++) {
+		struct sym *s = &r->syms[i];
+		struct fwc_addrset hs = { 0 };
+		struct fwc_val ref = { .kind = VAL_WORD, .pos = s->st->name_pos,
+				       .text = (char *)s->st->name };
+		struct fwc_svc sref = { .kind = SVC_REF,
+					.pos = s->st->name_pos,
+					.name = (char *)s->st->name };
+		struct term_vec tv = { 0 };
+
+		if (s->used)
+			continue;
+		fwc_warning(r->diag, s->st->name_pos, "%s '%s' is never used",
+			    sym_kind_name[s->kind], s->st->name);
+		if (s->kind == SYM_ZONE)
+			resolve_zone_ref(r, &ref, &hs);
+		else if (s->kind == SYM_SERVICE)
+			resolve_svc_ref(r, &sref, &tv);
+		fwc_addrset_free(&hs);
+		free(tv.v);
+	}
+}
+
+static void warn_duplicate_labels(struct resolver *r)
+{
+	struct fwc_policy *pol = r->pol;
+
+	/* Labels name counters across reloads, so two rules should not
+	 * share one. Quadratic only in the number of labelled rules that
+	 * collide on the first byte; fine for hand-written policies. */
+	for (size_t i = 0; i < pol->n_rules; i++) {
+		if (!pol->rules[i].label)
+			continue;
+		for (size_t j = 0; j < i; j++)
+			if (pol->rules[j].label &&
+			    !strcmp(pol->rules[i].label, pol->rules[j].label)) {
+				fwc_warning(r->diag, pol->rules[i].pos,
+					    "label \"%s\" is also used by rule "
+					    "%u",
+					    pol->rules[i].label,
+					    pol->rules[j].id);
+				break;
+			}
+	}
+}
+
+static void init_pools(struct resolver *r)
+{
+	r->full_ports = intern_range(r, 0, 65535);
+	r->full_types = intern_range(r, 0, 255);
+	r->all_protos = r->full_types; /* same set: 0-255 */
+}
+
+int fwc_resolve(const struct fwc_ast *ast, struct fwc_diag *diag,
+		struct fwc_policy *pol)
+{
+	struct resolver r = { .diag = diag, .pol = pol };
+	unsigned int before = diag->errors;
+
+	init_pools(&r);
+	sym_table_build(&r, ast);
+	for (size_t i = 0; i < ast->n && !fwc_diag_full(diag); i++) {
+		const struct fwc_stmt *st = ast->stmts[i];
+
+		if (st->kind == ST_SET)
+			resolve_set(&r, st);
+		else if (st->kind == ST_RULE)
+			resolve_rule(&r, st);
+	}
+	if (!fwc_diag_full(diag))
+		resolve_unused(&r);
+	warn_duplicate_labels(&r);
+	for (size_t i = 0; i < r.n_syms; i++)
+		free(r.syms[i].terms);
+	free(r.syms);
+	free(r.sym_slot);
+	intern_free(&r.host_tab);
+	intern_free(&r.set_tab);
+	return diag->errors > before ? -EINVAL : 0;
+}
+
+void fwc_policy_free(struct fwc_policy *pol)
+{
+	for (size_t i = 0; i < pol->n_hosts; i++)
+		fwc_addrset_free(&pol->hosts[i]);
+	for (size_t i = 0; i < pol->n_sets; i++)
+		fwc_ivset_free(&pol->sets[i]);
+	for (size_t i = 0; i < pol->n_rules; i++) {
+		free(pol->rules[i].label);
+		free(pol->rules[i].text);
+	}
+	free(pol->hosts);
+	free(pol->sets);
+	free(pol->rules);
+	free(pol->terms);
+	free(pol->name);
+	memset(pol, 0, sizeof(*pol));
+}

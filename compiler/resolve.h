@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* Name resolution: AST → flat rules over interned host and port sets. */
+#ifndef FWC_RESOLVE_H
+#define FWC_RESOLVE_H
+
+#include "addrset.h"
+#include "parser.h"
+
+/*
+ * A term is one protocol/port combination of a rule's service; a rule
+ * matches when its addresses match and any of its terms does. Sets are
+ * ids into struct fwc_policy's interned pools; an unrestricted field holds
+ * the full set (all ports, all types).
+ */
+struct fwc_term {
+	uint32_t rule;	 /* index into rules */
+	uint32_t protos; /* set of protocol numbers (0-255) */
+	uint32_t dports; /* set of ports (0-65535) */
+	uint32_t sports;
+	uint32_t types;	 /* set of ICMP types (0-255) */
+};
+
+struct fwc_rule {
+	uint32_t id; /* 1-based, file order */
+	bool allow, log;
+	char *label;
+	char *text;
+	struct fwc_pos pos;
+	uint32_t src, dst; /* host set ids */
+	size_t term_first, n_terms;
+};
+
+struct fwc_policy {
+	char *name;
+	struct fwc_addrset *hosts; /* interned host sets */
+	size_t n_hosts, cap_hosts;
+	struct fwc_ivset *sets; /* interned protocol/port/type sets */
+	size_t n_sets, cap_sets;
+	struct fwc_rule *rules;
+	size_t n_rules, cap_rules;
+	struct fwc_term *terms;
+	size_t n_terms, cap_terms;
+	bool default_allow, nonip_drop, state_off;
+	uint8_t sha256[32];
+};
+
+/* Protocols that carry ports, and the ICMP protocols. */
+static inline bool fwc_proto_has_ports(unsigned int p)
+{
+	return p == 6 || p == 17 || p == 132;
+}
+
+static inline bool fwc_proto_is_icmp(unsigned int p)
+{
+	return p == 1 || p == 58;
+}
+
+int fwc_resolve(const struct fwc_ast *ast, struct fwc_diag *diag,
+		struct fwc_policy *pol);
+void fwc_policy_free(struct fwc_policy *pol);
+
+/* Names: protocol, ICMP type (per protocol 1 or 58). -1 when unknown. */
+int fwc_proto_by_name(const char *name);
+const char *fwc_proto_name(unsigned int proto);
+int fwc_icmp_type_by_name(unsigned int proto, const char *name);
+
+/* Reference first-match over the resolved rules (the naive oracle). */
+struct fwc_packet;
+uint32_t fwc_reference_classify(const struct fwc_policy *pol,
+				const struct fwc_packet *pkt);
+
+#endif /* FWC_RESOLVE_H */

@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Lowering of classes into the tables of include/fwc_abi.h: the IPv4
+ * DIR-16-8-8 trie, the IPv6 prefix list, the (src, dst) → row pair table
+ * and the first-match decision rows, resolved here once for every class
+ * combination so that the datapath never scans rules.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "lower.h"
+#include "util.h"
+
+/* Dense tables beyond this many entries are refused (256 MiB of u32). */
+#define DENSE_LIMIT (64u << 20)
+
+/* ---- IPv4 trie -------------------------------------------------------- */
+
+struct trie_builder {
+	struct fwc_tables *t;
+	const struct fwc_seg *seg;
+	size_t n_seg, cur;
+	size_t cap_chunks;
+};
+
+/* Entry for the block [base, base + 2^width - 1]: a leaf, or a chunk. */
+static uint32_t trie_entry(struct trie_builder *b, uint32_t base,
+			   unsigned int width)
+{
+	uint64_t end = (uint64_t)base + ((uint64_t)1 << width) - 1;
+	uint32_t chunk;
+
+	while (b->seg[b->cur].hi < base)
+		b->cur++;
+	if (b->seg[b->cur].hi >= end)
+		return b->seg[b->cur].cls;
+	chunk = b->t->meta.n_chunks++;
+	if (b->t->meta.n_chunks > b->cap_chunks) {
+		b->cap_chunks = b->cap_chunks ? b->cap_chunks * 2 : 64;
+		b->t->chunks = xrealloc(b->t->chunks,
+					b->cap_chunks * FWC_TRIE_CHUNK_SIZE,
+					sizeof(*b->t->chunks));
+	}
+	for (uint32_t i = 0; i < FWC_TRIE_CHUNK_SIZE; i++) {
+		uint32_t e = trie_entry(b, base + (i << (width - 8)), width - 8);
+
+		b->t->chunks[(size_t)chunk * FWC_TRIE_CHUNK_SIZE + i] = e;
+	}
+	return chunk | FWC_TRIE_CHUNK;
+}
+
+static void build_v4_trie(struct fwc_tables *t, const struct fwc_classes *c)
+{
+	struct trie_builder b = { .t = t, .seg = c->aseg4, .n_seg = c->n_aseg4 };
+
+	t->v4_root = xcalloc(FWC_TRIE_ROOT_SIZE, sizeof(*t->v4_root));
+	for (uint32_t i = 0; i < FWC_TRIE_ROOT_SIZE; i++)
+		t->v4_root[i] = trie_entry(&b, i << 16, 16);
+}
+
+/* ---- IPv6 prefixes ---------------------------------------------------- */
+
+struct v6_builder {
+	struct fwc_tables *t;
+	size_t cap;
+	uint32_t cls;
+};
+
+static void add_v6_prefix(void *ctx, fwc_u128 start, unsigned int len)
+{
+	struct v6_builder *b = ctx;
+	struct fwc_tables *t = b->t;
+	uint32_t n = t->meta.n_v6;
+
+	if (n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 64;
+		t->v6_keys = xrealloc(t->v6_keys, b->cap, sizeof(*t->v6_keys));
+		t->v6_vals = xrealloc(t->v6_vals, b->cap, sizeof(*t->v6_vals));
+	}
+	memset(&t->v6_keys[n], 0, sizeof(t->v6_keys[n]));
+	t->v6_keys[n].prefixlen = len;
+	for (int i = 15; i >= 0; i--, start >>= 8)
+		t->v6_keys[n].addr[i] = (uint8_t)start;
+	t->v6_vals[n] = b->cls;
+	t->meta.n_v6++;
+}
+
+static void build_v6_prefixes(struct fwc_tables *t,
+			      const struct fwc_classes *c)
+{
+	struct v6_builder b = { .t = t };
+
+	/* Class 0 is what a miss returns: it needs no entries. */
+	for (size_t i = 0; i < c->n_aseg6; i++) {
+		if (c->aseg6[i].cls == 0)
+			continue;
+		b.cls = c->aseg6[i].cls;
+		fwc_range_to_prefixes(c->aseg6[i].lo, c->aseg6[i].hi, 128,
+				      add_v6_prefix, &b);
+	}
+}
+
+/* ---- protocol, port and service maps ---------------------------------- */
+
+static uint32_t l4_segment(struct fwc_tables *t, size_t *cap,
+			   const struct fwc_partition *p, uint32_t size)
+{
+	uint32_t off = t->meta.n_l4;
+
+	if (p->n_cls <= 1)
+		return 0; /* the zero slot: mask 0 reads l4[0] == class 0 */
+	while (t->meta.n_l4 + size > *cap) {
+		*cap = *cap ? *cap * 2 : 65536 * 2;
+		t->l4 = xrealloc(t->l4, *cap, sizeof(*t->l4));
+	}
+	for (size_t s = 0; s < p->n_seg; s++)
+		for (fwc_u128 v = p->seg[s].lo; v <= p->seg[s].hi; v++)
+			t->l4[off + (uint32_t)v] = p->seg[s].cls;
+	t->meta.n_l4 += size;
+	return off;
+}
+
+static void build_l4(struct fwc_tables *t, const struct fwc_classes *c)
+{
+	size_t cap = 1, n_svc = 0;
+
+	t->l4 = xcalloc(1, sizeof(*t->l4));
+	t->meta.n_l4 = 1;
+	for (uint32_t k = 0; k < c->n_pc; k++)
+		n_svc += (size_t)c->pc[k].k1.n_cls * c->pc[k].k2.n_cls;
+	t->svc = xcalloc(n_svc, sizeof(*t->svc));
+	t->pinfo = xcalloc(c->n_pc, sizeof(*t->pinfo));
+	t->meta.n_pc = c->n_pc;
+	for (uint32_t k = 0; k < c->n_pc; k++) {
+		const struct fwc_pclass *pc = &c->pc[k];
+		struct fwc_proto_info *pi = &t->pinfo[k];
+		uint32_t size = pc->kind == PC_PORTS ? 65536 : 256;
+		size_t n = (size_t)pc->k1.n_cls * pc->k2.n_cls;
+
+		pi->k1_off = l4_segment(t, &cap, &pc->k1, size);
+		pi->k1_mask = pc->k1.n_cls > 1 ? size - 1 : 0;
+		pi->k2_off = l4_segment(t, &cap, &pc->k2, size);
+		pi->k2_mask = pc->k2.n_cls > 1 ? size - 1 : 0;
+		pi->n2 = pc->k2.n_cls;
+		pi->svc_base = t->meta.n_svc_map;
+		memcpy(t->svc + pi->svc_base, pc->svc, n * sizeof(*t->svc));
+		t->meta.n_svc_map += (uint32_t)n;
+	}
+	memcpy(t->proto, c->proto_pc, sizeof(t->proto));
+	t->meta.n_svc = c->n_svc;
+}
+
+/* ---- pair rows and first-match decisions ------------------------------ */
+
+/* Interned u32 vectors (rule lists, decision rows): struct vectab. */
+static uint64_t hash_u32s(const uint32_t *v, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ v[i]) * 0x100000001b3ull;
+	return h ^ n;
+}
+
+static uint32_t vectab_intern(struct vectab *t, const uint32_t *v, size_t n)
+{
+	uint64_t h = hash_u32s(v, n);
+	size_t j;
+
+	if ((t->n + 1) * 2 > t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 64;
+		uint32_t *slot = xcalloc(ncap, sizeof(*slot));
+
+		for (size_t i = 0; i < t->cap; i++) {
+			if (!t->slot[i])
+				continue;
+			j = t->hash[t->slot[i] - 1] & (ncap - 1);
+			while (slot[j])
+				j = (j + 1) & (ncap - 1);
+			slot[j] = t->slot[i];
+		}
+		free(t->slot);
+		t->slot = slot;
+		t->cap = ncap;
+	}
+	j = h & (t->cap - 1);
+	while (t->slot[j]) {
+		uint32_t id = t->slot[j] - 1;
+
+		if (t->hash[id] == h && t->len[id] == n &&
+		    !memcmp(t->vec[id], v, n * sizeof(*v)))
+			return id;
+		j = (j + 1) & (t->cap - 1);
+	}
+	if (t->n == t->cap_vec) {
+		t->cap_vec = t->cap_vec ? t->cap_vec * 2 : 64;
+		t->vec = xrealloc(t->vec, t->cap_vec, sizeof(*t->vec));
+		t->len = xrealloc(t->len, t->cap_vec, sizeof(*t->len));
+		t->hash = xrealloc(t->hash, t->cap_vec, sizeof(*t->hash));
+	}
+	t->vec[t->n] = xcalloc(n, sizeof(*v));
+	memcpy(t->vec[t->n], v, n * sizeof(*v));
+	t->len[t->n] = n;
+	t->hash[t->n] = h;
+	t->slot[j] = t->n + 1;
+	return t->n++;
+}
+
+static void vectab_free(struct vectab *t)
+{
+	for (uint32_t i = 0; i < t->n; i++)
+		free(t->vec[i]);
+	free(t->vec);
+	free(t->len);
+	free(t->hash);
+	free(t->slot);
+}
+
+/* Rules whose source set contains source class @s, in rule order. */
+static size_t src_rules(const struct fwc_policy *pol,
+			const struct fwc_classes *c, uint32_t s,
+			uint32_t *out)
+{
+	size_t n = 0;
+
+	for (size_t r = 0; r < pol->n_rules; r++)
+		if (fwc_src_has_rule(c, s, (uint32_t)r))
+			out[n++] = (uint32_t)r;
+	return n;
+}
+
+static int build_pairs(const struct fwc_policy *pol,
+		       const struct fwc_classes *c, struct fwc_tables *t,
+		       struct fwc_lower *lw)
+{
+	uint32_t *ls = xcalloc(pol->n_rules + 1, sizeof(*ls));
+	uint32_t *row = xcalloc(pol->n_rules + 1, sizeof(*row));
+
+	if ((uint64_t)c->n_src * c->n_dst > DENSE_LIMIT) {
+		free(ls);
+		free(row);
+		return -E2BIG;
+	}
+	t->meta.n_src = c->n_src;
+	t->meta.n_dst = c->n_dst;
+	t->pair = xcalloc((size_t)c->n_src * c->n_dst, sizeof(*t->pair));
+	lw->empty_list = vectab_intern(&lw->lists, row, 0);
+	for (uint32_t s = 0; s < c->n_src; s++) {
+		size_t n_ls = src_rules(pol, c, s, ls);
+
+		for (uint32_t d = 0; d < c->n_dst; d++) {
+			size_t n = 0;
+			uint32_t id;
+
+			if (fwc_src_family(c, s) != fwc_dst_family(c, d)) {
+				t->pair[(size_t)s * c->n_dst + d] =
+					lw->empty_list;
+				continue;
+			}
+			for (size_t i = 0; i < n_ls; i++)
+				if (fwc_dst_has_rule(c, d, ls[i]))
+					row[n++] = ls[i];
+			id = vectab_intern(&lw->lists, row, n);
+			t->pair[(size_t)s * c->n_dst + d] = id;
+			if (id >= lw->cap_realised) {
+				size_t ncap = (id + 1) * 2;
+
+				lw->realised = xrealloc(lw->realised, ncap, 1);
+				memset(lw->realised + lw->cap_realised, 0,
+				       ncap - lw->cap_realised);
+				lw->cap_realised = ncap;
+			}
+			lw->realised[id] = 1;
+		}
+	}
+	free(ls);
+	free(row);
+	return 0;
+}
+
+/* First rule of @list in service class @v, as a rule id (0 = none). */
+static uint32_t first_match(const struct fwc_classes *c, const uint32_t *list,
+			    size_t n, uint32_t v)
+{
+	const uint64_t *bits = c->svc_rules + (size_t)v * c->rule_words;
+
+	for (size_t i = 0; i < n; i++)
+		if (fwc_bit(bits, list[i]))
+			return list[i] + 1;
+	return 0;
+}
+
+static int build_decisions(const struct fwc_classes *c, struct fwc_tables *t,
+			   struct fwc_lower *lw)
+{
+	uint32_t *dec = xcalloc(c->n_svc, sizeof(*dec));
+	uint32_t *final = xcalloc(lw->lists.n, sizeof(*final));
+	struct vectab rows = { 0 };
+
+	for (uint32_t l = 0; l < lw->lists.n; l++) {
+		for (uint32_t v = 0; v < c->n_svc; v++)
+			dec[v] = first_match(c, lw->lists.vec[l],
+					     lw->lists.len[l], v);
+		final[l] = vectab_intern(&rows, dec, c->n_svc);
+	}
+	if ((uint64_t)rows.n * c->n_svc > DENSE_LIMIT) {
+		free(dec);
+		free(final);
+		vectab_free(&rows);
+		return -E2BIG;
+	}
+	t->meta.n_rows = rows.n;
+	t->decision = xcalloc((size_t)rows.n * c->n_svc, sizeof(*t->decision));
+	for (uint32_t r = 0; r < rows.n; r++)
+		memcpy(t->decision + (size_t)r * c->n_svc, rows.vec[r],
+		       c->n_svc * sizeof(*dec));
+	lw->list_row = final;
+	for (size_t i = 0; i < (size_t)c->n_src * c->n_dst; i++)
+		t->pair[i] = final[t->pair[i]];
+	free(dec);
+	vectab_free(&rows);
+	return 0;
+}
+
+/* ---- rules ------------------------------------------------------------ */
+
+static void build_rules(const struct fwc_policy *pol, struct fwc_tables *t)
+{
+	t->meta.n_rules = (uint32_t)pol->n_rules;
+	t->meta.default_act = pol->default_allow ? FWC_ACT_ALLOW : FWC_ACT_DENY;
+	t->meta.flags = (pol->nonip_drop ? FWC_META_NONIP_DROP : 0) |
+			(pol->state_off ? FWC_META_STATE_OFF : 0);
+	t->rules = xcalloc(pol->n_rules + 1, sizeof(*t->rules));
+	t->rule_meta = xcalloc(pol->n_rules + 1, sizeof(*t->rule_meta));
+	t->rules[0].action = t->meta.default_act;
+	t->rule_meta[0].text = xstrdup(pol->default_allow ? "default allow"
+							  : "default deny");
+	for (size_t i = 0; i < pol->n_rules; i++) {
+		const struct fwc_rule *r = &pol->rules[i];
+
+		t->rules[i + 1].action = r->allow ? FWC_ACT_ALLOW
+						  : FWC_ACT_DENY;
+		t->rules[i + 1].flags = r->log ? FWC_RULE_LOG : 0;
+		t->rule_meta[i + 1].id = r->id;
+		t->rule_meta[i + 1].line = r->pos.line;
+		t->rule_meta[i + 1].label = r->label ? xstrdup(r->label) : NULL;
+		t->rule_meta[i + 1].text = xstrdup(r->text);
+	}
+}
+
+int fwc_tables_build(const struct fwc_policy *pol, const struct fwc_classes *c,
+		     struct fwc_tables *t, struct fwc_lower *lw)
+{
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	memset(lw, 0, sizeof(*lw));
+	t->meta.abi_version = FWC_ABI_VERSION;
+	build_rules(pol, t);
+	build_v4_trie(t, c);
+	build_v6_prefixes(t, c);
+	t->meta.n_addr = c->n_addr;
+	t->addr = xcalloc(c->n_addr, sizeof(*t->addr));
+	memcpy(t->addr, c->addr, c->n_addr * sizeof(*t->addr));
+	build_l4(t, c);
+	err = build_pairs(pol, c, t, lw);
+	if (!err)
+		err = build_decisions(c, t, lw);
+	t->source = xstrdup(pol->name ? pol->name : "-");
+	memcpy(t->source_sha256, pol->sha256, sizeof(t->source_sha256));
+	return err;
+}
+
+void fwc_lower_free(struct fwc_lower *lw)
+{
+	vectab_free(&lw->lists);
+	free(lw->realised);
+	free(lw->list_row);
+	memset(lw, 0, sizeof(*lw));
+}
+
+void fwc_tables_free(struct fwc_tables *t)
+{
+	if (!t)
+		return;
+	free(t->v4_root);
+	free(t->chunks);
+	free(t->v6_keys);
+	free(t->v6_vals);
+	free(t->addr);
+	free(t->pair);
+	free(t->pinfo);
+	free(t->l4);
+	free(t->svc);
+	free(t->decision);
+	free(t->rules);
+	if (t->rule_meta)
+		for (uint32_t i = 0; i <= t->meta.n_rules; i++) {
+			free(t->rule_meta[i].label);
+			free(t->rule_meta[i].text);
+		}
+	free(t->rule_meta);
+	free(t->source);
+	free(t);
+}
+
+size_t fwc_tables_bytes(const struct fwc_tables *t, const char *table)
+{
+	const struct fwc_meta *m = &t->meta;
+
+	if (!strcmp(table, "v4_root"))
+		return FWC_TRIE_ROOT_SIZE * sizeof(uint32_t);
+	if (!strcmp(table, "chunks"))
+		return (size_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE * 4;
+	if (!strcmp(table, "v6_lpm"))
+		return (size_t)m->n_v6 * (sizeof(struct fwc_v6_key) + 4);
+	if (!strcmp(table, "addr_class"))
+		return (size_t)m->n_addr * sizeof(struct fwc_addr_class);
+	if (!strcmp(table, "pair"))
+		return (size_t)m->n_src * m->n_dst * 4;
+	if (!strcmp(table, "proto"))
+		return FWC_PROTO_SIZE * 4;
+	if (!strcmp(table, "pinfo"))
+		return (size_t)m->n_pc * sizeof(struct fwc_proto_info);
+	if (!strcmp(table, "l4"))
+		return (size_t)m->n_l4 * 4;
+	if (!strcmp(table, "svc"))
+		return (size_t)m->n_svc_map * 4;
+	if (!strcmp(table, "decision"))
+		return (size_t)m->n_rows * m->n_svc * 4;
+	if (!strcmp(table, "rules"))
+		return (size_t)(m->n_rules + 1) * sizeof(struct fwc_rule_info);
+	return 0;
+}

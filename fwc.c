@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* fwc: the command line. It parses arguments and calls; nothing more. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compile.h"
+#include "packet.h"
+#include "resolve.h"
+#include "cli.h"
+
+/* Exit codes, as documented in fwc(8). */
+enum { EXIT_ALLOW = 0, EXIT_DENY = 1, EXIT_ERR = 2 };
+
+static const char *const usage_check =
+	"usage: fwc check [-q] POLICY\n"
+	"  Parse and resolve POLICY; print errors and warnings.\n"
+	"  -q, --quiet   errors only\n"
+	"  Exit 0 when the policy is valid (warnings allowed), 2 on errors.\n";
+
+static const char *const usage_compile =
+	"usage: fwc compile POLICY [--stats] [-o FILE]\n"
+	"  Build the lookup tables.\n"
+	"  --stats       class counts, table entries and bytes per table\n"
+	"  -o FILE       write the deterministic compressed artifact that\n"
+	"                'fwc load' accepts in place of the policy\n";
+
+static const char *const usage_test =
+	"usage: fwc test POLICY PACKET\n"
+	"       fwc test POLICY --packets FILE|-\n"
+	"  Classify packets with the compiled tables (no kernel needed).\n"
+	"  PACKET is 'PROTO SRC[:PORT] -> DST[:PORT] [type T] [code C]',\n"
+	"  e.g. 'tcp 192.0.2.5:50000 -> 198.51.100.10:135'; IPv6 addresses\n"
+	"  in brackets when a port follows: [2001:db8::1]:443.\n"
+	"  --packets F   one packet a line from F (- for stdin)\n"
+	"  --reference   classify with the naive first-match scan instead\n"
+	"  Prints 'allow|deny rule N ...'; exits 0 allow, 1 deny, 2 error.\n";
+
+static int help_requested(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return 1;
+	return 0;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	struct fwc_compile_opts opts = { .warnings = true };
+	struct fwc_tables *t;
+	int err;
+
+	if (argc == 3 && (!strcmp(argv[1], "-q") ||
+			  !strcmp(argv[1], "--quiet"))) {
+		opts.warnings = false;
+		argv++;
+		argc--;
+	}
+	if (argc != 2) {
+		fputs(usage_check, stderr);
+		return EXIT_ERR;
+	}
+	err = fwc_compile_file(argv[1], &opts, &t);
+	if (err)
+		return EXIT_ERR;
+	printf("%s: ok, %u rules\n", argv[1], t->meta.n_rules);
+	fwc_tables_free(t);
+	return 0;
+}
+
+static void print_stats(const struct fwc_tables *t)
+{
+	static const char *const tables[] = {
+		"v4_root", "chunks", "v6_lpm", "addr_class", "pair", "proto",
+		"pinfo",   "l4",     "svc",	   "decision",	 "rules",
+	};
+	const struct fwc_meta *m = &t->meta;
+	size_t total = 0;
+
+	printf("rules            %u\n", m->n_rules);
+	printf("classes          src %u, dst %u, addr %u, proto %u, "
+	       "service %u\n",
+	       m->n_src, m->n_dst, m->n_addr, m->n_pc, m->n_svc);
+	printf("decision rows    %u\n", m->n_rows);
+	printf("%-16s %12s %12s\n", "table", "entries", "bytes");
+	for (size_t i = 0; i < sizeof(tables) / sizeof(*tables); i++) {
+		size_t b = fwc_tables_bytes(t, tables[i]);
+		size_t e = !strcmp(tables[i], "v4_root")  ? FWC_TRIE_ROOT_SIZE
+			   : !strcmp(tables[i], "chunks") ? (size_t)m->n_chunks *
+								   FWC_TRIE_CHUNK_SIZE
+			   : !strcmp(tables[i], "v6_lpm") ? m->n_v6
+			   : !strcmp(tables[i], "addr_class")
+				   ? m->n_addr
+			   : !strcmp(tables[i], "pair") ? (size_t)m->n_src * m->n_dst
+			   : !strcmp(tables[i], "proto") ? FWC_PROTO_SIZE
+			   : !strcmp(tables[i], "pinfo") ? m->n_pc
+			   : !strcmp(tables[i], "l4")	 ? m->n_l4
+			   : !strcmp(tables[i], "svc")	 ? m->n_svc_map
+			   : !strcmp(tables[i], "decision")
+				   ? (size_t)m->n_rows * m->n_svc
+				   : (size_t)m->n_rules + 1;
+
+		printf("%-16s %12zu %12zu\n", tables[i], e, b);
+		total += b;
+	}
+	printf("%-16s %12s %12zu\n", "total", "", total);
+}
+
+static int cmd_compile(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "stats", no_argument, NULL, 's' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct fwc_compile_opts opts = { .warnings = false };
+	const char *out = NULL;
+	struct fwc_tables *t;
+	bool stats = false;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "so:", longopts, NULL)) != -1) {
+		if (c == 's')
+			stats = true;
+		else if (c == 'o')
+			out = optarg;
+		else
+			goto usage;
+	}
+	if (optind != argc - 1)
+		goto usage;
+	if (fwc_compile_file(argv[optind], &opts, &t))
+		return EXIT_ERR;
+	if (stats)
+		print_stats(t);
+	err = out ? fwc_artifact_write(t, out) : 0;
+	if (err)
+		fprintf(stderr, "fwc: cannot write %s: %s\n", out,
+			strerror(-err));
+	else if (!stats)
+		printf("%s: %u rules compiled%s%s\n", argv[optind],
+		       t->meta.n_rules, out ? " to " : "", out ? out : "");
+	fwc_tables_free(t);
+	return err ? EXIT_ERR : 0;
+usage:
+	fputs(usage_compile, stderr);
+	return EXIT_ERR;
+}
+
+struct tester {
+	struct fwc_tables *t;
+	struct fwc_policy *pol; /* set for --reference */
+};
+
+/* Prints the verdict line; returns the action. */
+static uint32_t verdict(const struct tester *ts, const struct fwc_packet *p)
+{
+	uint32_t id = ts->pol ? fwc_reference_classify(ts->pol, p)
+			      : fwc_tables_classify(ts->t, p);
+	const struct fwc_rule_meta *rm = &ts->t->rule_meta[id];
+	uint32_t act = fwc_tables_action(ts->t, id);
+
+	printf("%s rule %u", act == FWC_ACT_ALLOW ? "allow" : "deny", id);
+	if (id == 0)
+		printf(" (%s)\n", rm->text);
+	else if (rm->label)
+		printf(" \"%s\" line %u: %s\n", rm->label, rm->line, rm->text);
+	else
+		printf(" line %u: %s\n", rm->line, rm->text);
+	return act;
+}
+
+static int test_stream(const struct tester *ts, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	char *line = NULL, err[160];
+	size_t cap = 0, col;
+	unsigned int lineno = 0;
+	int rc = 0;
+
+	if (!f) {
+		fprintf(stderr, "fwc: cannot open %s: %s\n", path,
+			strerror(errno));
+		return EXIT_ERR;
+	}
+	while (getline(&line, &cap, f) > 0) {
+		struct fwc_packet p;
+		char *s = line;
+
+		lineno++;
+		s[strcspn(s, "#\r\n")] = '\0';
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!*s)
+			continue;
+		if (fwc_packet_parse(s, &p, err, sizeof(err), &col)) {
+			fprintf(stderr, "%s:%u:%zu: error: %s\n  %s\n  %*s^\n",
+				path, lineno, col + 1 + (size_t)(s - line), err,
+				line, (int)(col + (size_t)(s - line)), "");
+			printf("error line %u\n", lineno);
+			rc = EXIT_ERR;
+			continue;
+		}
+		verdict(ts, &p);
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+static int cmd_test(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "packets", required_argument, NULL, 'p' },
+		{ "reference", no_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct fwc_compile_opts opts = { .warnings = false };
+	struct tester ts = { 0 };
+	const char *packets = NULL;
+	bool reference = false;
+	char *text = NULL;
+	size_t len;
+	int c, rc = EXIT_ERR, err;
+
+	while ((c = getopt_long(argc, argv, "+p:r", longopts, NULL)) != -1) {
+		if (c == 'p')
+			packets = optarg;
+		else if (c == 'r')
+			reference = true;
+		else
+			goto usage;
+	}
+	if (packets ? optind != argc - 1 : optind != argc - 2)
+		goto usage;
+	err = fwc_read_file(argv[optind], &text, &len);
+	if (err) {
+		fprintf(stderr, "%s: error: cannot read policy: %s\n",
+			argv[optind], strerror(-err));
+		return EXIT_ERR;
+	}
+	err = fwc_compile(argv[optind], text, len, &opts, &ts.t,
+			  reference ? &ts.pol : NULL);
+	free(text);
+	if (err)
+		return EXIT_ERR;
+	if (packets) {
+		rc = test_stream(&ts, packets);
+	} else {
+		struct fwc_packet p;
+		char msg[160];
+		size_t col;
+
+		if (fwc_packet_parse(argv[optind + 1], &p, msg, sizeof(msg),
+				     &col)) {
+			fprintf(stderr, "fwc: bad packet: %s\n  %s\n  %*s^\n",
+				msg, argv[optind + 1], (int)col, "");
+		} else {
+			rc = verdict(&ts, &p) == FWC_ACT_ALLOW ? EXIT_ALLOW
+							       : EXIT_DENY;
+		}
+	}
+	fwc_tables_free(ts.t);
+	fwc_policy_destroy(ts.pol);
+	return rc;
+usage:
+	fputs(usage_test, stderr);
+	return EXIT_ERR;
+}
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *const *usage;
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "check", cmd_check, &usage_check, "check a policy for errors" },
+	{ "compile", cmd_compile, &usage_compile,
+	  "build the lookup tables (--stats, -o artifact)" },
+	{ "test", cmd_test, &usage_test, "classify packets with a policy" },
+	FWC_LOADER_COMMANDS
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: fwc COMMAND [ARGS]   (fwc COMMAND --help for more)\n\n"
+	      "fwc compiles zone-to-zone firewall policies into lookup tables\n"
+	      "and enforces them with XDP (default deny, per-rule counters).\n\n"
+	      "commands:\n",
+	      f);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name,
+			commands[i].summary);
+	fputs("\n  fwc --version\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_ERR;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("fwc %s (abi %d)\n", FWC_VERSION, FWC_ABI_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++) {
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		if (help_requested(argc - 1, argv + 1)) {
+			fputs(*commands[i].usage, stdout);
+			return 0;
+		}
+		return commands[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "fwc: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_ERR;
+}

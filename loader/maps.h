@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* Sizing and filling the XDP program's maps from compiled tables. */
+#ifndef FWC_MAPS_H
+#define FWC_MAPS_H
+
+#include "tables.h"
+
+struct fwc_bpf;
+
+/* Set every map's max_entries for @t; call between open and load. */
+int fwc_maps_size(struct fwc_bpf *skel, const struct fwc_tables *t);
+/* Copy @t into the loaded maps (batch updates where possible). */
+int fwc_maps_fill(struct fwc_bpf *skel, const struct fwc_tables *t);
+
+#endif /* FWC_MAPS_H */
