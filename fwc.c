@@ -226,7 +226,7 @@ static int cmd_test(int argc, char **argv)
 	size_t len;
 	int c, rc = EXIT_ERR, err;
 
-	while ((c = getopt_long(argc, argv, "+p:r", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:r", longopts, NULL)) != -1) {
 		if (c == 'p')
 			packets = optarg;
 		else if (c == 'r')

@@ -182,6 +182,9 @@ static int lex_string(struct fwc_lexer *lx, struct fwc_token *tok)
 	return 0;
 bad:
 	free(buf);
+	/* One error per bad string: skip what is left of the line. */
+	while (peek(lx, 0) != -1 && peek(lx, 0) != '\n')
+		lx->off++;
 	tok->kind = TOK_ERROR;
 	return 0;
 }

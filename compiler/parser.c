@@ -48,9 +48,9 @@ static void expected(struct parser *p, const char *what)
 		return;
 	p->failed = 1;
 	if (p->cur.kind == TOK_WORD || p->cur.kind == TOK_MACRO)
-		fwc_error(p->diag, p->cur.pos, "expected %s, found '%s%s'",
-			  what, p->cur.kind == TOK_MACRO ? "$" : "",
-			  p->cur.text);
+		fwc_error(p->diag, p->cur.pos, "expected %s, found '%s%.*s%s'",
+			  what, p->cur.kind == TOK_MACRO ? "$" : "", 40,
+			  p->cur.text, p->cur.len > 40 ? "..." : "");
 	else if (p->cur.kind == TOK_STRING)
 		fwc_error(p->diag, p->cur.pos, "expected %s, found a string",
 			  what);
@@ -102,6 +102,20 @@ static void val_push(struct fwc_val *list, struct fwc_val *item)
 
 static struct fwc_val *parse_value(struct parser *p, const char *what);
 
+/* A statement keyword on a later line: the list before it was not closed. */
+static bool starts_statement(const struct parser *p, struct fwc_pos open)
+{
+	static const char *const kw[] = { "allow", "deny",    "zone",
+					  "define", "service", "set" };
+
+	if (p->cur.kind != TOK_WORD || p->cur.pos.line == open.line)
+		return false;
+	for (size_t i = 0; i < sizeof(kw) / sizeof(*kw); i++)
+		if (!strcmp(p->cur.text, kw[i]))
+			return true;
+	return false;
+}
+
 /* After '{': items until '}', commas optional. */
 static struct fwc_val *parse_list(struct parser *p, const char *what)
 {
@@ -114,7 +128,7 @@ static struct fwc_val *parse_list(struct parser *p, const char *what)
 			next(p);
 			break;
 		}
-		if (p->cur.kind == TOK_EOF) {
+		if (p->cur.kind == TOK_EOF || starts_statement(p, open)) {
 			if (!p->failed)
 				fwc_error(p->diag, open,
 					  "unterminated list: this '{' is "
@@ -485,6 +499,13 @@ static int parse_stmt_body(struct parser *p, struct fwc_stmt *st)
 		st->name = xstrdup(p->cur.text);
 		st->name_pos = p->cur.pos;
 		next(p);
+		/* Option values may be keywords: `set default allow`. */
+		if (p->cur.kind == TOK_WORD) {
+			st->val = new_val(VAL_WORD, p->cur.pos);
+			st->val->text = xstrdup(p->cur.text);
+			next(p);
+			return 0;
+		}
 		st->val = parse_value(p, "an option value");
 		return st->val ? 0 : -1;
 	}

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Address sets, partitions, the trie and the artifact. */
+#include <unistd.h>
+
+#include "helpers.h"
+#include "classes.h"
+
+static void collect(void *ctx, fwc_u128 start, unsigned int len)
+{
+	char *out = ctx, buf[64];
+
+	fwc_format_addr(buf, sizeof(buf), 4, start);
+	sprintf(out + strlen(out), "%s/%u ", buf, len);
+}
+
+static void test_range_to_prefixes(void **state)
+{
+	char out[512] = "";
+	fwc_u128 lo, hi;
+
+	(void)state;
+	fwc_parse_v4("192.0.2.10", &lo);
+	fwc_parse_v4("192.0.2.20", &hi);
+	assert_int_equal(fwc_range_to_prefixes(lo, hi, 32, collect, out), 4);
+	assert_string_equal(out, "192.0.2.10/31 192.0.2.12/30 192.0.2.16/30 "
+				 "192.0.2.20/32 ");
+}
+
+static void test_ivset_algebra(void **state)
+{
+	struct fwc_ivset a = { 0 }, b = { 0 };
+
+	(void)state;
+	fwc_ivset_add(&a, 0, 100);
+	fwc_ivset_add(&a, 101, 200); /* adjacent: merges */
+	fwc_ivset_add(&a, 300, 400);
+	fwc_ivset_normalise(&a);
+	assert_int_equal(a.n, 2);
+	fwc_ivset_add(&b, 50, 60);
+	fwc_ivset_add(&b, 350, 500);
+	fwc_ivset_normalise(&b);
+	fwc_ivset_subtract(&a, &b);
+	assert_int_equal(a.n, 3);
+	assert_true(fwc_ivset_contains(&a, 49));
+	assert_false(fwc_ivset_contains(&a, 55));
+	assert_true(fwc_ivset_contains(&a, 61));
+	assert_true(fwc_ivset_contains(&a, 349));
+	assert_false(fwc_ivset_contains(&a, 350));
+	assert_true(fwc_ivset_count(&a) == 50 + 140 + 50); /* 0-49 61-200 300-349 */
+	fwc_ivset_free(&a);
+	fwc_ivset_free(&b);
+}
+
+static void test_partition_classes(void **state)
+{
+	struct fwc_ivset x = { 0 }, y = { 0 };
+	const struct fwc_ivset *in[2] = { &x, &y };
+	struct fwc_partition p;
+
+	(void)state;
+	fwc_ivset_add(&x, 10, 20);
+	fwc_ivset_add(&x, 40, 50);
+	fwc_ivset_add(&y, 15, 45);
+	fwc_partition(in, 2, 100, false, &p);
+	/* classes: none, x, x+y, y */
+	assert_int_equal(p.n_cls, 4);
+	assert_int_equal(p.n_seg, 7);
+	assert_int_equal(p.seg[0].cls, p.seg[6].cls); /* 0-9 and 51-100 */
+	assert_int_equal(p.seg[1].cls, p.seg[5].cls); /* 10-14, 46-50: x */
+	assert_int_equal(p.seg[2].cls, p.seg[4].cls); /* 15-20, 40-45: x+y */
+	fwc_partition_free(&p);
+	fwc_ivset_free(&x);
+	fwc_ivset_free(&y);
+}
+
+static void test_trie_layout(void **state)
+{
+	struct compiled c = compile_text("zone a = 192.0.2.128/25\n"
+					 "zone b = 198.51.0.0/16\n"
+					 "zone h = 192.0.2.7\n"
+					 "allow a -> b any\nallow h -> b any\n");
+
+	(void)state;
+	assert_int_equal(c.err, 0);
+	/* /16 is a leaf in the root; /25 and /32 need chunks (16-8-8). */
+	assert_false(c.t->v4_root[198 << 8 | 51] & FWC_TRIE_CHUNK);
+	assert_true(c.t->v4_root[192 << 8 | 0] & FWC_TRIE_CHUNK);
+	assert_int_equal(c.t->meta.n_chunks, 2);
+	assert_int_equal(classify(&c, "tcp 192.0.2.128:1 -> 198.51.3.4:5"), 1);
+	assert_int_equal(classify(&c, "tcp 192.0.2.127:1 -> 198.51.3.4:5"), 0);
+	assert_int_equal(classify(&c, "tcp 192.0.2.7:1 -> 198.51.3.4:5"), 2);
+	assert_int_equal(classify(&c, "tcp 192.0.2.6:1 -> 198.51.3.4:5"), 0);
+	compiled_free(&c);
+}
+
+static void test_row_merging(void **state)
+{
+	/* Many zones with the same rules share decision rows. */
+	struct compiled c = compile_text(
+		"zone a = { 192.0.2.1 192.0.2.2 192.0.2.3 }\n"
+		"zone b = { 198.51.100.1 198.51.100.2 }\n"
+		"allow a -> b proto tcp port { 80, 443 }\n"
+		"allow a -> b proto udp port 53\n");
+
+	(void)state;
+	assert_int_equal(c.err, 0);
+	assert_true(c.t->meta.n_rows <= 2);
+	assert_true(c.t->meta.n_svc <= 4);
+	compiled_free(&c);
+}
+
+static void test_artifact_roundtrip_and_determinism(void **state)
+{
+	struct compiled c = compile_text(
+		"zone a = { 192.0.2.0/24, 2001:db8::/64 }\n"
+		"allow a -> a proto tcp port 22 label \"ssh\"\n"
+		"deny log any -> a proto icmp type echo-request\n");
+	char p1[] = "/tmp/fwc-art-XXXXXX", p2[] = "/tmp/fwc-art-XXXXXX";
+	struct fwc_tables *back;
+	struct fwc_packet pkt;
+	char *t1, *t2, err[64];
+	size_t l1, l2, col;
+	int f1 = mkstemp(p1), f2 = mkstemp(p2);
+
+	(void)state;
+	assert_int_equal(c.err, 0);
+	close(f1);
+	close(f2);
+	assert_int_equal(fwc_artifact_write(c.t, p1), 0);
+	assert_int_equal(fwc_artifact_write(c.t, p2), 0);
+	assert_int_equal(fwc_read_file(p1, &t1, &l1), 0);
+	assert_int_equal(fwc_read_file(p2, &t2, &l2), 0);
+	assert_int_equal(l1, l2);
+	assert_memory_equal(t1, t2, l1);
+	assert_true(fwc_artifact_probe(p1));
+	assert_int_equal(fwc_artifact_read(p1, &back), 0);
+	assert_memory_equal(&back->meta, &c.t->meta, sizeof(back->meta));
+	assert_string_equal(back->rule_meta[1].label, "ssh");
+	fwc_packet_parse("tcp [2001:db8::5]:9 -> [2001:db8::6]:22", &pkt, err,
+			 sizeof(err), &col);
+	assert_int_equal(fwc_tables_classify(back, &pkt), 1);
+	fwc_tables_free(back);
+	/* A corrupt artifact is refused, not trusted. */
+	t1[l1 / 2] ^= 0x55;
+	{
+		FILE *f = fopen(p1, "wb");
+
+		fwrite(t1, 1, l1, f);
+		fclose(f);
+	}
+	assert_int_not_equal(fwc_artifact_read(p1, &back), 0);
+	unlink(p1);
+	unlink(p2);
+	free(t1);
+	free(t2);
+	compiled_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_range_to_prefixes),
+		cmocka_unit_test(test_ivset_algebra),
+		cmocka_unit_test(test_partition_classes),
+		cmocka_unit_test(test_trie_layout),
+		cmocka_unit_test(test_row_merging),
+		cmocka_unit_test(test_artifact_roundtrip_and_determinism),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
