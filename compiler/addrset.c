@@ -31,13 +31,12 @@ static int cmp_iv(const void *a, const void *b)
 	return 0;
 }
 
-void fwc_ivset_normalise(struct fwc_ivset *s)
+void fwc_ivset_coalesce(struct fwc_ivset *s)
 {
 	size_t o = 0;
 
 	if (s->n < 2)
 		return;
-	qsort(s->iv, s->n, sizeof(*s->iv), cmp_iv);
 	for (size_t i = 1; i < s->n; i++) {
 		struct fwc_iv *last = &s->iv[o];
 
@@ -52,11 +51,33 @@ void fwc_ivset_normalise(struct fwc_ivset *s)
 	s->n = o + 1;
 }
 
+void fwc_ivset_normalise(struct fwc_ivset *s)
+{
+	if (s->n < 2)
+		return;
+	qsort(s->iv, s->n, sizeof(*s->iv), cmp_iv);
+	fwc_ivset_coalesce(s);
+}
+
 void fwc_ivset_union(struct fwc_ivset *dst, const struct fwc_ivset *src)
 {
-	for (size_t i = 0; i < src->n; i++)
-		fwc_ivset_add(dst, src->iv[i].lo, src->iv[i].hi);
-	fwc_ivset_normalise(dst);
+	struct fwc_ivset out = { 0 };
+	size_t i = 0, j = 0;
+
+	if (!src->n)
+		return;
+	/* Both are sorted: merge, then coalesce overlaps in one pass. */
+	out.cap = dst->n + src->n;
+	out.iv = xcalloc(out.cap, sizeof(*out.iv));
+	while (i < dst->n || j < src->n) {
+		bool take_dst = j >= src->n ||
+				(i < dst->n && dst->iv[i].lo <= src->iv[j].lo);
+
+		out.iv[out.n++] = take_dst ? dst->iv[i++] : src->iv[j++];
+	}
+	free(dst->iv);
+	*dst = out;
+	fwc_ivset_coalesce(dst);
 }
 
 void fwc_ivset_subtract(struct fwc_ivset *dst, const struct fwc_ivset *src)
@@ -173,22 +194,31 @@ bool fwc_addrset_empty(const struct fwc_addrset *s)
 	return s->v4.n == 0 && s->v6.n == 0;
 }
 
-static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
+static uint64_t mix(uint64_t h, uint64_t x)
 {
-	const unsigned char *b = p;
+	h ^= x + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	return h * 0xff51afd7ed558ccdull;
+}
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ull;
-	return h;
+static uint64_t hash_ivset(uint64_t h, const struct fwc_ivset *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		h = mix(h, (uint64_t)s->iv[i].lo);
+		h = mix(h, (uint64_t)(s->iv[i].lo >> 64));
+		h = mix(h, (uint64_t)s->iv[i].hi);
+		h = mix(h, (uint64_t)(s->iv[i].hi >> 64));
+	}
+	return mix(h, s->n);
 }
 
 uint64_t fwc_addrset_hash(const struct fwc_addrset *s)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	return hash_ivset(hash_ivset(0xcbf29ce484222325ull, &s->v4), &s->v6);
+}
 
-	h = hash_bytes(h, s->v4.iv, s->v4.n * sizeof(*s->v4.iv));
-	h = hash_bytes(h, "|", 1);
-	return hash_bytes(h, s->v6.iv, s->v6.n * sizeof(*s->v6.iv));
+uint64_t fwc_ivset_hash(const struct fwc_ivset *s)
+{
+	return hash_ivset(0x84222325cbf29ce4ull, s);
 }
 
 size_t fwc_range_to_prefixes(fwc_u128 lo, fwc_u128 hi, unsigned int bits,

@@ -33,6 +33,9 @@ void fwc_ivset_free(struct fwc_ivset *s);
 /* Appends [lo, hi]; call fwc_ivset_normalise() after a batch of adds. */
 void fwc_ivset_add(struct fwc_ivset *s, fwc_u128 lo, fwc_u128 hi);
 void fwc_ivset_normalise(struct fwc_ivset *s);
+/* Merges overlapping/adjacent intervals of a sorted set. */
+void fwc_ivset_coalesce(struct fwc_ivset *s);
+uint64_t fwc_ivset_hash(const struct fwc_ivset *s);
 void fwc_ivset_union(struct fwc_ivset *dst, const struct fwc_ivset *src);
 /* dst = dst \ src (both normalised). */
 void fwc_ivset_subtract(struct fwc_ivset *dst, const struct fwc_ivset *src);

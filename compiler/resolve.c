@@ -158,8 +158,8 @@ static uint32_t intern_set(struct resolver *r, struct fwc_ivset *s)
 	struct eq_ctx c = { r, s };
 	struct fwc_policy *pol = r->pol;
 	bool added;
-	uint64_t h = fnv(s->iv, s->n * sizeof(*s->iv), 0xcbf29ce484222325ull);
-	uint32_t id = intern_find(&r->set_tab, h, set_eq, &c, &added);
+	uint32_t id = intern_find(&r->set_tab, fwc_ivset_hash(s), set_eq, &c,
+				  &added);
 
 	if (added) {
 		VEC_PUSH(pol->sets, pol->n_sets, pol->cap_sets, *s);
@@ -994,6 +994,14 @@ static uint32_t host_set_of(struct resolver *r, const struct fwc_val *v,
 			    int *err)
 {
 	struct fwc_addrset s = { 0 };
+	struct sym *z;
+
+	/* A bare zone is already interned: skip the copy and the hash. */
+	if (v->kind == VAL_WORD && !looks_like_address(v->text) &&
+	    (z = sym_find(r, SYM_ZONE, v->text)) && z->state == 2) {
+		z->used = true;
+		return z->hosts;
+	}
 
 	if (resolve_hosts(r, v, &s)) {
 		*err = -EINVAL;

@@ -216,93 +216,255 @@ static void vectab_free(struct vectab *t)
 	free(t->slot);
 }
 
-/* Rules whose source set contains source class @s, in rule order. */
-static size_t src_rules(const struct fwc_policy *pol,
-			const struct fwc_classes *c, uint32_t s,
-			uint32_t *out)
+/* Compressed lists: members of group g are item[off[g] .. off[g + 1]). */
+struct csr {
+	uint32_t *off, *item;
+};
+
+static void csr_free(struct csr *c)
 {
+	free(c->off);
+	free(c->item);
+}
+
+/* Rules of each source role, in rule order. */
+static void rules_by_src_role(const struct fwc_policy *pol,
+			      const struct fwc_classes *c, struct csr *out)
+{
+	size_t n = c->n_src_roles;
+
+	out->off = xcalloc(n + 1, sizeof(*out->off));
+	out->item = xcalloc(pol->n_rules + 1, sizeof(*out->item));
+	for (size_t r = 0; r < pol->n_rules; r++)
+		out->off[c->src_role[r] + 1]++;
+	for (size_t i = 0; i < n; i++)
+		out->off[i + 1] += out->off[i];
+	{
+		uint32_t *fill = xcalloc(n + 1, sizeof(*fill));
+
+		memcpy(fill, out->off, n * sizeof(*fill));
+		for (size_t r = 0; r < pol->n_rules; r++)
+			out->item[fill[c->src_role[r]]++] = (uint32_t)r;
+		free(fill);
+	}
+}
+
+/* Destination classes that each destination role contains. */
+static void dst_classes_by_role(const struct fwc_classes *c, struct csr *out)
+{
+	size_t n = c->n_dst_roles, total = 0;
+	uint32_t *fill = NULL;
+
+	out->off = xcalloc(n + 1, sizeof(*out->off));
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t d = 0; d < c->n_dst; d++) {
+			const struct fwc_partition *p =
+				d < c->dst4.n_cls ? &c->dst4 : &c->dst6;
+			uint32_t k = d < c->dst4.n_cls ? d : d - c->dst4.n_cls;
+			const uint64_t *sig = p->sig + (size_t)k * p->words;
+
+			for (size_t w = 0; w < p->words; w++)
+				for (uint64_t b = sig[w]; b; b &= b - 1) {
+					size_t role = w * 64 +
+						      (size_t)__builtin_ctzll(b);
+
+					if (pass == 0)
+						out->off[role + 1]++, total++;
+					else
+						out->item[fill[role]++] = d;
+				}
+		}
+		if (pass == 0) {
+			for (size_t i = 0; i < n; i++)
+				out->off[i + 1] += out->off[i];
+			out->item = xcalloc(total + 1, sizeof(*out->item));
+			fill = xcalloc(n + 1, sizeof(*fill));
+			memcpy(fill, out->off, n * sizeof(*fill));
+		}
+	}
+	free(fill);
+}
+
+/* Rules whose source set contains source class @s, in rule order. */
+static size_t src_rules(const struct fwc_classes *c, const struct csr *by_role,
+			uint32_t s, uint64_t *mark, uint32_t *out)
+{
+	const struct fwc_partition *p = s < c->src4.n_cls ? &c->src4 : &c->src6;
+	uint32_t k = s < c->src4.n_cls ? s : s - c->src4.n_cls;
+	const uint64_t *sig = p->sig + (size_t)k * p->words;
 	size_t n = 0;
 
-	for (size_t r = 0; r < pol->n_rules; r++)
-		if (fwc_src_has_rule(c, s, (uint32_t)r))
-			out[n++] = (uint32_t)r;
+	memset(mark, 0, c->rule_words * sizeof(*mark));
+	for (size_t w = 0; w < p->words; w++)
+		for (uint64_t b = sig[w]; b; b &= b - 1) {
+			size_t role = w * 64 + (size_t)__builtin_ctzll(b);
+
+			for (uint32_t i = by_role->off[role];
+			     i < by_role->off[role + 1]; i++)
+				fwc_bit_set(mark, by_role->item[i]);
+		}
+	for (size_t w = 0; w < c->rule_words; w++)
+		for (uint64_t b = mark[w]; b; b &= b - 1)
+			out[n++] = (uint32_t)(w * 64 + __builtin_ctzll(b));
 	return n;
 }
 
+static void mark_realised(struct fwc_lower *lw, uint32_t id)
+{
+	if (id >= lw->cap_realised) {
+		size_t ncap = ((size_t)id + 1) * 2;
+
+		lw->realised = xrealloc(lw->realised, ncap, 1);
+		memset(lw->realised + lw->cap_realised, 0,
+		       ncap - lw->cap_realised);
+		lw->cap_realised = ncap;
+	}
+	lw->realised[id] = 1;
+}
+
+/*
+ * For each source class, its candidate rules are spread over the
+ * destination classes their destination role contains: the work follows
+ * the rules, not the n_src * n_dst product.
+ */
 static int build_pairs(const struct fwc_policy *pol,
 		       const struct fwc_classes *c, struct fwc_tables *t,
 		       struct fwc_lower *lw)
 {
-	uint32_t *ls = xcalloc(pol->n_rules + 1, sizeof(*ls));
-	uint32_t *row = xcalloc(pol->n_rules + 1, sizeof(*row));
+	uint32_t *ls, *cnt, *off, *buf, empty;
+	uint64_t *mark;
+	struct csr by_src = { 0 }, by_dst = { 0 };
 
-	if ((uint64_t)c->n_src * c->n_dst > DENSE_LIMIT) {
-		free(ls);
-		free(row);
+	if ((uint64_t)c->n_src * c->n_dst > DENSE_LIMIT)
 		return -E2BIG;
-	}
 	t->meta.n_src = c->n_src;
 	t->meta.n_dst = c->n_dst;
 	t->pair = xcalloc((size_t)c->n_src * c->n_dst, sizeof(*t->pair));
-	lw->empty_list = vectab_intern(&lw->lists, row, 0);
+	rules_by_src_role(pol, c, &by_src);
+	dst_classes_by_role(c, &by_dst);
+	ls = xcalloc(pol->n_rules + 1, sizeof(*ls));
+	mark = xcalloc(c->rule_words, sizeof(*mark));
+	cnt = xcalloc(c->n_dst + 1, sizeof(*cnt));
+	off = xcalloc(c->n_dst + 1, sizeof(*off));
+	buf = NULL;
+	empty = lw->empty_list = vectab_intern(&lw->lists, ls, 0);
 	for (uint32_t s = 0; s < c->n_src; s++) {
-		size_t n_ls = src_rules(pol, c, s, ls);
+		size_t n_ls = src_rules(c, &by_src, s, mark, ls), total = 0;
+		int fam = fwc_src_family(c, s);
 
+		memset(cnt, 0, (c->n_dst + 1) * sizeof(*cnt));
+		for (size_t i = 0; i < n_ls; i++) {
+			uint32_t role = c->dst_role[ls[i]];
+
+			for (uint32_t k = by_dst.off[role];
+			     k < by_dst.off[role + 1]; k++)
+				cnt[by_dst.item[k]]++, total++;
+		}
+		buf = xrealloc(buf, total + 1, sizeof(*buf));
+		for (uint32_t d = 0; d < c->n_dst; d++)
+			off[d + 1] = off[d] + cnt[d];
+		memset(cnt, 0, (c->n_dst + 1) * sizeof(*cnt));
+		for (size_t i = 0; i < n_ls; i++) {
+			uint32_t role = c->dst_role[ls[i]];
+
+			for (uint32_t k = by_dst.off[role];
+			     k < by_dst.off[role + 1]; k++) {
+				uint32_t d = by_dst.item[k];
+
+				buf[off[d] + cnt[d]++] = ls[i];
+			}
+		}
 		for (uint32_t d = 0; d < c->n_dst; d++) {
-			size_t n = 0;
-			uint32_t id;
+			uint32_t id = empty;
 
-			if (fwc_src_family(c, s) != fwc_dst_family(c, d)) {
-				t->pair[(size_t)s * c->n_dst + d] =
-					lw->empty_list;
+			if (fam != fwc_dst_family(c, d)) {
+				t->pair[(size_t)s * c->n_dst + d] = empty;
 				continue;
 			}
-			for (size_t i = 0; i < n_ls; i++)
-				if (fwc_dst_has_rule(c, d, ls[i]))
-					row[n++] = ls[i];
-			id = vectab_intern(&lw->lists, row, n);
+			if (cnt[d])
+				id = vectab_intern(&lw->lists, buf + off[d],
+						   cnt[d]);
 			t->pair[(size_t)s * c->n_dst + d] = id;
-			if (id >= lw->cap_realised) {
-				size_t ncap = (id + 1) * 2;
-
-				lw->realised = xrealloc(lw->realised, ncap, 1);
-				memset(lw->realised + lw->cap_realised, 0,
-				       ncap - lw->cap_realised);
-				lw->cap_realised = ncap;
-			}
-			lw->realised[id] = 1;
+			mark_realised(lw, id);
 		}
 	}
 	free(ls);
-	free(row);
+	free(mark);
+	free(cnt);
+	free(off);
+	free(buf);
+	csr_free(&by_src);
+	csr_free(&by_dst);
 	return 0;
 }
 
-/* First rule of @list in service class @v, as a rule id (0 = none). */
-static uint32_t first_match(const struct fwc_classes *c, const uint32_t *list,
-			    size_t n, uint32_t v)
+/* Service classes each rule matches (a rule is in few of them). */
+static void svcs_by_rule(const struct fwc_classes *c, size_t n_rules,
+			 struct csr *out)
 {
-	const uint64_t *bits = c->svc_rules + (size_t)v * c->rule_words;
+	size_t total = 0;
+	uint32_t *fill = NULL;
 
-	for (size_t i = 0; i < n; i++)
-		if (fwc_bit(bits, list[i]))
-			return list[i] + 1;
-	return 0;
+	out->off = xcalloc(n_rules + 1, sizeof(*out->off));
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t v = 0; v < c->n_svc; v++) {
+			const uint64_t *bits =
+				c->svc_rules + (size_t)v * c->rule_words;
+
+			for (size_t w = 0; w < c->rule_words; w++)
+				for (uint64_t b = bits[w]; b; b &= b - 1) {
+					size_t r = w * 64 +
+						   (size_t)__builtin_ctzll(b);
+
+					if (pass == 0)
+						out->off[r + 1]++, total++;
+					else
+						out->item[fill[r]++] = v;
+				}
+		}
+		if (pass == 0) {
+			for (size_t i = 0; i < n_rules; i++)
+				out->off[i + 1] += out->off[i];
+			out->item = xcalloc(total + 1, sizeof(*out->item));
+			fill = xcalloc(n_rules + 1, sizeof(*fill));
+			memcpy(fill, out->off, n_rules * sizeof(*fill));
+		}
+	}
+	free(fill);
 }
 
-static int build_decisions(const struct fwc_classes *c, struct fwc_tables *t,
+/* First match for every service class: walk the list's rules in order. */
+static void decide_row(const struct csr *by_rule, const uint32_t *list,
+		       size_t n, uint32_t *dec, uint32_t n_svc)
+{
+	uint32_t left = n_svc;
+
+	memset(dec, 0, n_svc * sizeof(*dec));
+	for (size_t i = 0; i < n && left; i++)
+		for (uint32_t k = by_rule->off[list[i]];
+		     k < by_rule->off[list[i] + 1]; k++)
+			if (!dec[by_rule->item[k]]) {
+				dec[by_rule->item[k]] = list[i] + 1;
+				left--;
+			}
+}
+
+static int build_decisions(const struct fwc_policy *pol,
+			   const struct fwc_classes *c, struct fwc_tables *t,
 			   struct fwc_lower *lw)
 {
 	uint32_t *dec = xcalloc(c->n_svc, sizeof(*dec));
 	uint32_t *final = xcalloc(lw->lists.n, sizeof(*final));
 	struct vectab rows = { 0 };
+	struct csr by_rule = { 0 };
 
+	svcs_by_rule(c, pol->n_rules, &by_rule);
 	for (uint32_t l = 0; l < lw->lists.n; l++) {
-		for (uint32_t v = 0; v < c->n_svc; v++)
-			dec[v] = first_match(c, lw->lists.vec[l],
-					     lw->lists.len[l], v);
+		decide_row(&by_rule, lw->lists.vec[l], lw->lists.len[l], dec,
+			   c->n_svc);
 		final[l] = vectab_intern(&rows, dec, c->n_svc);
 	}
+	csr_free(&by_rule);
 	if ((uint64_t)rows.n * c->n_svc > DENSE_LIMIT) {
 		free(dec);
 		free(final);
@@ -365,7 +527,7 @@ int fwc_tables_build(const struct fwc_policy *pol, const struct fwc_classes *c,
 	build_l4(t, c);
 	err = build_pairs(pol, c, t, lw);
 	if (!err)
-		err = build_decisions(c, t, lw);
+		err = build_decisions(pol, c, t, lw);
 	t->source = xstrdup(pol->name ? pol->name : "-");
 	memcpy(t->source_sha256, pol->sha256, sizeof(t->source_sha256));
 	return err;
