@@ -169,6 +169,20 @@ void fwc_addrset_union(struct fwc_addrset *dst, const struct fwc_addrset *src)
 	fwc_ivset_union(&dst->v6, &src->v6);
 }
 
+void fwc_addrset_append(struct fwc_addrset *dst, const struct fwc_addrset *src)
+{
+	for (size_t i = 0; i < src->v4.n; i++)
+		fwc_ivset_add(&dst->v4, src->v4.iv[i].lo, src->v4.iv[i].hi);
+	for (size_t i = 0; i < src->v6.n; i++)
+		fwc_ivset_add(&dst->v6, src->v6.iv[i].lo, src->v6.iv[i].hi);
+}
+
+void fwc_addrset_normalise(struct fwc_addrset *s)
+{
+	fwc_ivset_normalise(&s->v4);
+	fwc_ivset_normalise(&s->v6);
+}
+
 void fwc_addrset_subtract(struct fwc_addrset *dst,
 			  const struct fwc_addrset *src)
 {

@@ -47,6 +47,9 @@ fwc_u128 fwc_ivset_count(const struct fwc_ivset *s);
 void fwc_addrset_free(struct fwc_addrset *s);
 void fwc_addrset_any(struct fwc_addrset *s);
 void fwc_addrset_union(struct fwc_addrset *dst, const struct fwc_addrset *src);
+/* Appends without normalising; call fwc_addrset_normalise() once after. */
+void fwc_addrset_append(struct fwc_addrset *dst, const struct fwc_addrset *src);
+void fwc_addrset_normalise(struct fwc_addrset *s);
 void fwc_addrset_subtract(struct fwc_addrset *dst,
 			  const struct fwc_addrset *src);
 void fwc_addrset_copy(struct fwc_addrset *dst, const struct fwc_addrset *src);

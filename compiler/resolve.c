@@ -458,13 +458,14 @@ static int resolve_zone_ref(struct resolver *r, const struct fwc_val *v,
 			fwc_addrset_free(&z);
 			return -EINVAL;
 		}
+		fwc_addrset_normalise(&z);
 		s->hosts = intern_hosts(r, &z);
 		s->state = 2;
 	}
 	s->used = true;
 	if (s->state < 0)
 		return -EINVAL;
-	fwc_addrset_union(out, &r->pol->hosts[s->hosts]);
+	fwc_addrset_append(out, &r->pol->hosts[s->hosts]);
 	return 0;
 }
 
@@ -503,8 +504,10 @@ static int resolve_host_list(struct resolver *r, const struct fwc_val *v,
 	/* A list of exclusions only excludes from everything, as in pf. */
 	if (!any_pos)
 		fwc_addrset_any(&pos);
+	fwc_addrset_normalise(&pos);
+	fwc_addrset_normalise(&neg);
 	fwc_addrset_subtract(&pos, &neg);
-	fwc_addrset_union(out, &pos);
+	fwc_addrset_append(out, &pos);
 	fwc_addrset_free(&pos);
 	fwc_addrset_free(&neg);
 	return err;
@@ -519,15 +522,13 @@ static int resolve_hosts(struct resolver *r, const struct fwc_val *v,
 
 	switch (v->kind) {
 	case VAL_ANY:
-		fwc_addrset_any(out);
+		fwc_ivset_add(&out->v4, 0, FWC_V4_MAX);
+		fwc_ivset_add(&out->v6, 0, FWC_V6_MAX);
 		return 0;
 	case VAL_WORD:
-		if (looks_like_address(v->text)) {
-			err = resolve_addr_word(r, v, out);
-			fwc_ivset_normalise(&out->v4);
-			fwc_ivset_normalise(&out->v6);
-			return err;
-		}
+		/* Words append; whoever holds the set normalises it once. */
+		if (looks_like_address(v->text))
+			return resolve_addr_word(r, v, out);
 		return resolve_zone_ref(r, v, out);
 	case VAL_MACRO:
 		if (resolve_define(r, v, &s))
@@ -544,7 +545,7 @@ static int resolve_hosts(struct resolver *r, const struct fwc_val *v,
 					.n = 1 };
 
 		err = resolve_host_list(r, &list, &tmp);
-		fwc_addrset_union(out, &tmp);
+		fwc_addrset_append(out, &tmp);
 		fwc_addrset_free(&tmp);
 		return err;
 	}
@@ -674,7 +675,8 @@ static int resolve_number_list(struct resolver *r, const struct fwc_val *v,
 	fwc_ivset_normalise(&pos);
 	fwc_ivset_normalise(&neg);
 	fwc_ivset_subtract(&pos, &neg);
-	fwc_ivset_union(out, &pos);
+	for (size_t i = 0; i < pos.n; i++)
+		fwc_ivset_add(out, pos.iv[i].lo, pos.iv[i].hi);
 	fwc_ivset_free(&pos);
 	fwc_ivset_free(&neg);
 	return err;
@@ -691,12 +693,9 @@ static int resolve_numbers(struct resolver *r, const struct fwc_val *v,
 	switch (v->kind) {
 	case VAL_ANY:
 		fwc_ivset_add(out, 0, max);
-		fwc_ivset_normalise(out);
 		return 0;
 	case VAL_WORD:
-		err = leaf(r, v, out, ctx);
-		fwc_ivset_normalise(out);
-		return err;
+		return leaf(r, v, out, ctx);
 	case VAL_MACRO:
 		if (resolve_define(r, v, &s))
 			return -EINVAL;
@@ -813,6 +812,7 @@ static int ports_of(struct resolver *r, const struct fwc_val *v,
 		fwc_ivset_free(&set);
 		return -EINVAL;
 	}
+	fwc_ivset_normalise(&set);
 	*id = intern_set(r, &set);
 	return 0;
 }
@@ -857,6 +857,7 @@ static int resolve_proto_svc(struct resolver *r, const struct fwc_svc *s,
 
 	if (resolve_numbers(r, s->protos, &protos, proto_leaf, NULL, 255))
 		goto out;
+	fwc_ivset_normalise(&protos);
 	if ((s->ports || s->sports) && check_port_protos(r, s, &protos))
 		goto out;
 	if (ports_of(r, s->ports, &t.dports) ||
@@ -884,6 +885,7 @@ static int resolve_proto_svc(struct resolver *r, const struct fwc_svc *s,
 			fwc_ivset_free(&types);
 			goto out;
 		}
+		fwc_ivset_normalise(&types);
 		t.types = intern_set(r, &types);
 		t.protos = intern_range(r, p, p);
 		VEC_PUSH(out->v, out->n, out->cap, t);
@@ -1008,6 +1010,7 @@ static uint32_t host_set_of(struct resolver *r, const struct fwc_val *v,
 		fwc_addrset_free(&s);
 		return 0;
 	}
+	fwc_addrset_normalise(&s);
 	return intern_hosts(r, &s);
 }
 
