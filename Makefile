@@ -68,7 +68,7 @@ $(O)/tests/%: tests/unit/%.c $(COMPILER_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
-$(O)/tests/%: tests/bpf/%.c $(COMPILER_OBJS) $(LOADER_OBJS) $(SKEL)
+$(O)/tests/%: tests/bpf/%.c $(wildcard tests/bpf/*.h) $(COMPILER_OBJS) $(LOADER_OBJS) $(SKEL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o,$^) -lcmocka -lbpf -lelf $(LDLIBS)
 
@@ -99,7 +99,13 @@ policy-tests: $(O)/fwc
 bpf-tests: $(BPF_TEST_BINS)
 	@set -e; for t in $(BPF_TEST_BINS); do echo "== $$t"; $$t; done
 
-e2e-tests: all
+# Traffic of the end-to-end tests and the demo (TCP connect, UDP echo).
+PROBE := $(O)/fwc-probe
+$(PROBE): tests/e2e/probe.c
+	@mkdir -p $(O)
+	$(CC) $(CFLAGS) -o $@ $<
+
+e2e-tests: all $(PROBE)
 	@set -e; for t in tests/e2e/*.sh; do [ -x "$$t" ] || continue; \
 		echo "== $$t"; FWC=$(O)/fwc $$t; done
 
@@ -115,7 +121,7 @@ test: deps
 bench: deps all
 	@bench/compile_bench.sh $(O)/fwc
 
-demo: deps all
+demo: deps all $(PROBE)
 	@tools/demo.sh $(O)/fwc
 
 demo-clean:

@@ -123,4 +123,52 @@ struct fwc_label {
 	char text[FWC_LABEL_LEN];
 };
 
+/*
+ * Loader records. The loader creates these maps itself (the XDP program
+ * never reads them) and pins them beside the tables, so that `fwc status`,
+ * `fwc stats` and plain bpftool can tell what runs, from the pins alone.
+ *
+ * info: a one-entry array of struct fwc_info describing the loaded set.
+ * rule_meta: an array of struct fwc_rule_record indexed by rule id
+ * (0 = default rule, 1..n_rules), used for stats and to carry counters of
+ * surviving rules over a reload.
+ */
+#define FWC_INFO_PATH_LEN 256
+#define FWC_INFO_IFACES 32
+#define FWC_IFNAME_LEN 16	/* IFNAMSIZ */
+#define FWC_MODE_LEN 8
+#define FWC_INFO_HASH_LEN 72	/* 64 hex digits, NUL, padding */
+
+struct fwc_info_iface {
+	char name[FWC_IFNAME_LEN];
+	__u32 ifindex;		/* in the network namespace of the load */
+	char mode[FWC_MODE_LEN]; /* "native" or "generic" */
+	__u32 pad;
+};
+
+struct fwc_info {
+	__u32 abi_version;
+	__u32 n_rules;
+	__u64 loaded_at;	/* seconds since the epoch */
+	char sha256[FWC_INFO_HASH_LEN]; /* hex sha256 of the policy text */
+	char policy[FWC_INFO_PATH_LEN];	/* absolute path given to fwc load */
+	char source[FWC_INFO_PATH_LEN];	/* policy name the tables came from */
+	__u32 n_ifaces;
+	__u32 pad;
+	struct fwc_info_iface ifaces[FWC_INFO_IFACES];
+};
+
+#define FWC_RULE_LABEL_LEN 128
+#define FWC_RULE_TEXT_LEN 384
+
+struct fwc_rule_record {
+	__u32 id;
+	__u32 line;		/* source line, 0 for the default rule */
+	__u32 has_label;
+	__u32 pad;
+	__u8 text_sha256[32];	/* of the whole normalised text */
+	char label[FWC_RULE_LABEL_LEN];
+	char text[FWC_RULE_TEXT_LEN];	/* normalised rule text, maybe cut */
+};
+
 #endif /* FWC_ABI_H */

@@ -3,7 +3,26 @@
 #ifndef FWC_CLI_H
 #define FWC_CLI_H
 
-/* Entries of fwc.c's command table; empty until the loader provides them. */
-#define FWC_LOADER_COMMANDS
+/* Each returns the process exit code: 0, or 2 on any error. */
+int fwc_cmd_load(int argc, char **argv);
+int fwc_cmd_unload(int argc, char **argv);
+int fwc_cmd_status(int argc, char **argv);
+int fwc_cmd_stats(int argc, char **argv);
+
+extern const char *const fwc_usage_load;
+extern const char *const fwc_usage_unload;
+extern const char *const fwc_usage_status;
+extern const char *const fwc_usage_stats;
+
+/* Entries of fwc.c's command table. */
+#define FWC_LOADER_COMMANDS                                                  \
+	{ "load", fwc_cmd_load, &fwc_usage_load,                             \
+	  "enforce a policy with XDP on interfaces (atomic reload)" },       \
+	{ "unload", fwc_cmd_unload, &fwc_usage_unload,                       \
+	  "detach from interfaces and remove the pins" },                    \
+	{ "status", fwc_cmd_status, &fwc_usage_status,                       \
+	  "what runs where: policy, hash, rules, mode, since when" },        \
+	{ "stats", fwc_cmd_stats, &fwc_usage_stats,                          \
+	  "packets and bytes per rule (--json)" },
 
 #endif /* FWC_CLI_H */

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * fwc XDP datapath: parse the frame, classify it with the compiled tables
+ * (the fixed sequence of array reads in include/fwc_abi.h), count it against
+ * the deciding rule and pass or drop it. Any failed lookup fails closed: the
+ * packet is dropped and counted as malformed.
+ *
+ * Every map is sized by the loader before load (loader/maps.c); the
+ * max_entries of 1 below are placeholders.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "fwc_abi.h"
+#include "parse.h"
+
+#define FWC_ARRAY(name, val)				\
+	struct {					\
+		__uint(type, BPF_MAP_TYPE_ARRAY);	\
+		__uint(max_entries, 1);			\
+		__type(key, __u32);			\
+		__type(value, val);			\
+	} name SEC(".maps")
+
+FWC_ARRAY(meta, struct fwc_meta);
+FWC_ARRAY(v4_root, __u32);
+FWC_ARRAY(chunks, __u32);
+FWC_ARRAY(addr_class, struct fwc_addr_class);
+FWC_ARRAY(pair, __u32);
+FWC_ARRAY(proto, __u32);
+FWC_ARRAY(pinfo, struct fwc_proto_info);
+FWC_ARRAY(l4, __u32);
+FWC_ARRAY(svc, __u32);
+FWC_ARRAY(decision, __u32);
+FWC_ARRAY(rules, struct fwc_rule_info);
+FWC_ARRAY(labels, struct fwc_label);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fwc_v6_key);
+	__type(value, __u32);
+} v6_lpm SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fwc_counter);
+} counters SEC(".maps");
+
+/* Read a __u32 array element; -1 when @key is out of range. */
+static __always_inline int fwc_get(void *map, __u32 key, __u32 *val)
+{
+	__u32 *v = bpf_map_lookup_elem(map, &key);
+
+	if (!v)
+		return -1;
+	*val = *v;
+	return 0;
+}
+
+/* DIR-16-8-8: the root by the top 16 bits, then up to two 8-bit chunks. */
+static __always_inline int fwc_addr_v4(const struct fwc_meta *m,
+				       const __u8 *a, __u32 *cls)
+{
+	__u32 addr = ((__u32)a[0] << 24) | ((__u32)a[1] << 16) |
+		     ((__u32)a[2] << 8) | a[3];
+	__u32 v, c;
+
+	if (fwc_get(&v4_root, addr >> 16, &v))
+		return -1;
+	if (v & FWC_TRIE_CHUNK) {
+		c = v & ~FWC_TRIE_CHUNK;
+		if (c >= m->n_chunks ||
+		    fwc_get(&chunks, c * FWC_TRIE_CHUNK_SIZE +
+				     ((addr >> 8) & 0xff), &v))
+			return -1;
+	}
+	if (v & FWC_TRIE_CHUNK) {
+		c = v & ~FWC_TRIE_CHUNK;
+		if (c >= m->n_chunks ||
+		    fwc_get(&chunks, c * FWC_TRIE_CHUNK_SIZE + (addr & 0xff),
+			    &v))
+			return -1;
+	}
+	/* A chunk pointer after the last 8 bits is a broken table. */
+	if (v & FWC_TRIE_CHUNK)
+		return -1;
+	*cls = v;
+	return 0;
+}
+
+/* Disjoint prefixes in an LPM trie; a miss is addr class 0. */
+static __always_inline int fwc_addr_v6(const __u8 *a, __u32 *cls)
+{
+	struct fwc_v6_key key = { .prefixlen = 128 };
+	__u32 *v;
+
+	__builtin_memcpy(key.addr, a, sizeof(key.addr));
+	v = bpf_map_lookup_elem(&v6_lpm, &key);
+	*cls = v ? *v : 0;
+	return 0;
+}
+
+/* Source and destination classes of the packet's addresses. */
+static __always_inline int fwc_addrs(const struct fwc_meta *m,
+				     const struct fwc_hdr *h,
+				     __u32 *src, __u32 *dst)
+{
+	struct fwc_addr_class *ac;
+	__u32 sa, da;
+
+	if (h->family == 4) {
+		if (fwc_addr_v4(m, h->src, &sa) || fwc_addr_v4(m, h->dst, &da))
+			return -1;
+	} else {
+		fwc_addr_v6(h->src, &sa);
+		fwc_addr_v6(h->dst, &da);
+	}
+	ac = bpf_map_lookup_elem(&addr_class, &sa);
+	if (!ac)
+		return -1;
+	*src = ac->src;
+	ac = bpf_map_lookup_elem(&addr_class, &da);
+	if (!ac)
+		return -1;
+	*dst = ac->dst;
+	return 0;
+}
+
+/* Service class from protocol and the two l4 keys. */
+static __always_inline int fwc_service(const struct fwc_hdr *h, __u32 *sc)
+{
+	struct fwc_proto_info *pi;
+	__u32 pc, c1, c2;
+
+	if (fwc_get(&proto, h->proto, &pc))
+		return -1;
+	pi = bpf_map_lookup_elem(&pinfo, &pc);
+	if (!pi)
+		return -1;
+	if (fwc_get(&l4, pi->k1_off + (h->k1 & pi->k1_mask), &c1) ||
+	    fwc_get(&l4, pi->k2_off + (h->k2 & pi->k2_mask), &c2))
+		return -1;
+	return fwc_get(&svc, pi->svc_base + c1 * pi->n2 + c2, sc);
+}
+
+/* The deciding rule id, or -1 when the tables cannot answer. */
+static __always_inline int fwc_classify(const struct fwc_meta *m,
+					const struct fwc_hdr *h, __u32 *rule)
+{
+	__u32 src, dst, row, sc;
+
+	if (fwc_addrs(m, h, &src, &dst))
+		return -1;
+	/* Out-of-range classes would index another row: fail closed. */
+	if (src >= m->n_src || dst >= m->n_dst)
+		return -1;
+	if (fwc_get(&pair, src * m->n_dst + dst, &row))
+		return -1;
+	if (fwc_service(h, &sc) || sc >= m->n_svc)
+		return -1;
+	return fwc_get(&decision, row * m->n_svc + sc, rule);
+}
+
+static __always_inline int fwc_count(__u32 id, __u64 bytes)
+{
+	struct fwc_counter *c = bpf_map_lookup_elem(&counters, &id);
+
+	if (!c)
+		return -1;
+	/* Per-CPU values: no other writer, no atomics needed. */
+	c->packets++;
+	c->bytes += bytes;
+	return 0;
+}
+
+static __always_inline int fwc_reserved(const struct fwc_meta *m, __u32 rsv,
+					__u64 bytes, int verdict)
+{
+	fwc_count(m->n_rules + 1 + rsv, bytes);
+	return verdict;
+}
+
+SEC("xdp")
+int fwc_xdp(struct xdp_md *ctx)
+{
+	/* The frame as received: tags and padding count. */
+	__u64 bytes = (__u64)(ctx->data_end - ctx->data);
+	struct fwc_hdr h = {};
+	struct fwc_rule_info *ri;
+	struct fwc_meta *m;
+	__u32 zero = 0, id;
+	int ret;
+
+	m = bpf_map_lookup_elem(&meta, &zero);
+	if (!m)
+		return XDP_DROP;
+
+	ret = fwc_parse(ctx, &h);
+	switch (ret) {
+	case FWC_PARSE_OK:
+		break;
+	case FWC_PARSE_NON_IP:
+		return fwc_reserved(m, FWC_RSV_NON_IP, bytes,
+				    m->flags & FWC_META_NONIP_DROP ?
+				    XDP_DROP : XDP_PASS);
+	case FWC_PARSE_FRAGMENT:
+		return fwc_reserved(m, FWC_RSV_FRAGMENT, bytes, XDP_DROP);
+	case FWC_PARSE_ND:
+		return fwc_reserved(m, FWC_RSV_ND, bytes, XDP_PASS);
+	default:
+		return fwc_reserved(m, FWC_RSV_MALFORMED, bytes, XDP_DROP);
+	}
+
+	if (fwc_classify(m, &h, &id))
+		return fwc_reserved(m, FWC_RSV_MALFORMED, bytes, XDP_DROP);
+	ri = bpf_map_lookup_elem(&rules, &id);
+	if (!ri || id > m->n_rules || fwc_count(id, bytes))
+		return fwc_reserved(m, FWC_RSV_MALFORMED, bytes, XDP_DROP);
+	/* FWC_RULE_LOG is not acted on yet. */
+	return ri->action == FWC_ACT_ALLOW ? XDP_PASS : XDP_DROP;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,917 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * fwc load and fwc unload.
+ *
+ * A load builds a complete new set (program, tables, counters, records)
+ * before it touches anything that runs. Interfaces that already run a
+ * policy keep their link: bpf_link_update swaps the program under it, so
+ * every packet sees either the old program with the old tables or the new
+ * one with the new tables, and none goes through without a program. Pins
+ * are made under temporary names first and renamed over the old ones after
+ * the swap. Until the swap, a failure only removes what this load added.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+
+#include "compile.h"
+#include "fwc.skel.h"
+#include "loader.h"
+#include "maps.h"
+#include "sha256.h"
+
+struct target {
+	const char *name;
+	int ifindex;
+	char dir[PATH_MAX];
+	bool made_dir;		/* this load created dir */
+	int link;		/* the interface's link (old or new), or -1 */
+	struct fwc_set old;	/* the set the link runs now; prog -1: none */
+	bool new_link;		/* link created by this load */
+	bool swapped;		/* link runs the new program */
+};
+
+/* An old set that gives its counters to the new one. */
+struct donor {
+	int counters, rule_meta, info;	/* fds borrowed from a target */
+	uint32_t n_rules;
+	bool retired;			/* none of its interfaces stays */
+	int64_t *map;			/* old counter id -> new id, or -1 */
+	struct fwc_counter *snap;	/* its counters at the snapshot */
+};
+
+struct load {
+	const struct fwc_load_opts *o;
+	struct fwc_tables *t;
+	struct fwc_bpf *skel;
+	struct fwc_set set;		/* the new set */
+	struct fwc_rule_record *recs;	/* the new set's rule records */
+	struct target *tg;
+	int n;
+	struct donor *donors;
+	int n_donors;
+	uint32_t n_carried;		/* rules whose counters carried over */
+	bool enforcing;			/* swapped: no way back */
+};
+
+static uint32_t n_counters(uint32_t n_rules)
+{
+	return n_rules + 1 + FWC_RSV_COUNT;
+}
+
+static int targets_init(struct load *L)
+{
+	const struct fwc_load_opts *o = L->o;
+
+	if (o->n_ifaces > FWC_INFO_IFACES) {
+		fprintf(stderr, "fwc: at most %d interfaces per load\n",
+			FWC_INFO_IFACES);
+		return -E2BIG;
+	}
+	L->tg = calloc((size_t)o->n_ifaces + 1, sizeof(*L->tg));
+	if (!L->tg)
+		return -ENOMEM;
+	L->n = o->n_ifaces;
+	for (int i = 0; i < L->n; i++) {
+		struct target *tg = &L->tg[i];
+
+		tg->name = o->ifaces[i];
+		tg->link = -1;
+		fwc_set_init(&tg->old);
+		for (int j = 0; j < i; j++) {
+			if (!strcmp(tg->name, L->tg[j].name)) {
+				fprintf(stderr, "fwc: %s: listed twice\n",
+					tg->name);
+				return -EINVAL;
+			}
+		}
+		tg->ifindex = (int)if_nametoindex(tg->name);
+		if (!tg->ifindex) {
+			fprintf(stderr, "fwc: %s: no such interface in this "
+					"network namespace\n", tg->name);
+			return -ENODEV;
+		}
+		if (fwc_pin_dir(o->root, tg->name, tg->dir, sizeof(tg->dir))) {
+			fprintf(stderr, "fwc: %s: path too long\n", tg->name);
+			return -ENAMETOOLONG;
+		}
+	}
+	return 0;
+}
+
+/* XDP program id and mode ("native", "generic" or NULL) of @ifindex. */
+static uint32_t current_prog(int ifindex, const char **mode)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	*mode = NULL;
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return 0;
+	if (q.attach_mode == XDP_ATTACHED_DRV)
+		*mode = "native";
+	else if (q.attach_mode == XDP_ATTACHED_SKB)
+		*mode = "generic";
+	return q.prog_id;
+}
+
+static const char *current_mode(int ifindex)
+{
+	const char *mode;
+
+	current_prog(ifindex, &mode);
+	return mode;
+}
+
+/*
+ * What @tg runs now. A pinned link that is detached (the interface was
+ * deleted and made again) is stale: the new set is attached afresh and its
+ * pins replace the stale ones.
+ */
+static int target_old(const struct load *L, struct target *tg)
+{
+	uint32_t ifindex, prog_id;
+	const char *cur;
+	int link = fwc_pin_link(tg->dir);
+
+	if (link == -ENOENT)
+		return 0;
+	if (link < 0) {
+		fprintf(stderr, "fwc: %s: cannot open the pinned link %s/%s: "
+				"%s\n", tg->name, tg->dir, FWC_PIN_LINK,
+			strerror(-link));
+		return link;
+	}
+	if (fwc_link_query(link, &ifindex, &prog_id) || !ifindex) {
+		close(link);
+		return 0;
+	}
+	/*
+	 * Interface names and indexes are per network namespace, the pins
+	 * are not: the link must drive the program this interface runs.
+	 */
+	if ((int)ifindex != tg->ifindex ||
+	    current_prog(tg->ifindex, &cur) != prog_id) {
+		fprintf(stderr,
+			"fwc: %s holds the link of another interface, maybe "
+			"in another network namespace: use another --bpffs "
+			"there, or fwc unload %s\n", tg->dir, tg->name);
+		close(link);
+		return -EEXIST;
+	}
+	tg->link = link;
+	if (fwc_set_open(tg->dir, &tg->old) ||
+	    fwc_obj_id(tg->old.prog) != prog_id) {
+		/* Pins broken: swap whatever program the link runs. */
+		fwc_set_close(&tg->old);
+	}
+	if (L->o->mode != FWC_MODE_AUTO && cur &&
+	    strcmp(cur, fwc_mode_name(L->o->mode))) {
+		fprintf(stderr,
+			"fwc: %s runs fwc in %s mode; a reload swaps the "
+			"program atomically and keeps the mode: use --mode "
+			"%s (or auto), or fwc unload %s first\n",
+			tg->name, cur, cur, tg->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int targets_old(struct load *L)
+{
+	int err = 0;
+
+	for (int i = 0; !err && i < L->n; i++)
+		err = target_old(L, &L->tg[i]);
+	return err;
+}
+
+static void record_fill(struct fwc_rule_record *r,
+			const struct fwc_rule_meta *rm, uint32_t id)
+{
+	const char *text = rm->text ? rm->text : "";
+
+	memset(r, 0, sizeof(*r));
+	r->id = id;
+	r->line = rm->line;
+	if (rm->label) {
+		r->has_label = 1;
+		snprintf(r->label, sizeof(r->label), "%s", rm->label);
+	}
+	snprintf(r->text, sizeof(r->text), "%s", text);
+	fwc_sha256(text, strlen(text), r->text_sha256);
+}
+
+static int records_fill(struct load *L)
+{
+	uint32_t n = L->t->meta.n_rules + 1;
+	int fd = L->set.maps[FWC_M_RULE_META];
+
+	L->recs = calloc(n, sizeof(*L->recs));
+	if (!L->recs)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		record_fill(&L->recs[i], &L->t->rule_meta[i], i);
+		if (bpf_map_update_elem(fd, &i, &L->recs[i], BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+/* The new set's fds, duplicated so that the set outlives the skeleton. */
+static int set_from_skel(struct load *L)
+{
+	struct bpf_object *obj = L->skel->obj;
+
+	L->set.prog = dup(bpf_program__fd(L->skel->progs.fwc_xdp));
+	if (L->set.prog < 0)
+		return -errno;
+	for (int i = 0; i < FWC_M_INFO; i++) {
+		struct bpf_map *m =
+			bpf_object__find_map_by_name(obj, fwc_map_names[i]);
+
+		if (!m) {
+			fprintf(stderr, "fwc: the XDP object has no map %s\n",
+				fwc_map_names[i]);
+			return -ENOENT;
+		}
+		L->set.maps[i] = dup(bpf_map__fd(m));
+		if (L->set.maps[i] < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static int build(struct load *L)
+{
+	int err;
+
+	L->skel = fwc_bpf__open();
+	if (!L->skel) {
+		err = -errno;
+		fprintf(stderr, "fwc: cannot open the XDP object: %s\n",
+			strerror(errno));
+		return err;
+	}
+	err = fwc_maps_size(L->skel, L->t);
+	if (err) {
+		fprintf(stderr, "fwc: cannot size the maps: %s\n",
+			strerror(-err));
+		return err;
+	}
+	err = fwc_bpf__load(L->skel);
+	if (err) {
+		fprintf(stderr, "fwc: the kernel refused the XDP program or "
+				"its maps: %s (fwc load --verbose shows the "
+				"verifier log)\n", strerror(-err));
+		return err;
+	}
+	err = fwc_maps_fill(L->skel, L->t);
+	if (err) {
+		fprintf(stderr, "fwc: cannot fill the maps: %s\n",
+			strerror(-err));
+		return err;
+	}
+	err = set_from_skel(L);
+	if (!err)
+		err = fwc_records_create(&L->set, L->t->meta.n_rules);
+	if (!err)
+		err = records_fill(L);
+	return err;
+}
+
+static int pin_new(struct load *L)
+{
+	for (int i = 0; i < L->n; i++) {
+		struct target *tg = &L->tg[i];
+		struct stat st;
+		int err;
+
+		tg->made_dir = stat(tg->dir, &st) != 0;
+		err = fwc_set_pin(&L->set, -1, tg->dir, FWC_PIN_NEW);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Sum over CPUs of counters 0..n-1 of per-CPU array @fd. */
+int fwc_counters_read(int fd, uint32_t n, struct fwc_counter *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct fwc_counter *v;
+
+	if (ncpu < 1)
+		return -EINVAL;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < n; k++) {
+		memset(&out[k], 0, sizeof(out[k]));
+		if (bpf_map_lookup_elem(fd, &k, v))
+			continue;
+		for (int c = 0; c < ncpu; c++) {
+			out[k].packets += v[c].packets;
+			out[k].bytes += v[c].bytes;
+		}
+	}
+	free(v);
+	return 0;
+}
+
+/* Adds @add to counter @k of per-CPU array @fd (in CPU 0's slot). */
+static int counter_add(int fd, uint32_t k, const struct fwc_counter *add)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct fwc_counter *v;
+	int err = 0;
+
+	v = calloc(ncpu > 0 ? ncpu : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &k, v) == 0) {
+		v[0].packets += add->packets;
+		v[0].bytes += add->bytes;
+		if (bpf_map_update_elem(fd, &k, v, BPF_EXIST))
+			err = -errno;
+	} else {
+		err = -errno;
+	}
+	free(v);
+	return err;
+}
+
+/* Old rules sorted by label or by text hash, to match new ones quickly. */
+struct rule_ref {
+	const struct fwc_rule_record *r;
+	uint32_t id;
+};
+
+static int cmp_key(const struct fwc_rule_record *a,
+		   const struct fwc_rule_record *b, bool by_label)
+{
+	if (by_label)
+		return strcmp(a->label, b->label);
+	return memcmp(a->text_sha256, b->text_sha256, sizeof(a->text_sha256));
+}
+
+static int cmp_label(const void *a, const void *b)
+{
+	const struct rule_ref *x = a, *y = b;
+	int c = cmp_key(x->r, y->r, true);
+
+	return c ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+static int cmp_text(const void *a, const void *b)
+{
+	const struct rule_ref *x = a, *y = b;
+	int c = cmp_key(x->r, y->r, false);
+
+	return c ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+/* The first old rule (in policy order) with @r's key not yet given away. */
+static int64_t match_old(const struct rule_ref *refs, size_t n,
+			 const struct fwc_rule_record *r, bool by_label,
+			 const int64_t *map)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) { /* lower bound of the key */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cmp_key(refs[mid].r, r, by_label) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < n && !cmp_key(refs[lo].r, r, by_label); lo++)
+		if (map[refs[lo].id] < 0)
+			return refs[lo].id;
+	return -1;
+}
+
+/*
+ * Which old counter goes to which new one: the reserved counters always,
+ * rule 0 when its text is the same ("default deny" does not hand its count
+ * to "default allow"), other rules by label first, then by normalised text,
+ * each old rule to one new rule at most.
+ */
+static int donor_map(struct load *L, struct donor *d,
+		     const struct fwc_rule_record *old)
+{
+	uint32_t n_new = L->t->meta.n_rules;
+	struct rule_ref *refs = calloc(d->n_rules + 1, sizeof(*refs));
+	bool *done = calloc(n_new + 1, sizeof(*done));
+	int err = 0;
+
+	if (!refs || !done) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t k = 0; k < FWC_RSV_COUNT; k++)
+		d->map[d->n_rules + 1 + k] = n_new + 1 + k;
+	if (!cmp_key(&old[0], &L->recs[0], false))
+		d->map[0] = 0;
+	for (int by_label = 1; by_label >= 0; by_label--) {
+		size_t n = 0;
+
+		for (uint32_t j = 1; j <= d->n_rules; j++)
+			if (d->map[j] < 0 && (!by_label || old[j].has_label))
+				refs[n++] = (struct rule_ref){ &old[j], j };
+		qsort(refs, n, sizeof(*refs), by_label ? cmp_label : cmp_text);
+		for (uint32_t i = 1; i <= n_new; i++) {
+			const struct fwc_rule_record *r = &L->recs[i];
+			int64_t j;
+
+			if (done[i] || (by_label && !r->has_label))
+				continue;
+			j = match_old(refs, n, r, by_label, d->map);
+			if (j > 0) {
+				d->map[j] = i;
+				done[i] = true;
+			}
+		}
+	}
+out:
+	free(refs);
+	free(done);
+	return err;
+}
+
+static bool in_targets(const struct load *L, const char *name)
+{
+	for (int i = 0; i < L->n; i++)
+		if (!strcmp(L->tg[i].name, name))
+			return true;
+	return false;
+}
+
+static int donor_init(struct load *L, struct donor *d, const struct target *tg)
+{
+	struct fwc_rule_record *old = NULL;
+	struct fwc_meta meta;
+	struct fwc_info info;
+	uint32_t k = 0, n;
+	int err = 0;
+
+	d->counters = tg->old.maps[FWC_M_COUNTERS];
+	d->rule_meta = tg->old.maps[FWC_M_RULE_META];
+	d->info = tg->old.maps[FWC_M_INFO];
+	if (bpf_map_lookup_elem(tg->old.maps[FWC_M_META], &k, &meta) ||
+	    bpf_map_lookup_elem(d->info, &k, &info))
+		return -errno;
+	d->n_rules = meta.n_rules;
+	d->retired = true;
+	for (uint32_t i = 0; i < info.n_ifaces && i < FWC_INFO_IFACES; i++)
+		if (!in_targets(L, info.ifaces[i].name))
+			d->retired = false;
+	n = n_counters(d->n_rules);
+	d->map = malloc(n * sizeof(*d->map));
+	d->snap = calloc(n, sizeof(*d->snap));
+	old = calloc(d->n_rules + 1, sizeof(*old));
+	if (!d->map || !d->snap || !old) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		d->map[i] = -1;
+	for (uint32_t i = 0; i <= d->n_rules; i++)
+		if (bpf_map_lookup_elem(d->rule_meta, &i, &old[i]))
+			memset(&old[i], 0, sizeof(old[i]));
+	err = donor_map(L, d, old);
+out:
+	free(old);
+	return err;
+}
+
+/* One donor per distinct old set (targets may share one). */
+static int donors_init(struct load *L)
+{
+	L->donors = calloc((size_t)L->n + 1, sizeof(*L->donors));
+	if (!L->donors)
+		return -ENOMEM;
+	for (int i = 0; i < L->n; i++) {
+		const struct target *tg = &L->tg[i];
+		uint32_t id = fwc_obj_id(tg->old.maps[FWC_M_COUNTERS]);
+		bool seen = false;
+		int err;
+
+		if (tg->old.prog < 0 || !id)
+			continue;
+		for (int j = 0; j < L->n_donors; j++)
+			seen |= fwc_obj_id(L->donors[j].counters) == id;
+		if (seen)
+			continue;
+		err = donor_init(L, &L->donors[L->n_donors++], tg);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * Before the swap, copy the old counters into the new map, which no
+ * program updates yet, so nothing races with the write.
+ */
+static int carry_snapshot(struct load *L)
+{
+	uint32_t n_new = n_counters(L->t->meta.n_rules);
+	struct fwc_counter *acc = calloc(n_new, sizeof(*acc));
+	bool *hit = calloc(L->t->meta.n_rules + 1, sizeof(*hit));
+	int err = 0;
+
+	if (!acc || !hit) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (int j = 0; j < L->n_donors; j++) {
+		struct donor *d = &L->donors[j];
+		uint32_t n = n_counters(d->n_rules);
+
+		err = fwc_counters_read(d->counters, n, d->snap);
+		if (err)
+			goto out;
+		for (uint32_t k = 0; k < n; k++) {
+			if (d->map[k] < 0)
+				continue;
+			acc[d->map[k]].packets += d->snap[k].packets;
+			acc[d->map[k]].bytes += d->snap[k].bytes;
+			if (d->map[k] > 0 && d->map[k] <= L->t->meta.n_rules)
+				hit[d->map[k]] = true;
+		}
+	}
+	for (uint32_t k = 0; k < n_new; k++) {
+		if (!acc[k].packets && !acc[k].bytes)
+			continue;
+		err = counter_add(L->set.maps[FWC_M_COUNTERS], k, &acc[k]);
+		if (err)
+			goto out;
+	}
+	for (uint32_t i = 1; i <= L->t->meta.n_rules; i++)
+		L->n_carried += hit[i];
+out:
+	free(acc);
+	free(hit);
+	return err;
+}
+
+/*
+ * After the swap, add what the old program counted between the snapshot
+ * and the swap. This read-modify-write can race with the new program only
+ * on counters that moved in those microseconds; a donor set that still
+ * runs elsewhere keeps counting there, so its later packets stay its own.
+ */
+static void carry_delta(struct load *L)
+{
+	for (int j = 0; j < L->n_donors; j++) {
+		struct donor *d = &L->donors[j];
+		uint32_t n = n_counters(d->n_rules);
+		struct fwc_counter *cur;
+
+		if (!d->retired)
+			continue;
+		cur = calloc(n, sizeof(*cur));
+		if (!cur || fwc_counters_read(d->counters, n, cur)) {
+			free(cur);
+			continue;
+		}
+		for (uint32_t k = 0; k < n; k++) {
+			struct fwc_counter delta = {
+				cur[k].packets - d->snap[k].packets,
+				cur[k].bytes - d->snap[k].bytes,
+			};
+
+			if (d->map[k] < 0 || (!delta.packets && !delta.bytes))
+				continue;
+			counter_add(L->set.maps[FWC_M_COUNTERS],
+				    (uint32_t)d->map[k], &delta);
+		}
+		free(cur);
+	}
+}
+
+static void rollback(struct load *L)
+{
+	for (int i = 0; i < L->n; i++) {
+		struct target *tg = &L->tg[i];
+		int err = 0;
+
+		if (tg->swapped && !tg->new_link)
+			err = fwc_link_swap(tg->link, tg->old.prog,
+					    L->set.prog);
+		if (err)
+			fprintf(stderr, "fwc: %s: cannot restore the previous "
+					"program: %s\n", tg->name,
+				strerror(-err));
+		if (tg->new_link) {
+			fwc_link_detach(tg->link);
+			close(tg->link);
+			tg->link = -1;
+			tg->new_link = false;
+		}
+		tg->swapped = false;
+	}
+}
+
+/*
+ * Attach where nothing runs yet (the step most likely to fail, so it goes
+ * first), then swap the program under the existing links.
+ */
+static int swap(struct load *L)
+{
+	char mode[FWC_MODE_LEN];
+	int err = 0;
+
+	for (int i = 0; !err && i < L->n; i++) {
+		struct target *tg = &L->tg[i];
+
+		if (tg->link >= 0)
+			continue;
+		err = fwc_attach(L->set.prog, tg->ifindex, tg->name,
+				 L->o->mode, mode);
+		if (err >= 0) {
+			tg->link = err;
+			tg->new_link = tg->swapped = true;
+			err = fwc_pin_obj(tg->link, tg->dir, FWC_PIN_LINK,
+					  FWC_PIN_NEW);
+		}
+	}
+	for (int i = 0; err >= 0 && i < L->n; i++) {
+		struct target *tg = &L->tg[i];
+
+		if (tg->swapped)
+			continue;
+		err = fwc_link_swap(tg->link, L->set.prog, tg->old.prog);
+		if (err)
+			fprintf(stderr, "fwc: %s: the kernel refused to swap "
+					"the program: %s\n", tg->name,
+				strerror(-err));
+		else
+			tg->swapped = true;
+	}
+	if (err < 0) {
+		rollback(L);
+		return err;
+	}
+	return 0;
+}
+
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+static int info_write(struct load *L)
+{
+	struct fwc_info info = { .abi_version = FWC_ABI_VERSION };
+	char *abs = realpath(L->o->policy, NULL);
+	uint32_t k = 0;
+
+	info.n_rules = L->t->meta.n_rules;
+	info.loaded_at = (uint64_t)time(NULL);
+	hex(L->t->source_sha256, sizeof(L->t->source_sha256), info.sha256);
+	snprintf(info.policy, sizeof(info.policy), "%s",
+		 abs ? abs : L->o->policy);
+	snprintf(info.source, sizeof(info.source), "%s",
+		 L->t->source ? L->t->source : "");
+	free(abs);
+	info.n_ifaces = (uint32_t)L->n;
+	for (int i = 0; i < L->n; i++) {
+		const char *mode = current_mode(L->tg[i].ifindex);
+
+		snprintf(info.ifaces[i].name, sizeof(info.ifaces[i].name),
+			 "%s", L->tg[i].name);
+		info.ifaces[i].ifindex = (uint32_t)L->tg[i].ifindex;
+		snprintf(info.ifaces[i].mode, sizeof(info.ifaces[i].mode),
+			 "%s", mode ? mode : "?");
+	}
+	if (bpf_map_update_elem(L->set.maps[FWC_M_INFO], &k, &info, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int fwc_info_forget(int fd, const char *iface)
+{
+	struct fwc_info info;
+	uint32_t k = 0, w = 0;
+
+	if (bpf_map_lookup_elem(fd, &k, &info))
+		return -errno;
+	for (uint32_t i = 0; i < info.n_ifaces && i < FWC_INFO_IFACES; i++)
+		if (strcmp(info.ifaces[i].name, iface))
+			info.ifaces[w++] = info.ifaces[i];
+	if (w == info.n_ifaces)
+		return 0;
+	memset(&info.ifaces[w], 0, (info.n_ifaces - w) * sizeof(*info.ifaces));
+	info.n_ifaces = w;
+	return bpf_map_update_elem(fd, &k, &info, BPF_ANY) ? -errno : 0;
+}
+
+/* Old sets that keep running elsewhere no longer list the moved ifaces. */
+static void forget_moved(struct load *L)
+{
+	for (int j = 0; j < L->n_donors; j++) {
+		if (L->donors[j].retired)
+			continue;
+		for (int i = 0; i < L->n; i++)
+			fwc_info_forget(L->donors[j].info, L->tg[i].name);
+	}
+}
+
+static int commit(struct load *L)
+{
+	int err = 0;
+
+	for (int i = 0; i < L->n; i++) {
+		int e = fwc_pin_commit(L->tg[i].dir, FWC_PIN_NEW,
+				       L->tg[i].new_link);
+
+		err = err ? err : e;
+	}
+	return err;
+}
+
+static void report(const struct load *L)
+{
+	char sha[65];
+
+	hex(L->t->source_sha256, sizeof(L->t->source_sha256), sha);
+	printf("fwc: loaded %s (%u rules, sha256 %.16s) on", L->o->policy,
+	       L->t->meta.n_rules, sha);
+	for (int i = 0; i < L->n; i++) {
+		const char *mode = current_mode(L->tg[i].ifindex);
+
+		printf("%s %s (%s%s)", i ? "," : "", L->tg[i].name,
+		       mode ? mode : "?",
+		       L->tg[i].new_link ? "" : ", replaced");
+	}
+	printf("\n");
+	if (L->n_donors)
+		printf("fwc: counters of %u surviving rules carried over\n",
+		       L->n_carried);
+}
+
+static void cleanup(struct load *L, bool failed)
+{
+	for (int i = 0; L->tg && i < L->n; i++) {
+		struct target *tg = &L->tg[i];
+
+		if (failed && tg->dir[0]) {
+			fwc_pin_discard(tg->dir, FWC_PIN_NEW);
+			if (tg->made_dir)
+				rmdir(tg->dir);
+		}
+		if (tg->link >= 0)
+			close(tg->link);
+		fwc_set_close(&tg->old);
+	}
+	for (int j = 0; L->donors && j < L->n_donors; j++) {
+		free(L->donors[j].map);
+		free(L->donors[j].snap);
+	}
+	free(L->donors);
+	free(L->tg);
+	free(L->recs);
+	fwc_set_close(&L->set);
+	fwc_bpf__destroy(L->skel);
+	fwc_tables_free(L->t);
+}
+
+int fwc_load(const struct fwc_load_opts *o)
+{
+	struct fwc_compile_opts copts = { .warnings = false };
+	struct load L = { .o = o };
+	int err, lock = -1;
+
+	fwc_set_init(&L.set);
+	err = targets_init(&L);
+	if (err)
+		goto out;
+	err = fwc_tables_open(o->policy, &copts, &L.t);
+	if (err) {
+		/* The compiler has said why. */
+		fprintf(stderr, "fwc: %s not loaded; what runs stays as it "
+				"was\n", o->policy);
+		goto out;
+	}
+	err = fwc_pin_prepare(o->root);
+	if (!err) {
+		lock = fwc_pin_lock(o->root);
+		err = lock < 0 ? lock : 0;
+	}
+	if (!err)
+		err = targets_old(&L);
+	if (!err)
+		err = build(&L);
+	if (!err)
+		err = pin_new(&L);
+	if (!err)
+		err = donors_init(&L);
+	if (!err)
+		err = carry_snapshot(&L);
+	if (!err)
+		err = swap(&L);
+	if (err)
+		goto out;
+
+	/* The new policy enforces now; what follows cannot undo that. */
+	L.enforcing = true;
+	carry_delta(&L);
+	if (info_write(&L))
+		fprintf(stderr, "fwc: warning: cannot record the load in the "
+				"info map; fwc status will be incomplete\n");
+	forget_moved(&L);
+	err = commit(&L);
+	if (err)
+		fprintf(stderr, "fwc: the new policy runs, but its pins are "
+				"incomplete under %s\n", o->root);
+	else
+		report(&L);
+out:
+	cleanup(&L, !L.enforcing);
+	if (lock >= 0)
+		close(lock);
+	return err;
+}
+
+/*
+ * Detach now, whoever else holds the link. Only the link of @iface in this
+ * network namespace, or one already detached (its interface is gone).
+ */
+static int unload_detach(int link, const char *iface, const char *dir)
+{
+	uint32_t ifindex, prog_id;
+	const char *mode;
+	int err;
+
+	if (fwc_link_query(link, &ifindex, &prog_id) || !ifindex)
+		return 0;
+	if (ifindex != if_nametoindex(iface) ||
+	    current_prog((int)ifindex, &mode) != prog_id) {
+		fprintf(stderr, "fwc: %s holds the link of another interface, "
+				"maybe in another network namespace: run fwc "
+				"unload there\n", dir);
+		return -EEXIST;
+	}
+	err = fwc_link_detach(link);
+	if (err)
+		fprintf(stderr, "fwc: %s: cannot detach: %s\n", iface,
+			strerror(-err));
+	return err;
+}
+
+static int unload_one(const char *root, const char *iface)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	int link, info, err;
+
+	if (fwc_pin_dir(root, iface, dir, sizeof(dir)))
+		return -ENAMETOOLONG;
+	if (stat(dir, &st)) {
+		fprintf(stderr, "fwc: %s: no fwc policy loaded (nothing "
+				"pinned in %s)\n", iface, dir);
+		return -ENOENT;
+	}
+	link = fwc_pin_link(dir);
+	if (link >= 0) {
+		err = unload_detach(link, iface, dir);
+		close(link);
+		if (err)
+			return err;
+	}
+	info = fwc_pin_get(dir, fwc_map_names[FWC_M_INFO]);
+	if (info >= 0) {
+		fwc_info_forget(info, iface);
+		close(info);
+	}
+	err = fwc_pin_remove_dir(dir);
+	if (!err)
+		printf("fwc: unloaded %s\n", iface);
+	return err;
+}
+
+int fwc_unload(const char *root, char **ifaces, int n_ifaces)
+{
+	int err = 0, lock = fwc_pin_lock(root);
+
+	for (int i = 0; i < n_ifaces; i++) {
+		int e = unload_one(root, ifaces[i]);
+
+		err = err ? err : e;
+	}
+	if (lock >= 0)
+		close(lock);
+	return err;
+}

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* Sizing and filling the XDP program's maps from compiled tables. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "fwc.skel.h"
+#include "maps.h"
+
+#ifndef ENOTSUPP
+#define ENOTSUPP 524	/* kernel-internal, but bpf() can return it */
+#endif
+
+/* Keys per batch update: bounds the temporary key array. */
+#define FWC_BATCH 65536u
+
+static int set_size(struct bpf_map *map, uint64_t n)
+{
+	/* The kernel refuses empty arrays: an unused table keeps one slot. */
+	if (n == 0)
+		n = 1;
+	if (n > UINT32_MAX)
+		return -E2BIG;
+	return bpf_map__set_max_entries(map, (uint32_t)n);
+}
+
+static uint64_t n_counters(const struct fwc_tables *t)
+{
+	return (uint64_t)t->meta.n_rules + 1 + FWC_RSV_COUNT;
+}
+
+int fwc_maps_size(struct fwc_bpf *skel, const struct fwc_tables *t)
+{
+	const struct fwc_meta *m = &t->meta;
+	struct {
+		struct bpf_map *map;
+		uint64_t n;
+	} sizes[] = {
+		{ skel->maps.meta, 1 },
+		{ skel->maps.v4_root, FWC_TRIE_ROOT_SIZE },
+		{ skel->maps.chunks,
+		  (uint64_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE },
+		{ skel->maps.v6_lpm, m->n_v6 },
+		{ skel->maps.addr_class, m->n_addr },
+		{ skel->maps.pair, (uint64_t)m->n_src * m->n_dst },
+		{ skel->maps.proto, FWC_PROTO_SIZE },
+		{ skel->maps.pinfo, m->n_pc },
+		{ skel->maps.l4, m->n_l4 },
+		{ skel->maps.svc, m->n_svc_map },
+		{ skel->maps.decision, (uint64_t)m->n_rows * m->n_svc },
+		{ skel->maps.rules, (uint64_t)m->n_rules + 1 },
+		{ skel->maps.counters, n_counters(t) },
+		{ skel->maps.labels, n_counters(t) },
+	};
+	size_t i;
+	int err;
+
+	if (m->abi_version != FWC_ABI_VERSION)
+		return -EPROTO;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		err = set_size(sizes[i].map, sizes[i].n);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int update_elems(int fd, const char *vals, size_t vsz, uint32_t first,
+			uint32_t n)
+{
+	uint32_t k;
+
+	for (k = first; k < first + n; k++) {
+		if (bpf_map_update_elem(fd, &k, vals + (size_t)k * vsz,
+					BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+static bool batch_unsupported(int err)
+{
+	return err == -EINVAL || err == -ENOTSUPP || err == -EOPNOTSUPP;
+}
+
+/* Write @n elements of @vsz bytes at keys 0..n-1 of array map @map. */
+static int fill_array(struct bpf_map *map, const void *vals, size_t vsz,
+		      uint64_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	int fd = bpf_map__fd(map);
+	uint32_t *keys = NULL, first, cnt, i;
+	int err = 0;
+
+	if (n == 0)
+		return 0;
+	if (vsz != bpf_map__value_size(map) || n > bpf_map__max_entries(map))
+		return -EINVAL;
+	keys = malloc(sizeof(*keys) * (n < FWC_BATCH ? n : FWC_BATCH));
+	if (!keys)
+		return -ENOMEM;
+
+	for (first = 0; first < n; first += cnt) {
+		cnt = n - first < FWC_BATCH ? n - first : FWC_BATCH;
+		for (i = 0; i < cnt; i++)
+			keys[i] = first + i;
+		err = bpf_map_update_batch(fd, keys,
+					   (const char *)vals + first * vsz,
+					   &cnt, &opts);
+		if (err && batch_unsupported(err)) {
+			/* Old kernel: the rest one element at a time. */
+			err = update_elems(fd, vals, vsz, first, n - first);
+			goto out;
+		}
+		if (err)
+			goto out;
+	}
+out:
+	free(keys);
+	return err;
+}
+
+static int fill_v6(struct bpf_map *map, const struct fwc_tables *t)
+{
+	int fd = bpf_map__fd(map);
+	uint32_t i;
+
+	for (i = 0; i < t->meta.n_v6; i++) {
+		if (bpf_map_update_elem(fd, &t->v6_keys[i], &t->v6_vals[i],
+					BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+/* What a person with only bpftool reads for counter @id. */
+static void label_text(const struct fwc_tables *t, uint32_t id,
+		       struct fwc_label *l)
+{
+	static const char *const rsv[FWC_RSV_COUNT] = {
+		[FWC_RSV_NON_IP] = "non-ip",
+		[FWC_RSV_MALFORMED] = "malformed",
+		[FWC_RSV_FRAGMENT] = "fragment",
+		[FWC_RSV_ND] = "neighbour-discovery",
+	};
+	const struct fwc_rule_meta *rm;
+	const size_t max = FWC_LABEL_LEN - 1;
+
+	memset(l, 0, sizeof(*l));
+	if (id == 0) {
+		snprintf(l->text, sizeof(l->text), "default %s",
+			 t->meta.default_act == FWC_ACT_ALLOW ? "allow" :
+			 "deny");
+		return;
+	}
+	if (id > t->meta.n_rules) {
+		snprintf(l->text, sizeof(l->text), "%s",
+			 rsv[id - t->meta.n_rules - 1]);
+		return;
+	}
+	rm = t->rule_meta ? &t->rule_meta[id] : NULL;
+	if (rm && rm->label) {
+		snprintf(l->text, sizeof(l->text), "%s", rm->label);
+	} else if (rm && rm->text) {
+		/* Long rule text: keep the start, mark the cut. */
+		if (strlen(rm->text) > max)
+			snprintf(l->text, sizeof(l->text), "%.*s...",
+				 (int)(max - 3), rm->text);
+		else
+			snprintf(l->text, sizeof(l->text), "%s", rm->text);
+	} else {
+		snprintf(l->text, sizeof(l->text), "rule %u", id);
+	}
+}
+
+static int fill_labels(struct bpf_map *map, const struct fwc_tables *t)
+{
+	uint64_t i, n = n_counters(t);
+	struct fwc_label *l;
+	int err;
+
+	l = calloc(n, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		label_text(t, (uint32_t)i, &l[i]);
+	err = fill_array(map, l, sizeof(*l), n);
+	free(l);
+	return err;
+}
+
+int fwc_maps_fill(struct fwc_bpf *skel, const struct fwc_tables *t)
+{
+	const struct fwc_meta *m = &t->meta;
+	struct {
+		struct bpf_map *map;
+		const void *vals;
+		size_t vsz;
+		uint64_t n;
+	} arrays[] = {
+		/* meta last: the tables it describes are in place first. */
+		{ skel->maps.v4_root, t->v4_root, 4, FWC_TRIE_ROOT_SIZE },
+		{ skel->maps.chunks, t->chunks, 4,
+		  (uint64_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE },
+		{ skel->maps.addr_class, t->addr, sizeof(*t->addr), m->n_addr },
+		{ skel->maps.pair, t->pair, 4, (uint64_t)m->n_src * m->n_dst },
+		{ skel->maps.proto, t->proto, 4, FWC_PROTO_SIZE },
+		{ skel->maps.pinfo, t->pinfo, sizeof(*t->pinfo), m->n_pc },
+		{ skel->maps.l4, t->l4, 4, m->n_l4 },
+		{ skel->maps.svc, t->svc, 4, m->n_svc_map },
+		{ skel->maps.decision, t->decision, 4,
+		  (uint64_t)m->n_rows * m->n_svc },
+		{ skel->maps.rules, t->rules, sizeof(*t->rules),
+		  (uint64_t)m->n_rules + 1 },
+		{ skel->maps.meta, m, sizeof(*m), 1 },
+	};
+	size_t i;
+	int err;
+
+	err = fill_v6(skel->maps.v6_lpm, t);
+	if (err)
+		return err;
+	for (i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++) {
+		if (arrays[i].n && !arrays[i].vals)
+			return -EINVAL;
+		err = fill_array(arrays[i].map, arrays[i].vals, arrays[i].vsz,
+				 arrays[i].n);
+		if (err)
+			return err;
+	}
+	return fill_labels(skel->maps.labels, t);
+}

@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * fwc status and fwc stats: read only the pins under the root, so they
+ * work from any process, long after the load that made them.
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "loader.h"
+
+/* One interface directory under the root. */
+struct pinned {
+	char name[NAME_MAX + 1];
+	char dir[PATH_MAX];
+	struct fwc_set set;
+	int link;
+	struct fwc_info info;
+	uint32_t prog_id, link_id, ifindex;
+	uint32_t counters_id;	/* identifies the set the dir belongs to */
+	const char *broken;	/* why the pins cannot be read, or NULL */
+};
+
+static void pinned_close(struct pinned *p, int n)
+{
+	for (int i = 0; i < n; i++) {
+		fwc_set_close(&p[i].set);
+		if (p[i].link >= 0)
+			close(p[i].link);
+	}
+	free(p);
+}
+
+static void pinned_read(struct pinned *p)
+{
+	uint32_t k = 0;
+
+	p->link = fwc_pin_link(p->dir);
+	if (fwc_set_open(p->dir, &p->set)) {
+		p->broken = "incomplete pins (fwc unload, then load again)";
+		return;
+	}
+	if (bpf_map_lookup_elem(p->set.maps[FWC_M_INFO], &k, &p->info)) {
+		p->broken = "unreadable info map";
+		return;
+	}
+	p->prog_id = fwc_obj_id(p->set.prog);
+	p->counters_id = fwc_obj_id(p->set.maps[FWC_M_COUNTERS]);
+	if (p->link < 0) {
+		p->broken = "no link pinned: not attached";
+		return;
+	}
+	p->link_id = fwc_obj_id(p->link);
+	if (fwc_link_query(p->link, &p->ifindex, &p->prog_id))
+		p->broken = "unreadable link";
+}
+
+static bool wanted(const char *name, char **ifaces, int n)
+{
+	if (!n)
+		return true;
+	for (int i = 0; i < n; i++)
+		if (!strcmp(name, ifaces[i]))
+			return true;
+	return false;
+}
+
+/* The interface directories under @root, sorted by name. */
+static int pinned_list(const char *root, char **ifaces, int n_ifaces,
+		       struct pinned **out, int *n_out)
+{
+	struct dirent **ents = NULL;
+	struct pinned *p = NULL;
+	int n, k = 0, err = 0;
+
+	*out = NULL;
+	*n_out = 0;
+	n = scandir(root, &ents, NULL, alphasort);
+	if (n < 0)
+		n = 0; /* no root yet: nothing was ever loaded */
+	p = calloc(n ? n : 1, sizeof(*p));
+	if (!p) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		struct pinned *q = &p[k];
+		struct stat st;
+
+		if (ents[i]->d_name[0] == '.')
+			continue;
+		fwc_pin_iface(ents[i]->d_name, q->name, sizeof(q->name));
+		if (!wanted(q->name, ifaces, n_ifaces))
+			continue;
+		if (fwc_pin_dir(root, q->name, q->dir, sizeof(q->dir)) ||
+		    stat(q->dir, &st) || !S_ISDIR(st.st_mode))
+			continue;
+		fwc_set_init(&q->set);
+		pinned_read(q);
+		k++;
+	}
+	for (int i = 0; i < n_ifaces; i++) {
+		bool found = false;
+
+		for (int j = 0; j < k; j++)
+			found |= !strcmp(p[j].name, ifaces[i]);
+		if (!found) {
+			fprintf(stderr, "fwc: %s: no fwc policy loaded "
+					"(nothing pinned under %s)\n",
+				ifaces[i], root);
+			err = -ENOENT;
+		}
+	}
+out:
+	for (int i = 0; i < n; i++)
+		free(ents[i]);
+	free(ents);
+	if (err) {
+		pinned_close(p, k);
+		return err;
+	}
+	*out = p;
+	*n_out = k;
+	return 0;
+}
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void time_utc(uint64_t t, char *buf, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC",
+					      &tm))
+		snprintf(buf, n, "%llu", (unsigned long long)t);
+}
+
+static void ago(uint64_t t, char *buf, size_t n)
+{
+	long long d = (long long)time(NULL) - (long long)t;
+
+	if (d < 0)
+		d = 0;
+	if (d < 120)
+		snprintf(buf, n, "%llds ago", d);
+	else if (d < 7200)
+		snprintf(buf, n, "%lldm ago", d / 60);
+	else if (d < 172800)
+		snprintf(buf, n, "%lldh ago", d / 3600);
+	else
+		snprintf(buf, n, "%lldd ago", d / 86400);
+}
+
+static const struct fwc_info_iface *info_iface(const struct pinned *p)
+{
+	for (uint32_t i = 0; i < p->info.n_ifaces && i < FWC_INFO_IFACES; i++)
+		if (!strcmp(p->info.ifaces[i].name, p->name))
+			return &p->info.ifaces[i];
+	return NULL;
+}
+
+static const char *mode_of(const struct pinned *p)
+{
+	const struct fwc_info_iface *ifc = info_iface(p);
+
+	return ifc ? ifc->mode : "?";
+}
+
+static const char *state_of(const struct pinned *p)
+{
+	if (p->broken)
+		return p->broken;
+	return p->ifindex ? "attached" : "detached (the interface is gone)";
+}
+
+static void status_text(const struct pinned *p, int n, int i)
+{
+	const struct pinned *q = &p[i];
+	char when[64], rel[32];
+	bool shared = false;
+
+	printf("%s: %s\n", q->name, state_of(q));
+	if (q->set.prog < 0)
+		return;
+	time_utc(q->info.loaded_at, when, sizeof(when));
+	ago(q->info.loaded_at, rel, sizeof(rel));
+	printf("\tpolicy   %s\n", q->info.policy);
+	printf("\tsha256   %s\n", q->info.sha256);
+	printf("\trules    %u\n", q->info.n_rules);
+	printf("\tmode     %s\n", mode_of(q));
+	printf("\tloaded   %s (%s)\n", when, rel);
+	printf("\tids      prog %u, link %u, ifindex %u\n", q->prog_id,
+	       q->link_id, q->ifindex);
+	for (int j = 0; j < n; j++) {
+		if (j == i || !q->counters_id ||
+		    p[j].counters_id != q->counters_id)
+			continue;
+		printf("%s%s", shared ? " " : "\tshared   ", p[j].name);
+		shared = true;
+	}
+	if (shared)
+		printf("   (same program, tables and counters)\n");
+}
+
+static void status_json(const struct pinned *p, int n, int i)
+{
+	const struct pinned *q = &p[i];
+	char when[64];
+	bool first = true;
+
+	printf("%s{\"interface\":", i ? "," : "");
+	json_str(q->name);
+	printf(",\"state\":");
+	json_str(q->broken ? "broken" : q->ifindex ? "attached" : "detached");
+	if (q->broken) {
+		printf(",\"error\":");
+		json_str(q->broken);
+	}
+	if (q->set.prog < 0) {
+		printf("}");
+		return;
+	}
+	time_utc(q->info.loaded_at, when, sizeof(when));
+	printf(",\"mode\":");
+	json_str(mode_of(q));
+	printf(",\"policy\":");
+	json_str(q->info.policy);
+	printf(",\"source\":");
+	json_str(q->info.source);
+	printf(",\"sha256\":");
+	json_str(q->info.sha256);
+	printf(",\"rules\":%u,\"loaded_at\":%llu,\"loaded\":", q->info.n_rules,
+	       (unsigned long long)q->info.loaded_at);
+	json_str(when);
+	printf(",\"prog_id\":%u,\"link_id\":%u,\"ifindex\":%u,\"shared_with\":[",
+	       q->prog_id, q->link_id, q->ifindex);
+	for (int j = 0; j < n; j++) {
+		if (j == i || !q->counters_id ||
+		    p[j].counters_id != q->counters_id)
+			continue;
+		printf("%s", first ? "" : ",");
+		json_str(p[j].name);
+		first = false;
+	}
+	printf("]}");
+}
+
+int fwc_status(const char *root, char **ifaces, int n_ifaces, bool json)
+{
+	struct pinned *p;
+	int n, err, broken = 0;
+
+	err = pinned_list(root, ifaces, n_ifaces, &p, &n);
+	if (err)
+		return err;
+	if (json)
+		printf("[");
+	else if (!n)
+		printf("no fwc policy loaded (nothing pinned under %s)\n",
+		       root);
+	for (int i = 0; i < n; i++) {
+		if (json)
+			status_json(p, n, i);
+		else
+			status_text(p, n, i);
+		broken += p[i].broken != NULL;
+	}
+	if (json)
+		printf("]\n");
+	pinned_close(p, n);
+	return broken ? -EUCLEAN : 0;
+}
+
+static const char *const rsv_names[FWC_RSV_COUNT] = {
+	[FWC_RSV_NON_IP] = "non-ip",
+	[FWC_RSV_MALFORMED] = "malformed",
+	[FWC_RSV_FRAGMENT] = "fragment",
+	[FWC_RSV_ND] = "neighbour-discovery",
+};
+
+/* One counter as stats shows it. */
+struct row {
+	uint32_t id;
+	const char *action;
+	const struct fwc_rule_record *rec;	/* NULL for reserved */
+	const char *name;			/* reserved counter name */
+	struct fwc_counter c;
+};
+
+/* What the set in @p's pins counts: rules in policy order, 0, reserved. */
+static int stats_rows(const struct pinned *p, struct row **out, uint32_t *n_out,
+		      struct fwc_rule_record **recs_out)
+{
+	const struct fwc_set *s = &p->set;
+	uint32_t k = 0, nr, n;
+	struct fwc_counter *c = NULL;
+	struct fwc_rule_record *recs = NULL;
+	struct row *rows = NULL;
+	struct fwc_meta meta;
+	int err = 0;
+
+	if (bpf_map_lookup_elem(s->maps[FWC_M_META], &k, &meta))
+		return -errno;
+	nr = meta.n_rules;
+	n = nr + 1 + FWC_RSV_COUNT;
+	c = calloc(n, sizeof(*c));
+	recs = calloc(nr + 1, sizeof(*recs));
+	rows = calloc(n, sizeof(*rows));
+	if (!c || !recs || !rows) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = fwc_counters_read(s->maps[FWC_M_COUNTERS], n, c);
+	if (err)
+		goto out;
+	for (uint32_t i = 0; i < n; i++) {
+		/* Policy order: rule 1 first, the default rule after n. */
+		uint32_t id = i < nr ? i + 1 : i == nr ? 0 : i;
+		struct fwc_rule_info ri = { 0 };
+		struct row *r = &rows[i];
+
+		r->id = id;
+		r->c = c[id];
+		if (id <= nr) {
+			bpf_map_lookup_elem(s->maps[FWC_M_RULE_META], &id,
+					    &recs[id]);
+			bpf_map_lookup_elem(s->maps[FWC_M_RULES], &id, &ri);
+			r->rec = &recs[id];
+			r->action = ri.action == FWC_ACT_ALLOW ? "allow"
+							       : "deny";
+			continue;
+		}
+		r->name = rsv_names[id - nr - 1];
+		r->action = id - nr - 1 == FWC_RSV_ND ? "pass"
+			    : id - nr - 1 == FWC_RSV_NON_IP &&
+				      !(meta.flags & FWC_META_NONIP_DROP)
+				    ? "pass"
+				    : "drop";
+	}
+out:
+	free(c);
+	if (err) {
+		free(recs);
+		free(rows);
+		return err;
+	}
+	*out = rows;
+	*n_out = n;
+	*recs_out = recs;
+	return 0;
+}
+
+static void stats_header(const struct pinned *p, int n, int i)
+{
+	char when[64];
+
+	time_utc(p[i].info.loaded_at, when, sizeof(when));
+	for (int j = i; j < n; j++)
+		if (p[j].counters_id == p[i].counters_id && !p[j].broken)
+			printf("%s%s", j == i ? "" : " ", p[j].name);
+	printf(": %s\n  sha256 %.16s..., %u rules, loaded %s\n",
+	       p[i].info.policy, p[i].info.sha256, p[i].info.n_rules, when);
+	printf("  %5s  %-6s %12s %14s  %5s  %s\n", "id", "action", "packets",
+	       "bytes", "line", "rule");
+}
+
+static void stats_text_row(const struct row *r)
+{
+	char line[16] = "-";
+	const char *what = r->name;
+
+	if (r->rec) {
+		if (r->rec->line)
+			snprintf(line, sizeof(line), "%u", r->rec->line);
+		what = r->rec->has_label ? r->rec->label : r->rec->text;
+	}
+	printf("  %5u  %-6s %12llu %14llu  %5s  %s\n", r->id, r->action,
+	       (unsigned long long)r->c.packets,
+	       (unsigned long long)r->c.bytes, line, what);
+}
+
+static void stats_json_row(const struct row *r, bool first)
+{
+	printf("%s{\"id\":%u,\"action\":\"%s\",", first ? "" : ",", r->id,
+	       r->action);
+	if (r->rec) {
+		printf("\"label\":");
+		if (r->rec->has_label)
+			json_str(r->rec->label);
+		else
+			printf("null");
+		printf(",\"line\":%u,\"text\":", r->rec->line);
+		json_str(r->rec->text);
+	} else {
+		printf("\"name\":");
+		json_str(r->name);
+	}
+	printf(",\"packets\":%llu,\"bytes\":%llu}",
+	       (unsigned long long)r->c.packets,
+	       (unsigned long long)r->c.bytes);
+}
+
+static void stats_json_head(const struct pinned *p, int n, int i, bool first)
+{
+	bool f = true;
+
+	printf("%s{\"interfaces\":[", first ? "" : ",");
+	for (int j = i; j < n; j++) {
+		if (p[j].counters_id != p[i].counters_id || p[j].broken)
+			continue;
+		printf("%s", f ? "" : ",");
+		json_str(p[j].name);
+		f = false;
+	}
+	printf("],\"policy\":");
+	json_str(p[i].info.policy);
+	printf(",\"sha256\":");
+	json_str(p[i].info.sha256);
+	printf(",\"loaded_at\":%llu,\"rules\":[",
+	       (unsigned long long)p[i].info.loaded_at);
+}
+
+static int stats_set(const struct pinned *p, int n, int i, bool json,
+		     bool first)
+{
+	struct fwc_rule_record *recs = NULL;
+	struct row *rows = NULL;
+	uint32_t nrows = 0;
+	int err;
+
+	err = stats_rows(&p[i], &rows, &nrows, &recs);
+	if (err) {
+		fprintf(stderr, "fwc: %s: cannot read counters: %s\n",
+			p[i].name, strerror(-err));
+		return err;
+	}
+	if (json) {
+		stats_json_head(p, n, i, first);
+		for (uint32_t k = 0; k < nrows; k++) {
+			if (k == nrows - FWC_RSV_COUNT)
+				printf("],\"reserved\":[");
+			stats_json_row(&rows[k],
+				       k == 0 || k == nrows - FWC_RSV_COUNT);
+		}
+		printf("]}");
+	} else {
+		stats_header(p, n, i);
+		for (uint32_t k = 0; k < nrows; k++)
+			stats_text_row(&rows[k]);
+	}
+	free(rows);
+	free(recs);
+	return 0;
+}
+
+int fwc_stats(const char *root, char **ifaces, int n_ifaces, bool json)
+{
+	struct pinned *p;
+	int n, err, printed = 0, rc = 0;
+
+	err = pinned_list(root, ifaces, n_ifaces, &p, &n);
+	if (err)
+		return err;
+	if (json)
+		printf("[");
+	else if (!n)
+		printf("no fwc policy loaded (nothing pinned under %s)\n",
+		       root);
+	for (int i = 0; !err && i < n; i++) {
+		bool seen = false;
+
+		if (p[i].broken) {
+			fprintf(stderr, "fwc: %s: %s\n", p[i].name,
+				p[i].broken);
+			rc = -EUCLEAN;
+			continue;
+		}
+		/* Interfaces that share a set share its counters: once. */
+		for (int j = 0; j < i; j++)
+			seen |= !p[j].broken &&
+				p[j].counters_id == p[i].counters_id;
+		if (seen)
+			continue;
+		if (printed && !json)
+			printf("\n");
+		err = stats_set(p, n, i, json, !printed);
+		printed++;
+	}
+	if (json)
+		printf("]\n");
+	pinned_close(p, n);
+	return err ? err : rc;
+}

@@ -1,0 +1,168 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# shellcheck shell=bash
+#
+# A lab of network namespaces for fwc's end-to-end tests and the demo.
+# Sourced, not run (not executable, so `make e2e-tests` skips it).
+#
+#   host ns ${LAB_PREFIX}NAME          gateway ns ${LAB_PREFIX}gw
+#     eth0  <------ veth ------>  NAME     requests: fwc's XDP runs here
+#     eth1  <------ veth ------>  NAME-r   server replies: no XDP
+#
+# Without connection tracking (a later issue) a reply would be classified
+# like a new packet and dropped. So each host sends its server replies
+# (source port = a port it serves, chosen with `ip rule sport`) through a
+# second leg that fwc does not enforce; everything else it sends, its
+# requests, goes through the enforcing leg. The gateway routes to hosts
+# over the enforcing leg (XDP sees ingress only). Addresses are only the
+# ones the lab assigns, inside its own namespaces.
+#
+# Needs: LAB_PREFIX (unique per run), PROBE (path of fwc-probe).
+
+LAB_NS=()		# namespaces made, for cleanup
+LAB_PIDS=()		# servers started, for cleanup
+LAB_GW_IP4=169.254.0.1	# the gateway on every leg (link-local)
+LAB_GW_IP6=fe80::1
+LAB_RT_REPLY=100	# host routing table of the reply leg
+
+lab_ns() { echo "${LAB_PREFIX}$1"; }
+
+# Run a command in a lab namespace. nsenter keeps our mount namespace,
+# unlike `ip netns exec`, so bpffs pins made inside stay visible.
+lab_in() {
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/$(lab_ns "$ns")" "$@"
+}
+
+lab_sysctl() { lab_in "$1" sysctl -qw "$2" >/dev/null; }
+
+# No duplicate address detection: addresses are usable at once.
+lab_nodad() {
+	lab_sysctl "$1" net.ipv6.conf.all.accept_dad=0
+	lab_sysctl "$1" net.ipv6.conf.default.accept_dad=0
+}
+
+lab_gateway() {
+	ip netns add "$(lab_ns gw)"
+	LAB_NS+=("$(lab_ns gw)")
+	lab_in gw ip link set lo up
+	lab_nodad gw
+	lab_sysctl gw net.ipv4.ip_forward=1
+	lab_sysctl gw net.ipv6.conf.all.forwarding=1
+	lab_sysctl gw net.ipv4.conf.all.rp_filter=0
+	lab_sysctl gw net.ipv4.conf.default.rp_filter=0
+}
+
+# lab_host NAME ADDR...: a host namespace whose addresses route via the gw.
+lab_host() {
+	local name=$1 ns
+	shift
+	ns=$(lab_ns "$name")
+	ip netns add "$ns"
+	LAB_NS+=("$ns")
+	lab_nodad "$name"
+	lab_in gw ip link add name "$name" type veth peer name eth0 netns "$ns"
+	lab_in gw ip link add name "$name-r" type veth peer name eth1 netns "$ns"
+	lab_in "$name" ip link set lo up
+	lab_sysctl "$name" net.ipv4.conf.all.rp_filter=0
+	lab_sysctl "$name" net.ipv4.conf.default.rp_filter=0
+	for leg in "$name" "$name-r"; do
+		lab_sysctl gw "net.ipv4.conf.$leg.rp_filter=0"
+		lab_in gw ip link set "$leg" up
+		lab_in gw ip addr add "$LAB_GW_IP4/32" dev "$leg"
+		lab_in gw ip addr add "$LAB_GW_IP6/64" dev "$leg" nodad
+	done
+	for dev in eth0 eth1; do
+		lab_sysctl "$name" "net.ipv4.conf.$dev.rp_filter=0"
+		lab_in "$name" ip link set "$dev" up
+	done
+	lab_in "$name" ip route add default via "$LAB_GW_IP4" dev eth0 onlink
+	lab_in "$name" ip route add default via "$LAB_GW_IP4" dev eth1 onlink \
+		table "$LAB_RT_REPLY"
+	lab_in "$name" ip -6 route add default via "$LAB_GW_IP6" dev eth0
+	lab_in "$name" ip -6 route add default via "$LAB_GW_IP6" dev eth1 \
+		table "$LAB_RT_REPLY"
+	for a in "$@"; do
+		if [[ $a == *:* ]]; then
+			lab_in "$name" ip addr add "$a/128" dev eth0 nodad
+			lab_in gw ip -6 route add "$a/128" dev "$name"
+		else
+			lab_in "$name" ip addr add "$a/32" dev eth0
+			lab_in gw ip route add "$a/32" dev "$name"
+		fi
+	done
+}
+
+# lab_serve NAME SECS SPEC...: fwc-probe servers (tcp:ADDR:PORT, udp:...)
+# in host NAME; replies from those ports leave by the unenforced leg.
+lab_serve() {
+	local name=$1 secs=$2 spec port out
+	shift 2
+	declare -A seen=()
+	# The same listener twice would not bind.
+	mapfile -t specs < <(printf '%s\n' "$@" | sort -u)
+	set -- "${specs[@]}"
+	for spec in "$@"; do
+		port=${spec##*:}
+		[[ -n ${seen[$port]:-} ]] && continue
+		seen[$port]=1
+		lab_in "$name" ip rule add sport "$port" table "$LAB_RT_REPLY"
+		lab_in "$name" ip -6 rule add sport "$port" table "$LAB_RT_REPLY"
+	done
+	out=$(mktemp)
+	lab_in "$name" "$PROBE" serve --for "$secs" "$@" >"$out" 2>&1 &
+	LAB_PIDS+=($!)
+	for _ in $(seq 50); do
+		grep -qx ready "$out" && break
+		sleep 0.1
+	done
+	if ! grep -qx ready "$out"; then
+		cat "$out" >&2
+		rm -f "$out"
+		echo "lab: servers in $name did not start" >&2
+		return 1
+	fi
+	rm -f "$out"
+}
+
+# Is an address still tentative (DAD)? Wait until v6 addresses are usable.
+lab_settle() {
+	local ns
+	for ns in "${LAB_NS[@]}"; do
+		for _ in $(seq 50); do
+			nsenter --net="/run/netns/$ns" ip -6 addr show tentative |
+				grep -q inet6 || break
+			sleep 0.1
+		done
+	done
+}
+
+lab_cleanup() {
+	local pid ns
+	for pid in "${LAB_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${LAB_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	LAB_PIDS=()
+	for ns in "${LAB_NS[@]}"; do
+		# Processes started in it by this run (probes, backgrounded).
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill "$pid" 2>/dev/null || true
+		done
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	LAB_NS=()
+}
+
+# Remove every namespace with our prefix (for a lab left by a killed run).
+lab_cleanup_prefix() {
+	local ns pid
+	for ns in $(ip netns list | awk '{print $1}' | grep "^${LAB_PREFIX}" || true); do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill "$pid" 2>/dev/null || true
+		done
+		ip netns del "$ns" 2>/dev/null || true
+	done
+}

@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * fwc-probe: the traffic of the end-to-end tests and the demo, so that
+ * they need nothing but our build (no netcat, no socat). Every operation
+ * is bounded in time.
+ *
+ *   fwc-probe serve [--for SECS] tcp:ADDR:PORT udp:ADDR:PORT ...
+ *	TCP: accept, keep the connection until the peer closes.
+ *	UDP: echo every datagram back to its sender.
+ *   fwc-probe tcp [--from ADDR[:PORT]] [--timeout MS] ADDR:PORT
+ *	connect; on success reset the connection (SO_LINGER 0), so the
+ *	client sends exactly SYN, ACK, RST. Exit 0 connected, 1 no answer,
+ *	3 refused, 2 error.
+ *   fwc-probe udp [--from ADDR[:PORT]] [--timeout MS] [--count N]
+ *		   [--interval MS] [--size BYTES] ADDR:PORT
+ *	send N numbered datagrams, collect the echoes. Prints
+ *	"sent N received M lost L longest-loss-run R max-gap-ms G".
+ *	Exit 0 when every datagram came back, 1 otherwise.
+ *
+ * ADDR is IPv4 or IPv6; IPv6 with a port in brackets: [2001:db8::1]:443.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_FDS 256
+#define MAX_COUNT 1000000
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* "ADDR", "ADDR:PORT", "[V6]:PORT"; @need_port for destinations. */
+static int parse_ep(const char *s, struct sockaddr_storage *ss,
+		    socklen_t *len, bool need_port)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *port = NULL;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+	const char *colon = strrchr(s, ':');
+	size_t n;
+
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		if (!end || (end[1] && end[1] != ':'))
+			return -1;
+		n = (size_t)(end - s - 1);
+		port = end[1] ? end + 2 : NULL;
+		s++;
+	} else if (colon && strchr(s, ':') == colon) {
+		n = (size_t)(colon - s);
+		port = colon + 1;
+	} else {
+		n = strlen(s); /* bare IPv4 or IPv6 address */
+	}
+	if (n >= sizeof(host) || (need_port && !port))
+		return -1;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(port ? (uint16_t)atoi(port) : 0);
+		*len = sizeof(*a4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(port ? (uint16_t)atoi(port) : 0);
+		*len = sizeof(*a6);
+		return 0;
+	}
+	return -1;
+}
+
+static int sock_for(int type, const char *from,
+		    const struct sockaddr_storage *dst)
+{
+	struct sockaddr_storage src;
+	socklen_t slen;
+	int one = 1, fd;
+
+	fd = socket(dst->ss_family, type, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (from) {
+		if (parse_ep(from, &src, &slen, false) ||
+		    src.ss_family != dst->ss_family) {
+			fprintf(stderr, "fwc-probe: bad --from %s\n", from);
+			close(fd);
+			return -1;
+		}
+		if (bind(fd, (struct sockaddr *)&src, slen)) {
+			perror("fwc-probe: bind");
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+static int do_tcp(const char *from, const char *to, int timeout)
+{
+	struct sockaddr_storage dst;
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct pollfd p;
+	socklen_t len, elen = sizeof(int);
+	int fd, err = 0, rc;
+
+	if (parse_ep(to, &dst, &len, true)) {
+		fprintf(stderr, "fwc-probe: bad address %s\n", to);
+		return 2;
+	}
+	fd = sock_for(SOCK_STREAM, from, &dst);
+	if (fd < 0)
+		return 2;
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	if (connect(fd, (struct sockaddr *)&dst, len) && errno != EINPROGRESS) {
+		err = errno;
+	} else {
+		p = (struct pollfd){ .fd = fd, .events = POLLOUT };
+		if (poll(&p, 1, timeout) == 1)
+			getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+		else
+			err = ETIMEDOUT;
+	}
+	if (!err) {
+		/* RST on close: the client side sends SYN, ACK, RST only. */
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		printf("connected\n");
+		rc = 0;
+	} else if (err == ECONNREFUSED) {
+		printf("refused\n");
+		rc = 3;
+	} else {
+		printf("%s\n", err == ETIMEDOUT ? "timeout" : strerror(err));
+		rc = 1;
+	}
+	close(fd);
+	return rc;
+}
+
+struct udp_run {
+	double *sent_at;
+	double *got_at;
+	uint32_t count;
+};
+
+static void udp_collect(int fd, struct udp_run *r)
+{
+	char buf[65536];
+	ssize_t n;
+	uint32_t seq;
+
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 4) {
+		memcpy(&seq, buf, sizeof(seq));
+		seq = ntohl(seq);
+		if (seq < r->count && r->got_at[seq] == 0)
+			r->got_at[seq] = now_ms();
+	}
+}
+
+static void udp_report(const struct udp_run *r)
+{
+	uint32_t got = 0, run = 0, longest = 0;
+	double last = 0, gap = 0;
+
+	for (uint32_t i = 0; i < r->count; i++) {
+		if (!r->got_at[i]) {
+			run++;
+			longest = run > longest ? run : longest;
+			continue;
+		}
+		run = 0;
+		got++;
+		if (last && r->got_at[i] - last > gap)
+			gap = r->got_at[i] - last;
+		last = r->got_at[i];
+	}
+	printf("sent %u received %u lost %u longest-loss-run %u "
+	       "max-gap-ms %.2f\n",
+	       r->count, got, r->count - got, longest, gap);
+}
+
+static int do_udp(const char *from, const char *to, int timeout,
+		  uint32_t count, int interval, size_t size)
+{
+	struct sockaddr_storage dst;
+	struct udp_run r = { .count = count };
+	char buf[65536] = { 0 };
+	socklen_t len;
+	double next, end;
+	int fd, rc = 2;
+
+	if (parse_ep(to, &dst, &len, true) || size < 4 || size > 1400 ||
+	    count == 0 || count > MAX_COUNT) {
+		fprintf(stderr, "fwc-probe: bad udp arguments\n");
+		return 2;
+	}
+	fd = sock_for(SOCK_DGRAM, from, &dst);
+	if (fd < 0)
+		return 2;
+	if (connect(fd, (struct sockaddr *)&dst, len)) {
+		perror("fwc-probe: connect");
+		goto out;
+	}
+	r.sent_at = calloc(count, sizeof(double));
+	r.got_at = calloc(count, sizeof(double));
+	if (!r.sent_at || !r.got_at)
+		goto out;
+	next = now_ms();
+	for (uint32_t i = 0; i < count; i++) {
+		uint32_t seq = htonl(i);
+
+		memcpy(buf, &seq, sizeof(seq));
+		r.sent_at[i] = now_ms();
+		/* ECONNREFUSED from an ICMP error: keep sending. */
+		send(fd, buf, size, 0);
+		next += interval;
+		while (now_ms() < next) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+
+			poll(&p, 1, (int)(next - now_ms()) + 1);
+			udp_collect(fd, &r);
+		}
+		udp_collect(fd, &r);
+	}
+	end = now_ms() + timeout;
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		uint32_t got = 0;
+
+		for (uint32_t i = 0; i < count; i++)
+			got += r.got_at[i] != 0;
+		if (got == count || now_ms() >= end)
+			break;
+		poll(&p, 1, (int)(end - now_ms()) + 1);
+		udp_collect(fd, &r);
+	}
+	udp_report(&r);
+	rc = 0;
+	for (uint32_t i = 0; i < count; i++)
+		if (!r.got_at[i])
+			rc = 1;
+out:
+	free(r.sent_at);
+	free(r.got_at);
+	close(fd);
+	return rc;
+}
+
+static int listen_on(const char *spec)
+{
+	struct sockaddr_storage a;
+	bool tcp = !strncmp(spec, "tcp:", 4);
+	socklen_t len;
+	int one = 1, fd;
+
+	if ((!tcp && strncmp(spec, "udp:", 4)) ||
+	    parse_ep(spec + 4, &a, &len, true)) {
+		fprintf(stderr, "fwc-probe: bad listener %s\n", spec);
+		return -1;
+	}
+	fd = socket(a.ss_family, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&a, len) || (tcp && listen(fd, 64))) {
+		fprintf(stderr, "fwc-probe: %s: %s\n", spec, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* One poll set: listeners first, then accepted connections. */
+struct server {
+	struct pollfd p[MAX_FDS];
+	bool tcp[MAX_FDS];
+	int n_listen, n;
+};
+
+static void serve_event(struct server *s, int i)
+{
+	char buf[65536];
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	ssize_t n;
+	int c;
+
+	if (i >= s->n_listen) {
+		/* A connection: the peer closes or resets it, then we do. */
+		if (read(s->p[i].fd, buf, sizeof(buf)) <= 0) {
+			close(s->p[i].fd);
+			s->p[i] = s->p[--s->n];
+		}
+		return;
+	}
+	if (!s->tcp[i]) {
+		n = recvfrom(s->p[i].fd, buf, sizeof(buf), MSG_DONTWAIT,
+			     (struct sockaddr *)&peer, &plen);
+		if (n > 0)
+			sendto(s->p[i].fd, buf, (size_t)n, 0,
+			       (struct sockaddr *)&peer, plen);
+		return;
+	}
+	c = accept(s->p[i].fd, NULL, NULL);
+	if (c < 0)
+		return;
+	if (s->n == MAX_FDS) {
+		close(c);
+		return;
+	}
+	s->p[s->n++] = (struct pollfd){ .fd = c, .events = POLLIN };
+}
+
+static int do_serve(char **specs, int n, int secs)
+{
+	struct server s = { 0 };
+	double end = now_ms() + secs * 1e3;
+
+	if (n <= 0 || n > MAX_FDS / 2)
+		return 2;
+	for (int i = 0; i < n; i++) {
+		int fd = listen_on(specs[i]);
+
+		if (fd < 0)
+			return 2;
+		s.p[i] = (struct pollfd){ .fd = fd, .events = POLLIN };
+		s.tcp[i] = !strncmp(specs[i], "tcp:", 4);
+	}
+	s.n_listen = s.n = n;
+	/* Tell the caller we listen: it waits for this line. */
+	printf("ready\n");
+	fflush(stdout);
+	while (now_ms() < end) {
+		int left = (int)(end - now_ms()) + 1;
+
+		if (poll(s.p, (nfds_t)s.n, left > 1000 ? 1000 : left) <= 0)
+			continue;
+		for (int i = s.n - 1; i >= 0; i--)
+			if (s.p[i].revents)
+				serve_event(&s, i);
+	}
+	return 0;
+}
+
+static int usage(void)
+{
+	fputs("usage: fwc-probe serve [--for SECS] tcp|udp:ADDR:PORT...\n"
+	      "       fwc-probe tcp [--from ADDR[:PORT]] [--timeout MS] "
+	      "ADDR:PORT\n"
+	      "       fwc-probe udp [--from ADDR[:PORT]] [--timeout MS] "
+	      "[--count N]\n"
+	      "                 [--interval MS] [--size BYTES] ADDR:PORT\n",
+	      stderr);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "size", required_argument, NULL, 's' },
+		{ "for", required_argument, NULL, 'F' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *from = NULL, *cmd;
+	int timeout = 500, interval = 0, secs = 60, c;
+	long count = 1, size = 32;
+
+	if (argc < 2)
+		return usage();
+	cmd = argv[1];
+	argv++;
+	argc--;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': from = optarg; break;
+		case 't': timeout = atoi(optarg); break;
+		case 'c': count = atol(optarg); break;
+		case 'i': interval = atoi(optarg); break;
+		case 's': size = atol(optarg); break;
+		case 'F': secs = atoi(optarg); break;
+		default: return usage();
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(cmd, "serve"))
+		return do_serve(argv + optind, argc - optind, secs);
+	if (optind != argc - 1 || timeout < 0 || interval < 0 || count < 1)
+		return usage();
+	if (!strcmp(cmd, "tcp"))
+		return do_tcp(from, argv[optind], timeout);
+	if (!strcmp(cmd, "udp"))
+		return do_udp(from, argv[optind], timeout, (uint32_t)count,
+			      interval, (size_t)size);
+	return usage();
+}
