@@ -144,7 +144,8 @@ void fwc_partition(const struct fwc_ivset *const *sets, size_t n_sets,
 				VEC_PUSH(ev, n_ev, cap_ev, b);
 		}
 	}
-	qsort(ev, n_ev, sizeof(*ev), cmp_event);
+	if (n_ev)
+		qsort(ev, n_ev, sizeof(*ev), cmp_event);
 	if (reserve_empty)
 		sigtab_intern(&tab, &out->sig, &out->n_cls, &cap_cls, active,
 			      out->words, hash_words(&h, 1));
@@ -418,13 +419,10 @@ static void build_proto_classes(const struct fwc_policy *pol,
 	for (size_t t = 0; t < pol->n_terms; t++)
 		for (uint32_t k = 0; k < p.n_cls; k++) {
 			struct fwc_pclass *pc = &c->pc[k];
-			size_t cap = pc->n_terms; /* grows by one: exact fit */
 
-			if (!fwc_bit(p.sig + (size_t)k * p.words, idx[t]))
-				continue;
-			pc->terms = xrealloc(pc->terms, cap + 1,
-					     sizeof(*pc->terms));
-			pc->terms[pc->n_terms++] = (uint32_t)t;
+			if (fwc_bit(p.sig + (size_t)k * p.words, idx[t]))
+				VEC_PUSH(pc->terms, pc->n_terms, pc->cap_terms,
+					 (uint32_t)t);
 		}
 	fwc_partition_free(&p);
 	fwc_ivset_free(&ports);

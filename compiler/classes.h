@@ -46,7 +46,7 @@ enum fwc_pc_kind { PC_OTHER, PC_PORTS, PC_ICMP };
 struct fwc_pclass {
 	enum fwc_pc_kind kind;
 	uint32_t *terms; /* terms whose protocols include this class */
-	size_t n_terms;
+	size_t n_terms, cap_terms;
 	struct fwc_partition k1, k2; /* dport/sport, or type */
 	uint32_t *k1_sets, *k2_sets; /* set id of each partition input */
 	uint32_t *svc;		     /* k1.n_cls * k2.n_cls service classes */

@@ -96,8 +96,7 @@ static void svc_free(struct fwc_svc *s)
 
 static void val_push(struct fwc_val *list, struct fwc_val *item)
 {
-	list->items = xrealloc(list->items, list->n + 1, sizeof(item));
-	list->items[list->n++] = item;
+	VEC_PUSH(list->items, list->n, list->cap, item);
 }
 
 static struct fwc_val *parse_value(struct parser *p, const char *what);
@@ -211,8 +210,7 @@ static struct fwc_svc *new_svc(enum fwc_svc_kind kind, struct fwc_pos pos)
 
 static void svc_push(struct fwc_svc *list, struct fwc_svc *item)
 {
-	list->items = xrealloc(list->items, list->n + 1, sizeof(item));
-	list->items[list->n++] = item;
+	VEC_PUSH(list->items, list->n, list->cap, item);
 }
 
 /* One optional clause of `proto`: port, from-port or type. */

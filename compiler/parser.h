@@ -21,7 +21,7 @@ struct fwc_val {
 	struct fwc_pos pos;
 	char *text;		/* VAL_WORD, VAL_MACRO */
 	struct fwc_val **items; /* VAL_LIST; VAL_NOT has one item */
-	size_t n;
+	size_t n, cap;
 };
 
 enum fwc_svc_kind {
@@ -38,7 +38,7 @@ struct fwc_svc {
 	struct fwc_pos ports_pos, sports_pos, types_pos;
 	char *name; /* SVC_REF */
 	struct fwc_svc **items;
-	size_t n;
+	size_t n, cap;
 };
 
 enum fwc_stmt_kind { ST_DEFINE, ST_ZONE, ST_SERVICE, ST_SET, ST_RULE };
