@@ -302,6 +302,39 @@ static void refine(struct fwc_classes *c, struct pairtab *t,
 	}
 }
 
+/*
+ * An IPv6 LPM miss reads addr class 0, so class 0 should be the class
+ * whose addresses would need the most prefixes: with `any` in a rule that
+ * is the rest of the address space, not an empty class.
+ */
+static void choose_miss_class(struct fwc_classes *c)
+{
+	size_t *cost = xcalloc(c->n_addr, sizeof(*cost));
+	uint32_t best = 0;
+
+	for (size_t i = 0; i < c->n_aseg6; i++)
+		cost[c->aseg6[i].cls] += fwc_range_to_prefixes(
+			c->aseg6[i].lo, c->aseg6[i].hi, 128, NULL, NULL);
+	for (uint32_t k = 1; k < c->n_addr; k++)
+		if (cost[k] > cost[best])
+			best = k;
+	free(cost);
+	if (best == 0)
+		return;
+	{
+		struct fwc_addr_class tmp = c->addr[0];
+
+		c->addr[0] = c->addr[best];
+		c->addr[best] = tmp;
+	}
+	for (size_t i = 0; i < c->n_aseg4; i++)
+		if (c->aseg4[i].cls == best || c->aseg4[i].cls == 0)
+			c->aseg4[i].cls = c->aseg4[i].cls ? 0 : best;
+	for (size_t i = 0; i < c->n_aseg6; i++)
+		if (c->aseg6[i].cls == best || c->aseg6[i].cls == 0)
+			c->aseg6[i].cls = c->aseg6[i].cls ? 0 : best;
+}
+
 static void build_addresses(const struct fwc_policy *pol,
 			    struct fwc_classes *c)
 {
@@ -320,6 +353,7 @@ static void build_addresses(const struct fwc_policy *pol,
 	refine(c, &t, &c->src4, 0, &c->dst4, 0, &c->aseg4, &c->n_aseg4);
 	refine(c, &t, &c->src6, c->src4.n_cls, &c->dst6, c->dst4.n_cls,
 	       &c->aseg6, &c->n_aseg6);
+	choose_miss_class(c);
 	free(t.key);
 	free(t.val);
 }
