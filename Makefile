@@ -3,7 +3,7 @@
 # make            build fwc and the XDP object (-Wall -Wextra -Werror)
 # make test       install missing Debian packages, build, run every test
 # make demo       run the passwordmgr gateway on a lab of network namespaces
-# make bench      compile-time benchmarks (docs/benchmarks.md)
+# make bench      compile-time and datapath benchmarks (docs/benchmarks.md)
 
 VERSION := 0.1.0
 CC ?= cc
@@ -118,14 +118,46 @@ test: deps
 	$(MAKE) e2e-tests
 	@echo "all tests passed"
 
-bench: deps all
+# Datapath benchmark (BPF_PROG_TEST_RUN): baselines, then fwc itself.
+BENCH_BPF_OBJ := $(O)/bench/bare.bpf.o
+BENCH_SKEL := $(O)/bench/bare.skel.h
+TESTRUN_BENCH := $(O)/bench/testrun_bench
+
+$(BENCH_BPF_OBJ): bench/bare.bpf.c $(wildcard bpf/*.h)
+	@mkdir -p $(dir $@)
+	$(CLANG) -g -O2 -target bpf -Wall -Werror -Ibpf -I$(ARCH_INC) \
+		-c -o $@ $<
+
+$(BENCH_SKEL): $(BENCH_BPF_OBJ)
+	$(BPFTOOL) gen skeleton $< name bare_bpf > $@.tmp && mv $@.tmp $@
+
+$(TESTRUN_BENCH): bench/testrun_bench.c tests/bpf/packets.h $(BENCH_SKEL) \
+		  $(SKEL) $(COMPILER_OBJS) $(LOADER_OBJS)
+	$(CC) $(CFLAGS) -I$(O)/bench -Itests/bpf -o $@ \
+		$(filter %.c %.o,$^) -lbpf -lelf $(LDLIBS)
+
+bench: deps all $(TESTRUN_BENCH)
 	@bench/compile_bench.sh $(O)/fwc
+	@bench/testrun_bench.sh $(TESTRUN_BENCH) docs/bench-datapath.md
 
 demo: deps all $(PROBE)
 	@tools/demo.sh $(O)/fwc
 
 demo-clean:
 	@tools/demo.sh --clean
+
+# libFuzzer over the whole compiler, seeded with the shipped policies.
+FUZZ_SECONDS ?= 60
+$(O)/fuzz_policy: tests/fuzz/fuzz_policy.c $(COMPILER_SRCS)
+	@mkdir -p $(O)
+	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 \
+		-D_GNU_SOURCE -DFWC_VERSION='"$(VERSION)"' -Iinclude -Icompiler \
+		-o $@ $^ -lz
+
+fuzz: $(O)/fuzz_policy
+	@mkdir -p $(O)/fuzz-corpus
+	$(O)/fuzz_policy -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		$(O)/fuzz-corpus policies tests/spec
 
 format:
 	clang-format -i $(wildcard compiler/*.[ch] loader/*.[ch] bpf/*.[ch] include/*.h tests/*/*.c) fwc.c
