@@ -249,40 +249,62 @@ static void rules_by_src_role(const struct fwc_policy *pol,
 	}
 }
 
-/* Destination classes that each destination role contains. */
-static void dst_classes_by_role(const struct fwc_classes *c, struct csr *out)
+/* A bitset of groups per item, as csr_invert() reads it. */
+typedef const uint64_t *(*bits_fn)(const struct fwc_classes *c, uint32_t item,
+				   size_t *words);
+
+/* For each group, the items whose bitset holds it, in item order. */
+static void csr_invert(const struct fwc_classes *c, uint32_t n_items,
+		       bits_fn bits_of, size_t n_groups, struct csr *out)
 {
-	size_t n = c->n_dst_roles, total = 0;
 	uint32_t *fill = NULL;
+	size_t total = 0;
 
-	out->off = xcalloc(n + 1, sizeof(*out->off));
+	out->off = xcalloc(n_groups + 1, sizeof(*out->off));
 	for (int pass = 0; pass < 2; pass++) {
-		for (uint32_t d = 0; d < c->n_dst; d++) {
-			const struct fwc_partition *p =
-				d < c->dst4.n_cls ? &c->dst4 : &c->dst6;
-			uint32_t k = d < c->dst4.n_cls ? d : d - c->dst4.n_cls;
-			const uint64_t *sig = p->sig + (size_t)k * p->words;
+		for (uint32_t i = 0; i < n_items; i++) {
+			size_t words;
+			const uint64_t *bits = bits_of(c, i, &words);
 
-			for (size_t w = 0; w < p->words; w++)
-				for (uint64_t b = sig[w]; b; b &= b - 1) {
-					size_t role = w * 64 +
-						      (size_t)__builtin_ctzll(b);
+			for (size_t w = 0; w < words; w++)
+				for (uint64_t b = bits[w]; b; b &= b - 1) {
+					size_t g = w * 64 +
+						   (size_t)__builtin_ctzll(b);
 
 					if (pass == 0)
-						out->off[role + 1]++, total++;
+						out->off[g + 1]++, total++;
 					else
-						out->item[fill[role]++] = d;
+						out->item[fill[g]++] = i;
 				}
 		}
 		if (pass == 0) {
-			for (size_t i = 0; i < n; i++)
-				out->off[i + 1] += out->off[i];
+			for (size_t g = 0; g < n_groups; g++)
+				out->off[g + 1] += out->off[g];
 			out->item = xcalloc(total + 1, sizeof(*out->item));
-			fill = xcalloc(n + 1, sizeof(*fill));
-			memcpy(fill, out->off, n * sizeof(*fill));
+			fill = xcalloc(n_groups + 1, sizeof(*fill));
+			memcpy(fill, out->off, n_groups * sizeof(*fill));
 		}
 	}
 	free(fill);
+}
+
+/* Signature of destination class @d: the destination roles holding it. */
+static const uint64_t *dst_roles_of(const struct fwc_classes *c, uint32_t d,
+				    size_t *words)
+{
+	const struct fwc_partition *p = d < c->dst4.n_cls ? &c->dst4 : &c->dst6;
+	uint32_t k = d < c->dst4.n_cls ? d : d - c->dst4.n_cls;
+
+	*words = p->words;
+	return p->sig + (size_t)k * p->words;
+}
+
+/* Rules in service class @v. */
+static const uint64_t *rules_of_svc(const struct fwc_classes *c, uint32_t v,
+				    size_t *words)
+{
+	*words = c->rule_words;
+	return c->svc_rules + (size_t)v * c->rule_words;
 }
 
 /* Rules whose source set contains source class @s, in rule order. */
@@ -341,7 +363,7 @@ static int build_pairs(const struct fwc_policy *pol,
 	t->meta.n_dst = c->n_dst;
 	t->pair = xcalloc((size_t)c->n_src * c->n_dst, sizeof(*t->pair));
 	rules_by_src_role(pol, c, &by_src);
-	dst_classes_by_role(c, &by_dst);
+	csr_invert(c, c->n_dst, dst_roles_of, c->n_dst_roles, &by_dst);
 	ls = xcalloc(pol->n_rules + 1, sizeof(*ls));
 	mark = xcalloc(c->rule_words, sizeof(*mark));
 	cnt = xcalloc(c->n_dst + 1, sizeof(*cnt));
@@ -398,41 +420,6 @@ static int build_pairs(const struct fwc_policy *pol,
 	return 0;
 }
 
-/* Service classes each rule matches (a rule is in few of them). */
-static void svcs_by_rule(const struct fwc_classes *c, size_t n_rules,
-			 struct csr *out)
-{
-	size_t total = 0;
-	uint32_t *fill = NULL;
-
-	out->off = xcalloc(n_rules + 1, sizeof(*out->off));
-	for (int pass = 0; pass < 2; pass++) {
-		for (uint32_t v = 0; v < c->n_svc; v++) {
-			const uint64_t *bits =
-				c->svc_rules + (size_t)v * c->rule_words;
-
-			for (size_t w = 0; w < c->rule_words; w++)
-				for (uint64_t b = bits[w]; b; b &= b - 1) {
-					size_t r = w * 64 +
-						   (size_t)__builtin_ctzll(b);
-
-					if (pass == 0)
-						out->off[r + 1]++, total++;
-					else
-						out->item[fill[r]++] = v;
-				}
-		}
-		if (pass == 0) {
-			for (size_t i = 0; i < n_rules; i++)
-				out->off[i + 1] += out->off[i];
-			out->item = xcalloc(total + 1, sizeof(*out->item));
-			fill = xcalloc(n_rules + 1, sizeof(*fill));
-			memcpy(fill, out->off, n_rules * sizeof(*fill));
-		}
-	}
-	free(fill);
-}
-
 /* First match for every service class: walk the list's rules in order. */
 static void decide_row(const struct csr *by_rule, const uint32_t *list,
 		       size_t n, uint32_t *dec, uint32_t n_svc)
@@ -458,7 +445,8 @@ static int build_decisions(const struct fwc_policy *pol,
 	struct vectab rows = { 0 };
 	struct csr by_rule = { 0 };
 
-	svcs_by_rule(c, pol->n_rules, &by_rule);
+	/* Service classes of each rule: a rule is in few of them. */
+	csr_invert(c, c->n_svc, rules_of_svc, pol->n_rules, &by_rule);
 	for (uint32_t l = 0; l < lw->lists.n; l++) {
 		decide_row(&by_rule, lw->lists.vec[l], lw->lists.len[l], dec,
 			   c->n_svc);
