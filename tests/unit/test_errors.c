@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* Every class of bad input: a precise message at file:line:col. */
+#include <errno.h>
+
 #include "helpers.h"
 
 #define Z "zone a = 192.0.2.0/24\nzone b = 198.51.100.0/24\n"
@@ -159,6 +161,27 @@ static void test_empty_and_garbage(void **state)
 	}
 }
 
+static void test_missing_file(void **state)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	struct fwc_compile_opts opts = { .err = f };
+	struct fwc_tables *t = NULL;
+
+	(void)state;
+	assert_int_equal(fwc_compile_file("/nonexistent/x.pol", &opts, &t),
+			 -ENOENT);
+	assert_int_equal(fwc_compile_file("/", &opts, &t), -EISDIR);
+	fclose(f);
+	assert_null(t);
+	assert_non_null(strstr(out, "/nonexistent/x.pol: error: cannot read "
+				    "policy: No such file or directory"));
+	assert_non_null(strstr(out, "/: error: cannot read policy: Is a "
+				    "directory"));
+	free(out);
+}
+
 static void test_warnings_do_not_fail(void **state)
 {
 	struct compiled c = compile_text(
@@ -190,6 +213,7 @@ int main(void)
 		cmocka_unit_test(test_syntax),
 		cmocka_unit_test(test_quote_and_caret),
 		cmocka_unit_test(test_empty_and_garbage),
+		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_warnings_do_not_fail),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
