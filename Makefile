@@ -137,7 +137,7 @@ $(TESTRUN_BENCH): bench/testrun_bench.c tests/bpf/packets.h $(BENCH_SKEL) \
 		$(filter %.c %.o,$^) -lbpf -lelf $(LDLIBS)
 
 bench: deps all $(TESTRUN_BENCH)
-	@bench/compile_bench.sh $(O)/fwc
+	@bench/compile_bench.sh $(O)/fwc docs/bench-compile.md
 	@bench/testrun_bench.sh $(TESTRUN_BENCH) docs/bench-datapath.md
 
 demo: deps all $(PROBE)
