@@ -73,7 +73,7 @@ static int cmd_check(int argc, char **argv)
 static void print_stats(const struct fwc_tables *t)
 {
 	static const char *const tables[] = {
-		"v4_root", "chunks", "v6_lpm", "addr_class", "pair", "proto",
+		"v4_root", "v6_root", "chunks", "v6_lpm", "addr_class", "pair", "proto",
 		"pinfo",   "l4",     "svc",	   "decision",	 "rules",
 	};
 	const struct fwc_meta *m = &t->meta;
@@ -84,10 +84,14 @@ static void print_stats(const struct fwc_tables *t)
 	       "service %u\n",
 	       m->n_src, m->n_dst, m->n_addr, m->n_pc, m->n_svc);
 	printf("decision rows    %u\n", m->n_rows);
+	printf("ipv6 lookup      %s\n", m->flags & FWC_META_V6_TRIE
+					       ? "trie (v6_root + chunks)"
+					       : "lpm (v6_lpm)");
 	printf("%-16s %12s %12s\n", "table", "entries", "bytes");
 	for (size_t i = 0; i < sizeof(tables) / sizeof(*tables); i++) {
 		size_t b = fwc_tables_bytes(t, tables[i]);
 		size_t e = !strcmp(tables[i], "v4_root")  ? FWC_TRIE_ROOT_SIZE
+			   : !strcmp(tables[i], "v6_root") ? b / 4
 			   : !strcmp(tables[i], "chunks") ? (size_t)m->n_chunks *
 								   FWC_TRIE_CHUNK_SIZE
 			   : !strcmp(tables[i], "v6_lpm") ? m->n_v6

@@ -53,6 +53,7 @@ struct policy {
 	int prog;
 	uint32_t n_rules;
 	uint32_t verified;
+	bool v6_trie;	/* the compiler chose the IPv6 trie layout */
 };
 
 struct bcase {
@@ -184,7 +185,31 @@ static int v4_reps(const struct fwc_tables *t, struct rep **out)
 	return cnt;
 }
 
-/* One v6 address per addr class (a prefix's first address), and misses. */
+/* Trie walk: for each class, the address whose lookup reads most chunks. */
+static void v6_walk(const struct fwc_tables *t, uint32_t e, uint8_t *a,
+		    int level, struct rep *r)
+{
+	if (!(e & FWC_TRIE_CHUNK)) {
+		if (e < t->meta.n_addr && level > r[e].depth) {
+			memcpy(r[e].addr, a, 16);
+			r[e].depth = level;
+		}
+		return;
+	}
+	for (uint32_t i = 0; i < FWC_TRIE_CHUNK_SIZE; i++) {
+		a[level + 1] = (uint8_t)i;
+		v6_walk(t, t->chunks[(size_t)(e & ~FWC_TRIE_CHUNK) *
+					     FWC_TRIE_CHUNK_SIZE + i],
+			a, level + 1, r);
+	}
+	a[level + 1] = 0;
+}
+
+/*
+ * One v6 address per addr class, and misses. Trie layout: the address
+ * of the deepest walk per class (depth = 1 + chunks read); LPM layout: a
+ * prefix's first address (depth = its length).
+ */
 static int v6_reps(const struct fwc_tables *t, struct rep **out)
 {
 	static const char *const outside[] = { "2001:db8:ffff::7", "fd00::1" };
@@ -195,6 +220,27 @@ static int v6_reps(const struct fwc_tables *t, struct rep **out)
 
 	if (!r || !seen)
 		die("out of memory\n");
+	if (t->meta.flags & FWC_META_V6_TRIE) {
+		uint8_t a[16] = { 0 };
+
+		for (i = 0; i < FWC_TRIE_ROOT_SIZE; i++) {
+			a[0] = (uint8_t)(i >> 8);
+			a[1] = (uint8_t)i;
+			v6_walk(t, t->v6_root[i], a, 1, r);
+		}
+		for (i = 0; i < n; i++)
+			if (r[i].depth)
+				r[cnt++] = r[i];
+		/* Deepest first, as for IPv4. */
+		for (i = 1; i < (uint32_t)cnt; i++)
+			for (uint32_t j = i; j > 0 && r[j - 1].depth < r[j].depth;
+			     j--) {
+				struct rep tmp = r[j];
+
+				r[j] = r[j - 1];
+				r[j - 1] = tmp;
+			}
+	}
 	for (i = 0; i < t->meta.n_v6; i++) {
 		uint32_t cls = t->v6_vals[i];
 
@@ -421,6 +467,7 @@ static void load_policy(struct policy *p)
 		die("loading %s: %s\n", p->path, strerror(-err));
 	p->prog = bpf_program__fd(p->skel->progs.fwc_xdp);
 	p->n_rules = t->meta.n_rules;
+	p->v6_trie = t->meta.flags & FWC_META_V6_TRIE;
 	p->verified = verified_insns(p->prog);
 	for (fam = 4; fam <= 6; fam += 2)
 		find_packets(p, t, fam);
@@ -472,9 +519,12 @@ static void packet_desc(const struct bcase *c, char *buf, size_t n)
 		snprintf(buf, n, "tcp%d %dB", c->family, len);
 		return;
 	}
-	/* v4: trie levels of src/dst; v6: matched prefix lengths (0 miss). */
+	/* Trie levels read of src/dst (L), or LPM prefix lengths (/, 0 miss). */
 	snprintf(buf, n, "tcp%d %-7s %s%d/%d", c->family, kind_name[c->kind],
-		 c->family == 4 ? "L" : "/", c->depth[0], c->depth[1]);
+		 c->family == 4 || c->pol->v6_trie
+			 ? "L"
+			 : "/",
+		 c->depth[0], c->depth[1]);
 }
 
 static void print_table(void)

@@ -25,6 +25,7 @@
 
 FWC_ARRAY(meta, struct fwc_meta);
 FWC_ARRAY(v4_root, __u32);
+FWC_ARRAY(v6_root, __u32);
 FWC_ARRAY(chunks, __u32);
 FWC_ARRAY(addr_class, struct fwc_addr_class);
 FWC_ARRAY(pair, __u32);
@@ -93,15 +94,36 @@ static __always_inline int fwc_addr_v4(const struct fwc_meta *m,
 	return 0;
 }
 
-/* Disjoint prefixes in an LPM trie; a miss is addr class 0. */
-static __always_inline int fwc_addr_v6(const __u8 *a, __u32 *cls)
+/*
+ * IPv6: the trie of v6_root and 8-bit chunks, one read per byte until a
+ * leaf (at most 15), when the compiler chose it; else disjoint prefixes
+ * in an LPM trie, where a miss is addr class 0.
+ */
+static __always_inline int fwc_addr_v6(const struct fwc_meta *m,
+				       const __u8 *a, __u32 *cls)
 {
 	struct fwc_v6_key key = { .prefixlen = 128 };
-	__u32 *v;
+	__u32 v, c, *p;
+	int i;
 
+	if (m->flags & FWC_META_V6_TRIE) {
+		if (fwc_get(&v6_root, ((__u32)a[0] << 8) | a[1], &v))
+			return -1;
+		for (i = 2; i < 16 && (v & FWC_TRIE_CHUNK); i++) {
+			c = v & ~FWC_TRIE_CHUNK;
+			if (c >= m->n_chunks ||
+			    fwc_get(&chunks, c * FWC_TRIE_CHUNK_SIZE + a[i],
+				    &v))
+				return -1;
+		}
+		if (v & FWC_TRIE_CHUNK)
+			return -1;
+		*cls = v;
+		return 0;
+	}
 	__builtin_memcpy(key.addr, a, sizeof(key.addr));
-	v = bpf_map_lookup_elem(&v6_lpm, &key);
-	*cls = v ? *v : 0;
+	p = bpf_map_lookup_elem(&v6_lpm, &key);
+	*cls = p ? *p : 0;
 	return 0;
 }
 
@@ -117,8 +139,8 @@ static __always_inline int fwc_addrs(const struct fwc_meta *m,
 		if (fwc_addr_v4(m, h->src, &sa) || fwc_addr_v4(m, h->dst, &da))
 			return -1;
 	} else {
-		fwc_addr_v6(h->src, &sa);
-		fwc_addr_v6(h->dst, &da);
+		if (fwc_addr_v6(m, h->src, &sa) || fwc_addr_v6(m, h->dst, &da))
+			return -1;
 	}
 	ac = bpf_map_lookup_elem(&addr_class, &sa);
 	if (!ac)

@@ -62,6 +62,8 @@ static void serialise(const struct fwc_tables *t, struct buf *b)
 
 	put_u32s(b, (const uint32_t *)m, sizeof(*m) / 4);
 	put_u32s(b, t->v4_root, FWC_TRIE_ROOT_SIZE);
+	if (m->flags & FWC_META_V6_TRIE)
+		put_u32s(b, t->v6_root, FWC_TRIE_ROOT_SIZE);
 	put_u32s(b, t->chunks, (size_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE);
 	for (uint32_t i = 0; i < m->n_v6; i++) {
 		put_u32(b, t->v6_keys[i].prefixlen);
@@ -183,6 +185,8 @@ static void deserialise(struct buf *b, struct fwc_tables *t)
 	free(meta);
 	root = get_u32s(b, FWC_TRIE_ROOT_SIZE);
 	t->v4_root = root;
+	if (m->flags & FWC_META_V6_TRIE)
+		t->v6_root = get_u32s(b, FWC_TRIE_ROOT_SIZE);
 	t->chunks = get_u32s(b, (size_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE);
 	t->v6_keys = xcalloc(b->bad || m->n_v6 > b->n ? 1 : m->n_v6,
 			     sizeof(*t->v6_keys));
@@ -233,6 +237,17 @@ bool fwc_artifact_probe(const char *path)
 	return yes;
 }
 
+/* Trie entries are addr classes or chunk indexes within the pool. */
+static bool trie_entries_ok(const struct fwc_meta *m, const uint32_t *e,
+			    size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (e[i] & FWC_TRIE_CHUNK ? (e[i] & ~FWC_TRIE_CHUNK) >= m->n_chunks
+					  : e[i] >= m->n_addr)
+			return false;
+	return true;
+}
+
 /* Every index the classifier follows must stay inside its table. */
 static bool tables_consistent(const struct fwc_tables *t)
 {
@@ -241,20 +256,12 @@ static bool tables_consistent(const struct fwc_tables *t)
 	if (m->abi_version != FWC_ABI_VERSION || m->n_src == 0 ||
 	    m->n_dst == 0 || m->n_svc == 0 || m->n_addr == 0 || m->n_pc == 0)
 		return false;
-	for (uint32_t i = 0; i < FWC_TRIE_ROOT_SIZE; i++) {
-		uint32_t e = t->v4_root[i];
-
-		if (e & FWC_TRIE_CHUNK ? (e & ~FWC_TRIE_CHUNK) >= m->n_chunks
-				       : e >= m->n_addr)
-			return false;
-	}
-	for (size_t i = 0; i < (size_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE; i++) {
-		uint32_t e = t->chunks[i];
-
-		if (e & FWC_TRIE_CHUNK ? (e & ~FWC_TRIE_CHUNK) >= m->n_chunks
-				       : e >= m->n_addr)
-			return false;
-	}
+	if (!trie_entries_ok(m, t->v4_root, FWC_TRIE_ROOT_SIZE) ||
+	    ((m->flags & FWC_META_V6_TRIE) &&
+	     !trie_entries_ok(m, t->v6_root, FWC_TRIE_ROOT_SIZE)) ||
+	    !trie_entries_ok(m, t->chunks,
+			     (size_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE))
+		return false;
 	for (uint32_t i = 0; i < m->n_v6; i++)
 		if (t->v6_vals[i] >= m->n_addr || t->v6_keys[i].prefixlen > 128)
 			return false;

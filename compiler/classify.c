@@ -7,16 +7,15 @@
 
 #include "tables.h"
 
-static uint32_t v4_class(const struct fwc_tables *t, const uint8_t *a)
+/* The root by the first 16 bits, then one chunk per byte while needed. */
+static uint32_t trie_class(const struct fwc_tables *t, const uint32_t *root,
+			   const uint8_t *a, int len)
 {
-	uint32_t e = t->v4_root[(uint32_t)a[0] << 8 | a[1]];
+	uint32_t e = root[(uint32_t)a[0] << 8 | a[1]];
 
-	if (e & FWC_TRIE_CHUNK)
+	for (int i = 2; i < len && (e & FWC_TRIE_CHUNK); i++)
 		e = t->chunks[(size_t)(e & ~FWC_TRIE_CHUNK) *
-				      FWC_TRIE_CHUNK_SIZE + a[2]];
-	if (e & FWC_TRIE_CHUNK)
-		e = t->chunks[(size_t)(e & ~FWC_TRIE_CHUNK) *
-				      FWC_TRIE_CHUNK_SIZE + a[3]];
+				      FWC_TRIE_CHUNK_SIZE + a[i]];
 	return e;
 }
 
@@ -50,7 +49,11 @@ static uint32_t v6_class(const struct fwc_tables *t, const uint8_t *a)
 static uint32_t addr_class(const struct fwc_tables *t, int family,
 			   const uint8_t *a)
 {
-	return family == 4 ? v4_class(t, a) : v6_class(t, a);
+	if (family == 4)
+		return trie_class(t, t->v4_root, a, 4);
+	if (t->meta.flags & FWC_META_V6_TRIE)
+		return trie_class(t, t->v6_root, a, 16);
+	return v6_class(t, a);
 }
 
 uint32_t fwc_tables_classify(const struct fwc_tables *t,

@@ -61,6 +61,8 @@ static bool only_blanks(const char *text, size_t len)
 	return true;
 }
 
+static const struct fwc_compile_opts default_opts;
+
 int fwc_compile(const char *name, const char *text, size_t len,
 		const struct fwc_compile_opts *opts, struct fwc_tables **out,
 		struct fwc_policy **pol_out)
@@ -93,7 +95,7 @@ int fwc_compile(const char *name, const char *text, size_t len,
 	fwc_sha256(text, len, pol->sha256);
 	fwc_classes_build(pol, &c);
 	t = xcalloc(1, sizeof(*t));
-	err = fwc_tables_build(pol, &c, t, &lw);
+	err = fwc_tables_build(pol, &c, opts ? opts : &default_opts, t, &lw);
 	if (err == -E2BIG)
 		fwc_error_file(&diag, "the policy needs more than %u table "
 				      "entries (too many distinct zone pairs "

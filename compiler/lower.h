@@ -22,8 +22,10 @@ struct fwc_lower {
 	uint32_t *list_row; /* list → decision row */
 };
 
+struct fwc_compile_opts;
 int fwc_tables_build(const struct fwc_policy *pol, const struct fwc_classes *c,
-		     struct fwc_tables *t, struct fwc_lower *lw);
+		     const struct fwc_compile_opts *opts, struct fwc_tables *t,
+		     struct fwc_lower *lw);
 void fwc_lower_free(struct fwc_lower *lw);
 
 /* Warnings about rules that never decide a packet (exact, on classes). */

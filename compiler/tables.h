@@ -20,6 +20,7 @@ struct fwc_tables {
 	struct fwc_meta meta;
 
 	uint32_t *v4_root;		  /* FWC_TRIE_ROOT_SIZE */
+	uint32_t *v6_root;		  /* same, with FWC_META_V6_TRIE */
 	uint32_t *chunks;		  /* meta.n_chunks * FWC_TRIE_CHUNK_SIZE */
 	struct fwc_v6_key *v6_keys;	  /* meta.n_v6, sorted, disjoint */
 	uint32_t *v6_vals;		  /* meta.n_v6 addr classes */

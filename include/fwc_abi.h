@@ -21,8 +21,11 @@
  * IPv4 addresses go through a DIR-16-8-8 multibit trie held in arrays:
  * v4_root[addr >> 16] is either a leaf (addr class) or, with
  * FWC_TRIE_CHUNK set, the index of a 256-entry chunk in `chunks` for the
- * next 8 bits, and so on. IPv6 addresses use an LPM trie of disjoint
- * prefixes (struct fwc_v6_key); a miss is addr class 0.
+ * next 8 bits, and so on. IPv6 addresses use the same scheme from
+ * v6_root (16 bits, then up to 14 chunks of 8 bits, sharing `chunks`)
+ * when meta.flags has FWC_META_V6_TRIE, which the compiler sets when the
+ * chunks fit its memory budget; otherwise an LPM trie of disjoint
+ * prefixes (struct fwc_v6_key), where a miss is addr class 0.
  */
 #ifndef FWC_ABI_H
 #define FWC_ABI_H
@@ -60,6 +63,8 @@ enum fwc_reserved {
 /* Policy options (struct fwc_meta.flags). */
 #define FWC_META_NONIP_DROP (1u << 0)
 #define FWC_META_STATE_OFF (1u << 1)
+/* IPv6 through v6_root + chunks (a trie like IPv4's) instead of v6_lpm. */
+#define FWC_META_V6_TRIE (1u << 2)
 
 struct fwc_meta {
 	__u32 abi_version;
@@ -109,7 +114,7 @@ struct fwc_counter {
 };
 
 /*
- * Map value types: v4_root, chunks, pair, proto, l4, svc and decision are
+ * Map value types: v4_root, v6_root, chunks, pair, proto, l4, svc and decision are
  * arrays of __u32; addr_class of struct fwc_addr_class; rules of struct
  * fwc_rule_info; counters (per-CPU) of struct fwc_counter; labels of
  * struct fwc_label; meta is a one-entry array of struct fwc_meta.

@@ -44,6 +44,8 @@ int fwc_maps_size(struct fwc_bpf *skel, const struct fwc_tables *t)
 	} sizes[] = {
 		{ skel->maps.meta, 1 },
 		{ skel->maps.v4_root, FWC_TRIE_ROOT_SIZE },
+		{ skel->maps.v6_root,
+		  m->flags & FWC_META_V6_TRIE ? FWC_TRIE_ROOT_SIZE : 0 },
 		{ skel->maps.chunks,
 		  (uint64_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE },
 		{ skel->maps.v6_lpm, m->n_v6 },
@@ -206,6 +208,8 @@ int fwc_maps_fill(struct fwc_bpf *skel, const struct fwc_tables *t)
 	} arrays[] = {
 		/* meta last: the tables it describes are in place first. */
 		{ skel->maps.v4_root, t->v4_root, 4, FWC_TRIE_ROOT_SIZE },
+		{ skel->maps.v6_root, t->v6_root, 4,
+		  m->flags & FWC_META_V6_TRIE ? FWC_TRIE_ROOT_SIZE : 0 },
 		{ skel->maps.chunks, t->chunks, 4,
 		  (uint64_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE },
 		{ skel->maps.addr_class, t->addr, sizeof(*t->addr), m->n_addr },

@@ -1149,7 +1149,12 @@ static int64_t moved_id(struct run *r)
 
 static int load(struct run *r, const char *text)
 {
-	struct fwc_compile_opts copts = { .err = stderr };
+	/* Every other policy takes the IPv6 LPM layout, so both are checked. */
+	static unsigned int loads;
+	struct fwc_compile_opts copts = {
+		.err = stderr,
+		.v6_layout = loads++ % 2 ? FWC_V6_LPM : FWC_V6_TRIE,
+	};
 	int err;
 
 	memset(r, 0, sizeof(*r));

@@ -23,15 +23,23 @@ struct compiled {
 	struct fwc_policy *pol;
 };
 
-static inline struct compiled compile_text(const char *text)
+static inline struct compiled compile_text_opts(const char *text,
+						struct fwc_compile_opts opts)
 {
 	struct compiled c = { 0 };
 	FILE *f = open_memstream(&c.diag, &c.diag_len);
-	struct fwc_compile_opts opts = { .warnings = true, .err = f };
 
+	opts.err = f;
 	c.err = fwc_compile("t.pol", text, strlen(text), &opts, &c.t, &c.pol);
 	fclose(f);
 	return c;
+}
+
+static inline struct compiled compile_text(const char *text)
+{
+	struct fwc_compile_opts opts = { .warnings = true };
+
+	return compile_text_opts(text, opts);
 }
 
 static inline void compiled_free(struct compiled *c)

@@ -93,6 +93,53 @@ static void test_trie_layout(void **state)
 	compiled_free(&c);
 }
 
+static void test_v6_layouts(void **state)
+{
+	/* 16 unrelated /48s: a 5-read trie beats an LPM of 16 prefixes. */
+	static const char wide[] =
+		"zone a = { 2001:db8:0::/48 2001:db8:2::/48 2001:db8:4::/48 "
+		"2001:db8:6::/48 2001:db8:8::/48 2001:db8:a::/48 2001:db8:c::/48 "
+		"2001:db8:e::/48 2001:db8:10::/48 2001:db8:12::/48 "
+		"2001:db8:14::/48 2001:db8:16::/48 2001:db8:18::/48 "
+		"2001:db8:1a::/48 2001:db8:1c::/48 2001:db8:1e::/48 }\n"
+		"allow a -> any proto tcp port 22\n";
+	/* Two host routes: 15 reads of a trie lose to a 2-prefix LPM. */
+	static const char hosts[] = "zone a = { 2001:db8::5, 2001:db8:1::7 }\n"
+				    "allow a -> any proto tcp port 22\n";
+	struct fwc_compile_opts lpm = { .v6_layout = FWC_V6_LPM };
+	struct fwc_compile_opts trie = { .v6_layout = FWC_V6_TRIE };
+	struct fwc_compile_opts tiny = { .v6_layout = FWC_V6_TRIE,
+					 .v6_trie_chunks = 4 };
+	struct compiled c = compile_text(wide);
+
+	(void)state;
+	assert_int_equal(c.err, 0);
+	assert_true(c.t->meta.flags & FWC_META_V6_TRIE);
+	assert_int_equal(c.t->meta.n_v6, 0);
+	assert_int_equal(classify(&c, "tcp [2001:db8:1e::5]:1 -> [::1]:22"), 1);
+	assert_int_equal(classify(&c, "tcp [2001:db8:1f::5]:1 -> [::1]:22"), 0);
+	compiled_free(&c);
+	c = compile_text(hosts);
+	assert_false(c.t->meta.flags & FWC_META_V6_TRIE);
+	assert_int_equal(c.t->meta.n_v6, 2);
+	assert_int_equal(classify(&c, "tcp [2001:db8:1::7]:1 -> [::1]:22"), 1);
+	compiled_free(&c);
+	/* Forced either way, and over the chunk budget: LPM. */
+	c = compile_text_opts(wide, lpm);
+	assert_false(c.t->meta.flags & FWC_META_V6_TRIE);
+	assert_int_equal(c.t->meta.n_v6, 16);
+	compiled_free(&c);
+	c = compile_text_opts(hosts, trie);
+	assert_true(c.t->meta.flags & FWC_META_V6_TRIE);
+	assert_int_equal(classify(&c, "tcp [2001:db8:1::7]:1 -> [::1]:22"), 1);
+	assert_int_equal(classify(&c, "tcp [2001:db8:1::8]:1 -> [::1]:22"), 0);
+	compiled_free(&c);
+	c = compile_text_opts(hosts, tiny);
+	assert_false(c.t->meta.flags & FWC_META_V6_TRIE);
+	assert_int_equal(c.t->meta.n_chunks, 0);
+	compiled_free(&c);
+}
+
 static void test_row_merging(void **state)
 {
 	/* Many zones with the same rules share decision rows. */
@@ -163,6 +210,7 @@ int main(void)
 		cmocka_unit_test(test_ivset_algebra),
 		cmocka_unit_test(test_partition_classes),
 		cmocka_unit_test(test_trie_layout),
+		cmocka_unit_test(test_v6_layouts),
 		cmocka_unit_test(test_row_merging),
 		cmocka_unit_test(test_artifact_roundtrip_and_determinism),
 	};
