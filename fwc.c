@@ -15,9 +15,16 @@
 enum { EXIT_ALLOW = 0, EXIT_DENY = 1, EXIT_ERR = 2 };
 
 static const char *const usage_check =
-	"usage: fwc check [-q] POLICY\n"
-	"  Parse and resolve POLICY; print errors and warnings.\n"
+	"usage: fwc check [-q] [--json] [--strict] [--wide-ports N] POLICY\n"
+	"  Parse and resolve POLICY; print errors and the findings of an\n"
+	"  exact analysis on its equivalence classes: unused names, rules\n"
+	"  that are shadowed (and by which rules), match nothing, are\n"
+	"  redundant, overlap an earlier rule of the opposite action, or\n"
+	"  open more than N destination ports (default 1024).\n"
 	"  -q, --quiet   errors only\n"
+	"  --json        findings as a JSON array of objects (file, line,\n"
+	"                col, severity, kind, rules, message)\n"
+	"  --strict      exit 1 when there are warnings\n"
 	"  Exit 0 when the policy is valid (warnings allowed), 2 on errors.\n";
 
 static const char *const usage_compile =
@@ -48,26 +55,53 @@ static int help_requested(int argc, char **argv)
 
 static int cmd_check(int argc, char **argv)
 {
-	struct fwc_compile_opts opts = { .warnings = true };
+	static const struct option longopts[] = {
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "strict", no_argument, NULL, 's' },
+		{ "wide-ports", required_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct fwc_compile_opts opts = { .warnings = true, .err = stderr };
+	bool strict = false;
 	struct fwc_tables *t;
-	int err;
+	char *end;
+	int c, err;
 
-	if (argc == 3 && (!strcmp(argv[1], "-q") ||
-			  !strcmp(argv[1], "--quiet"))) {
-		opts.warnings = false;
-		argv++;
-		argc--;
+	while ((c = getopt_long(argc, argv, "q", longopts, NULL)) != -1) {
+		if (c == 'q') {
+			opts.warnings = false;
+		} else if (c == 'j') {
+			opts.json = true;
+			opts.err = stdout;
+		} else if (c == 's') {
+			strict = true;
+		} else if (c == 'w') {
+			opts.wide_ports = (uint32_t)strtoul(optarg, &end, 10);
+			if (*end || !opts.wide_ports)
+				goto usage;
+		} else {
+			goto usage;
+		}
 	}
-	if (argc != 2) {
-		fputs(usage_check, stderr);
-		return EXIT_ERR;
-	}
-	err = fwc_compile_file(argv[1], &opts, &t);
+	if (optind != argc - 1)
+		goto usage;
+	if (opts.json)
+		fputs("[", stdout);
+	err = fwc_compile_file(argv[optind], &opts, &t);
+	if (opts.json)
+		fputs("]\n", stdout);
 	if (err)
 		return EXIT_ERR;
-	printf("%s: ok, %u rules\n", argv[1], t->meta.n_rules);
+	if (!opts.json)
+		printf("%s: ok, %u rules, %u warning%s\n", argv[optind],
+		       t->meta.n_rules, fwc_last_warnings,
+		       fwc_last_warnings == 1 ? "" : "s");
 	fwc_tables_free(t);
-	return 0;
+	return strict && fwc_last_warnings ? 1 : 0;
+usage:
+	fputs(usage_check, stderr);
+	return EXIT_ERR;
 }
 
 static void print_stats(const struct fwc_tables *t)

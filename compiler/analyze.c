@@ -1,113 +1,283 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-/* Exact shadowing analysis on the classes: which rules never decide. */
+/*
+ * Exact analysis on the equivalence classes (fwc check): every realised
+ * (address pair, service) cell is visited once, walking its matching
+ * rules in order, so each finding is a fact about packets, not a guess.
+ *
+ *   shadowed   matches packets but never decides one (names the winners)
+ *   unmatched  matches no packet at all
+ *   redundant  decides packets, but without it the same verdicts follow
+ *   overlap    an earlier rule of the opposite action takes part of it
+ *   wide       opens more destination ports than the threshold
+ */
 #include <string.h>
 
+#include "compile.h"
 #include "lower.h"
 #include "util.h"
 
-static bool list_has(const uint32_t *list, size_t n, uint32_t r)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (list[mid] < r)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && list[lo] == r;
-}
-
 #define MAX_NAMED 8
 
-/* Where rule @r would match, which earlier rules decide instead. */
-static size_t winners_over(const struct fwc_classes *c,
-			   const struct fwc_tables *t,
-			   const struct fwc_lower *lw, uint32_t r,
-			   uint64_t *seen, uint32_t *named)
+struct named {
+	uint32_t id[MAX_NAMED];
+	size_t n; /* may exceed MAX_NAMED: the rest are counted */
+};
+
+struct facts {
+	uint32_t wins;	 /* cells this rule decides */
+	bool matches;	 /* some realised cell matches it */
+	bool needed;	 /* some decided cell changes verdict without it */
+	struct named shadow, opposite, fallback;
+};
+
+static void name_add(struct named *n, uint32_t id)
 {
-	size_t n_named = 0;
+	for (size_t i = 0; i < n->n && i < MAX_NAMED; i++)
+		if (n->id[i] == id)
+			return;
+	if (n->n < MAX_NAMED)
+		n->id[n->n] = id;
+	n->n++;
+}
 
-	for (uint32_t l = 0; l < lw->lists.n; l++) {
-		const uint32_t *dec;
+/* "3, 7 and the default" (id 0 is the default rule). */
+static void name_list(const struct named *n, char *buf, size_t len)
+{
+	size_t o = 0, shown = n->n < MAX_NAMED ? n->n : MAX_NAMED;
 
-		if (l >= lw->cap_realised || !lw->realised[l] ||
-		    !list_has(lw->lists.vec[l], lw->lists.len[l], r))
-			continue;
-		dec = t->decision + (size_t)lw->list_row[l] * c->n_svc;
-		for (uint32_t v = 0; v < c->n_svc; v++) {
-			uint32_t w;
+	buf[0] = '\0';
+	for (size_t i = 0; i < shown && o < len; i++) {
+		const char *sep = !i ? "" : i + 1 == shown && n->n <= MAX_NAMED
+						    ? " and "
+						    : ", ";
 
-			if (!fwc_bit(c->svc_rules + (size_t)v * c->rule_words,
-				     r))
+		if (n->id[i])
+			o += (size_t)snprintf(buf + o, len - o, "%s%u", sep,
+					      n->id[i]);
+		else
+			o += (size_t)snprintf(buf + o, len - o,
+					      "%sthe default", sep);
+	}
+	if (n->n > MAX_NAMED && o < len)
+		snprintf(buf + o, len - o, " and %zu more", n->n - MAX_NAMED);
+}
+
+struct walk {
+	const struct fwc_policy *pol;
+	const struct fwc_tables *t;
+	struct facts *f;
+	uint32_t *first, *second; /* per service class: rule id, 0 none */
+};
+
+static uint32_t action_of(const struct walk *w, uint32_t id)
+{
+	return fwc_tables_action(w->t, id);
+}
+
+/* One candidate list: its rules in order against every service class. */
+static void walk_list(struct walk *w, const struct fwc_csr *by_rule,
+		      const uint32_t *list, size_t n, uint32_t n_svc)
+{
+	memset(w->first, 0, n_svc * sizeof(*w->first));
+	memset(w->second, 0, n_svc * sizeof(*w->second));
+	for (size_t i = 0; i < n; i++) {
+		uint32_t r = list[i], id = r + 1;
+		struct facts *f = &w->f[r];
+
+		for (uint32_t k = by_rule->off[r]; k < by_rule->off[r + 1];
+		     k++) {
+			uint32_t v = by_rule->item[k], win = w->first[v];
+
+			f->matches = true;
+			if (!win) {
+				w->first[v] = id;
+				f->wins++;
 				continue;
-			w = dec[v];
-			if (w && !fwc_bit(seen, w - 1)) {
-				fwc_bit_set(seen, w - 1);
-				if (n_named < MAX_NAMED)
-					named[n_named] = w;
-				n_named++;
 			}
+			name_add(&f->shadow, win);
+			if (action_of(w, win) != action_of(w, id))
+				name_add(&f->opposite, win);
+			if (!w->second[v])
+				w->second[v] = id;
 		}
 	}
-	return n_named;
+	/* Would the verdict change without the winner of each cell? */
+	for (uint32_t v = 0; v < n_svc; v++) {
+		uint32_t win = w->first[v], next = w->second[v];
+
+		if (!win)
+			continue;
+		if (action_of(w, win) != action_of(w, next))
+			w->f[win - 1].needed = true;
+		else
+			name_add(&w->f[win - 1].fallback, next);
+	}
 }
 
-static void report(const struct fwc_policy *pol, uint32_t r,
-		   const uint32_t *named, size_t n, struct fwc_diag *diag)
+static void report_rule(const struct walk *w, uint32_t r,
+			struct fwc_diag *diag)
 {
-	char buf[256];
-	size_t o = 0;
+	const struct fwc_rule *rule = &w->pol->rules[r];
+	const struct facts *f = &w->f[r];
+	char buf[160];
 
-	if (n == 0) {
-		fwc_warning(diag, pol->rules[r].pos,
+	if (!f->matches) {
+		fwc_finding(diag, rule->pos, "unmatched", &rule->id, 1,
 			    "rule %u matches no packet (are source and "
-			    "destination of different address families?)",
-			    pol->rules[r].id);
+			    "destination of different address families, or "
+			    "emptied by exclusions?)",
+			    rule->id);
 		return;
 	}
-	for (size_t i = 0; i < n && i < MAX_NAMED; i++)
-		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%u",
-				      i ? ", " : "", named[i]);
-	if (n > MAX_NAMED)
-		snprintf(buf + o, sizeof(buf) - o, " and %zu more",
-			 n - MAX_NAMED);
-	fwc_warning(diag, pol->rules[r].pos,
-		    "rule %u is shadowed by earlier rule%s %s and never "
-		    "decides a packet",
-		    pol->rules[r].id, n > 1 ? "s" : "", buf);
+	if (!f->wins) {
+		name_list(&f->shadow, buf, sizeof(buf));
+		fwc_finding(diag, rule->pos, "shadowed", f->shadow.id,
+			    f->shadow.n < MAX_NAMED ? f->shadow.n : MAX_NAMED,
+			    "rule %u is shadowed by earlier rule%s %s and "
+			    "never decides a packet",
+			    rule->id, f->shadow.n > 1 ? "s" : "", buf);
+		return;
+	}
+	/* A log rule's log is an effect of its own: not redundant. */
+	if (!f->needed && !rule->log) {
+		const char *word = !f->fallback.id[0] && f->fallback.n == 1
+					   ? ""
+				   : f->fallback.n > 1 ? "rules "
+						       : "rule ";
+
+		name_list(&f->fallback, buf, sizeof(buf));
+		fwc_finding(diag, rule->pos, "redundant", f->fallback.id,
+			    f->fallback.n < MAX_NAMED ? f->fallback.n
+						      : MAX_NAMED,
+			    "rule %u is redundant: without it %s%s would give "
+			    "every packet it decides the same verdict",
+			    rule->id, word, buf);
+	}
+	if (f->opposite.n) {
+		name_list(&f->opposite, buf, sizeof(buf));
+		fwc_finding(diag, rule->pos, "overlap", f->opposite.id,
+			    f->opposite.n < MAX_NAMED ? f->opposite.n
+						      : MAX_NAMED,
+			    "rule %u (%s) overlaps earlier rule%s %s (%s), "
+			    "which decide%s part of what it matches",
+			    rule->id, rule->allow ? "allow" : "deny",
+			    f->opposite.n > 1 ? "s" : "", buf,
+			    rule->allow ? "deny" : "allow",
+			    f->opposite.n > 1 ? "" : "s");
+	}
 }
 
-void fwc_analyze_shadowing(const struct fwc_policy *pol,
-			   const struct fwc_classes *c,
-			   const struct fwc_tables *t,
-			   const struct fwc_lower *lw, struct fwc_diag *diag)
+/* The endpoint text of a normalised rule: FROM (@which 0) or TO (1). */
+static void endpoint_text(const char *text, int which, char *buf, size_t len)
 {
-	uint64_t *won = xcalloc(c->rule_words, sizeof(*won));
-	uint64_t *seen = xcalloc(c->rule_words, sizeof(*seen));
-	uint32_t named[MAX_NAMED];
+	const char *p = strchr(text, ' '), *end;
+	int depth = 0;
 
-	for (uint32_t l = 0; l < lw->lists.n; l++) {
-		const uint32_t *dec;
-
-		if (l >= lw->cap_realised || !lw->realised[l])
-			continue;
-		dec = t->decision + (size_t)lw->list_row[l] * c->n_svc;
-		for (uint32_t v = 0; v < c->n_svc; v++)
-			if (dec[v])
-				fwc_bit_set(won, dec[v] - 1);
+	buf[0] = '\0';
+	if (!p)
+		return;
+	p++;
+	if (!strncmp(p, "log ", 4))
+		p += 4;
+	if (which) {
+		p = strstr(p, " -> ");
+		if (!p)
+			return;
+		p += 4;
 	}
+	for (end = p; *end; end++) {
+		if (*end == '{')
+			depth++;
+		else if (*end == '}')
+			depth--;
+		else if (depth == 0 && *end == ' ')
+			break;
+	}
+	snprintf(buf, len, "%.*s", (int)(end - p), p);
+}
+
+static void format_count(fwc_u128 n, char *buf, size_t len)
+{
+	unsigned int bits = 0;
+
+	if (n >> 40) {
+		while (((fwc_u128)1 << (bits + 1)) <= n && bits < 127)
+			bits++;
+		snprintf(buf, len, "~2^%u", bits);
+		return;
+	}
+	snprintf(buf, len, "%llu", (unsigned long long)n);
+}
+
+/* Ports a rule opens, per protocol with ports, against the threshold. */
+static void report_wide(const struct fwc_policy *pol, uint32_t r,
+			uint32_t threshold, struct fwc_diag *diag)
+{
+	const struct fwc_rule *rule = &pol->rules[r];
+	static const unsigned int protos[] = { 6, 17, 132 };
+	static const char *const names[] = { "TCP", "UDP", "SCTP" };
+	fwc_u128 ports[3] = { 0 }, src, dst;
+	char from[96], to[96], pairs[32], s[32], d[32];
+
+	if (!rule->allow)
+		return;
+	for (size_t k = 0; k < rule->n_terms; k++) {
+		const struct fwc_term *t = &pol->terms[rule->term_first + k];
+
+		for (int i = 0; i < 3; i++)
+			if (fwc_ivset_contains(&pol->sets[t->protos],
+					       protos[i])) {
+				fwc_u128 n = fwc_ivset_count(&pol->sets[t->dports]);
+
+				if (n > ports[i])
+					ports[i] = n;
+			}
+	}
+	src = fwc_ivset_count(&pol->hosts[rule->src].v4) +
+	      fwc_ivset_count(&pol->hosts[rule->src].v6);
+	dst = fwc_ivset_count(&pol->hosts[rule->dst].v4) +
+	      fwc_ivset_count(&pol->hosts[rule->dst].v6);
+	endpoint_text(rule->text, 0, from, sizeof(from));
+	endpoint_text(rule->text, 1, to, sizeof(to));
+	for (int i = 0; i < 3; i++) {
+		if (ports[i] <= threshold)
+			continue;
+		format_count(src, s, sizeof(s));
+		format_count(dst, d, sizeof(d));
+		format_count(src * dst > src ? src * dst * ports[i]
+					     : ports[i],
+			     pairs, sizeof(pairs));
+		fwc_finding(diag, rule->pos, "wide", &rule->id, 1,
+			    "rule %u opens %llu %s ports from %s to %s (%s "
+			    "source x %s destination addresses)",
+			    rule->id, (unsigned long long)ports[i], names[i],
+			    from, to, s, d);
+	}
+}
+
+void fwc_analyze(const struct fwc_policy *pol, const struct fwc_classes *c,
+		 const struct fwc_tables *t, const struct fwc_lower *lw,
+		 uint32_t wide_ports, struct fwc_diag *diag)
+{
+	struct walk w = { .pol = pol, .t = t };
+	struct fwc_csr by_rule = { 0 };
+
+	w.f = xcalloc(pol->n_rules + 1, sizeof(*w.f));
+	w.first = xcalloc(c->n_svc + 1, sizeof(*w.first));
+	w.second = xcalloc(c->n_svc + 1, sizeof(*w.second));
+	fwc_svcs_by_rule(c, pol->n_rules, &by_rule);
+	for (uint32_t l = 0; l < lw->lists.n; l++)
+		if (l < lw->cap_realised && lw->realised[l])
+			walk_list(&w, &by_rule, lw->lists.vec[l],
+				  lw->lists.len[l], c->n_svc);
 	for (uint32_t r = 0; r < pol->n_rules; r++) {
-		size_t n;
-
-		if (fwc_bit(won, r) || pol->rules[r].n_terms == 0)
+		if (pol->rules[r].n_terms == 0)
 			continue;
-		memset(seen, 0, c->rule_words * sizeof(*seen));
-		n = winners_over(c, t, lw, r, seen, named);
-		report(pol, r, named, n, diag);
+		report_rule(&w, r, diag);
+		report_wide(pol, r, wide_ports, diag);
 	}
-	free(won);
-	free(seen);
+	fwc_csr_free(&by_rule);
+	free(w.f);
+	free(w.first);
+	free(w.second);
 }

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "compile.h"
+#include "diag.h"
 #include "lower.h"
 #include "sha256.h"
 #include "util.h"
@@ -62,6 +63,7 @@ static bool only_blanks(const char *text, size_t len)
 }
 
 static const struct fwc_compile_opts default_opts;
+unsigned int fwc_last_warnings;
 
 int fwc_compile(const char *name, const char *text, size_t len,
 		const struct fwc_compile_opts *opts, struct fwc_tables **out,
@@ -78,6 +80,7 @@ int fwc_compile(const char *name, const char *text, size_t len,
 
 	fwc_diag_init(&diag, &src, opts ? opts->err : NULL);
 	diag.quiet_warnings = !(opts && opts->warnings);
+	diag.json = opts && opts->json;
 	*out = NULL;
 	if (only_blanks(text, len)) {
 		fwc_error_file(&diag, "empty policy: expected statements "
@@ -102,10 +105,14 @@ int fwc_compile(const char *name, const char *text, size_t len,
 				      "or services)",
 			       64u << 20);
 	else if (!err && opts && opts->warnings)
-		fwc_analyze_shadowing(pol, &c, t, &lw, &diag);
+		fwc_analyze(pol, &c, t, &lw,
+			    opts->wide_ports ? opts->wide_ports
+					     : FWC_WIDE_PORTS,
+			    &diag);
 	fwc_lower_free(&lw);
 	fwc_classes_free(&c);
 out:
+	fwc_last_warnings = diag.warnings;
 	if (err) {
 		fwc_tables_free(t);
 		fwc_policy_destroy(pol);
@@ -142,9 +149,19 @@ int fwc_compile_file(const char *path, const struct fwc_compile_opts *opts,
 	int err = fwc_read_file(path, &text, &len);
 
 	if (err) {
-		fprintf(opts && opts->err ? opts->err : stderr,
-			"%s: error: cannot read policy: %s\n", path,
-			strerror(-err));
+		FILE *f = opts && opts->err ? opts->err : stderr;
+
+		if (opts && opts->json) {
+			fputs("{\"file\": ", f);
+			fwc_json_str(f, path);
+			fprintf(f, ", \"line\": 0, \"col\": 0, \"severity\": "
+				   "\"error\", \"kind\": \"error\", \"rules\": [], "
+				   "\"message\": \"cannot read policy: %s\"}",
+				strerror(-err));
+		} else {
+			fprintf(f, "%s: error: cannot read policy: %s\n", path,
+				strerror(-err));
+		}
 		return err;
 	}
 	err = fwc_compile(path, text, len, opts, out, NULL);

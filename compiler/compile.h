@@ -12,6 +12,10 @@ struct fwc_policy;
 
 struct fwc_compile_opts {
 	bool warnings;	/* print warnings to the error stream */
+	bool json;	/* diagnostics as JSON objects (fwc check --json) */
+	/* Warn about allow rules opening more destination ports than this
+	 * (0: FWC_WIDE_PORTS). */
+	uint32_t wide_ports;
 	FILE *err;	/* diagnostics go here (stderr when NULL) */
 	/* IPv6 lookup layout: by estimated cost, or forced (tests, bench). */
 	enum fwc_v6_layout { FWC_V6_AUTO, FWC_V6_LPM, FWC_V6_TRIE } v6_layout;
@@ -21,6 +25,10 @@ struct fwc_compile_opts {
 };
 
 #define FWC_V6_TRIE_BUDGET 65536u /* 64 MiB of chunks */
+#define FWC_WIDE_PORTS 1024u
+
+/* Warnings (and errors, under opts->json) fwc_compile() reported. */
+extern unsigned int fwc_last_warnings;
 
 /*
  * Compile policy @text (named @name in diagnostics). Returns 0 and sets

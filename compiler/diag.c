@@ -49,14 +49,74 @@ static void quote_line(struct fwc_diag *d, struct fwc_pos pos)
 	fputs("^\n", d->out);
 }
 
-static void report(struct fwc_diag *d, struct fwc_pos pos, const char *kind,
-		   const char *fmt, va_list ap)
+void fwc_json_str(FILE *f, const char *s)
 {
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void report_json(struct fwc_diag *d, struct fwc_pos pos,
+			const char *severity, const char *kind,
+			const uint32_t *rules, size_t n_rules, const char *msg)
+{
+	fprintf(d->out, "%s{\"file\": ", d->emitted++ ? ",\n " : "");
+	fwc_json_str(d->out, d->src->name);
+	fprintf(d->out, ", \"line\": %u, \"col\": %u, \"severity\": \"%s\", "
+			"\"kind\": \"%s\", \"rules\": [",
+		pos.line, pos.col, severity, kind);
+	for (size_t i = 0; i < n_rules; i++)
+		fprintf(d->out, "%s%u", i ? ", " : "", rules[i]);
+	fputs("], \"message\": ", d->out);
+	fwc_json_str(d->out, msg);
+	fputc('}', d->out);
+}
+
+static void report_kind(struct fwc_diag *d, struct fwc_pos pos,
+			const char *severity, const char *kind,
+			const uint32_t *rules, size_t n_rules, const char *fmt,
+			va_list ap)
+{
+	char msg[1024];
+
+	if (d->json) {
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		report_json(d, pos, severity, kind, rules, n_rules, msg);
+		return;
+	}
 	fprintf(d->out, "%s:%u:%u: %s: ", d->src->name, pos.line, pos.col,
-		kind);
+		severity);
 	vfprintf(d->out, fmt, ap);
 	fputc('\n', d->out);
 	quote_line(d, pos);
+}
+
+static void report(struct fwc_diag *d, struct fwc_pos pos, const char *kind,
+		   const char *fmt, va_list ap)
+{
+	report_kind(d, pos, kind, kind, NULL, 0, fmt, ap);
+}
+
+void fwc_finding(struct fwc_diag *d, struct fwc_pos pos, const char *kind,
+		 const uint32_t *rules, size_t n_rules, const char *fmt, ...)
+{
+	va_list ap;
+
+	d->warnings++;
+	if (d->quiet_warnings)
+		return;
+	va_start(ap, fmt);
+	report_kind(d, pos, "warning", kind, rules, n_rules, fmt, ap);
+	va_end(ap);
 }
 
 void fwc_error(struct fwc_diag *d, struct fwc_pos pos, const char *fmt, ...)
@@ -68,7 +128,7 @@ void fwc_error(struct fwc_diag *d, struct fwc_pos pos, const char *fmt, ...)
 	va_start(ap, fmt);
 	report(d, pos, "error", fmt, ap);
 	va_end(ap);
-	if (d->errors == FWC_DIAG_MAX_ERRORS)
+	if (d->errors == FWC_DIAG_MAX_ERRORS && !d->json)
 		fprintf(d->out, "%s: too many errors, stopping\n",
 			d->src->name);
 }
@@ -89,7 +149,7 @@ void fwc_note(struct fwc_diag *d, struct fwc_pos pos, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (d->quiet_warnings && d->errors == 0)
+	if ((d->quiet_warnings && d->errors == 0) || d->json)
 		return;
 	va_start(ap, fmt);
 	report(d, pos, "note", fmt, ap);
@@ -101,6 +161,16 @@ void fwc_error_file(struct fwc_diag *d, const char *fmt, ...)
 	va_list ap;
 
 	d->errors++;
+	if (d->json) {
+		char msg[512];
+		struct fwc_pos none = { 0, 0, 0 };
+
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		report_json(d, none, "error", "error", NULL, 0, msg);
+		return;
+	}
 	fprintf(d->out, "%s: error: ", d->src->name);
 	va_start(ap, fmt);
 	vfprintf(d->out, fmt, ap);

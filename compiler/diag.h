@@ -4,6 +4,7 @@
 #define FWC_DIAG_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct fwc_src {
@@ -24,6 +25,8 @@ struct fwc_diag {
 	unsigned int errors;
 	unsigned int warnings;
 	int quiet_warnings;
+	int json;	       /* one JSON object per line instead of text */
+	unsigned int emitted; /* JSON objects written (for the commas) */
 };
 
 #define FWC_DIAG_MAX_ERRORS 20
@@ -35,6 +38,12 @@ void fwc_warning(struct fwc_diag *d, struct fwc_pos pos, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void fwc_note(struct fwc_diag *d, struct fwc_pos pos, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* A warning of analysis: its @kind and the rules involved (JSON). */
+void fwc_finding(struct fwc_diag *d, struct fwc_pos pos, const char *kind,
+		 const uint32_t *rules, size_t n_rules, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+/* Writes @s as a JSON string. */
+void fwc_json_str(FILE *f, const char *s);
 /* An error about the whole file (empty, unreadable). */
 void fwc_error_file(struct fwc_diag *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -20,7 +20,18 @@ struct fwc_lower {
 	uint8_t *realised; /* list reached by a same-family address pair */
 	size_t cap_realised;
 	uint32_t *list_row; /* list → decision row */
+	uint32_t *pair_list; /* (src, dst) class pair → list */
 };
+
+/* Compressed lists: members of group g are item[off[g] .. off[g + 1]). */
+struct fwc_csr {
+	uint32_t *off, *item;
+};
+
+void fwc_csr_free(struct fwc_csr *c);
+/* The service classes each rule is in, in class order. */
+void fwc_svcs_by_rule(const struct fwc_classes *c, size_t n_rules,
+		      struct fwc_csr *out);
 
 struct fwc_compile_opts;
 int fwc_tables_build(const struct fwc_policy *pol, const struct fwc_classes *c,
@@ -28,10 +39,9 @@ int fwc_tables_build(const struct fwc_policy *pol, const struct fwc_classes *c,
 		     struct fwc_lower *lw);
 void fwc_lower_free(struct fwc_lower *lw);
 
-/* Warnings about rules that never decide a packet (exact, on classes). */
-void fwc_analyze_shadowing(const struct fwc_policy *pol,
-			   const struct fwc_classes *c,
-			   const struct fwc_tables *t,
-			   const struct fwc_lower *lw, struct fwc_diag *diag);
+/* fwc check's findings: shadowed, unmatched, redundant, overlap, wide. */
+void fwc_analyze(const struct fwc_policy *pol, const struct fwc_classes *c,
+		 const struct fwc_tables *t, const struct fwc_lower *lw,
+		 uint32_t wide_ports, struct fwc_diag *diag);
 
 #endif /* FWC_LOWER_H */

@@ -1061,8 +1061,9 @@ static void resolve_unused(struct resolver *r)
 
 		if (s->used)
 			continue;
-		fwc_warning(r->diag, s->st->name_pos, "%s '%s' is never used",
-			    sym_kind_name[s->kind], s->st->name);
+		fwc_finding(r->diag, s->st->name_pos, "unused", NULL, 0,
+			    "%s '%s' is never used", sym_kind_name[s->kind],
+			    s->st->name);
 		if (s->kind == SYM_ZONE)
 			resolve_zone_ref(r, &ref, &hs);
 		else if (s->kind == SYM_SERVICE)
@@ -1085,7 +1086,11 @@ static void warn_duplicate_labels(struct resolver *r)
 		for (size_t j = 0; j < i; j++)
 			if (pol->rules[j].label &&
 			    !strcmp(pol->rules[i].label, pol->rules[j].label)) {
-				fwc_warning(r->diag, pol->rules[i].pos,
+				uint32_t ids[2] = { pol->rules[j].id,
+						    pol->rules[i].id };
+
+				fwc_finding(r->diag, pol->rules[i].pos,
+					    "duplicate-label", ids, 2,
 					    "label \"%s\" is also used by rule "
 					    "%u",
 					    pol->rules[i].label,

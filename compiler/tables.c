@@ -296,12 +296,7 @@ static void vectab_free(struct vectab *t)
 	free(t->slot);
 }
 
-/* Compressed lists: members of group g are item[off[g] .. off[g + 1]). */
-struct csr {
-	uint32_t *off, *item;
-};
-
-static void csr_free(struct csr *c)
+void fwc_csr_free(struct fwc_csr *c)
 {
 	free(c->off);
 	free(c->item);
@@ -309,7 +304,7 @@ static void csr_free(struct csr *c)
 
 /* Rules of each source role, in rule order. */
 static void rules_by_src_role(const struct fwc_policy *pol,
-			      const struct fwc_classes *c, struct csr *out)
+			      const struct fwc_classes *c, struct fwc_csr *out)
 {
 	size_t n = c->n_src_roles;
 
@@ -335,7 +330,7 @@ typedef const uint64_t *(*bits_fn)(const struct fwc_classes *c, uint32_t item,
 
 /* For each group, the items whose bitset holds it, in item order. */
 static void csr_invert(const struct fwc_classes *c, uint32_t n_items,
-		       bits_fn bits_of, size_t n_groups, struct csr *out)
+		       bits_fn bits_of, size_t n_groups, struct fwc_csr *out)
 {
 	uint32_t *fill = NULL;
 	size_t total = 0;
@@ -388,7 +383,7 @@ static const uint64_t *rules_of_svc(const struct fwc_classes *c, uint32_t v,
 }
 
 /* Rules whose source set contains source class @s, in rule order. */
-static size_t src_rules(const struct fwc_classes *c, const struct csr *by_role,
+static size_t src_rules(const struct fwc_classes *c, const struct fwc_csr *by_role,
 			uint32_t s, uint64_t *mark, uint32_t *out)
 {
 	const struct fwc_partition *p = s < c->src4.n_cls ? &c->src4 : &c->src6;
@@ -435,7 +430,7 @@ static int build_pairs(const struct fwc_policy *pol,
 {
 	uint32_t *ls, *cnt, *off, *buf, empty;
 	uint64_t *mark;
-	struct csr by_src = { 0 }, by_dst = { 0 };
+	struct fwc_csr by_src = { 0 }, by_dst = { 0 };
 
 	if ((uint64_t)c->n_src * c->n_dst > DENSE_LIMIT)
 		return -E2BIG;
@@ -495,13 +490,20 @@ static int build_pairs(const struct fwc_policy *pol,
 	free(cnt);
 	free(off);
 	free(buf);
-	csr_free(&by_src);
-	csr_free(&by_dst);
+	fwc_csr_free(&by_src);
+	fwc_csr_free(&by_dst);
 	return 0;
 }
 
+/* Service classes of each rule: a rule is in few of them. */
+void fwc_svcs_by_rule(const struct fwc_classes *c, size_t n_rules,
+		      struct fwc_csr *out)
+{
+	csr_invert(c, c->n_svc, rules_of_svc, n_rules, out);
+}
+
 /* First match for every service class: walk the list's rules in order. */
-static void decide_row(const struct csr *by_rule, const uint32_t *list,
+static void decide_row(const struct fwc_csr *by_rule, const uint32_t *list,
 		       size_t n, uint32_t *dec, uint32_t n_svc)
 {
 	uint32_t left = n_svc;
@@ -523,16 +525,15 @@ static int build_decisions(const struct fwc_policy *pol,
 	uint32_t *dec = xcalloc(c->n_svc, sizeof(*dec));
 	uint32_t *final = xcalloc(lw->lists.n, sizeof(*final));
 	struct vectab rows = { 0 };
-	struct csr by_rule = { 0 };
+	struct fwc_csr by_rule = { 0 };
 
-	/* Service classes of each rule: a rule is in few of them. */
-	csr_invert(c, c->n_svc, rules_of_svc, pol->n_rules, &by_rule);
+	fwc_svcs_by_rule(c, pol->n_rules, &by_rule);
 	for (uint32_t l = 0; l < lw->lists.n; l++) {
 		decide_row(&by_rule, lw->lists.vec[l], lw->lists.len[l], dec,
 			   c->n_svc);
 		final[l] = vectab_intern(&rows, dec, c->n_svc);
 	}
-	csr_free(&by_rule);
+	fwc_csr_free(&by_rule);
 	if ((uint64_t)rows.n * c->n_svc > DENSE_LIMIT) {
 		free(dec);
 		free(final);
@@ -545,6 +546,10 @@ static int build_decisions(const struct fwc_policy *pol,
 		memcpy(t->decision + (size_t)r * c->n_svc, rows.vec[r],
 		       c->n_svc * sizeof(*dec));
 	lw->list_row = final;
+	lw->pair_list = xcalloc((size_t)c->n_src * c->n_dst,
+				sizeof(*lw->pair_list));
+	memcpy(lw->pair_list, t->pair,
+	       (size_t)c->n_src * c->n_dst * sizeof(*t->pair));
 	for (size_t i = 0; i < (size_t)c->n_src * c->n_dst; i++)
 		t->pair[i] = final[t->pair[i]];
 	free(dec);
@@ -608,6 +613,7 @@ void fwc_lower_free(struct fwc_lower *lw)
 	vectab_free(&lw->lists);
 	free(lw->realised);
 	free(lw->list_row);
+	free(lw->pair_list);
 	memset(lw, 0, sizeof(*lw));
 }
 
