@@ -24,7 +24,7 @@ COMPILER_SRCS := compiler/diag.c compiler/lexer.c compiler/parser.c \
 		 compiler/addrset.c compiler/resolve.c compiler/classes.c \
 		 compiler/tables.c compiler/classify.c compiler/reference.c \
 		 compiler/packet.c compiler/artifact.c compiler/sha256.c \
-		 compiler/compile.c compiler/analyze.c
+		 compiler/compile.c compiler/analyze.c compiler/diff.c
 LOADER_SRCS := $(wildcard loader/*.c)
 CLI_SRCS := fwc.c
 

@@ -56,18 +56,28 @@ static uint32_t addr_class(const struct fwc_tables *t, int family,
 	return v6_class(t, a);
 }
 
-uint32_t fwc_tables_classify(const struct fwc_tables *t,
-			     const struct fwc_packet *pkt)
+void fwc_tables_classes(const struct fwc_tables *t,
+			const struct fwc_packet *pkt, uint32_t *src,
+			uint32_t *dst, uint32_t *svc)
 {
 	uint32_t sa = addr_class(t, pkt->family, pkt->src);
 	uint32_t da = addr_class(t, pkt->family, pkt->dst);
-	uint32_t s = t->addr[sa].src, d = t->addr[da].dst;
-	uint32_t row = t->pair[(size_t)s * t->meta.n_dst + d];
 	const struct fwc_proto_info *pi = &t->pinfo[t->proto[pkt->proto]];
 	uint32_t c1 = t->l4[pi->k1_off + (pkt->k1 & pi->k1_mask)];
 	uint32_t c2 = t->l4[pi->k2_off + (pkt->k2 & pi->k2_mask)];
-	uint32_t v = t->svc[pi->svc_base + c1 * pi->n2 + c2];
 
+	*src = t->addr[sa].src;
+	*dst = t->addr[da].dst;
+	*svc = t->svc[pi->svc_base + c1 * pi->n2 + c2];
+}
+
+uint32_t fwc_tables_classify(const struct fwc_tables *t,
+			     const struct fwc_packet *pkt)
+{
+	uint32_t s, d, v, row;
+
+	fwc_tables_classes(t, pkt, &s, &d, &v);
+	row = t->pair[(size_t)s * t->meta.n_dst + d];
 	return t->decision[(size_t)row * t->meta.n_svc + v];
 }
 

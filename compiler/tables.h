@@ -51,6 +51,10 @@ struct fwc_packet {
 /* Rule id that decides @pkt, using only the tables. */
 uint32_t fwc_tables_classify(const struct fwc_tables *t,
 			     const struct fwc_packet *pkt);
+/* The source, destination and service classes of @pkt. */
+void fwc_tables_classes(const struct fwc_tables *t,
+			const struct fwc_packet *pkt, uint32_t *src,
+			uint32_t *dst, uint32_t *svc);
 /* Action of rule @id (0 = default). */
 uint32_t fwc_tables_action(const struct fwc_tables *t, uint32_t id);
 
