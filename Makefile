@@ -3,7 +3,9 @@
 # make            build fwc and the XDP object (-Wall -Wextra -Werror)
 # make test       install missing Debian packages, build, run every test
 # make demo       run the passwordmgr gateway on a lab of network namespaces
-# make bench      compile-time and datapath benchmarks (docs/benchmarks.md)
+# make bench      compile, datapath, veth and load benchmarks, plot (docs/benchmarks.md)
+# make install    PREFIX=/usr/local, DESTDIR=; make uninstall the same way
+# make docs       regenerate docs/passwordmgr.png (fwc graph | dot)
 
 VERSION := 0.1.0
 CC ?= cc
@@ -24,7 +26,8 @@ COMPILER_SRCS := compiler/diag.c compiler/lexer.c compiler/parser.c \
 		 compiler/addrset.c compiler/resolve.c compiler/classes.c \
 		 compiler/tables.c compiler/classify.c compiler/reference.c \
 		 compiler/packet.c compiler/artifact.c compiler/sha256.c \
-		 compiler/compile.c compiler/analyze.c compiler/diff.c
+		 compiler/compile.c compiler/analyze.c compiler/diff.c compiler/emit_nft.c \
+		 compiler/graph.c
 LOADER_SRCS := $(wildcard loader/*.c)
 CLI_SRCS := fwc.c
 
@@ -41,7 +44,7 @@ BPF_TEST_SRCS := $(wildcard tests/bpf/test_*.c)
 BPF_TEST_BINS := $(BPF_TEST_SRCS:tests/bpf/%.c=$(O)/tests/%)
 
 .PHONY: all clean test deps unit asan-unit policy-tests bpf-tests e2e-tests \
-	bench demo demo-clean format fuzz
+	diff-tests bench demo demo-clean format fuzz install uninstall docs
 
 all: $(O)/fwc $(BPF_OBJ)
 
@@ -109,6 +112,22 @@ e2e-tests: all $(PROBE)
 	@set -e; for t in tests/e2e/*.sh; do [ -x "$$t" ] || continue; \
 		echo "== $$t"; FWC=$(O)/fwc $$t; done
 
+# Differential tests: the XDP gateway against `fwc compile --emit nft`
+# loaded in nftables, on the same lab and flows (tests/diff/).
+DIFFPROBE := $(O)/tests/fwc-diffprobe
+DIFFPLAN := $(O)/tests/fwc-diffplan
+$(DIFFPROBE): tests/diff/diffprobe.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $<
+
+$(DIFFPLAN): tests/diff/diffplan.c tests/unit/randpol.h $(COMPILER_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+
+diff-tests: all $(DIFFPROBE) $(DIFFPLAN)
+	@tests/diff/nft-check.sh $(O)/fwc $(DIFFPLAN)
+	@FWC=$(O)/fwc tests/diff/run.sh
+
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
@@ -116,6 +135,7 @@ test: deps
 	$(MAKE) policy-tests
 	$(MAKE) bpf-tests
 	$(MAKE) e2e-tests
+	$(MAKE) diff-tests
 	@echo "all tests passed"
 
 # Datapath benchmark (BPF_PROG_TEST_RUN): baselines, then fwc itself.
@@ -136,15 +156,75 @@ $(TESTRUN_BENCH): bench/testrun_bench.c tests/bpf/packets.h $(BENCH_SKEL) \
 	$(CC) $(CFLAGS) -I$(O)/bench -Itests/bpf -o $@ \
 		$(filter %.c %.o,$^) -lbpf -lelf $(LDLIBS)
 
-bench: deps all $(TESTRUN_BENCH)
+# Veth benchmark: a traffic generator of our own (live-frame test runs).
+TXGEN_OBJ := $(O)/bench/txgen.bpf.o
+TXGEN_SKEL := $(O)/bench/txgen.skel.h
+TRAFFICGEN := $(O)/bench/trafficgen
+
+$(TXGEN_OBJ): bench/txgen.bpf.c
+	@mkdir -p $(dir $@)
+	$(CLANG) -g -O2 -target bpf -Wall -Werror -I$(ARCH_INC) -c -o $@ $<
+
+$(TXGEN_SKEL): $(TXGEN_OBJ)
+	$(BPFTOOL) gen skeleton $< name txgen_bpf > $@.tmp && mv $@.tmp $@
+
+$(TRAFFICGEN): bench/trafficgen.c tests/bpf/packets.h $(TXGEN_SKEL)
+	$(CC) $(CFLAGS) -I$(O)/bench -Itests/bpf -o $@ $< -lbpf -lelf -lpthread
+
+bench: deps all $(TESTRUN_BENCH) $(TRAFFICGEN)
 	@bench/compile_bench.sh $(O)/fwc docs/bench-compile.md
 	@bench/testrun_bench.sh $(TESTRUN_BENCH) docs/bench-datapath.md
+	@bench/veth_bench.sh $(O)/fwc $(TRAFFICGEN) docs/bench-veth.md $(O)/bench/veth.dat
+	@bench/load_bench.sh $(O)/fwc docs/bench-load.md
+	@bench/plot.sh docs/bench-datapath.md $(O)/bench/veth.dat docs/bench.png
 
 demo: deps all $(PROBE)
 	@tools/demo.sh $(O)/fwc
 
 demo-clean:
 	@tools/demo.sh --clean
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: fwc in bin (compile, check
+# and test need no root), the XDP object for bpftool users (fwc embeds its
+# own copy), man pages, bash completion, example policies, the systemd
+# unit (searched in /usr/local/lib/systemd/system too).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+UNITDIR ?= $(LIBDIR)/systemd/system
+INSTALL_POLICIES := $(wildcard policies/*.pol)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/fwc \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DATADIR)/fwc/policies \
+		$(DESTDIR)$(UNITDIR)
+	install -m 0755 $(O)/fwc $(DESTDIR)$(BINDIR)/fwc
+	install -m 0644 $(BPF_OBJ) $(DESTDIR)$(LIBDIR)/fwc/fwc.bpf.o
+	install -m 0644 docs/fwc.8 $(DESTDIR)$(MANDIR)/man8/fwc.8
+	install -m 0644 docs/fwc.pol.5 $(DESTDIR)$(MANDIR)/man5/fwc.pol.5
+	install -m 0644 tools/fwc.bash-completion $(DESTDIR)$(BASHCOMPDIR)/fwc
+	install -m 0644 $(INSTALL_POLICIES) $(DESTDIR)$(DATADIR)/fwc/policies/
+	install -m 0644 systemd/fwc.conf.example $(DESTDIR)$(DATADIR)/fwc/
+	sed 's|@BINDIR@|$(BINDIR)|g' systemd/fwc@.service.in \
+		> $(DESTDIR)$(UNITDIR)/fwc@.service
+	@echo "fwc: installed; run 'systemctl daemon-reload' to see fwc@.service"
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/fwc $(DESTDIR)$(LIBDIR)/fwc/fwc.bpf.o \
+		$(DESTDIR)$(MANDIR)/man8/fwc.8 $(DESTDIR)$(MANDIR)/man5/fwc.pol.5 \
+		$(DESTDIR)$(BASHCOMPDIR)/fwc $(DESTDIR)$(UNITDIR)/fwc@.service \
+		$(DESTDIR)$(DATADIR)/fwc/fwc.conf.example \
+		$(addprefix $(DESTDIR)$(DATADIR)/fwc/policies/,$(notdir $(INSTALL_POLICIES)))
+	-rmdir $(DESTDIR)$(DATADIR)/fwc/policies $(DESTDIR)$(DATADIR)/fwc \
+		$(DESTDIR)$(LIBDIR)/fwc 2>/dev/null
+
+# The picture of the README: make docs (needs graphviz).
+docs: $(O)/fwc
+	$(O)/fwc graph policies/passwordmgr.pol | dot -Tpng -o docs/passwordmgr.png
 
 # libFuzzer over the whole compiler, seeded with the shipped policies.
 FUZZ_SECONDS ?= 60

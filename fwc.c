@@ -8,6 +8,7 @@
 
 #include "compile.h"
 #include "diff.h"
+#include "emit_nft.h"
 #include "packet.h"
 #include "resolve.h"
 #include "cli.h"
@@ -30,10 +31,14 @@ static const char *const usage_check =
 
 static const char *const usage_compile =
 	"usage: fwc compile POLICY [--stats] [-o FILE]\n"
+	"       fwc compile POLICY --emit nft [-o FILE]\n"
 	"  Build the lookup tables.\n"
 	"  --stats       class counts, table entries and bytes per table\n"
 	"  -o FILE       write the deterministic compressed artifact that\n"
-	"                'fwc load' accepts in place of the policy\n";
+	"                'fwc load' accepts in place of the policy\n"
+	"  --emit nft    write the policy as an nftables ruleset instead\n"
+	"                (table inet fwc, hook forward; 'nft -f FILE' loads\n"
+	"                it), to FILE or stdout\n";
 
 static const char *const usage_test =
 	"usage: fwc test POLICY PACKET\n"
@@ -147,17 +152,53 @@ static void print_stats(const struct fwc_tables *t)
 	printf("%-16s %12s %12zu\n", "total", "", total);
 }
 
+/* fwc compile --emit nft: the ruleset to @out, or stdout. */
+static int compile_nft(const char *path, const char *out)
+{
+	struct fwc_compile_opts opts = { .warnings = false };
+	struct fwc_policy *pol = NULL;
+	struct fwc_tables *t;
+	FILE *f = stdout;
+	char *text;
+	size_t len;
+	int err;
+
+	err = fwc_read_file(path, &text, &len);
+	if (err) {
+		fprintf(stderr, "%s: error: cannot read policy: %s\n", path,
+			strerror(-err));
+		return EXIT_ERR;
+	}
+	err = fwc_compile(path, text, len, &opts, &t, &pol);
+	free(text);
+	if (err)
+		return EXIT_ERR;
+	if (out && !(f = fopen(out, "w")))
+		err = -errno;
+	if (!err)
+		err = fwc_emit_nft(pol, NULL, f);
+	if (f && f != stdout && fclose(f) && !err)
+		err = -errno;
+	if (err)
+		fprintf(stderr, "fwc: cannot write %s: %s\n",
+			out ? out : "stdout", strerror(-err));
+	fwc_tables_free(t);
+	fwc_policy_destroy(pol);
+	return err ? EXIT_ERR : 0;
+}
+
 static int cmd_compile(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "stats", no_argument, NULL, 's' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "emit", required_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct fwc_compile_opts opts = { .warnings = false };
 	const char *out = NULL;
 	struct fwc_tables *t;
-	bool stats = false;
+	bool stats = false, nft = false;
 	int c, err;
 
 	while ((c = getopt_long(argc, argv, "so:", longopts, NULL)) != -1) {
@@ -165,11 +206,15 @@ static int cmd_compile(int argc, char **argv)
 			stats = true;
 		else if (c == 'o')
 			out = optarg;
+		else if (c == 'e' && !strcmp(optarg, "nft"))
+			nft = true;
 		else
 			goto usage;
 	}
-	if (optind != argc - 1)
+	if (optind != argc - 1 || (nft && stats))
 		goto usage;
+	if (nft)
+		return compile_nft(argv[optind], out);
 	if (fwc_compile_file(argv[optind], &opts, &t))
 		return EXIT_ERR;
 	if (stats)

@@ -4,7 +4,13 @@
  * program against a bare XDP_PASS (the floor of the test run itself) and
  * the parser alone (bench/bare.bpf.c), on minimal TCP/IPv4 and TCP/IPv6
  * frames that hit an allow rule, a deny rule and the default deny of each
- * policy given on the command line.
+ * policy given on the command line. The "fwc" rows are the classifier
+ * alone (a copy loaded with state off, or the repeated SYN would be a
+ * tracked flow's); the "ct" rows run the policy as written, with
+ * connection tracking: "est" is the server's ACK of an established flow
+ * (SYN, SYN-ACK and ACK sent first), the cost of every reply and of every
+ * later packet of an allowed connection; "default" is the default-deny
+ * frame, which now pays a flow-table miss before the rules.
  *
  *   testrun_bench [LABEL=]POLICY...
  *
@@ -44,13 +50,18 @@
 #define MAX_RUNS 99
 
 enum verdict_kind { V_ALLOW, V_DENY, V_DEFAULT, V_KINDS };
-static const char *const kind_name[V_KINDS] = { "allow", "deny", "default" };
+/* ct rows only: a packet of an established flow, no rule lookup. */
+#define V_EST V_KINDS
+static const char *const kind_name[V_KINDS + 1] = { "allow", "deny",
+						    "default", "est" };
 
 struct policy {
 	const char *label;
 	const char *path;
 	struct fwc_bpf *skel;
 	int prog;
+	struct fwc_bpf *skel_ct;	/* as written: state on (or NULL) */
+	int prog_ct;
 	uint32_t n_rules;
 	uint32_t verified;
 	bool v6_trie;	/* the compiler chose the IPv6 trie layout */
@@ -278,6 +289,52 @@ static uint16_t dport_at(int i)
 }
 #define N_DPORTS ((int)(sizeof(dports) / sizeof(dports[0])) + 2 * N_GEN_SVC)
 
+/* One frame through @prog; its XDP verdict. */
+static int run_once(int prog, const struct pb *b)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = b->data,
+		    .data_size_in = (uint32_t)b->len, .repeat = 1);
+
+	if (bpf_prog_test_run_opts(prog, &opts))
+		die("test run: %s\n", strerror(errno));
+	return (int)opts.retval;
+}
+
+static void tcp_flags(struct pb *b, int family, uint8_t flags)
+{
+	b->data[14 + (family == 4 ? 20 : 40) + 13] = flags;
+}
+
+/*
+ * The ct rows for allowed packet @pkt (rule @rule): open its flow with
+ * SYN, SYN-ACK, ACK on the stateful copy; the timed frame is the server's
+ * next ACK, a reply that passes without a rule lookup.
+ */
+static void add_est_case(struct policy *p, const struct fwc_packet *pkt,
+			 uint32_t rule, int family)
+{
+	struct bcase *c = new_case("ct", p->prog_ct, family);
+	struct pb b;
+
+	c->pol = p;
+	c->kind = V_EST;
+	c->rule = rule;
+	make_frame(&b, family, pkt->src, pkt->dst, pkt->k1, pkt->k2);
+	tcp_flags(&b, family, 0x02);
+	if (run_once(p->prog_ct, &b) != XDP_PASS)
+		die("%s: the SYN of the ct case did not pass\n", p->label);
+	make_frame(&b, family, pkt->dst, pkt->src, pkt->k2, pkt->k1);
+	tcp_flags(&b, family, 0x12);
+	if (run_once(p->prog_ct, &b) != XDP_PASS)
+		die("%s: the SYN-ACK of the ct case did not pass\n", p->label);
+	make_frame(&b, family, pkt->src, pkt->dst, pkt->k1, pkt->k2);
+	tcp_flags(&b, family, 0x10);
+	if (run_once(p->prog_ct, &b) != XDP_PASS)
+		die("%s: the ACK of the ct case did not pass\n", p->label);
+	make_frame(&c->pkt, family, pkt->dst, pkt->src, pkt->k2, pkt->k1);
+	tcp_flags(&c->pkt, family, 0x10);
+}
+
 struct cand {
 	bool found;
 	int score;		/* v4: trie levels read, the more the better */
@@ -354,6 +411,23 @@ static void find_packets(struct policy *p, const struct fwc_tables *t,
 		make_frame(&c->pkt, family, best[k].pkt.src, best[k].pkt.dst,
 			   best[k].pkt.k1, best[k].pkt.k2);
 	}
+	if (!p->skel_ct)
+		return;
+	if (best[V_ALLOW].found)
+		add_est_case(p, &best[V_ALLOW].pkt, best[V_ALLOW].rule, family);
+	if (best[V_DEFAULT].found) {
+		struct bcase *c = new_case("ct", p->prog_ct, family);
+
+		c->pol = p;
+		c->kind = V_DEFAULT;
+		c->rule = 0;
+		c->depth[0] = best[V_DEFAULT].depth[0];
+		c->depth[1] = best[V_DEFAULT].depth[1];
+		c->verdict = XDP_DROP;
+		make_frame(&c->pkt, family, best[V_DEFAULT].pkt.src,
+			   best[V_DEFAULT].pkt.dst, best[V_DEFAULT].pkt.k1,
+			   best[V_DEFAULT].pkt.k2);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -412,14 +486,15 @@ static int test_run(struct bcase *c, unsigned long rep, uint32_t *dur,
 	return 0;
 }
 
-/* Packets counted against rule @id, all CPUs. */
-static uint64_t counter(struct policy *p, uint32_t id)
+/* Packets counted against rule @id by @prog's copy, all CPUs. */
+static uint64_t counter(struct policy *p, int prog, uint32_t id)
 {
+	struct fwc_bpf *skel = prog == p->prog ? p->skel : p->skel_ct;
 	int ncpu = libbpf_num_possible_cpus(), i;
 	struct fwc_counter *v = calloc(ncpu, sizeof(*v));
 	uint64_t sum = 0;
 
-	if (!v || bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.counters),
+	if (!v || bpf_map_lookup_elem(bpf_map__fd(skel->maps.counters),
 				      &id, v))
 		die("reading counter %u\n", id);
 	for (i = 0; i < ncpu; i++)
@@ -437,34 +512,52 @@ static void check_case(struct bcase *c)
 		test_run(c, 1, NULL, NULL);
 		return;
 	}
-	before = counter(c->pol, c->rule);
+	before = counter(c->pol, c->prog, c->rule);
 	test_run(c, 1000, NULL, NULL);
-	after = counter(c->pol, c->rule);
+	after = counter(c->pol, c->prog, c->rule);
 	if (after - before != 1000)
 		die("%s %s: rule %u counted %lu of 1000 packets\n",
 		    c->pol->label, kind_name[c->kind], c->rule,
 		    (unsigned long)(after - before));
 }
 
+static struct fwc_bpf *load_copy(const struct policy *p,
+				  const struct fwc_tables *t)
+{
+	struct fwc_bpf *skel = fwc_bpf__open();
+	int err;
+
+	if (!skel)
+		die("opening the fwc object\n");
+	err = fwc_maps_size(skel, t);
+	if (!err)
+		err = fwc_bpf__load(skel);
+	if (!err)
+		err = fwc_maps_fill(skel, t);
+	if (err)
+		die("loading %s: %s\n", p->path, strerror(-err));
+	return skel;
+}
+
 static void load_policy(struct policy *p)
 {
 	struct fwc_compile_opts copts = { .err = stderr };
 	struct fwc_tables *t;
+	uint32_t flags;
 	int err, fam;
 
 	err = fwc_compile_file(p->path, &copts, &t);
 	if (err)
 		die("compiling %s: %s\n", p->path, strerror(-err));
-	p->skel = fwc_bpf__open();
-	if (!p->skel)
-		die("opening the fwc object\n");
-	err = fwc_maps_size(p->skel, t);
-	if (!err)
-		err = fwc_bpf__load(p->skel);
-	if (!err)
-		err = fwc_maps_fill(p->skel, t);
-	if (err)
-		die("loading %s: %s\n", p->path, strerror(-err));
+	flags = t->meta.flags;
+	if (!(flags & FWC_META_STATE_OFF)) {
+		p->skel_ct = load_copy(p, t);
+		p->prog_ct = bpf_program__fd(p->skel_ct->progs.fwc_xdp);
+	}
+	/* The classifier alone: stateless, whatever the policy says. */
+	t->meta.flags |= FWC_META_STATE_OFF;
+	p->skel = load_copy(p, t);
+	t->meta.flags = flags;
 	p->prog = bpf_program__fd(p->skel->progs.fwc_xdp);
 	p->n_rules = t->meta.n_rules;
 	p->v6_trie = t->meta.flags & FWC_META_V6_TRIE;
@@ -517,6 +610,10 @@ static void packet_desc(const struct bcase *c, char *buf, size_t n)
 
 	if (c->kind < 0) {
 		snprintf(buf, n, "tcp%d %dB", c->family, len);
+		return;
+	}
+	if (c->kind == V_EST) {
+		snprintf(buf, n, "tcp%d est reply ACK", c->family);
 		return;
 	}
 	/* Trie levels read of src/dst (L), or LPM prefix lengths (/, 0 miss). */
@@ -713,8 +810,10 @@ int main(int argc, char **argv)
 	printf("\n");
 	fprintf(stderr, "testrun_bench: total %.1f s\n", (now_ns() - t0) / 1e9);
 
-	for (i = 0; i < n_pol; i++)
+	for (i = 0; i < n_pol; i++) {
 		fwc_bpf__destroy(pols[i].skel);
+		fwc_bpf__destroy(pols[i].skel_ct);
+	}
 	bare_bpf__destroy(bare);
 	return 0;
 }

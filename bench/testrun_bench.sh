@@ -52,6 +52,15 @@ clangv=$(clang --version | head -1)
 	echo "-v PREFIXES=N -v SEED=7 -f bench/genpolicy.awk\` (gen10 has no IPv6"
 	echo "prefix, so its IPv6 packet misses an empty trie)."
 	echo
+	echo "\`fwc\` rows are the classifier alone: the policy loaded with state off"
+	echo "(with state on the repeated allowed SYN would be a tracked flow's)."
+	echo "\`ct\` rows run the policy as written, with connection tracking:"
+	echo "\`est reply ACK\` is the server's ACK of a connection whose SYN, SYN-ACK"
+	echo "and ACK went first, a flow-table hit with no rule lookup (the cost of"
+	echo "every reply and every later packet of an allowed connection, counted"
+	echo "against the admitting rule); \`default\` is the default-deny frame,"
+	echo "which pays a flow-table miss before the rules."
+	echo
 	echo "The same frame every repeat keeps every table entry it reads in the"
 	echo "CPU cache: this is the program's instruction cost, not the cost of"
 	echo "cache misses that large tables incur under varied traffic, nor of a"

@@ -3,7 +3,10 @@
  * Packet parser of the XDP program: Ethernet with up to two VLAN tags,
  * IPv4 (options honoured) or IPv6 (a bounded walk over extension headers),
  * then the first transport header. It yields what the classifier needs:
- * family, protocol, addresses and the two l4 keys of include/fwc_abi.h.
+ * family, protocol, addresses and the two l4 keys of include/fwc_abi.h,
+ * and for connection tracking (bpf/ct.h) the TCP flags, the ICMP echo
+ * identifier and a fragment's identification. A non-first fragment
+ * (FWC_PARSE_FRAGMENT) still has family, addresses and fragment fields.
  *
  * Every header must lie fully inside the frame and inside the IP datagram
  * (IPv4 total length, IPv6 payload length); anything else is malformed and
@@ -43,6 +46,12 @@ struct fwc_hdr {
 	__u32 flags;	/* FWC_HDR_* */
 	__u8 src[16];	/* network order; IPv4 in the first 4 bytes */
 	__u8 dst[16];
+	__u32 frag_id;	/* IPv4 identification or IPv6 fragment id */
+	__u16 end;	/* offset of the datagram's end in the frame */
+	__u16 echo_id;	/* ICMP/ICMPv6 identifier (bytes 4-5), host order */
+	__u8 tcp_flags;	/* TCP byte 13: FIN 1, SYN 2, RST 4, ACK 0x10 */
+	__u8 frag_proto; /* IPv4 protocol, or the fragment header's next */
+	__u8 pad[2];
 };
 
 #define FWC_MAX_VLAN	2
@@ -155,17 +164,20 @@ static __always_inline int fwc_parse_ip4(void *data, void *data_end,
 	if (hlen > sizeof(*ip))
 		h->flags |= FWC_HDR_IP_OPTS;
 
+	h->family = 4;
+	h->proto = ip->proto;
+	h->frag_proto = ip->proto;
+	h->frag_id = bpf_ntohs(ip->id);
+	__builtin_memcpy(h->src, ip->saddr, 4);
+	__builtin_memcpy(h->dst, ip->daddr, 4);
+	*end = *off + tot;
+	h->end = *end;
+
 	frag = bpf_ntohs(ip->frag_off);
 	if (frag & FWC_IP_OFFSET)
 		return FWC_PARSE_FRAGMENT;
 	if (frag & FWC_IP_MF)
 		h->flags |= FWC_HDR_FIRST_FRAG;
-
-	h->family = 4;
-	h->proto = ip->proto;
-	__builtin_memcpy(h->src, ip->saddr, 4);
-	__builtin_memcpy(h->dst, ip->daddr, 4);
-	*end = *off + tot;
 	*off += hlen;
 	return FWC_PARSE_OK;
 }
@@ -195,6 +207,9 @@ static __always_inline int fwc_parse_ext(void *data, void *data_end,
 	if (nh == FWC_NEXTHDR_FRAGMENT) {
 		__u16 frag = ((__u16)p[2] << 8) | p[3];
 
+		h->frag_proto = p[0];
+		h->frag_id = ((__u32)p[4] << 24) | ((__u32)p[5] << 16) |
+			     ((__u32)p[6] << 8) | p[7];
 		if (frag & 0xfff8)
 			return FWC_PARSE_FRAGMENT;
 		if (frag & 1)
@@ -232,6 +247,7 @@ static __always_inline int fwc_parse_ip6(void *data, void *data_end,
 	if ((void *)ip6 + sizeof(*ip6) + bpf_ntohs(ip6->payload_len) >
 	    data_end)
 		return FWC_PARSE_MALFORMED;
+	h->end = *end;
 
 	h->family = 6;
 	__builtin_memcpy(h->src, ip6->saddr, 16);
@@ -292,6 +308,7 @@ static __always_inline int fwc_parse_l4(void *data, void *data_end,
 	if (h->proto == IPPROTO_ICMP || h->proto == FWC_PROTO_ICMPV6) {
 		h->k1 = p[0];
 		h->k2 = p[1];
+		h->echo_id = ((__u16)p[4] << 8) | p[5];
 		if (h->family == 6 && h->proto == FWC_PROTO_ICMPV6 &&
 		    p[0] >= FWC_ND_FIRST && p[0] <= FWC_ND_LAST)
 			return FWC_PARSE_ND;
@@ -308,6 +325,7 @@ static __always_inline int fwc_parse_l4(void *data, void *data_end,
 		doff = (p[12] >> 4) * 4;
 		if (doff < FWC_TCP_HLEN || off + doff > end)
 			return FWC_PARSE_MALFORMED;
+		h->tcp_flags = p[13];
 	}
 	return FWC_PARSE_OK;
 }

@@ -65,6 +65,15 @@ static bool only_blanks(const char *text, size_t len)
 static const struct fwc_compile_opts default_opts;
 unsigned int fwc_last_warnings;
 
+/* Connection tracking options for the datapath (bpf/ct.h). */
+static void state_meta(const struct fwc_policy *pol, struct fwc_meta *m)
+{
+	if (pol->state_loose)
+		m->flags |= FWC_META_STATE_LOOSE;
+	for (int i = 0; i < FWC_TO_COUNT; i++)
+		m->timeout[i] = pol->timeout[i];
+}
+
 int fwc_compile(const char *name, const char *text, size_t len,
 		const struct fwc_compile_opts *opts, struct fwc_tables **out,
 		struct fwc_policy **pol_out)
@@ -99,6 +108,8 @@ int fwc_compile(const char *name, const char *text, size_t len,
 	fwc_classes_build(pol, &c);
 	t = xcalloc(1, sizeof(*t));
 	err = fwc_tables_build(pol, &c, opts ? opts : &default_opts, t, &lw);
+	if (!err)
+		state_meta(pol, &t->meta);
 	if (err == -E2BIG)
 		fwc_error_file(&diag, "the policy needs more than %u table "
 				      "entries (too many distinct zone pairs "

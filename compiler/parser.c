@@ -462,6 +462,19 @@ static int parse_rule(struct parser *p, struct fwc_stmt *st)
 	return 0;
 }
 
+/* `set timeout NAME SECONDS`: the option takes a second word. */
+static int parse_set_arg(struct parser *p, struct fwc_stmt *st)
+{
+	if (p->cur.kind != TOK_WORD) {
+		expected(p, "a number of seconds (set timeout NAME SECONDS)");
+		return -1;
+	}
+	st->arg = new_val(VAL_WORD, p->cur.pos);
+	st->arg->text = xstrdup(p->cur.text);
+	next(p);
+	return 0;
+}
+
 static int parse_stmt_body(struct parser *p, struct fwc_stmt *st)
 {
 	if (is_word(p, "allow") || is_word(p, "deny"))
@@ -491,18 +504,27 @@ static int parse_stmt_body(struct parser *p, struct fwc_stmt *st)
 		st->kind = ST_SET;
 		next(p);
 		if (p->cur.kind != TOK_WORD) {
-			expected(p, "an option name (default, non-ip, state)");
+			expected(p, "an option name (default, non-ip, state, "
+				    "timeout)");
 			return -1;
 		}
 		st->name = xstrdup(p->cur.text);
 		st->name_pos = p->cur.pos;
 		next(p);
+		if (!strcmp(st->name, "timeout") && p->cur.kind != TOK_WORD) {
+			expected(p, "a timeout name (tcp-syn, tcp-established, "
+				    "tcp-fin, tcp-close, udp, udp-stream, "
+				    "icmp, fragment)");
+			return -1;
+		}
 		/* Option values may be keywords: `set default allow`. */
 		if (p->cur.kind == TOK_WORD) {
 			st->val = new_val(VAL_WORD, p->cur.pos);
 			st->val->text = xstrdup(p->cur.text);
 			next(p);
-			return 0;
+			if (strcmp(st->name, "timeout"))
+				return 0;
+			return parse_set_arg(p, st);
 		}
 		st->val = parse_value(p, "an option value");
 		return st->val ? 0 : -1;
@@ -517,6 +539,7 @@ static void stmt_free(struct fwc_stmt *st)
 		return;
 	free(st->name);
 	val_free(st->val);
+	val_free(st->arg);
 	svc_free(st->svc);
 	val_free(st->from);
 	val_free(st->to);

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "resolve.h"
@@ -957,6 +958,81 @@ static bool word_is(const struct fwc_val *v, const char *w)
 	return v->kind == VAL_WORD && !strcmp(v->text, w);
 }
 
+/*
+ * Idle timeouts of tracked flows, seconds. Linux conntrack's defaults
+ * (what nftables uses): SYN_SENT 120, ESTABLISHED 5 days, FIN_WAIT and
+ * TIME_WAIT 120, CLOSE 10, UDP 30 and 120 for streams (since 5.19), ICMP
+ * 30; fragments as IPv4 reassembly (ipfrag_time 30).
+ */
+static const char *const timeout_names[FWC_TO_COUNT] = {
+	[FWC_TO_TCP_SYN] = "tcp-syn",
+	[FWC_TO_TCP_ESTABLISHED] = "tcp-established",
+	[FWC_TO_TCP_FIN] = "tcp-fin",
+	[FWC_TO_TCP_CLOSE] = "tcp-close",
+	[FWC_TO_UDP] = "udp",
+	[FWC_TO_UDP_STREAM] = "udp-stream",
+	[FWC_TO_ICMP] = "icmp",
+	[FWC_TO_FRAGMENT] = "fragment",
+};
+
+static const uint32_t timeout_defaults[FWC_TO_COUNT] = {
+	[FWC_TO_TCP_SYN] = 120,
+	[FWC_TO_TCP_ESTABLISHED] = 432000,
+	[FWC_TO_TCP_FIN] = 120,
+	[FWC_TO_TCP_CLOSE] = 10,
+	[FWC_TO_UDP] = 30,
+	[FWC_TO_UDP_STREAM] = 120,
+	[FWC_TO_ICMP] = 30,
+	[FWC_TO_FRAGMENT] = 30,
+};
+
+const char *fwc_timeout_name(unsigned int i)
+{
+	return i < FWC_TO_COUNT ? timeout_names[i] : NULL;
+}
+
+uint32_t fwc_timeout_default(unsigned int i)
+{
+	return i < FWC_TO_COUNT ? timeout_defaults[i] : 0;
+}
+
+/* `set timeout NAME SECONDS` */
+static void resolve_timeout(struct resolver *r, const struct fwc_stmt *st)
+{
+	const struct fwc_val *v = st->val, *a = st->arg;
+	unsigned long secs;
+	char *end;
+	int i;
+
+	for (i = 0; i < FWC_TO_COUNT; i++)
+		if (word_is(v, timeout_names[i]))
+			break;
+	if (i == FWC_TO_COUNT) {
+		fwc_error(r->diag, v->pos,
+			  "unknown timeout '%s': expected tcp-syn, "
+			  "tcp-established, tcp-fin, tcp-close, udp, "
+			  "udp-stream, icmp or fragment",
+			  v->kind == VAL_WORD ? v->text : "?");
+		return;
+	}
+	if (!a)
+		return; /* the parser has reported it */
+	errno = 0;
+	secs = strtoul(a->text, &end, 10);
+	if (!isdigit((unsigned char)a->text[0]) || *end) {
+		fwc_error(r->diag, a->pos,
+			  "expected a number of seconds, found '%s'", a->text);
+		return;
+	}
+	if (errno || secs < 1 || secs > FWC_TIMEOUT_MAX) {
+		fwc_error(r->diag, a->pos,
+			  "timeout out of range in '%s': expected 1-%u seconds",
+			  a->text, FWC_TIMEOUT_MAX);
+		return;
+	}
+	r->pol->timeout[i] = (uint32_t)secs;
+}
+
 static void resolve_set(struct resolver *r, const struct fwc_stmt *st)
 {
 	const struct fwc_val *v = st->val;
@@ -978,16 +1054,20 @@ static void resolve_set(struct resolver *r, const struct fwc_stmt *st)
 		fwc_error(r->diag, v->pos,
 			  "expected 'pass' or 'drop' after 'set non-ip'");
 	} else if (!strcmp(o, "state")) {
-		if (word_is(v, "on") || word_is(v, "off")) {
+		if (word_is(v, "on") || word_is(v, "off") ||
+		    word_is(v, "loose")) {
 			r->pol->state_off = word_is(v, "off");
+			r->pol->state_loose = word_is(v, "loose");
 			return;
 		}
 		fwc_error(r->diag, v->pos,
-			  "expected 'on' or 'off' after 'set state'");
+			  "expected 'on', 'off' or 'loose' after 'set state'");
+	} else if (!strcmp(o, "timeout")) {
+		resolve_timeout(r, st);
 	} else {
 		fwc_error(r->diag, st->name_pos,
-			  "unknown option '%s': expected default, non-ip or "
-			  "state",
+			  "unknown option '%s': expected default, non-ip, "
+			  "state or timeout",
 			  o);
 	}
 }
@@ -1113,6 +1193,8 @@ int fwc_resolve(const struct fwc_ast *ast, struct fwc_diag *diag,
 	struct resolver r = { .diag = diag, .pol = pol };
 	unsigned int before = diag->errors;
 
+	for (int i = 0; i < FWC_TO_COUNT; i++)
+		pol->timeout[i] = timeout_defaults[i];
 	init_pools(&r);
 	sym_table_build(&r, ast);
 	for (size_t i = 0; i < ast->n && !fwc_diag_full(diag); i++) {

@@ -4,6 +4,7 @@
 #define FWC_RESOLVE_H
 
 #include "addrset.h"
+#include "fwc_abi.h"
 #include "parser.h"
 
 /*
@@ -41,8 +42,17 @@ struct fwc_policy {
 	struct fwc_term *terms;
 	size_t n_terms, cap_terms;
 	bool default_allow, nonip_drop, state_off;
+	bool state_loose;	/* set state loose (implies state on) */
+	uint32_t timeout[FWC_TO_COUNT];	/* seconds, enum fwc_timeout */
 	uint8_t sha256[32];
 };
+
+/* Longest `set timeout`: a year; anything longer is surely a typo. */
+#define FWC_TIMEOUT_MAX 31536000u
+
+/* `set timeout` names (tcp-syn, ...) and defaults, by enum fwc_timeout. */
+const char *fwc_timeout_name(unsigned int i);
+uint32_t fwc_timeout_default(unsigned int i);
 
 /* Protocols that carry ports, and the ICMP protocols. */
 static inline bool fwc_proto_has_ports(unsigned int p)

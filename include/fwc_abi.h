@@ -32,7 +32,7 @@
 
 #include <linux/types.h>
 
-#define FWC_ABI_VERSION 1
+#define FWC_ABI_VERSION 2
 
 /* Trie entries: a leaf holds an addr class, a chunk pointer has this bit. */
 #define FWC_TRIE_CHUNK 0x80000000u
@@ -57,7 +57,8 @@ enum fwc_reserved {
 	FWC_RSV_MALFORMED = 1,	/* truncated or malformed, dropped */
 	FWC_RSV_FRAGMENT = 2,	/* non-first fragments, dropped */
 	FWC_RSV_ND = 3,		/* IPv6 neighbour discovery, passed */
-	FWC_RSV_COUNT = 4,
+	FWC_RSV_ORPHAN = 4,	/* flows whose rule a reload removed, passed */
+	FWC_RSV_COUNT = 5,
 };
 
 /* Policy options (struct fwc_meta.flags). */
@@ -65,6 +66,21 @@ enum fwc_reserved {
 #define FWC_META_STATE_OFF (1u << 1)
 /* IPv6 through v6_root + chunks (a trie like IPv4's) instead of v6_lpm. */
 #define FWC_META_V6_TRIE (1u << 2)
+/* set state loose: allowed mid-stream TCP packets start flows too. */
+#define FWC_META_STATE_LOOSE (1u << 3)
+
+/* Idle timeouts of tracked flows and fragments: struct fwc_meta.timeout[]. */
+enum fwc_timeout {
+	FWC_TO_TCP_SYN = 0,	/* handshake: SYN sent, SYN-ACK seen */
+	FWC_TO_TCP_ESTABLISHED,
+	FWC_TO_TCP_FIN,		/* a FIN seen: closing */
+	FWC_TO_TCP_CLOSE,	/* after a RST */
+	FWC_TO_UDP,		/* no reply yet, or a short exchange */
+	FWC_TO_UDP_STREAM,	/* replies still flowing 2 s after the first */
+	FWC_TO_ICMP,		/* echo request/reply by identifier */
+	FWC_TO_FRAGMENT,	/* a first fragment's verdict, from its arrival */
+	FWC_TO_COUNT,
+};
 
 struct fwc_meta {
 	__u32 abi_version;
@@ -81,6 +97,9 @@ struct fwc_meta {
 	__u32 n_l4;	   /* entries of the l4 key → class array */
 	__u32 n_svc_map;   /* entries of the (pc, c1, c2) → service class array */
 	__u32 default_act; /* enum fwc_action of rule 0 */
+	/* ABI 2: connection tracking. */
+	__u32 gen;	   /* load generation (loader): names ct rule ids */
+	__u32 timeout[FWC_TO_COUNT]; /* seconds, enum fwc_timeout */
 };
 
 struct fwc_addr_class {
@@ -126,6 +145,115 @@ struct fwc_counter {
 
 struct fwc_label {
 	char text[FWC_LABEL_LEN];
+};
+
+/*
+ * Connection tracking (bpf/ct.h). `ct` is an LRU hash of flows shared by
+ * every interface of a load and carried over reloads; `frags` caches the
+ * verdict of first fragments; `ct_remap` maps the rule ids of the previous
+ * generation (meta.gen - 1) to this one's, FWC_CT_NO_RULE where the rule
+ * is gone.
+ *
+ * A flow's key is the same for both directions: the two endpoints
+ * (address, port) in a fixed order (lower bytes first), and the entry
+ * records which of them opened the flow. ICMP echo flows carry their
+ * identifier in echo_id and zero ports; TCP/UDP flows carry zero there.
+ * With proto in the key, an echo id can never be read as a port pair.
+ */
+#define FWC_CT_SIZE 65536u	/* default flow table entries */
+#define FWC_FRAG_SIZE 8192u	/* cached first-fragment verdicts */
+#define FWC_CT_NO_RULE 0xffffffffu	/* ct_remap: rule gone; ct: orphan */
+
+enum fwc_ct_state {
+	FWC_CT_TCP_SYN_SENT = 1,	/* SYN from the opener */
+	FWC_CT_TCP_SYN_RECV = 2,	/* SYN-ACK from the other side */
+	FWC_CT_TCP_ESTABLISHED = 3,	/* opener's ACK, or loose pick-up */
+	FWC_CT_TCP_FIN = 4,		/* a FIN from either side */
+	FWC_CT_TCP_CLOSE = 5,		/* a RST */
+	FWC_CT_UDP = 6,			/* no reply seen */
+	FWC_CT_UDP_REPLIED = 7,
+	FWC_CT_ICMP_ECHO = 8,
+	FWC_CT_STATES,
+};
+
+/* struct fwc_ct_val.flags */
+#define FWC_CT_F_FIN_ORIG (1u << 0)	/* the opener sent a FIN */
+#define FWC_CT_F_FIN_REPLY (1u << 1)	/* the other side sent a FIN */
+#define FWC_CT_F_LOOSE (1u << 2)	/* picked up mid-stream */
+
+struct fwc_ct_key {
+	__u8 addr[2][16];	/* IPv4 in the first 4 bytes, rest zero */
+	__u16 port[2];		/* host order; 0 for ICMP echo */
+	__u16 echo_id;		/* ICMP echo identifier (host order), or 0 */
+	__u8 family;		/* 4 or 6 */
+	__u8 proto;		/* 6, 17, 1 or 58 */
+};
+
+/*
+ * rule/gen/prev_rule: the admitting rule's counter id in generation gen,
+ * and in gen - 1 (FWC_CT_NO_RULE when unknown): during a reload the old
+ * program still runs on interfaces not yet swapped and must not count a
+ * flow the new one already moved against a rule id of the new policy.
+ */
+struct fwc_ct_val {
+	__u64 created;	/* bpf_ktime_get_coarse_ns() of the first packet */
+	__u64 seen;	/* last packet, refreshed every FWC_CT_TOUCH_NS */
+	__u32 rule;
+	__u32 gen;
+	__u8 state;	/* enum fwc_ct_state */
+	__u8 orig;	/* endpoint (0 or 1) that opened the flow */
+	__u8 flags;	/* FWC_CT_F_* */
+	__u8 pad;
+	__u32 prev_rule;
+};
+
+/* A UDP flow still active this long after it opened is a stream. */
+#define FWC_UDP_STREAM_NS 2000000000ull
+
+/*
+ * The idle timeout (seconds) of flow @v: the datapath expires entries with
+ * it, fwc flows skips expired ones with it.
+ */
+static inline __u32 fwc_ct_timeout_secs(const struct fwc_meta *m,
+					const struct fwc_ct_val *v)
+{
+	switch (v->state) {
+	case FWC_CT_TCP_SYN_SENT:
+	case FWC_CT_TCP_SYN_RECV:
+		return m->timeout[FWC_TO_TCP_SYN];
+	case FWC_CT_TCP_ESTABLISHED:
+		return m->timeout[FWC_TO_TCP_ESTABLISHED];
+	case FWC_CT_TCP_FIN:
+		return m->timeout[FWC_TO_TCP_FIN];
+	case FWC_CT_TCP_CLOSE:
+		return m->timeout[FWC_TO_TCP_CLOSE];
+	case FWC_CT_UDP_REPLIED:
+		/* As Linux: a short exchange (DNS) keeps the short timeout. */
+		return v->seen - v->created >= FWC_UDP_STREAM_NS
+			       ? m->timeout[FWC_TO_UDP_STREAM]
+			       : m->timeout[FWC_TO_UDP];
+	case FWC_CT_UDP:
+		return m->timeout[FWC_TO_UDP];
+	default:
+		return m->timeout[FWC_TO_ICMP];
+	}
+}
+
+struct fwc_frag_key {
+	__u8 src[16];
+	__u8 dst[16];
+	__u32 id;	/* IPv4 identification or IPv6 fragment id */
+	__u8 family;
+	__u8 proto;	/* IPv4 protocol, or the IPv6 fragment header's next */
+	__u8 pad[2];
+};
+
+struct fwc_frag_val {
+	__u64 first;	/* when the first fragment passed */
+	__u32 rule;	/* as struct fwc_ct_val */
+	__u32 gen;
+	__u32 prev_rule;
+	__u32 pad;
 };
 
 /*

@@ -8,11 +8,17 @@ int fwc_cmd_load(int argc, char **argv);
 int fwc_cmd_unload(int argc, char **argv);
 int fwc_cmd_status(int argc, char **argv);
 int fwc_cmd_stats(int argc, char **argv);
+int fwc_cmd_flows(int argc, char **argv);
+int fwc_cmd_graph(int argc, char **argv);
+int fwc_cmd_matrix(int argc, char **argv);
 
 extern const char *const fwc_usage_load;
 extern const char *const fwc_usage_unload;
 extern const char *const fwc_usage_status;
 extern const char *const fwc_usage_stats;
+extern const char *const fwc_usage_flows;
+extern const char *const fwc_usage_graph;
+extern const char *const fwc_usage_matrix;
 
 /* Entries of fwc.c's command table. */
 #define FWC_LOADER_COMMANDS                                                  \
@@ -23,6 +29,12 @@ extern const char *const fwc_usage_stats;
 	{ "status", fwc_cmd_status, &fwc_usage_status,                       \
 	  "what runs where: policy, hash, rules, mode, since when" },        \
 	{ "stats", fwc_cmd_stats, &fwc_usage_stats,                          \
-	  "packets and bytes per rule (--json)" },
+	  "packets and bytes per rule (--json, --watch, --prometheus)" },    \
+	{ "flows", fwc_cmd_flows, &fwc_usage_flows,                          \
+	  "tracked connections: tuple, state, age, rule (--json, --flush)" },\
+	{ "graph", fwc_cmd_graph, &fwc_usage_graph,                          \
+	  "the zone-to-zone picture of a policy, as Graphviz DOT" },         \
+	{ "matrix", fwc_cmd_matrix, &fwc_usage_matrix,                       \
+	  "the zone-to-zone picture as a text table" },
 
 #endif /* FWC_CLI_H */

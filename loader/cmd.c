@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <bpf/libbpf.h>
 
@@ -16,7 +17,8 @@
 
 const char *const fwc_usage_load =
 	"usage: fwc load POLICY|ARTIFACT IFACE... [--mode native|generic|auto]\n"
-	"                [--bpffs DIR] [-v]\n"
+	"                [--bpffs DIR] [--wait SECONDS] [-v]\n"
+	"       fwc load --instance NAME [--conf FILE] [options]\n"
 	"  Compile POLICY (or read an artifact of 'fwc compile -o') and enforce\n"
 	"  it with XDP on every IFACE; they share one program, one set of tables\n"
 	"  and one set of counters. An IFACE that already runs a policy gets the\n"
@@ -29,28 +31,74 @@ const char *const fwc_usage_load =
 	", else\n"
 	"                " FWC_BPFFS_DEFAULT "); bpffs refuses dots, so eth0.100's\n"
 	"                directory is eth0:100\n"
+	"  --wait S      wait up to S seconds for missing interfaces to appear\n"
+	"  --instance NAME  the policy and interfaces of instance NAME, as\n"
+	"                fwc@NAME.service loads them: its line in the\n"
+	"                configuration file, else NAME.pol beside that file,\n"
+	"                enforced on interface NAME\n"
+	"  --conf FILE   the configuration file (default $" FWC_CONF_ENV
+	", else\n"
+	"                " FWC_CONF_DEFAULT "); see fwc(8)\n"
+	"  --flush-flows drop the tracked flows the new policy would not admit\n"
+	"                (by default a reload keeps every flow, see fwc flows)\n"
+	"  --max-flows N entries of the flow table when it is created (16 to\n"
+	"                16777216, default 65536; when it is full the least\n"
+	"                recently used flow goes)\n"
 	"  -v, --verbose libbpf's messages, such as the verifier log\n";
 
 const char *const fwc_usage_unload =
 	"usage: fwc unload IFACE...|--all [--bpffs DIR]\n"
+	"       fwc unload --instance NAME [--conf FILE] [--stop] [--bpffs DIR]\n"
 	"  Detach fwc from each IFACE and remove its pins; --all: every\n"
-	"  interface pinned under the bpffs directory.\n";
+	"  interface pinned under the bpffs directory; --instance: the\n"
+	"  interfaces of instance NAME (see fwc load).\n"
+	"  --stop        as ExecStop of fwc@.service: unload only when the\n"
+	"                instance says unload-on-stop=yes or the environment\n"
+	"                has FWC_UNLOAD_ON_STOP=yes; otherwise leave the\n"
+	"                policy enforced (a stopped firewall must not fail\n"
+	"                open) and exit 0\n";
 
 const char *const fwc_usage_status =
 	"usage: fwc status [IFACE...] [--json] [--bpffs DIR]\n"
 	"  What runs where: policy file and sha256, rule count, XDP mode, load\n"
-	"  time, program and link ids, interfaces sharing the same tables.\n";
+	"  time, program and link ids, interfaces sharing the same tables.\n"
+	"  Half states are explained, with what to do, and exit 2: pins\n"
+	"  without an attached program, a link detached by a re-created\n"
+	"  interface or of another network namespace, pins of an interrupted\n"
+	"  load. Interfaces running an XDP program that something else\n"
+	"  attached are listed too.\n";
 
 const char *const fwc_usage_stats =
 	"usage: fwc stats [IFACE...] [--json] [--bpffs DIR]\n"
+	"       fwc stats [IFACE...] --watch [-i SECONDS] [--sort KEY]\n"
+	"                 [--filter TEXT] [--count N]\n"
+	"       fwc stats [IFACE...] --prometheus | --listen [ADDR:]PORT\n"
 	"  Packets and bytes per rule, summed over CPUs, in policy order, then\n"
 	"  the default rule (id 0) and the reserved counters (non-ip,\n"
-	"  malformed, fragment, neighbour-discovery). Interfaces that share a\n"
+	"  malformed, fragment, neighbour-discovery, orphan-flow: packets of\n"
+	"  flows whose rule a reload removed). Interfaces that share a\n"
 	"  load share its counters and are shown once.\n"
+	"  --watch       a live table, refreshed in place, with packets and\n"
+	"                bytes per second; q or Ctrl-C quits, s changes the\n"
+	"                order\n"
+	"  -i, --interval S  seconds between refreshes (default 1, min 0.1)\n"
+	"  --sort KEY    rule (policy order, default), packets, bytes, rate\n"
+	"  --filter TEXT rows whose label, rule text or action contains TEXT\n"
+	"                (any case), or whose id is TEXT\n"
+	"  --count N     stop after N refreshes\n"
+	"  --prometheus  the Prometheus text format (node_exporter textfile\n"
+	"                collector): fwc_rule_packets_total{iface,rule,label,\n"
+	"                action}, fwc_rule_bytes_total, fwc_reserved_*_total,\n"
+	"                fwc_policy_info, fwc_interface_enforcing...\n"
+	"  --listen A    serve the same on http://A/metrics: PORT alone binds\n"
+	"                127.0.0.1, else ADDR:PORT or [ADDR6]:PORT (0.0.0.0:9469\n"
+	"                for every address); SIGTERM or Ctrl-C stops it\n"
 	"  Plain bpftool works too: bpftool map dump pinned DIR/IFACE/counters\n"
 	"  (and .../labels for the names of the ids).\n";
 
-enum { OPT_MODE = 0x100, OPT_BPFFS, OPT_JSON, OPT_ALL };
+enum { OPT_MODE = 0x100, OPT_BPFFS, OPT_JSON, OPT_ALL, OPT_WAIT,
+       OPT_INSTANCE, OPT_CONF, OPT_STOP, OPT_WATCH, OPT_SORT, OPT_FILTER,
+       OPT_COUNT, OPT_PROM, OPT_LISTEN, OPT_FLUSH_FLOWS, OPT_MAX_FLOWS };
 
 static const struct option longopts[] = {
 	{ "mode", required_argument, NULL, OPT_MODE },
@@ -58,16 +106,55 @@ static const struct option longopts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "all", no_argument, NULL, OPT_ALL },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "wait", required_argument, NULL, OPT_WAIT },
+	{ "instance", required_argument, NULL, OPT_INSTANCE },
+	{ "conf", required_argument, NULL, OPT_CONF },
+	{ "stop", no_argument, NULL, OPT_STOP },
+	{ "watch", no_argument, NULL, OPT_WATCH },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "sort", required_argument, NULL, OPT_SORT },
+	{ "filter", required_argument, NULL, OPT_FILTER },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "prometheus", no_argument, NULL, OPT_PROM },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "flush-flows", no_argument, NULL, OPT_FLUSH_FLOWS },
+	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct args {
 	const char *bpffs;
 	enum fwc_mode mode;
+	bool mode_set;
 	bool json, all, verbose;
+	bool flush_flows;	/* load --flush-flows */
+	double max_flows;	/* load --max-flows */
+	double wait;		/* --wait seconds */
+	const char *instance, *conf;
+	bool stop;
+	bool watch, prometheus;
+	const char *listen;
+	struct fwc_watch_opts w;
+	bool w_set;		/* a --watch option was given */
 	char **pos;		/* positional arguments */
 	int n_pos;
 };
+
+/* A number in [min, max] from option @name, or -EBADMSG (told). */
+static int number(const char *name, const char *s, double min, double max,
+		  double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	if (errno || end == s || *end || *out < min || *out > max) {
+		fprintf(stderr, "fwc: %s: '%s' is not a number from %g to "
+				"%g\n", name, s, min, max);
+		return -EBADMSG;
+	}
+	return 0;
+}
 
 /* Options this command accepts, as the OPT_ values and 'v'. */
 static int parse(int argc, char **argv, const int *allowed, struct args *a)
@@ -75,7 +162,8 @@ static int parse(int argc, char **argv, const int *allowed, struct args *a)
 	int c;
 
 	optind = 0; /* full reset: fwc.c may have used getopt */
-	while ((c = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "vi:", longopts, NULL)) != -1) {
+		double d;
 		bool ok = false;
 
 		for (const int *o = allowed; *o; o++)
@@ -90,6 +178,7 @@ static int parse(int argc, char **argv, const int *allowed, struct args *a)
 					optarg);
 				return -EBADMSG;
 			}
+			a->mode_set = true;
 			break;
 		case OPT_BPFFS:
 			a->bpffs = optarg;
@@ -102,6 +191,62 @@ static int parse(int argc, char **argv, const int *allowed, struct args *a)
 			break;
 		case 'v':
 			a->verbose = true;
+			break;
+		case OPT_WAIT:
+			if (number("--wait", optarg, 0, 3600, &a->wait))
+				return -EBADMSG;
+			break;
+		case OPT_INSTANCE:
+			a->instance = optarg;
+			break;
+		case OPT_CONF:
+			a->conf = optarg;
+			break;
+		case OPT_STOP:
+			a->stop = true;
+			break;
+		case OPT_WATCH:
+			a->watch = true;
+			break;
+		case 'i':
+			if (number("--interval", optarg, 0.1, 86400,
+				   &a->w.interval))
+				return -EBADMSG;
+			a->w_set = true;
+			break;
+		case OPT_SORT:
+			if (fwc_sort_parse(optarg, &a->w.sort)) {
+				fprintf(stderr, "fwc: --sort: '%s' is not rule, "
+						"packets, bytes or rate\n",
+					optarg);
+				return -EBADMSG;
+			}
+			a->w_set = true;
+			break;
+		case OPT_FILTER:
+			a->w.filter = optarg;
+			a->w_set = true;
+			break;
+		case OPT_COUNT:
+			if (number("--count", optarg, 1, 1e9, &d))
+				return -EBADMSG;
+			a->w.count = (long)d;
+			a->w_set = true;
+			break;
+		case OPT_PROM:
+			a->prometheus = true;
+			break;
+		case OPT_LISTEN:
+			a->listen = optarg;
+			break;
+		case OPT_FLUSH_FLOWS:
+			a->flush_flows = true;
+			break;
+		case OPT_MAX_FLOWS:
+			/* LRU hashes preallocate: 2^24 flows is ~2 GiB. */
+			if (number("--max-flows", optarg, 16, 1 << 24,
+				   &a->max_flows))
+				return -EBADMSG;
 			break;
 		}
 	}
@@ -141,12 +286,16 @@ static int exit_code(int err)
 
 int fwc_cmd_load(int argc, char **argv)
 {
-	static const int allowed[] = { OPT_MODE, OPT_BPFFS, 'v', 0 };
+	static const int allowed[] = { OPT_MODE, OPT_BPFFS, 'v', OPT_WAIT,
+				       OPT_INSTANCE, OPT_CONF, OPT_FLUSH_FLOWS,
+				       OPT_MAX_FLOWS, 0 };
 	struct args a = { .mode = FWC_MODE_AUTO };
+	struct fwc_instance in = { 0 };
 	struct fwc_load_opts o;
 	int err = parse(argc, argv, allowed, &a);
 
-	if (err || a.n_pos < 2)
+	if (err || (a.instance ? a.n_pos != 0 : a.n_pos < 2) ||
+	    (a.conf && !a.instance))
 		return usage(err, fwc_usage_load);
 	libbpf_set_print(a.verbose ? libbpf_verbose : libbpf_quiet);
 	o = (struct fwc_load_opts){
@@ -155,8 +304,25 @@ int fwc_cmd_load(int argc, char **argv)
 		.n_ifaces = a.n_pos - 1,
 		.mode = a.mode,
 		.root = fwc_pin_root(a.bpffs),
+		.flush_flows = a.flush_flows,
+		.max_flows = (uint32_t)a.max_flows,
 	};
-	return exit_code(fwc_load(&o));
+	if (a.instance) {
+		err = fwc_instance_resolve(a.instance, fwc_conf_path(a.conf),
+					   &in);
+		if (err)
+			return FWC_EXIT_ERR;
+		o.policy = in.policy;
+		o.ifaces = in.ifaces;
+		o.n_ifaces = in.n_ifaces;
+		if (in.mode_set && !a.mode_set)
+			o.mode = in.mode;
+	}
+	if (a.wait > 0)
+		fwc_ifaces_wait(o.ifaces, o.n_ifaces, a.wait);
+	err = fwc_load(&o);
+	fwc_instance_free(&in);
+	return exit_code(err);
 }
 
 /* The interface directories under @root, for --all. */
@@ -181,18 +347,58 @@ static int all_ifaces(const char *root, char ***out)
 	return k;
 }
 
+/*
+ * fwc unload --instance NAME [--stop]: a stop leaves the policy enforced
+ * unless told otherwise, and is no error when nothing is loaded.
+ */
+static int unload_instance(const struct args *a, const char *root)
+{
+	struct fwc_instance in;
+	char dir[PATH_MAX];
+	struct stat st;
+	int err, k = 0;
+
+	if (fwc_instance_resolve(a->instance, fwc_conf_path(a->conf), &in))
+		return FWC_EXIT_ERR;
+	if (a->stop && !fwc_unload_on_stop(&in)) {
+		printf("fwc: instance %s stopped; its policy stays enforced "
+		       "(a stopped firewall must not fail open; "
+		       "FWC_UNLOAD_ON_STOP=yes unloads)\n", in.name);
+		fwc_instance_free(&in);
+		return 0;
+	}
+	for (int i = 0; i < in.n_ifaces; i++) {
+		bool pinned = !fwc_pin_dir(root, in.ifaces[i], dir,
+					   sizeof(dir)) && !stat(dir, &st);
+
+		if (pinned || !a->stop)
+			in.ifaces[k++] = in.ifaces[i];
+		else
+			free(in.ifaces[i]);
+	}
+	in.n_ifaces = k;
+	err = k ? fwc_unload(root, in.ifaces, k) : 0;
+	fwc_instance_free(&in);
+	return exit_code(err);
+}
+
 int fwc_cmd_unload(int argc, char **argv)
 {
-	static const int allowed[] = { OPT_BPFFS, OPT_ALL, 0 };
+	static const int allowed[] = { OPT_BPFFS, OPT_ALL, OPT_INSTANCE,
+				       OPT_CONF, OPT_STOP, 0 };
 	struct args a = { 0 };
 	const char *root;
 	char **names;
 	int n, err;
 
-	if (parse(argc, argv, allowed, &a) || (a.all == (a.n_pos > 0)))
+	if (parse(argc, argv, allowed, &a) ||
+	    (a.all + !!a.instance + (a.n_pos > 0)) != 1 ||
+	    ((a.conf || a.stop) && !a.instance))
 		return usage(0, fwc_usage_unload);
 	libbpf_set_print(libbpf_quiet);
 	root = fwc_pin_root(a.bpffs);
+	if (a.instance)
+		return unload_instance(&a, root);
 	if (!a.all)
 		return exit_code(fwc_unload(root, a.pos, a.n_pos));
 	n = all_ifaces(root, &names);
@@ -217,12 +423,26 @@ int fwc_cmd_status(int argc, char **argv)
 
 int fwc_cmd_stats(int argc, char **argv)
 {
-	static const int allowed[] = { OPT_BPFFS, OPT_JSON, 0 };
-	struct args a = { 0 };
+	static const int allowed[] = { OPT_BPFFS, OPT_JSON, OPT_WATCH, 'i',
+				       OPT_SORT, OPT_FILTER, OPT_COUNT,
+				       OPT_PROM, OPT_LISTEN, 0 };
+	struct args a = { .w = { .interval = 1 } };
+	const char *root;
+	int err = parse(argc, argv, allowed, &a);
 
-	if (parse(argc, argv, allowed, &a))
-		return usage(0, fwc_usage_stats);
+	/* One output at a time; the --watch options only with --watch. */
+	if (err || a.json + a.watch + a.prometheus + !!a.listen > 1 ||
+	    (a.w_set && !a.watch))
+		return usage(err, fwc_usage_stats);
 	libbpf_set_print(libbpf_quiet);
-	return exit_code(fwc_stats(fwc_pin_root(a.bpffs), a.pos, a.n_pos,
-				   a.json));
+	root = fwc_pin_root(a.bpffs);
+	if (a.watch)
+		return exit_code(fwc_watch(root, a.pos, a.n_pos, &a.w));
+	if (a.prometheus)
+		return exit_code(fwc_metrics_print(root, a.pos, a.n_pos,
+						   stdout));
+	if (a.listen)
+		return exit_code(fwc_metrics_listen(root, a.pos, a.n_pos,
+						    a.listen));
+	return exit_code(fwc_stats(root, a.pos, a.n_pos, a.json));
 }

@@ -9,6 +9,9 @@
  * one with the new tables, and none goes through without a program. Pins
  * are made under temporary names first and renamed over the old ones after
  * the swap. Until the swap, a failure only removes what this load added.
+ *
+ * Tracked flows carry over too: the new program reuses the running flow
+ * table, and its entries move to the new rule ids (loader/flows.c).
  */
 #include <errno.h>
 #include <net/if.h>
@@ -61,6 +64,9 @@ struct load {
 	int n_donors;
 	uint32_t n_carried;		/* rules whose counters carried over */
 	bool enforcing;			/* swapped: no way back */
+	int ct_src;			/* target whose flow table we reuse */
+	uint32_t old_rules;		/* its set's rule count */
+	struct fwc_flows_walk walk;	/* what became of its flows */
 };
 
 static uint32_t n_counters(uint32_t n_rules)
@@ -226,6 +232,74 @@ static int records_fill(struct load *L)
 	return 0;
 }
 
+/*
+ * The first target that runs a set gives its flow table (a load may
+ * gather interfaces of several sets: the others' flows start afresh).
+ */
+static int flows_reuse(struct load *L)
+{
+	const struct fwc_set *old = NULL;
+	int err;
+
+	L->ct_src = -1;
+	for (int i = 0; i < L->n && !old; i++) {
+		if (L->tg[i].old.prog < 0)
+			continue;
+		old = &L->tg[i].old;
+		L->ct_src = i;
+	}
+	err = fwc_flows_reuse(L->skel, old, L->o->max_flows, &L->t->meta,
+			      &L->old_rules);
+	if (err < 0) {
+		fprintf(stderr, "fwc: cannot carry the flow table over: %s\n",
+			strerror(-err));
+		return err;
+	}
+	if (!err)
+		L->ct_src = -1;
+	return 0;
+}
+
+/* ct_remap: the old set's rule ids -> ours, as its counters carry over. */
+static int flows_remap(struct load *L)
+{
+	const int64_t *map = NULL;
+	uint32_t id;
+	int err;
+
+	if (L->ct_src < 0)
+		return 0;
+	id = fwc_obj_id(L->tg[L->ct_src].old.maps[FWC_M_COUNTERS]);
+	for (int j = 0; j < L->n_donors; j++)
+		if (fwc_obj_id(L->donors[j].counters) == id)
+			map = L->donors[j].map;
+	err = fwc_flows_remap(L->set.maps[FWC_M_CT_REMAP], map, L->old_rules);
+	if (err)
+		fprintf(stderr, "fwc: cannot fill ct_remap: %s\n",
+			strerror(-err));
+	return err;
+}
+
+/* After the swap: the rest of the old generation's flows move over. */
+static void flows_migrate(struct load *L)
+{
+	struct fwc_flows_ctx c = {
+		.ct = L->set.maps[FWC_M_CT],
+		.remap = L->set.maps[FWC_M_CT_REMAP],
+		.t = L->t,
+		.flush = L->o->flush_flows,
+	};
+	int err;
+
+	if (L->ct_src < 0)
+		return;
+	err = fwc_flows_migrate(&c, &L->walk);
+	if (err)
+		fprintf(stderr, "fwc: warning: cannot walk the flow table: %s; "
+				"flows of removed rules count as "
+				"orphan-flow\n", strerror(-err));
+}
+
 /* The new set's fds, duplicated so that the set outlives the skeleton. */
 static int set_from_skel(struct load *L)
 {
@@ -267,6 +341,9 @@ static int build(struct load *L)
 			strerror(-err));
 		return err;
 	}
+	err = flows_reuse(L);
+	if (err)
+		return err;
 	err = fwc_bpf__load(L->skel);
 	if (err) {
 		fprintf(stderr, "fwc: the kernel refused the XDP program or "
@@ -760,6 +837,15 @@ static void report(const struct load *L)
 	if (L->n_donors)
 		printf("fwc: counters of %u surviving rules carried over\n",
 		       L->n_carried);
+	if (L->ct_src < 0)
+		return;
+	printf("fwc: %u flows kept", L->walk.live - L->walk.flushed);
+	if (L->walk.orphans)
+		printf(", %u of removed rules (counted as orphan-flow; "
+		       "--flush-flows drops them)", L->walk.orphans);
+	if (L->o->flush_flows)
+		printf(", %u the new policy denies flushed", L->walk.flushed);
+	printf("\n");
 }
 
 static void cleanup(struct load *L, bool failed)
@@ -791,7 +877,7 @@ static void cleanup(struct load *L, bool failed)
 int fwc_load(const struct fwc_load_opts *o)
 {
 	struct fwc_compile_opts copts = { .warnings = false };
-	struct load L = { .o = o };
+	struct load L = { .o = o, .ct_src = -1 };
 	int err, lock = -1;
 
 	fwc_set_init(&L.set);
@@ -819,6 +905,8 @@ int fwc_load(const struct fwc_load_opts *o)
 	if (!err)
 		err = donors_init(&L);
 	if (!err)
+		err = flows_remap(&L);
+	if (!err)
 		err = carry_snapshot(&L);
 	if (!err)
 		err = swap(&L);
@@ -828,6 +916,7 @@ int fwc_load(const struct fwc_load_opts *o)
 	/* The new policy enforces now; what follows cannot undo that. */
 	L.enforcing = true;
 	carry_delta(&L);
+	flows_migrate(&L);
 	if (info_write(&L))
 		fprintf(stderr, "fwc: warning: cannot record the load in the "
 				"info map; fwc status will be incomplete\n");

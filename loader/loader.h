@@ -15,6 +15,8 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <time.h>
 
 #include "fwc_abi.h"
 
@@ -47,6 +49,9 @@ enum fwc_map_idx {
 	FWC_M_RULES,
 	FWC_M_COUNTERS,
 	FWC_M_LABELS,
+	FWC_M_CT,	 /* flows: kept across reloads (loader/flows.c) */
+	FWC_M_FRAGS,	 /* first-fragment verdicts, kept likewise */
+	FWC_M_CT_REMAP,	 /* previous generation's rule ids -> this one's */
 	FWC_M_INFO,	 /* created by the loader: struct fwc_info */
 	FWC_M_RULE_META, /* created by the loader: struct fwc_rule_record */
 	FWC_M_COUNT,
@@ -75,8 +80,16 @@ void fwc_set_close(struct fwc_set *s);
 const char *fwc_pin_root(const char *opt);
 /* Mount bpffs if needed, create @root, check it is on a bpffs. */
 int fwc_pin_prepare(const char *root);
-/* An exclusive lock on @root (an fd to close), or -errno. */
+/*
+ * An exclusive lock on @root (an fd to close), or -errno; recovers the
+ * pins of a load that was killed before it finished.
+ */
 int fwc_pin_lock(const char *root);
+/*
+ * A shared lock on @root for readers (status, stats): they see no load
+ * half done. -EWOULDBLOCK after @timeout_ms (a load that hangs).
+ */
+int fwc_pin_lock_shared(const char *root, int timeout_ms);
 /* $ROOT/<iface> (a dot in @iface becomes ':'). */
 int fwc_pin_dir(const char *root, const char *iface, char *buf, size_t n);
 /* The interface name of directory @dirname under the root. */
@@ -98,6 +111,8 @@ int fwc_pin_commit(const char *dir, const char *suffix, bool link);
 void fwc_pin_discard(const char *dir, const char *suffix);
 /* Removes every pin in @dir and the directory. */
 int fwc_pin_remove_dir(const char *dir);
+/* Whether @dir holds NAME-new pins (a load in progress, or killed). */
+bool fwc_pin_has_new(const char *dir);
 /* Creates the loader's own maps (info, rule_meta) with BTF, in @s. */
 int fwc_records_create(struct fwc_set *s, uint32_t n_rules);
 /* Kernel id of the object behind @fd (0 when unknown). */
@@ -125,6 +140,8 @@ struct fwc_load_opts {
 	int n_ifaces;
 	enum fwc_mode mode;
 	const char *root;
+	bool flush_flows;	/* drop flows the new policy does not admit */
+	uint32_t max_flows;	/* flow table entries (0: FWC_CT_SIZE) */
 };
 
 int fwc_load(const struct fwc_load_opts *o);
@@ -134,8 +151,128 @@ int fwc_counters_read(int fd, uint32_t n, struct fwc_counter *out);
 /* Drops @iface from the interface list of the set whose info map is @fd. */
 int fwc_info_forget(int fd, const char *iface);
 
+/* conf.c: instances of fwc@.service (fwc load --instance NAME) */
+#define FWC_CONF_DEFAULT "/etc/fwc/fwc.conf"
+#define FWC_CONF_ENV "FWC_CONF"
+
+struct fwc_instance {
+	char name[NAME_MAX + 1];
+	char policy[PATH_MAX];
+	char **ifaces;
+	int n_ifaces;
+	enum fwc_mode mode;
+	bool mode_set;
+	int unload_on_stop;	/* -1: not said, 0, 1 */
+};
+
+/* The configuration file: @opt (--conf), else $FWC_CONF, else default. */
+const char *fwc_conf_path(const char *opt);
+/* Policy and interfaces of instance @name per @conf; errors are told. */
+int fwc_instance_resolve(const char *name, const char *conf,
+			 struct fwc_instance *in);
+void fwc_instance_free(struct fwc_instance *in);
+/* unload-on-stop of @in, else $FWC_UNLOAD_ON_STOP (yes), else no. */
+bool fwc_unload_on_stop(const struct fwc_instance *in);
+/* Waits up to @seconds until every interface exists. */
+void fwc_ifaces_wait(char **ifaces, int n, double seconds);
+
+/* metrics.c: Prometheus text exposition format, and an HTTP endpoint */
+int fwc_metrics_print(const char *root, char **ifaces, int n, FILE *f);
+int fwc_metrics_listen(const char *root, char **ifaces, int n,
+		       const char *addr);
+
+/* watch.c: the live table of fwc stats --watch */
+enum fwc_sort { FWC_SORT_RULE, FWC_SORT_PACKETS, FWC_SORT_BYTES,
+		FWC_SORT_RATE };
+
+struct fwc_watch_opts {
+	double interval;	/* seconds */
+	enum fwc_sort sort;
+	const char *filter;	/* NULL: every row */
+	long count;		/* frames; 0: until q or a signal */
+};
+
+int fwc_sort_parse(const char *s, enum fwc_sort *out);
+int fwc_watch(const char *root, char **ifaces, int n,
+	      const struct fwc_watch_opts *o);
+
+/* health.c */
+/* XDP program @ifindex runs (this netns): its id, 0 for none; its name. */
+uint32_t fwc_xdp_prog(int ifindex, char *name, size_t n);
+
+/* flows.c */
+struct fwc_bpf;
+struct fwc_tables;
+/*
+ * Before load: reuse the flow table of @old (the running set, or NULL)
+ * and set meta->gen. 1 when reused (*old_rules: @old's rule count), 0 for
+ * a new table, or -errno.
+ */
+int fwc_flows_reuse(struct fwc_bpf *skel, const struct fwc_set *old,
+		    uint32_t max_flows, struct fwc_meta *meta,
+		    uint32_t *old_rules);
+/* Fills ct_remap @fd from the counters' old id -> new id @map (or NULL). */
+int fwc_flows_remap(int fd, const int64_t *map, uint32_t old_rules);
+
+struct fwc_flows_ctx {
+	int ct, remap;			/* the new set's maps */
+	const struct fwc_tables *t;	/* the new tables (meta.gen set) */
+	bool flush;			/* drop what the new policy denies */
+};
+
+struct fwc_flows_walk {
+	uint32_t live, moved, orphans, flushed;
+};
+
+/* After the swap: move every flow to the new generation (or flush it). */
+int fwc_flows_migrate(const struct fwc_flows_ctx *c, struct fwc_flows_walk *w);
+
 /* stats.c */
 int fwc_status(const char *root, char **ifaces, int n_ifaces, bool json);
 int fwc_stats(const char *root, char **ifaces, int n_ifaces, bool json);
+
+/* One counter of a loaded set, as fwc stats shows it. */
+struct fwc_stat_row {
+	uint32_t id;		/* rule id, or n_rules + 1 + FWC_RSV_* */
+	uint32_t line;		/* 0: default rule, reserved counters */
+	bool reserved, has_label;
+	const char *action;	/* "allow", "deny", "pass", "drop" */
+	char label[FWC_RULE_LABEL_LEN];	/* or a reserved counter's name */
+	char text[FWC_RULE_TEXT_LEN];
+	struct fwc_counter c;
+};
+
+/* A loaded set: its interfaces (as selected) share these counters. */
+struct fwc_stat_set {
+	uint32_t counters_id;	/* tells sets apart across reads */
+	struct fwc_info info;
+	char ifaces[FWC_INFO_IFACES][FWC_IFNAME_LEN];
+	int n_ifaces;
+	struct fwc_stat_row *rows; /* rules in policy order, 0, reserved */
+	uint32_t n_rows, n_rules;
+};
+
+/* An interface directory under the root. */
+struct fwc_stat_iface {
+	char name[NAME_MAX + 1];
+	bool enforcing;
+	char state[320];	/* "attached", or what is wrong */
+};
+
+struct fwc_snapshot {
+	struct timespec at;	/* CLOCK_MONOTONIC */
+	struct fwc_stat_set *sets;
+	int n_sets;
+	struct fwc_stat_iface *ifaces;
+	int n_ifaces;
+};
+
+/*
+ * Reads every set pinned under @root whose interfaces are among @ifaces
+ * (all when @n_ifaces is 0); an interface with nothing pinned is left out.
+ */
+int fwc_snapshot_read(const char *root, char **ifaces, int n_ifaces,
+		      struct fwc_snapshot *s);
+void fwc_snapshot_free(struct fwc_snapshot *s);
 
 #endif /* FWC_LOADER_H */

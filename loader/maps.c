@@ -150,6 +150,7 @@ static void label_text(const struct fwc_tables *t, uint32_t id,
 		[FWC_RSV_MALFORMED] = "malformed",
 		[FWC_RSV_FRAGMENT] = "fragment",
 		[FWC_RSV_ND] = "neighbour-discovery",
+		[FWC_RSV_ORPHAN] = "orphan-flow",
 	};
 	const struct fwc_rule_meta *rm;
 	const size_t max = FWC_LABEL_LEN - 1;

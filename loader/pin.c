@@ -34,6 +34,8 @@ const char *const fwc_map_names[FWC_M_COUNT] = {
 	[FWC_M_L4] = "l4",		   [FWC_M_SVC] = "svc",
 	[FWC_M_DECISION] = "decision",	   [FWC_M_RULES] = "rules",
 	[FWC_M_COUNTERS] = "counters",	   [FWC_M_LABELS] = "labels",
+	[FWC_M_CT] = "ct",		   [FWC_M_FRAGS] = "frags",
+	[FWC_M_CT_REMAP] = "ct_remap",
 	[FWC_M_INFO] = "info",		   [FWC_M_RULE_META] = "rule_meta",
 };
 
@@ -143,7 +145,126 @@ int fwc_pin_prepare(const char *root)
 	return 0;
 }
 
-/* Loads and unloads under one root take turns (they rename pins). */
+static bool is_new_pin(const char *name)
+{
+	size_t n = strlen(name), k = strlen(FWC_PIN_NEW);
+
+	return n > k && !strcmp(name + n - k, FWC_PIN_NEW);
+}
+
+bool fwc_pin_has_new(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d)))
+		found = is_new_pin(de->d_name);
+	closedir(d);
+	return found;
+}
+
+/* The program id behind pin @name in @dir, 0 when there is none. */
+static uint32_t pin_prog_id(const char *dir, const char *name)
+{
+	int fd = fwc_pin_get(dir, name);
+	uint32_t id = fd >= 0 ? fwc_obj_id(fd) : 0;
+
+	if (fd >= 0)
+		close(fd);
+	return id;
+}
+
+/* Program id the link pinned as @name drives; 0 when detached or none. */
+static uint32_t pin_link_prog(const char *dir, const char *name)
+{
+	uint32_t ifindex = 0, prog_id = 0;
+	int fd = fwc_pin_get(dir, name);
+
+	if (fd < 0)
+		return 0;
+	if (fwc_link_query(fd, &ifindex, &prog_id) || !ifindex)
+		prog_id = 0;
+	close(fd);
+	return prog_id;
+}
+
+/*
+ * NAME-new pins in @dir while we hold the lock were left by a load that
+ * was killed. The pins follow what runs: when the interface's link drives
+ * the new program, the load got past its swap and the new pins are
+ * renamed over the old ones (as its commit would have); otherwise they
+ * are removed (as its rollback would have). A link that enforces is never
+ * unpinned here: dropping it could leave the interface open.
+ */
+static void recover_dir(const char *dir)
+{
+	bool link_new_live, forward;
+	uint32_t want, runs;
+	struct dirent *de;
+	DIR *d;
+
+	if (!fwc_pin_has_new(dir))
+		return;
+	runs = pin_link_prog(dir, FWC_PIN_LINK FWC_PIN_NEW);
+	link_new_live = runs != 0;
+	if (!runs)
+		runs = pin_link_prog(dir, FWC_PIN_LINK);
+	/*
+	 * A commit renames the maps, then prog, then link: without prog-new
+	 * only link-new can be left, and it is live or stale on its own.
+	 */
+	want = pin_prog_id(dir, FWC_PIN_PROG FWC_PIN_NEW);
+	forward = link_new_live || (want && runs == want);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char from[PATH_MAX], to[PATH_MAX];
+		size_t len = strlen(de->d_name) - strlen(FWC_PIN_NEW);
+
+		if (!is_new_pin(de->d_name) ||
+		    (size_t)snprintf(from, sizeof(from), "%s/%s", dir,
+				     de->d_name) >= sizeof(from) ||
+		    (size_t)snprintf(to, sizeof(to), "%s/%.*s", dir, (int)len,
+				     de->d_name) >= sizeof(to))
+			continue;
+		if (forward ? rename(from, to) : unlink(from))
+			fprintf(stderr, "fwc: cannot recover %s: %s\n", from,
+				strerror(errno));
+	}
+	closedir(d);
+	fprintf(stderr, "fwc: %s: %s the pins of an interrupted fwc load\n",
+		dir, forward ? "completed" : "removed");
+	rmdir(dir); /* made by that load, if nothing else is left in it */
+}
+
+static void recover(const char *root)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(root);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || de->d_type != DT_DIR ||
+		    (size_t)snprintf(dir, sizeof(dir), "%s/%s", root,
+				     de->d_name) >= sizeof(dir))
+			continue;
+		recover_dir(dir);
+	}
+	closedir(d);
+}
+
+/*
+ * Loads and unloads under one root take turns (they rename pins). The
+ * lock is flock(2) on the root directory: the kernel drops it when its
+ * holder exits, killed or not, so a lock is never stale; what a killed
+ * holder leaves is NAME-new pins, which the next holder recovers.
+ */
 int fwc_pin_lock(const char *root)
 {
 	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -154,6 +275,23 @@ int fwc_pin_lock(const char *root)
 		fprintf(stderr, "fwc: waiting for another fwc load or unload "
 				"under %s\n", root);
 		flock(fd, LOCK_EX);
+	}
+	recover(root);
+	return fd;
+}
+
+int fwc_pin_lock_shared(const char *root, int timeout_ms)
+{
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	for (int waited = 0; flock(fd, LOCK_SH | LOCK_NB); waited += 10) {
+		if (errno != EWOULDBLOCK || waited >= timeout_ms) {
+			close(fd);
+			return -EWOULDBLOCK;
+		}
+		usleep(10000);
 	}
 	return fd;
 }

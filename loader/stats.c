@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <limits.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,11 @@ struct pinned {
 	uint32_t prog_id, link_id, ifindex;
 	uint32_t counters_id;	/* identifies the set the dir belongs to */
 	const char *broken;	/* why the pins cannot be read, or NULL */
+	uint32_t pinned_prog;	/* id of the program pinned as prog */
+	uint32_t xdp_id;	/* XDP program the interface runs here */
+	char xdp_name[BPF_OBJ_NAME_LEN];
+	bool stale_new;		/* NAME-new pins: an interrupted load */
+	char why[320];		/* a broken state, explained */
 };
 
 static void pinned_close(struct pinned *p, int n)
@@ -61,6 +67,55 @@ static void pinned_read(struct pinned *p)
 	p->link_id = fwc_obj_id(p->link);
 	if (fwc_link_query(p->link, &p->ifindex, &p->prog_id))
 		p->broken = "unreadable link";
+}
+
+/*
+ * Half states, each with what to do: pins that enforce nothing, a link
+ * of another interface or namespace, pinned tables that are not the
+ * running program's, an XDP program that something else attached.
+ */
+static void pinned_check(struct pinned *p)
+{
+	int ifindex = (int)if_nametoindex(p->name);
+	char other[128] = "";
+
+	p->stale_new = fwc_pin_has_new(p->dir);
+	p->pinned_prog = fwc_obj_id(p->set.prog);
+	p->xdp_id = fwc_xdp_prog(ifindex, p->xdp_name, sizeof(p->xdp_name));
+	if (p->xdp_id && p->xdp_id != p->prog_id)
+		snprintf(other, sizeof(other), "; %.16s runs XDP program %u "
+			 "(%s) that something else attached", p->name,
+			 p->xdp_id, p->xdp_name);
+	if (p->set.prog < 0 && p->stale_new) {
+		snprintf(p->why, sizeof(p->why), "half-made pins of an "
+			 "interrupted load (the next fwc load or unload "
+			 "completes or removes them)%s", other);
+		p->broken = p->why;
+	}
+	if (p->set.prog < 0 || (p->broken && p->link >= 0))
+		return; /* incomplete pins, unreadable records or link */
+	if (p->link < 0) {
+		snprintf(p->why, sizeof(p->why), "pins without an attached "
+			 "program: nothing enforces here (fwc load again, or "
+			 "fwc unload)%s", other);
+	} else if (!p->ifindex && ifindex) {
+		snprintf(p->why, sizeof(p->why), "the pinned link is "
+			 "detached (the interface was deleted and made "
+			 "again): nothing enforces here (fwc load again)%s",
+			 other);
+	} else if (p->ifindex && ((int)p->ifindex != ifindex ||
+				  p->xdp_id != p->prog_id)) {
+		snprintf(p->why, sizeof(p->why), "the pinned link drives "
+			 "ifindex %u, another interface or network namespace "
+			 "(run fwc status there, or use another --bpffs)",
+			 p->ifindex);
+	} else if (p->ifindex && p->pinned_prog != p->prog_id) {
+		snprintf(p->why, sizeof(p->why), "the pinned tables are not "
+			 "those of the running program %u (an interrupted "
+			 "load: fwc load again)", p->prog_id);
+	}
+	if (p->why[0])
+		p->broken = p->why;
 }
 
 static bool wanted(const char *name, char **ifaces, int n)
@@ -105,6 +160,7 @@ static int pinned_list(const char *root, char **ifaces, int n_ifaces,
 			continue;
 		fwc_set_init(&q->set);
 		pinned_read(q);
+		pinned_check(q);
 		k++;
 	}
 	for (int i = 0; i < n_ifaces; i++) {
@@ -113,9 +169,19 @@ static int pinned_list(const char *root, char **ifaces, int n_ifaces,
 		for (int j = 0; j < k; j++)
 			found |= !strcmp(p[j].name, ifaces[i]);
 		if (!found) {
+			char name[BPF_OBJ_NAME_LEN];
+			uint32_t id = fwc_xdp_prog(
+				(int)if_nametoindex(ifaces[i]), name,
+				sizeof(name));
+
 			fprintf(stderr, "fwc: %s: no fwc policy loaded "
-					"(nothing pinned under %s)\n",
+					"(nothing pinned under %s)",
 				ifaces[i], root);
+			if (id)
+				fprintf(stderr, "; it runs XDP program %u (%s) "
+						"that something else attached",
+					id, name);
+			fprintf(stderr, "\n");
 			err = -ENOENT;
 		}
 	}
@@ -203,6 +269,9 @@ static void status_text(const struct pinned *p, int n, int i)
 	bool shared = false;
 
 	printf("%s: %s\n", q->name, state_of(q));
+	if (q->stale_new)
+		printf("\tnote     NAME-new pins of an interrupted load (the "
+		       "next fwc load or unload recovers them)\n");
 	if (q->set.prog < 0)
 		return;
 	time_utc(q->info.loaded_at, when, sizeof(when));
@@ -239,6 +308,10 @@ static void status_json(const struct pinned *p, int n, int i)
 		printf(",\"error\":");
 		json_str(q->broken);
 	}
+	if (q->stale_new)
+		printf(",\"stale_pins\":true");
+	if (q->xdp_id && q->xdp_id != q->prog_id)
+		printf(",\"xdp_prog_id\":%u", q->xdp_id);
 	if (q->set.prog < 0) {
 		printf("}");
 		return;
@@ -268,12 +341,62 @@ static void status_json(const struct pinned *p, int n, int i)
 	printf("]}");
 }
 
+/*
+ * Interfaces of this network namespace that run an XDP program and have
+ * no pins: not fwc's business to change, worth a line in fwc status.
+ */
+static int status_foreign(const struct pinned *p, int n, bool json, int k)
+{
+	struct if_nameindex *ifs = if_nameindex();
+
+	for (struct if_nameindex *i = ifs; i && i->if_index; i++) {
+		char name[BPF_OBJ_NAME_LEN];
+		uint32_t id = fwc_xdp_prog((int)i->if_index, name,
+					   sizeof(name));
+		bool pinned = false;
+
+		for (int j = 0; j < n; j++)
+			pinned |= !strcmp(p[j].name, i->if_name);
+		if (!id || pinned)
+			continue;
+		if (json) {
+			printf("%s{\"interface\":", k++ ? "," : "");
+			json_str(i->if_name);
+			printf(",\"state\":\"foreign\",\"xdp_prog_id\":%u,"
+			       "\"xdp_prog_name\":", id);
+			json_str(name);
+			printf("}");
+		} else {
+			printf("%s: not fwc: runs XDP program %u (%s) that "
+			       "something else attached\n", i->if_name, id,
+			       name);
+			k++;
+		}
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+	return k;
+}
+
+/* Readers wait for a load in progress, not for one that hangs. */
+static int read_lock(const char *root)
+{
+	int fd = fwc_pin_lock_shared(root, 2000);
+
+	if (fd == -EWOULDBLOCK)
+		fprintf(stderr, "fwc: a load or unload under %s takes long; "
+				"showing the pins as they are\n", root);
+	return fd;
+}
+
 int fwc_status(const char *root, char **ifaces, int n_ifaces, bool json)
 {
 	struct pinned *p;
-	int n, err, broken = 0;
+	int n, err, broken = 0, lock = read_lock(root);
 
 	err = pinned_list(root, ifaces, n_ifaces, &p, &n);
+	if (lock >= 0)
+		close(lock);
 	if (err)
 		return err;
 	if (json)
@@ -288,6 +411,8 @@ int fwc_status(const char *root, char **ifaces, int n_ifaces, bool json)
 			status_text(p, n, i);
 		broken += p[i].broken != NULL;
 	}
+	if (!n_ifaces)
+		status_foreign(p, n, json, n);
 	if (json)
 		printf("]\n");
 	pinned_close(p, n);
@@ -299,6 +424,7 @@ static const char *const rsv_names[FWC_RSV_COUNT] = {
 	[FWC_RSV_MALFORMED] = "malformed",
 	[FWC_RSV_FRAGMENT] = "fragment",
 	[FWC_RSV_ND] = "neighbour-discovery",
+	[FWC_RSV_ORPHAN] = "orphan-flow",
 };
 
 /* One counter as stats shows it. */
@@ -354,7 +480,9 @@ static int stats_rows(const struct pinned *p, struct row **out, uint32_t *n_out,
 			continue;
 		}
 		r->name = rsv_names[id - nr - 1];
-		r->action = id - nr - 1 == FWC_RSV_ND ? "pass"
+		r->action = id - nr - 1 == FWC_RSV_ND ||
+					    id - nr - 1 == FWC_RSV_ORPHAN
+				    ? "pass"
 			    : id - nr - 1 == FWC_RSV_NON_IP &&
 				      !(meta.flags & FWC_META_NONIP_DROP)
 				    ? "pass"
@@ -479,9 +607,11 @@ static int stats_set(const struct pinned *p, int n, int i, bool json,
 int fwc_stats(const char *root, char **ifaces, int n_ifaces, bool json)
 {
 	struct pinned *p;
-	int n, err, printed = 0, rc = 0;
+	int n, err, printed = 0, rc = 0, lock = read_lock(root);
 
 	err = pinned_list(root, ifaces, n_ifaces, &p, &n);
+	if (lock >= 0)
+		close(lock);
 	if (err)
 		return err;
 	if (json)
@@ -513,4 +643,109 @@ int fwc_stats(const char *root, char **ifaces, int n_ifaces, bool json)
 		printf("]\n");
 	pinned_close(p, n);
 	return err ? err : rc;
+}
+
+void fwc_snapshot_free(struct fwc_snapshot *s)
+{
+	for (int i = 0; i < s->n_sets; i++)
+		free(s->sets[i].rows);
+	free(s->sets);
+	free(s->ifaces);
+	memset(s, 0, sizeof(*s));
+}
+
+static int snapshot_set(const struct pinned *p, int n, int i,
+			struct fwc_stat_set *set)
+{
+	struct fwc_rule_record *recs = NULL;
+	struct row *rows = NULL;
+	uint32_t nrows = 0;
+	int err = stats_rows(&p[i], &rows, &nrows, &recs);
+
+	if (err)
+		return err;
+	set->counters_id = p[i].counters_id;
+	set->info = p[i].info;
+	for (int j = i; j < n && set->n_ifaces < FWC_INFO_IFACES; j++)
+		if (p[j].counters_id == p[i].counters_id && !p[j].broken)
+			snprintf(set->ifaces[set->n_ifaces++],
+				 sizeof(set->ifaces[0]), "%s", p[j].name);
+	set->rows = calloc(nrows ? nrows : 1, sizeof(*set->rows));
+	if (!set->rows) {
+		err = -ENOMEM;
+		goto out;
+	}
+	set->n_rows = nrows;
+	set->n_rules = nrows - 1 - FWC_RSV_COUNT;
+	for (uint32_t k = 0; k < nrows; k++) {
+		struct fwc_stat_row *o = &set->rows[k];
+		const struct row *r = &rows[k];
+
+		o->id = r->id;
+		o->action = r->action;
+		o->c = r->c;
+		o->reserved = !r->rec;
+		if (r->rec) {
+			o->line = r->rec->line;
+			o->has_label = r->rec->has_label;
+			snprintf(o->label, sizeof(o->label), "%s",
+				 r->rec->label);
+			snprintf(o->text, sizeof(o->text), "%s", r->rec->text);
+		} else if (r->name) {
+			snprintf(o->label, sizeof(o->label), "%s", r->name);
+		} else { /* a counter this fwc has no name for */
+			snprintf(o->label, sizeof(o->label), "reserved-%u",
+				 r->id - set->n_rules - 1);
+		}
+	}
+out:
+	free(rows);
+	free(recs);
+	return err;
+}
+
+int fwc_snapshot_read(const char *root, char **ifaces, int n_ifaces,
+		      struct fwc_snapshot *s)
+{
+	struct pinned *p;
+	int n, err, lock = read_lock(root);
+
+	memset(s, 0, sizeof(*s));
+	clock_gettime(CLOCK_MONOTONIC, &s->at);
+	/* All, then filtered: an interface not loaded yet is no error. */
+	err = pinned_list(root, NULL, 0, &p, &n);
+	if (lock >= 0)
+		close(lock);
+	if (err)
+		return err;
+	s->sets = calloc(n ? n : 1, sizeof(*s->sets));
+	s->ifaces = calloc(n ? n : 1, sizeof(*s->ifaces));
+	if (!s->sets || !s->ifaces)
+		err = -ENOMEM;
+	for (int i = 0; !err && i < n; i++) {
+		struct fwc_stat_iface *f;
+		bool seen = false;
+
+		if (!wanted(p[i].name, ifaces, n_ifaces))
+			continue;
+		f = &s->ifaces[s->n_ifaces++];
+		snprintf(f->name, sizeof(f->name), "%s", p[i].name);
+		f->enforcing = !p[i].broken && p[i].ifindex;
+		snprintf(f->state, sizeof(f->state), "%s", state_of(&p[i]));
+		if (p[i].broken)
+			continue;
+		for (int j = 0; j < i; j++)
+			seen |= !p[j].broken &&
+				p[j].counters_id == p[i].counters_id &&
+				wanted(p[j].name, ifaces, n_ifaces);
+		if (seen)
+			continue;
+		err = snapshot_set(p, n, i, &s->sets[s->n_sets]);
+		if (!err)
+			s->n_sets++;
+	}
+	pinned_close(p, n);
+	if (err)
+		fwc_snapshot_free(s);
+	return err;
 }

@@ -5,9 +5,10 @@
 # db) enforces tests/e2e/lab-a.pol on the ingress legs. Allowed TCP
 # connections succeed and denied ones fail, UDP likewise; the counters read
 # back with `bpftool -j map dump pinned` equal what was sent, packet for
-# packet (a TCP probe sends exactly SYN, ACK, RST; UDP datagrams are
-# counted with their frame size), and `fwc stats --json` and `fwc status`
-# agree with the pins.
+# packet (a TCP probe's connection is SYN, SYN-ACK, ACK, RST, the reply
+# counted against the rule that admitted the flow; UDP datagrams and their
+# echoes are counted with their frame size), and `fwc stats --json` and
+# `fwc status` agree with the pins.
 set -euo pipefail
 # shellcheck source=tests/e2e/common.sh
 . "$(dirname "$0")/common.sh"
@@ -55,16 +56,18 @@ expect_eq "udp web -> db:7002 x5 (db-echo), replies" 5 \
 
 echo "counters, with bpftool alone (labels map -> id -> counters map)"
 # Frames as XDP sees them: Ethernet 14 + IPv4 20 / IPv6 40 + UDP 8 + data.
-expect_eq "https: 3 connections x (SYN, ACK, RST)" 9 \
+expect_eq "https: 3 connections x (SYN, SYN-ACK, ACK, RST)" 12 \
 	"$(counter_of cli https | cut -d' ' -f1)"
 expect_eq "no-8080: one SYN (probe gives up before the 1 s retransmit)" 1 \
 	"$(counter_of cli no-8080 | cut -d' ' -f1)"
-expect_eq "db: one connection" 3 "$(counter_of cli db | cut -d' ' -f1)"
-expect_eq "echo: packets bytes" "30 $((20 * (14 + 20 + 8 + 100) + 10 * (14 + 40 + 8 + 100)))" \
+expect_eq "db: one connection" 4 "$(counter_of cli db | cut -d' ' -f1)"
+expect_eq "echo: packets bytes, requests and replies" \
+	"60 $((2 * (20 * (14 + 20 + 8 + 100) + 10 * (14 + 40 + 8 + 100))))" \
 	"$(counter_of cli echo)"
 expect_eq "no-db-echo: packets bytes" "5 $((5 * (14 + 20 + 8 + 32)))" \
 	"$(counter_of cli no-db-echo)"
-expect_eq "db-echo: packets bytes" "5 $((5 * (14 + 20 + 8 + 32)))" \
+expect_eq "db-echo: packets bytes, requests and replies" \
+	"10 $((10 * (14 + 20 + 8 + 32)))" \
 	"$(counter_of cli db-echo)"
 dflt=$(counter cli 0 | cut -d' ' -f1)
 # IPv6 multicast listener reports from the hosts may add to rule 0.

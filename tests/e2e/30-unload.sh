@@ -3,7 +3,8 @@
 #
 # Unload. One load on two legs (cli, web) shares one program; unloading
 # cli detaches it there (bpftool net show, ip link), removes cli's pins and
-# lets cli's traffic through, while web keeps enforcing. Unloading web then
+# lets cli's traffic through, while web keeps enforcing (so web's replies
+# to a flow cli's leg no longer tracks are still judged there). Unloading web then
 # removes the last pins: the program and its maps are freed by the kernel.
 set -euo pipefail
 # shellcheck source=tests/e2e/common.sh
@@ -40,6 +41,7 @@ echo "loaded on cli and web: prog $prog, pinned maps$maps"
 expect_eq "cli runs it" "$prog" "$(xdp_of cli)"
 expect_eq "web runs it" "$prog" "$(xdp_of web)"
 expect_eq "tcp cli -> web:8080 blocked" timeout "$(tcp_try cli $CLI4 $WEB4:8080)"
+expect_eq "tcp cli -> db:5432 blocked" timeout "$(tcp_try cli $CLI4 $DB4:5432)"
 expect_eq "tcp web:40000 -> db:5432 blocked" timeout "$(tcp_try web $WEB4:40000 $DB4:5432)"
 
 echo "fwc unload cli"
@@ -48,7 +50,10 @@ expect_eq "unload exit status" 0 $?
 check "cli's pin directory removed" [ ! -e "$FWC_BPFFS/cli" ]
 expect_eq "bpftool net show: no XDP on cli" "" "$(xdp_of cli)"
 check "ip link: no xdp on cli" bash -c "! nsenter --net=/run/netns/$(lab_ns gw) ip link show cli | grep -q xdp"
-expect_eq "tcp cli -> web:8080 passes now" connected "$(tcp_try cli $CLI4 $WEB4:8080)"
+expect_eq "tcp cli -> db:5432 passes now (db's leg enforces nothing)" \
+	connected "$(tcp_try cli $CLI4 $DB4:5432)"
+expect_eq "tcp cli -> web:8080: web's leg still drops its reply (no flow)" \
+	timeout "$(tcp_try cli $CLI4 $WEB4:8080)"
 expect_eq "web still runs the program" "$prog" "$(xdp_of web)"
 expect_eq "tcp web:40000 -> db:5432 still blocked" timeout "$(tcp_try web $WEB4:40000 $DB4:5432)"
 expect_eq "status lists web only" web \

@@ -5,16 +5,13 @@
 # Sourced, not run (not executable, so `make e2e-tests` skips it).
 #
 #   host ns ${LAB_PREFIX}NAME          gateway ns ${LAB_PREFIX}gw
-#     eth0  <------ veth ------>  NAME     requests: fwc's XDP runs here
-#     eth1  <------ veth ------>  NAME-r   server replies: no XDP
+#     eth0  <------ veth ------>  NAME     fwc's XDP runs here
 #
-# Without connection tracking (a later issue) a reply would be classified
-# like a new packet and dropped. So each host sends its server replies
-# (source port = a port it serves, chosen with `ip rule sport`) through a
-# second leg that fwc does not enforce; everything else it sends, its
-# requests, goes through the enforcing leg. The gateway routes to hosts
-# over the enforcing leg (XDP sees ingress only). Addresses are only the
-# ones the lab assigns, inside its own namespaces.
+# Everything a host sends, requests and replies alike, enters the gateway
+# on its one leg, where fwc enforces the policy; replies pass because fwc
+# tracks the flows its rules admit (set state on). The gateway routes to
+# each host over the same leg (XDP sees ingress only). Addresses are only
+# the ones the lab assigns, inside its own namespaces.
 #
 # Needs: LAB_PREFIX (unique per run), PROBE (path of fwc-probe).
 
@@ -22,7 +19,6 @@ LAB_NS=()		# namespaces made, for cleanup
 LAB_PIDS=()		# servers started, for cleanup
 LAB_GW_IP4=169.254.0.1	# the gateway on every leg (link-local)
 LAB_GW_IP6=fe80::1
-LAB_RT_REPLY=100	# host routing table of the reply leg
 
 lab_ns() { echo "${LAB_PREFIX}$1"; }
 
@@ -62,26 +58,17 @@ lab_host() {
 	LAB_NS+=("$ns")
 	lab_nodad "$name"
 	lab_in gw ip link add name "$name" type veth peer name eth0 netns "$ns"
-	lab_in gw ip link add name "$name-r" type veth peer name eth1 netns "$ns"
 	lab_in "$name" ip link set lo up
 	lab_sysctl "$name" net.ipv4.conf.all.rp_filter=0
 	lab_sysctl "$name" net.ipv4.conf.default.rp_filter=0
-	for leg in "$name" "$name-r"; do
-		lab_sysctl gw "net.ipv4.conf.$leg.rp_filter=0"
-		lab_in gw ip link set "$leg" up
-		lab_in gw ip addr add "$LAB_GW_IP4/32" dev "$leg"
-		lab_in gw ip addr add "$LAB_GW_IP6/64" dev "$leg" nodad
-	done
-	for dev in eth0 eth1; do
-		lab_sysctl "$name" "net.ipv4.conf.$dev.rp_filter=0"
-		lab_in "$name" ip link set "$dev" up
-	done
+	lab_sysctl gw "net.ipv4.conf.$name.rp_filter=0"
+	lab_in gw ip link set "$name" up
+	lab_in gw ip addr add "$LAB_GW_IP4/32" dev "$name"
+	lab_in gw ip addr add "$LAB_GW_IP6/64" dev "$name" nodad
+	lab_sysctl "$name" net.ipv4.conf.eth0.rp_filter=0
+	lab_in "$name" ip link set eth0 up
 	lab_in "$name" ip route add default via "$LAB_GW_IP4" dev eth0 onlink
-	lab_in "$name" ip route add default via "$LAB_GW_IP4" dev eth1 onlink \
-		table "$LAB_RT_REPLY"
 	lab_in "$name" ip -6 route add default via "$LAB_GW_IP6" dev eth0
-	lab_in "$name" ip -6 route add default via "$LAB_GW_IP6" dev eth1 \
-		table "$LAB_RT_REPLY"
 	for a in "$@"; do
 		if [[ $a == *:* ]]; then
 			lab_in "$name" ip addr add "$a/128" dev eth0 nodad
@@ -94,21 +81,13 @@ lab_host() {
 }
 
 # lab_serve NAME SECS SPEC...: fwc-probe servers (tcp:ADDR:PORT, udp:...)
-# in host NAME; replies from those ports leave by the unenforced leg.
+# in host NAME.
 lab_serve() {
-	local name=$1 secs=$2 spec port out
+	local name=$1 secs=$2 out
 	shift 2
-	declare -A seen=()
 	# The same listener twice would not bind.
 	mapfile -t specs < <(printf '%s\n' "$@" | sort -u)
 	set -- "${specs[@]}"
-	for spec in "$@"; do
-		port=${spec##*:}
-		[[ -n ${seen[$port]:-} ]] && continue
-		seen[$port]=1
-		lab_in "$name" ip rule add sport "$port" table "$LAB_RT_REPLY"
-		lab_in "$name" ip -6 rule add sport "$port" table "$LAB_RT_REPLY"
-	done
 	out=$(mktemp)
 	lab_in "$name" "$PROBE" serve --for "$secs" "$@" >"$out" 2>&1 &
 	LAB_PIDS+=($!)

@@ -14,8 +14,16 @@
  *   fwc-probe udp [--from ADDR[:PORT]] [--timeout MS] [--count N]
  *		   [--interval MS] [--size BYTES] ADDR:PORT
  *	send N numbered datagrams, collect the echoes. Prints
- *	"sent N received M lost L longest-loss-run R max-gap-ms G".
+ *	"sent N received M lost L longest-loss-run R max-gap-ms G", then
+ *	"refused K" when ICMP errors reported K of them unreachable.
  *	Exit 0 when every datagram came back, 1 otherwise.
+ *   fwc-probe stream [--from ADDR[:PORT]] [--timeout MS] [--count N]
+ *		      [--interval MS] [--size BYTES] ADDR:PORT
+ *	a long TCP transfer: connect, write N blocks of BYTES, one every
+ *	MS, close the sending side and wait until the server has read
+ *	everything and closed too. Prints "streamed B bytes in T ms" and
+ *	exits 0, or "failed after B bytes: REASON" and exits 1. A write or
+ *	the final wait taking longer than --timeout fails the stream.
  *
  * ADDR is IPv4 or IPv6; IPv6 with a port in brackets: [2001:db8::1]:443.
  */
@@ -162,6 +170,7 @@ struct udp_run {
 	double *sent_at;
 	double *got_at;
 	uint32_t count;
+	uint32_t refused;	/* ICMP errors reported by the socket */
 };
 
 static void udp_collect(int fd, struct udp_run *r)
@@ -170,7 +179,14 @@ static void udp_collect(int fd, struct udp_run *r)
 	ssize_t n;
 	uint32_t seq;
 
-	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 4) {
+	for (;;) {
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0 && errno == ECONNREFUSED) {
+			r->refused++;
+			continue;
+		}
+		if (n < 4)
+			break;
 		memcpy(&seq, buf, sizeof(seq));
 		seq = ntohl(seq);
 		if (seq < r->count && r->got_at[seq] == 0)
@@ -196,8 +212,11 @@ static void udp_report(const struct udp_run *r)
 		last = r->got_at[i];
 	}
 	printf("sent %u received %u lost %u longest-loss-run %u "
-	       "max-gap-ms %.2f\n",
+	       "max-gap-ms %.2f",
 	       r->count, got, r->count - got, longest, gap);
+	if (r->refused)
+		printf(" refused %u", r->refused);
+	printf("\n");
 }
 
 static int do_udp(const char *from, const char *to, int timeout,
@@ -265,6 +284,89 @@ out:
 	free(r.got_at);
 	close(fd);
 	return rc;
+}
+
+/* Waits up to @timeout ms for @events on @fd; 0 when they came. */
+static int wait_fd(int fd, short events, int timeout)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+
+	return poll(&p, 1, timeout) == 1 ? 0 : -1;
+}
+
+static int stream_fail(int fd, uint64_t bytes, const char *why)
+{
+	printf("failed after %llu bytes: %s\n", (unsigned long long)bytes,
+	       why);
+	close(fd);
+	return 1;
+}
+
+static int do_stream(const char *from, const char *to, int timeout,
+		     uint32_t count, int interval, size_t size)
+{
+	struct sockaddr_storage dst;
+	static char buf[65536];
+	double start = now_ms(), next = start;
+	uint64_t sent = 0;
+	socklen_t len, elen = sizeof(int);
+	int fd, err = 0;
+
+	if (parse_ep(to, &dst, &len, true) || size < 1 || size > sizeof(buf)) {
+		fprintf(stderr, "fwc-probe: bad stream arguments\n");
+		return 2;
+	}
+	fd = sock_for(SOCK_STREAM, from, &dst);
+	if (fd < 0)
+		return 2;
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	if (connect(fd, (struct sockaddr *)&dst, len) && errno != EINPROGRESS)
+		return stream_fail(fd, 0, strerror(errno));
+	if (wait_fd(fd, POLLOUT, timeout))
+		return stream_fail(fd, 0, "connect timeout");
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+	if (err)
+		return stream_fail(fd, 0, strerror(err));
+	memset(buf, 'x', sizeof(buf));
+	for (uint32_t i = 0; i < count; i++) {
+		size_t off = 0;
+
+		while (off < size) {
+			ssize_t n = send(fd, buf + off, size - off,
+					 MSG_NOSIGNAL);
+
+			if (n > 0) {
+				off += (size_t)n;
+				sent += (uint64_t)n;
+				continue;
+			}
+			if (n < 0 && errno != EAGAIN)
+				return stream_fail(fd, sent, strerror(errno));
+			/* Send buffer full: the peer's ACKs must come. */
+			if (wait_fd(fd, POLLOUT, timeout))
+				return stream_fail(fd, sent, "send stalled");
+		}
+		next += interval;
+		while (now_ms() < next)
+			poll(NULL, 0, (int)(next - now_ms()) + 1);
+	}
+	/* The server reads to EOF, then closes: all of it arrived. */
+	shutdown(fd, SHUT_WR);
+	for (;;) {
+		ssize_t n;
+
+		if (wait_fd(fd, POLLIN, timeout))
+			return stream_fail(fd, sent, "the server never closed");
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n == 0)
+			break;
+		if (n < 0 && errno != EAGAIN)
+			return stream_fail(fd, sent, strerror(errno));
+	}
+	printf("streamed %llu bytes in %.0f ms\n", (unsigned long long)sent,
+	       now_ms() - start);
+	close(fd);
+	return 0;
 }
 
 static int listen_on(const char *spec)
@@ -370,6 +472,9 @@ static int usage(void)
 	      "ADDR:PORT\n"
 	      "       fwc-probe udp [--from ADDR[:PORT]] [--timeout MS] "
 	      "[--count N]\n"
+	      "                 [--interval MS] [--size BYTES] ADDR:PORT\n"
+	      "       fwc-probe stream [--from ADDR[:PORT]] [--timeout MS] "
+	      "[--count N]\n"
 	      "                 [--interval MS] [--size BYTES] ADDR:PORT\n",
 	      stderr);
 	return 2;
@@ -416,5 +521,8 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "udp"))
 		return do_udp(from, argv[optind], timeout, (uint32_t)count,
 			      interval, (size_t)size);
+	if (!strcmp(cmd, "stream"))
+		return do_stream(from, argv[optind], timeout,
+				 (uint32_t)count, interval, (size_t)size);
 	return usage();
 }

@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Connection tracking of the XDP program (`set state on`, the default).
+ *
+ * A packet of a tracked flow passes without a rule lookup and is counted
+ * against the rule that admitted the flow. Flows are TCP and UDP by ports
+ * and ICMP/ICMPv6 echo by identifier (struct fwc_ct_key in fwc_abi.h: one
+ * key for both directions, the entry says which endpoint opened it). Only
+ * a packet an allow rule admits opens a flow: for TCP a SYN without ACK,
+ * or with `set state loose` any packet but a RST; for echo a request.
+ * ICMP errors that quote a tracked flow pass as related. Idle timeouts come
+ * from the policy (meta.timeout); an expired entry is treated as absent
+ * and the LRU hash evicts old entries when full.
+ *
+ * Time is bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC_COARSE), read once
+ * per packet by the caller.
+ *
+ * Sequence numbers are not tracked: a packet that fits the flow's state
+ * passes whatever its sequence number, as with pf's `keep state` without
+ * window checks.
+ *
+ * First fragments that pass leave their verdict in `frags` for the
+ * fragment timeout; later fragments of the same datagram (addresses, id,
+ * protocol) follow it. A later fragment that finds nothing is dropped.
+ */
+#ifndef FWC_CT_H
+#define FWC_CT_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "fwc_abi.h"
+#include "parse.h"
+
+#define FWC_NSEC 1000000000ull
+/*
+ * `seen` moves at most this often: the two directions of a flow may run
+ * on two CPUs, and a store per packet would bounce the entry's cache line
+ * between them. Timeouts are whole seconds, so 0.1 s is precise enough.
+ */
+#define FWC_CT_TOUCH_NS 100000000ull
+/* Bounds the offset of a quoted header for the verifier (and sanity). */
+#define FWC_MAX_QUOTE_OFF 0x7fff
+
+#define FWC_TCP_FIN 0x01
+#define FWC_TCP_SYN 0x02
+#define FWC_TCP_RST 0x04
+#define FWC_TCP_ACK 0x10
+
+#define FWC_ICMP_ECHO_REPLY	0
+#define FWC_ICMP_UNREACH	3
+#define FWC_ICMP_ECHO		8
+#define FWC_ICMP_TIME_EXCEEDED	11
+#define FWC_ICMP_PARAMPROB	12
+#define FWC_ICMP6_UNREACH	1
+#define FWC_ICMP6_TOO_BIG	2
+#define FWC_ICMP6_TIME_EXCEEDED	3
+#define FWC_ICMP6_PARAMPROB	4
+#define FWC_ICMP6_ECHO		128
+#define FWC_ICMP6_ECHO_REPLY	129
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FWC_CT_SIZE);
+	__type(key, struct fwc_ct_key);
+	__type(value, struct fwc_ct_val);
+} ct SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FWC_FRAG_SIZE);
+	__type(key, struct fwc_frag_key);
+	__type(value, struct fwc_frag_val);
+} frags SEC(".maps");
+
+/* Previous generation's rule id -> this one's (sized by the loader). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} ct_remap SEC(".maps");
+
+/* What a packet is to connection tracking. */
+enum fwc_flow_kind {
+	FWC_FLOW_NONE = 0,	/* not tracked: the rules decide alone */
+	FWC_FLOW_TCP,
+	FWC_FLOW_UDP,
+	FWC_FLOW_ECHO,		/* echo request */
+	FWC_FLOW_ECHO_REPLY,
+	FWC_FLOW_ERROR,		/* ICMP error: may quote a flow */
+};
+
+struct fwc_flow {
+	struct fwc_ct_key key;
+	__u8 side;	/* endpoint of key that sent the packet */
+	__u8 kind;	/* enum fwc_flow_kind */
+};
+
+/* Any fixed total order on endpoints will do: compare words as stored. */
+static __always_inline int fwc_ep_after(const __u8 *a, __u16 pa,
+					const __u8 *b, __u16 pb)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 4; i++)
+		if (x[i] != y[i])
+			return x[i] > y[i];
+	return pa > pb;
+}
+
+/* The key of the flow of a packet @src:@sp -> @dst:@dp (16-byte addrs). */
+static __always_inline void fwc_flow_key(struct fwc_flow *f, __u8 family,
+					 __u8 proto, const __u8 *src, __u16 sp,
+					 const __u8 *dst, __u16 dp, __u16 id)
+{
+	struct fwc_ct_key *k = &f->key;
+
+	k->family = family;
+	k->proto = proto;
+	k->echo_id = id;
+	f->side = fwc_ep_after(src, sp, dst, dp);
+	if (f->side) {
+		__builtin_memcpy(k->addr[0], dst, 16);
+		__builtin_memcpy(k->addr[1], src, 16);
+		k->port[0] = dp;
+		k->port[1] = sp;
+	} else {
+		__builtin_memcpy(k->addr[0], src, 16);
+		__builtin_memcpy(k->addr[1], dst, 16);
+		k->port[0] = sp;
+		k->port[1] = dp;
+	}
+}
+
+static __always_inline int fwc_icmp_error(__u8 family, __u8 type)
+{
+	if (family == 4)
+		return type == FWC_ICMP_UNREACH ||
+		       type == FWC_ICMP_TIME_EXCEEDED ||
+		       type == FWC_ICMP_PARAMPROB;
+	return type == FWC_ICMP6_UNREACH || type == FWC_ICMP6_TOO_BIG ||
+	       type == FWC_ICMP6_TIME_EXCEEDED || type == FWC_ICMP6_PARAMPROB;
+}
+
+/* ICMP for IPv4, ICMPv6 for IPv6: the other pairing is no ICMP to us. */
+static __always_inline int fwc_is_icmp(__u8 family, __u8 proto)
+{
+	return family == 4 ? proto == IPPROTO_ICMP : proto == FWC_PROTO_ICMPV6;
+}
+
+/* Kind and key of the parsed packet @h. */
+static __always_inline void fwc_flow_of(const struct fwc_hdr *h,
+					struct fwc_flow *f)
+{
+	__u8 req = h->family == 4 ? FWC_ICMP_ECHO : FWC_ICMP6_ECHO;
+	__u8 rep = h->family == 4 ? FWC_ICMP_ECHO_REPLY : FWC_ICMP6_ECHO_REPLY;
+
+	if (h->proto == IPPROTO_TCP || h->proto == IPPROTO_UDP) {
+		f->kind = h->proto == IPPROTO_TCP ? FWC_FLOW_TCP
+						  : FWC_FLOW_UDP;
+		fwc_flow_key(f, h->family, h->proto, h->src, h->k2, h->dst,
+			     h->k1, 0);
+		return;
+	}
+	if (!fwc_is_icmp(h->family, h->proto))
+		return;
+	if (h->k1 == req || h->k1 == rep) {
+		f->kind = h->k1 == req ? FWC_FLOW_ECHO : FWC_FLOW_ECHO_REPLY;
+		fwc_flow_key(f, h->family, h->proto, h->src, 0, h->dst, 0,
+			     h->echo_id);
+	} else if (fwc_icmp_error(h->family, (__u8)h->k1)) {
+		f->kind = FWC_FLOW_ERROR;
+	}
+}
+
+/* Another CPU may have stored a `seen` a little after our `now`. */
+static __always_inline int fwc_ct_expired(const struct fwc_meta *m,
+					  const struct fwc_ct_val *v, __u64 now)
+{
+	return now > v->seen &&
+	       now - v->seen > (__u64)fwc_ct_timeout_secs(m, v) * FWC_NSEC;
+}
+
+/*
+ * TCP through a tracked flow: 1 when the packet fits (the state may move
+ * on), 0 when it does not and the rules must judge it as a new packet.
+ */
+static __always_inline int fwc_ct_tcp(struct fwc_ct_val *v, int reply,
+				      __u8 fl)
+{
+	__u8 syn_ack = fl & (FWC_TCP_SYN | FWC_TCP_ACK);
+	__u8 st = v->state, ns = st;
+
+	if (fl & FWC_TCP_RST) {
+		ns = FWC_CT_TCP_CLOSE;
+		goto out;
+	}
+	if (st == FWC_CT_TCP_SYN_SENT && reply) {
+		/* Before the handshake the other side may only accept. */
+		if (syn_ack != (FWC_TCP_SYN | FWC_TCP_ACK))
+			return 0;
+		ns = FWC_CT_TCP_SYN_RECV;
+	} else if (st == FWC_CT_TCP_SYN_RECV && !reply &&
+		   syn_ack == FWC_TCP_ACK) {
+		ns = FWC_CT_TCP_ESTABLISHED;
+	} else if ((st == FWC_CT_TCP_FIN || st == FWC_CT_TCP_CLOSE) &&
+		   syn_ack == FWC_TCP_SYN) {
+		/* A new connection on the same ports: judged afresh. */
+		return 0;
+	}
+	if ((fl & FWC_TCP_FIN) && ns != FWC_CT_TCP_CLOSE) {
+		ns = FWC_CT_TCP_FIN;
+		v->flags |= reply ? FWC_CT_F_FIN_REPLY : FWC_CT_F_FIN_ORIG;
+	}
+out:
+	if (ns != st)
+		v->state = ns;
+	return 1;
+}
+
+/* Does the packet belong to flow @v? Advances its state when it does. */
+static __always_inline int fwc_ct_match(const struct fwc_meta *m,
+					struct fwc_ct_val *v,
+					const struct fwc_flow *f,
+					const struct fwc_hdr *h, __u64 now)
+{
+	int reply = f->side != v->orig;
+
+	if (fwc_ct_expired(m, v, now))
+		return 0;
+	switch (f->kind) {
+	case FWC_FLOW_TCP:
+		if (!fwc_ct_tcp(v, reply, h->tcp_flags))
+			return 0;
+		break;
+	case FWC_FLOW_UDP:
+		if (reply && v->state == FWC_CT_UDP)
+			v->state = FWC_CT_UDP_REPLIED;
+		break;
+	case FWC_FLOW_ECHO:
+		/* Requests come from the side that started the exchange. */
+		if (reply)
+			return 0;
+		break;
+	case FWC_FLOW_ECHO_REPLY:
+		if (!reply)
+			return 0;
+		break;
+	default:
+		return 0;
+	}
+	if (now - v->seen >= FWC_CT_TOUCH_NS)
+		v->seen = now;
+	return 1;
+}
+
+/*
+ * The counter id of a flow's rule now. An entry of the previous load
+ * generation moves to this one through ct_remap (the loader walks the
+ * rest after a reload); one whose rule is gone counts as orphan-flow.
+ * An entry the next generation moved already (this program is the old
+ * one, not yet swapped out on this interface) is read, not written.
+ */
+static __always_inline __u32 fwc_flow_id(const struct fwc_meta *m,
+					 __u32 *rule, __u32 *gen, __u32 *prev)
+{
+	__u32 id = *rule;
+
+	if (*gen == m->gen + 1) {
+		id = *prev;
+	} else if (*gen != m->gen) {
+		__u32 *r = NULL;
+
+		if (*gen + 1 == m->gen && id != FWC_CT_NO_RULE)
+			r = bpf_map_lookup_elem(&ct_remap, &id);
+		*prev = *gen + 1 == m->gen ? id : FWC_CT_NO_RULE;
+		id = r ? *r : FWC_CT_NO_RULE;
+		*rule = id;
+		*gen = m->gen;
+	}
+	if (id > m->n_rules)
+		return m->n_rules + 1 + FWC_RSV_ORPHAN;
+	return id;
+}
+
+/* After an allow verdict for @h (counted against @id): open its flow. */
+static __always_inline void fwc_ct_open(const struct fwc_meta *m,
+					const struct fwc_flow *f,
+					const struct fwc_hdr *h, __u32 id,
+					__u64 now)
+{
+	struct fwc_ct_val v = {
+		.created = now,
+		.seen = now,
+		.rule = id,
+		.gen = m->gen,
+		.orig = f->side,
+		.prev_rule = FWC_CT_NO_RULE,
+	};
+	__u8 fl = h->tcp_flags;
+
+	switch (f->kind) {
+	case FWC_FLOW_TCP:
+		if (fl & FWC_TCP_RST)
+			return;
+		if ((fl & (FWC_TCP_SYN | FWC_TCP_ACK)) == FWC_TCP_SYN) {
+			v.state = FWC_CT_TCP_SYN_SENT;
+		} else if (m->flags & FWC_META_STATE_LOOSE) {
+			v.flags = FWC_CT_F_LOOSE;
+			v.state = FWC_CT_TCP_ESTABLISHED;
+			if (fl & FWC_TCP_FIN) {
+				v.state = FWC_CT_TCP_FIN;
+				v.flags |= FWC_CT_F_FIN_ORIG;
+			}
+		} else {
+			/* Mid-stream of an unknown flow: passes, untracked. */
+			return;
+		}
+		break;
+	case FWC_FLOW_UDP:
+		v.state = FWC_CT_UDP;
+		break;
+	case FWC_FLOW_ECHO:
+		v.state = FWC_CT_ICMP_ECHO;
+		break;
+	default:
+		return;
+	}
+	/* Full table: the LRU hash evicts the least recently used flow. */
+	bpf_map_update_elem(&ct, &f->key, &v, BPF_ANY);
+}
+
+static __always_inline int fwc_addr_eq(const __u8 *a, const __u8 *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
+/*
+ * The flow an ICMP error quotes (@h: the error, whose first 8 bytes the
+ * parser checked). The quote must hold the offending packet's IP header
+ * and 8 bytes of its l4 header, inside the error's datagram: else the
+ * error is malformed (-1). A quote of something we do not track (a later
+ * fragment, IPv6 extension headers, other protocols, a packet this error
+ * is not addressed back to) gives 0: the rules judge the error. On 1, @q
+ * holds the quoted flow's key.
+ */
+static __always_inline int fwc_quote(struct xdp_md *ctx,
+				     const struct fwc_hdr *h,
+				     struct fwc_flow *q)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 off = h->l4_off + FWC_ICMP_HLEN, end = h->end, l4;
+	__u8 src[16] __attribute__((aligned(4))) = {};
+	__u8 dst[16] __attribute__((aligned(4))) = {};
+	__u8 proto, *p;
+
+	if (off > FWC_MAX_QUOTE_OFF)
+		return -1;
+	if (h->family == 4) {
+		struct fwc_ip4 *ip = data + off;
+		__u32 hlen;
+
+		if ((void *)(ip + 1) > data_end || off + sizeof(*ip) > end)
+			return -1;
+		hlen = (ip->vihl & 0xf) * 4;
+		if ((ip->vihl >> 4) != 4 || hlen < sizeof(*ip))
+			return -1;
+		if (bpf_ntohs(ip->frag_off) & FWC_IP_OFFSET)
+			return 0;
+		proto = ip->proto;
+		__builtin_memcpy(src, ip->saddr, 4);
+		__builtin_memcpy(dst, ip->daddr, 4);
+		l4 = off + hlen;
+	} else {
+		struct fwc_ip6 *ip6 = data + off;
+
+		if ((void *)(ip6 + 1) > data_end || off + sizeof(*ip6) > end)
+			return -1;
+		if ((ip6->vtc >> 4) != 6)
+			return -1;
+		proto = ip6->nexthdr;
+		__builtin_memcpy(src, ip6->saddr, 16);
+		__builtin_memcpy(dst, ip6->daddr, 16);
+		l4 = off + sizeof(*ip6);
+	}
+	p = data + l4;
+	if ((void *)(p + 8) > data_end || l4 + 8 > end)
+		return -1;
+	/* An error goes back to the sender of the packet it quotes. */
+	if (!fwc_addr_eq(h->dst, src))
+		return 0;
+	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
+		fwc_flow_key(q, h->family, proto, src,
+			     ((__u16)p[0] << 8) | p[1], dst,
+			     ((__u16)p[2] << 8) | p[3], 0);
+		return 1;
+	}
+	if (fwc_is_icmp(h->family, proto) &&
+	    (p[0] == (h->family == 4 ? FWC_ICMP_ECHO : FWC_ICMP6_ECHO) ||
+	     p[0] == (h->family == 4 ? FWC_ICMP_ECHO_REPLY
+				     : FWC_ICMP6_ECHO_REPLY))) {
+		fwc_flow_key(q, h->family, proto, src, 0, dst, 0,
+			     ((__u16)p[4] << 8) | p[5]);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * An ICMP error: 1 when it quotes a live flow (*id: the counter to
+ * charge), 0 when the rules must judge it, -1 when it is malformed.
+ */
+static __always_inline int fwc_related(struct xdp_md *ctx,
+				       const struct fwc_meta *m,
+				       const struct fwc_hdr *h, __u64 now,
+				       __u32 *id)
+{
+	struct fwc_flow q = {};
+	struct fwc_ct_val *v;
+	int ret = fwc_quote(ctx, h, &q);
+
+	if (ret <= 0)
+		return ret;
+	v = bpf_map_lookup_elem(&ct, &q.key);
+	if (!v || fwc_ct_expired(m, v, now))
+		return 0;
+	*id = fwc_flow_id(m, &v->rule, &v->gen, &v->prev_rule);
+	return 1;
+}
+
+static __always_inline void fwc_frag_key(const struct fwc_hdr *h,
+					 struct fwc_frag_key *k)
+{
+	__builtin_memcpy(k->src, h->src, 16);
+	__builtin_memcpy(k->dst, h->dst, 16);
+	k->id = h->frag_id;
+	k->family = h->family;
+	k->proto = h->frag_proto;
+}
+
+/* A first fragment passed, counted against @id: its datagram may follow. */
+static __always_inline void fwc_frag_first(const struct fwc_meta *m,
+					   const struct fwc_hdr *h, __u32 id,
+					   __u64 now)
+{
+	struct fwc_frag_key k = {};
+	struct fwc_frag_val v = {
+		.first = now,
+		.rule = id > m->n_rules ? FWC_CT_NO_RULE : id,
+		.gen = m->gen,
+		.prev_rule = FWC_CT_NO_RULE,
+	};
+
+	fwc_frag_key(h, &k);
+	bpf_map_update_elem(&frags, &k, &v, BPF_ANY);
+}
+
+/* A later fragment: 1 and *id when its first fragment passed lately. */
+static __always_inline int fwc_frag_follow(const struct fwc_meta *m,
+					   const struct fwc_hdr *h, __u64 now,
+					   __u32 *id)
+{
+	struct fwc_frag_key k = {};
+	struct fwc_frag_val *v;
+
+	fwc_frag_key(h, &k);
+	v = bpf_map_lookup_elem(&frags, &k);
+	if (!v || (now > v->first && now - v->first >
+		   (__u64)m->timeout[FWC_TO_FRAGMENT] * FWC_NSEC))
+		return 0;
+	*id = fwc_flow_id(m, &v->rule, &v->gen, &v->prev_rule);
+	return 1;
+}
+
+#endif /* FWC_CT_H */
