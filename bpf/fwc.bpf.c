@@ -19,11 +19,18 @@
 #include "fwc_abi.h"
 #include "parse.h"
 #include "ct.h"
+#include "log.h"
 
+/*
+ * Mmapable so that the loader fills them with memcpy: batch updates copy
+ * element by element (~90 ns each, 2.2 s for the 25M entries of 100k
+ * rules); lookups are inlined all the same.
+ */
 #define FWC_ARRAY(name, val)				\
 	struct {					\
 		__uint(type, BPF_MAP_TYPE_ARRAY);	\
 		__uint(max_entries, 1);			\
+		__uint(map_flags, BPF_F_MMAPABLE);	\
 		__type(key, __u32);			\
 		__type(value, val);			\
 	} name SEC(".maps")
@@ -212,16 +219,28 @@ static __always_inline int fwc_reserved(const struct fwc_meta *m, __u32 rsv,
 	return verdict;
 }
 
-/* Count rule @id and apply its action; a broken table fails closed. */
-static __always_inline int fwc_rule_verdict(const struct fwc_meta *m,
-					    __u32 id, __u64 bytes)
+/*
+ * Count rule @id and apply its action; a broken table fails closed. In
+ * audit mode a drop is FWC_WOULD_DROP, which passes (bpf/log.h); the log
+ * takes its events here.
+ */
+static __always_inline int fwc_rule_verdict(struct xdp_md *ctx,
+					    const struct fwc_meta *m,
+					    const struct fwc_hdr *h, __u32 id,
+					    __u64 bytes)
 {
 	struct fwc_rule_info *ri = bpf_map_lookup_elem(&rules, &id);
+	int verdict, rsv;
 
 	if (!ri || id > m->n_rules || fwc_count(id, bytes))
 		return fwc_reserved(m, FWC_RSV_MALFORMED, bytes, XDP_DROP);
-	/* FWC_RULE_LOG is not acted on yet. */
-	return ri->action == FWC_ACT_ALLOW ? XDP_PASS : XDP_DROP;
+	verdict = fwc_audit_verdict(m, ri);
+	if (verdict == FWC_WOULD_DROP)
+		fwc_count(m->n_rules + 1 + FWC_RSV_WOULD_DROP, bytes);
+	rsv = fwc_log(ctx, m, h, ri, id, verdict, bytes);
+	if (rsv >= 0)
+		fwc_count(m->n_rules + 1 + rsv, bytes);
+	return verdict;
 }
 
 /*
@@ -242,8 +261,8 @@ static __always_inline int fwc_stateful(struct xdp_md *ctx,
 	__u64 now = bpf_ktime_get_coarse_ns();
 	struct fwc_flow f = {};
 	struct fwc_ct_val *v;
-	int ret, verdict;
-	__u32 id;
+	int ret = 0, verdict;
+	__u32 id = 0;
 
 	fwc_flow_of(h, &f);
 	if (f.kind == FWC_FLOW_ERROR) {
@@ -251,25 +270,27 @@ static __always_inline int fwc_stateful(struct xdp_md *ctx,
 		if (ret < 0)
 			return fwc_reserved(m, FWC_RSV_MALFORMED, bytes,
 					    XDP_DROP);
-		if (ret > 0)
-			goto pass;
 	} else if (f.kind != FWC_FLOW_NONE) {
 		v = bpf_map_lookup_elem(&ct, &f.key);
-		if (v && fwc_ct_match(m, v, &f, h, now)) {
+		ret = v && fwc_ct_match(m, v, &f, h, now);
+		if (ret)
 			id = fwc_flow_id(m, &v->rule, &v->gen,
 					 &v->prev_rule);
-			goto pass;
-		}
+	}
+	if (ret) {
+		fwc_count(id, bytes);
+		goto out;
 	}
 	if (fwc_classify(m, h, &id))
 		return fwc_reserved(m, FWC_RSV_MALFORMED, bytes, XDP_DROP);
-	verdict = fwc_rule_verdict(m, id, bytes);
+	verdict = fwc_rule_verdict(ctx, m, h, id, bytes);
+	/* Audit: passes, but opens no flow (as a deny never does), so that
+	 * enforcing later inherits no connection the policy denies. */
+	if (verdict == FWC_WOULD_DROP)
+		goto out;
 	if (verdict != XDP_PASS)
 		return verdict;
 	fwc_ct_open(m, &f, h, id, now);
-	goto out;
-pass:
-	fwc_count(id, bytes);
 out:
 	if (h->flags & FWC_HDR_FIRST_FRAG)
 		fwc_frag_first(m, h, id, now);
@@ -316,7 +337,8 @@ int fwc_xdp(struct xdp_md *ctx)
 		return fwc_stateful(ctx, m, &h, bytes);
 	if (fwc_classify(m, &h, &id))
 		return fwc_reserved(m, FWC_RSV_MALFORMED, bytes, XDP_DROP);
-	return fwc_rule_verdict(m, id, bytes);
+	ret = fwc_rule_verdict(ctx, m, &h, id, bytes);
+	return ret == FWC_WOULD_DROP ? XDP_PASS : ret;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -15,6 +15,9 @@
  * - Counters: one named counter per rule ("r<ID>-<label>"), "r0-default"
  *   for the default and "nd" for neighbour discovery, as `fwc stats`
  *   lists them.
+ * - Logging (`log`, `set log default on`, `set log rate`) and audit mode
+ *   (`set mode audit`: drops pass, counted as would-drop too, and logged):
+ *   see put_log() and put_verdict().
  * - Where: the forward hook, i.e. traffic routed through the gateway. The
  *   XDP program also sees what is addressed to the gateway itself on its
  *   legs; a routed nft gateway leaves its own traffic to the input hook,
@@ -49,6 +52,7 @@ struct emitter {
 	const struct fwc_policy *pol;
 	FILE *out;
 	bool *named; /* [2 * host id + (family == 6)]: a named set exists */
+	char *log;   /* the log statement of the rule being written, or NULL */
 };
 
 /* A rule's terms, merged where that cannot change what matches. */
@@ -69,14 +73,16 @@ static const struct fwc_ivset *hosts_of(const struct fwc_addrset *h, int fam)
 
 static bool hosts_full(const struct fwc_addrset *h, int fam)
 {
-	return ivset_is(hosts_of(h, fam), 0, fam == 4 ? FWC_V4_MAX : FWC_V6_MAX);
+	fwc_u128 max = fam == 4 ? FWC_V4_MAX : FWC_V6_MAX;
+
+	return ivset_is(hosts_of(h, fam), 0, max);
 }
 
 /* Counter names: nft identifiers, unique by the rule number. */
 static void counter_name(const struct fwc_rule *r, char *buf, size_t len)
 {
 	size_t n = (size_t)snprintf(buf, len, "r%u", r->id);
-	const char *s = r->label;
+	const char *s = r->id ? r->label : "default";
 
 	if (!s || !*s || n + 2 >= len)
 		return;
@@ -333,33 +339,79 @@ static size_t merge_terms(const struct fwc_policy *pol,
 	return n;
 }
 
-/* What follows the matches: log, counter, state mark, verdict, comment. */
-static void put_verdict(struct emitter *e, FILE *f, const struct fwc_rule *r)
+/* Rule 0 as a rule: the default's verdict, log and counter. */
+static void default_rule(const struct fwc_policy *pol, struct fwc_rule *r)
 {
-	char name[NAME_MAX_LEN + 16], text[PREFIX_MAX_LEN + 32];
+	memset(r, 0, sizeof(*r));
+	r->allow = pol->default_allow;
+	r->log = pol->log_default;
+	r->label = pol->default_allow ? "default allow" : "default deny";
+}
 
-	counter_name(r, name, sizeof(name));
-	if (r->log) {
-		snprintf(text, sizeof(text), "fwc r%u%s%s: ", r->id,
-			 r->label ? " " : "", r->label ? r->label : "");
-		fputs("log prefix ", f);
-		put_quoted(f, text, PREFIX_MAX_LEN);
-		fputc(' ', f);
-	}
-	fprintf(f, "counter name \"%s\" ", name);
-	/* The admitting rule, so that replies count against it. */
-	if (r->allow && !e->pol->state_off)
-		fprintf(f, "ct mark set %u ", r->id);
-	fputs(r->allow ? "accept" : "drop", f);
+/*
+ * Rules that log: those marked `log` (rule 0 with `set log default on`)
+ * and, in audit mode, every rule that would drop (bpf/log.h).
+ */
+static bool rule_logs(const struct fwc_policy *pol, const struct fwc_rule *r)
+{
+	return r->log || (pol->audit && !r->allow);
+}
+
+/* "rule N: label", as `fwc stats` names the counter. */
+static void put_rule_comment(FILE *f, const struct fwc_rule *r)
+{
+	char text[COMMENT_MAX_LEN + 32];
+
 	snprintf(text, sizeof(text), "rule %u%s%s", r->id,
 		 r->label ? ": " : "", r->label ? r->label : "");
-	fputs(" comment ", f);
 	put_quoted(f, text, COMMENT_MAX_LEN);
 }
 
+/*
+ * The log statement of a rule that logs. It goes on a rule of its own
+ * before the verdict's: a limit that is spent stops its rule, and must
+ * not stop the verdict. The named limit is the rule's one token bucket
+ * (`set log rate`, per rule as in the datapath) whatever the nft rules.
+ */
+static void put_log(struct emitter *e, FILE *f, const struct fwc_rule *r)
+{
+	char text[PREFIX_MAX_LEN + 32];
+	bool would = e->pol->audit && !r->allow;
+
+	snprintf(text, sizeof(text), "fwc r%u%s%s%s: ", r->id,
+		 r->label ? " " : "", r->label ? r->label : "",
+		 would ? " would-drop" : "");
+	fprintf(f, "limit name \"log-r%u\" log prefix ", r->id);
+	put_quoted(f, text, PREFIX_MAX_LEN);
+	fprintf(f, " comment \"rule %u log\"", r->id);
+}
+
+/*
+ * What follows the matches: counters, state mark, verdict, comment. In
+ * audit mode a drop passes, counted as would-drop too.
+ */
+static void put_verdict(struct emitter *e, FILE *f, const struct fwc_rule *r)
+{
+	char name[NAME_MAX_LEN + 16];
+
+	counter_name(r, name, sizeof(name));
+	fprintf(f, "counter name \"%s\" ", name);
+	if (!r->allow && e->pol->audit)
+		fputs("counter name \"would-drop\" ", f);
+	/* The admitting rule, so that replies count against it. */
+	if (r->allow && r->id && !e->pol->state_off)
+		fprintf(f, "ct mark set %u ", r->id);
+	fputs(r->allow || e->pol->audit ? "accept" : "drop", f);
+	fputs(" comment ", f);
+	put_rule_comment(f, r);
+}
+
+/* The log line (when the rule logs), then the verdict line. */
 static void put_line(struct emitter *e, const char *addr, const char *l4,
 		     const char *verdict)
 {
+	if (e->log)
+		fprintf(e->out, "\t\t%s%s%s\n", addr, l4, e->log);
 	fprintf(e->out, "\t\t%s%s%s\n", addr, l4, verdict);
 }
 
@@ -463,6 +515,11 @@ static void emit_rule(struct emitter *e, const struct fwc_rule *r)
 	f = open_memstream(&verdict, &len);
 	put_verdict(e, f, r);
 	fclose(f);
+	if (rule_logs(pol, r)) {
+		f = open_memstream(&e->log, &len);
+		put_log(e, f, r);
+		fclose(f);
+	}
 	for (int k = 0; k < n_fams; k++) {
 		f = open_memstream(&addr, &len);
 		if (fams[k]) {
@@ -478,6 +535,8 @@ static void emit_rule(struct emitter *e, const struct fwc_rule *r)
 		free(addr);
 	}
 	free(verdict);
+	free(e->log);
+	e->log = NULL;
 	for (size_t i = 0; i < n_m; i++) {
 		fwc_ivset_free(&m[i].dports);
 		fwc_ivset_free(&m[i].types);
@@ -487,28 +546,41 @@ static void emit_rule(struct emitter *e, const struct fwc_rule *r)
 
 /* ---- the table -------------------------------------------------------- */
 
+/* Counter (and log limit) objects of rule @r. */
+static void emit_rule_objects(struct emitter *e, const struct fwc_rule *r)
+{
+	const struct fwc_policy *pol = e->pol;
+	uint32_t rate = pol->log_rate ? pol->log_rate : FWC_LOG_RATE_DEFAULT;
+	char name[NAME_MAX_LEN + 16];
+
+	counter_name(r, name, sizeof(name));
+	fprintf(e->out, "\tcounter %s { comment ", name);
+	put_rule_comment(e->out, r);
+	fputs(" }\n", e->out);
+	if (rule_logs(pol, r))
+		fprintf(e->out, "\tlimit log-r%u { rate %u/second burst %u "
+				"packets }\n",
+			r->id, rate, rate);
+}
+
 static void emit_counters(struct emitter *e)
 {
 	const struct fwc_policy *pol = e->pol;
-	char name[NAME_MAX_LEN + 16];
+	struct fwc_rule r0;
 
-	fprintf(e->out, "\tcounter r0-default { comment \"rule 0: default %s\" }\n",
-		pol->default_allow ? "allow" : "deny");
-	fputs("\tcounter nd { comment \"IPv6 neighbour discovery\" }\n", e->out);
+	default_rule(pol, &r0);
+	emit_rule_objects(e, &r0);
+	fputs("\tcounter nd { comment \"IPv6 neighbour discovery\" }\n",
+	      e->out);
 	if (pol->state_off)
 		fputs("\tcounter fragment { comment \"later fragments\" }\n",
 		      e->out);
-	for (size_t i = 0; i < pol->n_rules; i++) {
-		const struct fwc_rule *r = &pol->rules[i];
-		char text[COMMENT_MAX_LEN + 32];
-
-		counter_name(r, name, sizeof(name));
-		snprintf(text, sizeof(text), "rule %u%s%s", r->id,
-			 r->label ? ": " : "", r->label ? r->label : "");
-		fprintf(e->out, "\tcounter %s { comment ", name);
-		put_quoted(e->out, text, COMMENT_MAX_LEN);
-		fputs(" }\n", e->out);
-	}
+	if (pol->audit)
+		fputs("\tcounter would-drop { comment \"audit: what the policy "
+		      "would drop\" }\n",
+		      e->out);
+	for (size_t i = 0; i < pol->n_rules; i++)
+		emit_rule_objects(e, &pol->rules[i]);
 }
 
 /*
@@ -695,6 +767,10 @@ static void emit_header(struct emitter *e, const char *table)
 	      "# policy rule N is the nft rules commented \"rule N\", in order;\n"
 	      "# its counter is r<N>-<label>.\n",
 	      f);
+	if (pol->audit)
+		fputs("# Audit mode: what a rule or the default would drop passes,\n"
+		      "# counted against it and as would-drop, and logged.\n",
+		      f);
 	if (pol->state_off)
 		fputs("# State off: no connection tracking; later fragments are\n"
 		      "# dropped, as the XDP datapath does without state.\n",
@@ -712,12 +788,37 @@ static void emit_header(struct emitter *e, const char *table)
 		table, table, table);
 }
 
+/* Rule 0, last, as the chain's policy would decide (but counted). */
+static void emit_default(struct emitter *e)
+{
+	struct fwc_rule r0;
+	size_t len;
+	char *verdict;
+	FILE *f;
+
+	default_rule(e->pol, &r0);
+	f = open_memstream(&verdict, &len);
+	put_verdict(e, f, &r0);
+	fclose(f);
+	if (rule_logs(e->pol, &r0)) {
+		f = open_memstream(&e->log, &len);
+		put_log(e, f, &r0);
+		fclose(f);
+	}
+	fputs("\t\t# rule 0: the default\n", e->out);
+	put_line(e, "", "", verdict);
+	free(verdict);
+	free(e->log);
+	e->log = NULL;
+}
+
 int fwc_emit_nft(const struct fwc_policy *pol, const struct fwc_nft_opts *opts,
 		 FILE *out)
 {
 	const char *table = opts && opts->table ? opts->table : "fwc";
 	struct emitter e = { .pol = pol, .out = out };
-	const char *verdict = pol->default_allow ? "accept" : "drop";
+	const char *verdict =
+		pol->default_allow || pol->audit ? "accept" : "drop";
 
 	if (!table_name_ok(table))
 		return -EINVAL;
@@ -736,10 +837,8 @@ int fwc_emit_nft(const struct fwc_policy *pol, const struct fwc_nft_opts *opts,
 	emit_prologue(&e);
 	for (size_t i = 0; i < pol->n_rules; i++)
 		emit_rule(&e, &pol->rules[i]);
-	fprintf(out, "\t\t# rule 0: the default\n"
-		     "\t\tcounter name \"r0-default\" %s comment \"rule 0: "
-		     "default %s\"\n\t}\n}\n",
-		verdict, pol->default_allow ? "allow" : "deny");
+	emit_default(&e);
+	fputs("\t}\n}\n", out);
 	free(e.named);
 	return ferror(out) ? -EIO : 0;
 }

@@ -462,17 +462,34 @@ static int parse_rule(struct parser *p, struct fwc_stmt *st)
 	return 0;
 }
 
-/* `set timeout NAME SECONDS`: the option takes a second word. */
+/*
+ * `set timeout NAME SECONDS`, `set log default on`, `set log rate N`: the
+ * option takes a second word.
+ */
 static int parse_set_arg(struct parser *p, struct fwc_stmt *st)
 {
 	if (p->cur.kind != TOK_WORD) {
-		expected(p, "a number of seconds (set timeout NAME SECONDS)");
+		expected(p, strcmp(st->name, "log")
+				    ? "a number of seconds (set timeout NAME "
+				      "SECONDS)"
+				    : "a value (set log default on|off, set "
+				      "log rate N)");
 		return -1;
 	}
 	st->arg = new_val(VAL_WORD, p->cur.pos);
 	st->arg->text = xstrdup(p->cur.text);
 	next(p);
 	return 0;
+}
+
+/* Whether `set NAME VALUE` takes a second word (see parse_set_arg). */
+static bool set_takes_arg(const struct fwc_stmt *st)
+{
+	if (!strcmp(st->name, "timeout"))
+		return true;
+	/* Another word after `set log` is the resolver's to report. */
+	return !strcmp(st->name, "log") && (!strcmp(st->val->text, "default") ||
+					    !strcmp(st->val->text, "rate"));
 }
 
 static int parse_stmt_body(struct parser *p, struct fwc_stmt *st)
@@ -505,7 +522,7 @@ static int parse_stmt_body(struct parser *p, struct fwc_stmt *st)
 		next(p);
 		if (p->cur.kind != TOK_WORD) {
 			expected(p, "an option name (default, non-ip, state, "
-				    "timeout)");
+				    "timeout, mode, log)");
 			return -1;
 		}
 		st->name = xstrdup(p->cur.text);
@@ -522,7 +539,7 @@ static int parse_stmt_body(struct parser *p, struct fwc_stmt *st)
 			st->val = new_val(VAL_WORD, p->cur.pos);
 			st->val->text = xstrdup(p->cur.text);
 			next(p);
-			if (strcmp(st->name, "timeout"))
+			if (!set_takes_arg(st))
 				return 0;
 			return parse_set_arg(p, st);
 		}

@@ -49,7 +49,7 @@ struct fwc_stmt {
 	char *name; /* define/zone/service name, set option */
 	struct fwc_pos name_pos;
 	struct fwc_val *val; /* define, zone, set value */
-	struct fwc_val *arg; /* set timeout NAME SECONDS: the seconds */
+	struct fwc_val *arg; /* set timeout NAME SECONDS, set log X Y: 2nd */
 	struct fwc_svc *svc; /* service, rule */
 	/* rule */
 	bool allow, log;

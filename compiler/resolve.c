@@ -1033,6 +1033,41 @@ static void resolve_timeout(struct resolver *r, const struct fwc_stmt *st)
 	r->pol->timeout[i] = (uint32_t)secs;
 }
 
+/* `set log default on|off`, `set log rate N` (events/s per rule). */
+static void resolve_log(struct resolver *r, const struct fwc_stmt *st)
+{
+	const struct fwc_val *v = st->val, *a = st->arg;
+	unsigned long n;
+	char *end;
+
+	if (!word_is(v, "default") && !word_is(v, "rate")) {
+		fwc_error(r->diag, v->pos,
+			  "expected 'default' or 'rate' after 'set log'");
+		return;
+	}
+	if (!a)
+		return; /* the parser has reported it */
+	if (word_is(v, "default")) {
+		if (word_is(a, "on") || word_is(a, "off"))
+			r->pol->log_default = word_is(a, "on");
+		else
+			fwc_error(r->diag, a->pos,
+				  "expected 'on' or 'off' after 'set log "
+				  "default'");
+		return;
+	}
+	errno = 0;
+	n = strtoul(a->text, &end, 10);
+	if (!isdigit((unsigned char)a->text[0]) || *end || errno || n < 1 ||
+	    n > FWC_LOG_RATE_MAX) {
+		fwc_error(r->diag, a->pos,
+			  "expected events per second (1-%u) after 'set log "
+			  "rate', found '%s'", FWC_LOG_RATE_MAX, a->text);
+		return;
+	}
+	r->pol->log_rate = (uint32_t)n;
+}
+
 static void resolve_set(struct resolver *r, const struct fwc_stmt *st)
 {
 	const struct fwc_val *v = st->val;
@@ -1064,10 +1099,19 @@ static void resolve_set(struct resolver *r, const struct fwc_stmt *st)
 			  "expected 'on', 'off' or 'loose' after 'set state'");
 	} else if (!strcmp(o, "timeout")) {
 		resolve_timeout(r, st);
+	} else if (!strcmp(o, "mode")) {
+		if (word_is(v, "audit") || word_is(v, "enforce")) {
+			r->pol->audit = word_is(v, "audit");
+			return;
+		}
+		fwc_error(r->diag, v->pos,
+			  "expected 'audit' or 'enforce' after 'set mode'");
+	} else if (!strcmp(o, "log")) {
+		resolve_log(r, st);
 	} else {
 		fwc_error(r->diag, st->name_pos,
 			  "unknown option '%s': expected default, non-ip, "
-			  "state or timeout",
+			  "state, timeout, mode or log",
 			  o);
 	}
 }

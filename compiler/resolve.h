@@ -44,6 +44,9 @@ struct fwc_policy {
 	bool default_allow, nonip_drop, state_off;
 	bool state_loose;	/* set state loose (implies state on) */
 	uint32_t timeout[FWC_TO_COUNT];	/* seconds, enum fwc_timeout */
+	bool audit;		/* set mode audit */
+	bool log_default;	/* set log default on: rule 0 logs */
+	uint32_t log_rate;	/* set log rate N; 0: FWC_LOG_RATE_DEFAULT */
 	uint8_t sha256[32];
 };
 

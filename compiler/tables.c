@@ -564,10 +564,15 @@ static void build_rules(const struct fwc_policy *pol, struct fwc_tables *t)
 	t->meta.n_rules = (uint32_t)pol->n_rules;
 	t->meta.default_act = pol->default_allow ? FWC_ACT_ALLOW : FWC_ACT_DENY;
 	t->meta.flags = (pol->nonip_drop ? FWC_META_NONIP_DROP : 0) |
-			(pol->state_off ? FWC_META_STATE_OFF : 0);
+			(pol->state_off ? FWC_META_STATE_OFF : 0) |
+			(pol->audit ? FWC_META_AUDIT : 0);
+	t->meta.log_rate = pol->log_rate ? pol->log_rate
+					 : FWC_LOG_RATE_DEFAULT;
 	t->rules = xcalloc(pol->n_rules + 1, sizeof(*t->rules));
 	t->rule_meta = xcalloc(pol->n_rules + 1, sizeof(*t->rule_meta));
 	t->rules[0].action = t->meta.default_act;
+	/* set log default on: rule 0 logs like a rule marked `log`. */
+	t->rules[0].flags = pol->log_default ? FWC_RULE_LOG : 0;
 	t->rule_meta[0].text = xstrdup(pol->default_allow ? "default allow"
 							  : "default deny");
 	for (size_t i = 0; i < pol->n_rules; i++) {

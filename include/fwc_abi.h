@@ -24,15 +24,16 @@
  * next 8 bits, and so on. IPv6 addresses use the same scheme from
  * v6_root (16 bits, then up to 14 chunks of 8 bits, sharing `chunks`)
  * when meta.flags has FWC_META_V6_TRIE, which the compiler sets when the
- * chunks fit its memory budget; otherwise an LPM trie of disjoint
- * prefixes (struct fwc_v6_key), where a miss is addr class 0.
+ * chunks fit its memory budget and the trie's depth costs less than an
+ * LPM lookup; otherwise an LPM trie of disjoint prefixes (struct
+ * fwc_v6_key), where a miss is addr class 0.
  */
 #ifndef FWC_ABI_H
 #define FWC_ABI_H
 
 #include <linux/types.h>
 
-#define FWC_ABI_VERSION 2
+#define FWC_ABI_VERSION 3
 
 /* Trie entries: a leaf holds an addr class, a chunk pointer has this bit. */
 #define FWC_TRIE_CHUNK 0x80000000u
@@ -58,7 +59,11 @@ enum fwc_reserved {
 	FWC_RSV_FRAGMENT = 2,	/* non-first fragments, dropped */
 	FWC_RSV_ND = 3,		/* IPv6 neighbour discovery, passed */
 	FWC_RSV_ORPHAN = 4,	/* flows whose rule a reload removed, passed */
-	FWC_RSV_COUNT = 5,
+	/* ABI 3: audit mode and the deny log (bpf/log.h). */
+	FWC_RSV_WOULD_DROP = 5,	/* audit: packets the policy would drop */
+	FWC_RSV_LOG_SUPPRESSED = 6, /* events the rate limit held back */
+	FWC_RSV_LOG_LOST = 7,	/* events lost: the ring buffer was full */
+	FWC_RSV_COUNT = 8,
 };
 
 /* Policy options (struct fwc_meta.flags). */
@@ -68,6 +73,8 @@ enum fwc_reserved {
 #define FWC_META_V6_TRIE (1u << 2)
 /* set state loose: allowed mid-stream TCP packets start flows too. */
 #define FWC_META_STATE_LOOSE (1u << 3)
+/* set mode audit / fwc load --audit: what the policy drops passes. */
+#define FWC_META_AUDIT (1u << 4)
 
 /* Idle timeouts of tracked flows and fragments: struct fwc_meta.timeout[]. */
 enum fwc_timeout {
@@ -100,6 +107,8 @@ struct fwc_meta {
 	/* ABI 2: connection tracking. */
 	__u32 gen;	   /* load generation (loader): names ct rule ids */
 	__u32 timeout[FWC_TO_COUNT]; /* seconds, enum fwc_timeout */
+	/* ABI 3: the deny log. */
+	__u32 log_rate;	   /* events per second and rule, and the burst */
 };
 
 struct fwc_addr_class {
@@ -254,6 +263,44 @@ struct fwc_frag_val {
 	__u32 gen;
 	__u32 prev_rule;
 	__u32 pad;
+};
+
+/*
+ * The deny log (bpf/log.h). `events` is a ring buffer of struct fwc_event
+ * shared by every interface of a load and carried over reloads (fwc log
+ * reads it); `log_state` holds one rate limiter per rule (the program's
+ * own, struct fwc_log_state in bpf/log.h), sized n_rules + 1.
+ */
+#define FWC_LOG_RING_SIZE (256u * 1024)	/* bytes: ~3600 events */
+#define FWC_LOG_RATE_DEFAULT 10u	/* set log rate: events/s per rule */
+#define FWC_LOG_RATE_MAX 1000000u
+
+/* struct fwc_event.verdict */
+enum fwc_log_verdict {
+	FWC_LOG_DROP = 0,	/* dropped by a deny rule or default deny */
+	FWC_LOG_WOULD_DROP = 1,	/* audit mode: would be dropped, passed */
+	FWC_LOG_ALLOW = 2,	/* admitted by an `allow log` rule */
+};
+
+/*
+ * One logged packet, as the rules saw it. Addresses as in struct
+ * fwc_ct_key; k1/k2 as in struct fwc_hdr: (dport, sport) for TCP, UDP and
+ * SCTP, (type, code) for ICMP and ICMPv6, 0 otherwise.
+ */
+struct fwc_event {
+	__u64 time;	/* bpf_ktime_get_boot_ns(): CLOCK_BOOTTIME */
+	__u32 ifindex;	/* ingress interface, in the namespace of the load */
+	__u32 rule;	/* counter id in generation gen: 0 is the default */
+	__u32 gen;	/* meta.gen of the program that logged it */
+	__u8 verdict;	/* enum fwc_log_verdict */
+	__u8 family;	/* 4 or 6 */
+	__u8 proto;
+	__u8 tcp_flags;
+	__u16 k1;
+	__u16 k2;
+	__u32 len;	/* frame bytes */
+	__u8 src[16];
+	__u8 dst[16];
 };
 
 /*

@@ -11,6 +11,8 @@ int fwc_cmd_stats(int argc, char **argv);
 int fwc_cmd_flows(int argc, char **argv);
 int fwc_cmd_graph(int argc, char **argv);
 int fwc_cmd_matrix(int argc, char **argv);
+int fwc_cmd_log(int argc, char **argv);
+int fwc_cmd_confirm(int argc, char **argv);
 
 extern const char *const fwc_usage_load;
 extern const char *const fwc_usage_unload;
@@ -19,6 +21,8 @@ extern const char *const fwc_usage_stats;
 extern const char *const fwc_usage_flows;
 extern const char *const fwc_usage_graph;
 extern const char *const fwc_usage_matrix;
+extern const char *const fwc_usage_log;
+extern const char *const fwc_usage_confirm;
 
 /* Entries of fwc.c's command table. */
 #define FWC_LOADER_COMMANDS                                                  \
@@ -32,6 +36,10 @@ extern const char *const fwc_usage_matrix;
 	  "packets and bytes per rule (--json, --watch, --prometheus)" },    \
 	{ "flows", fwc_cmd_flows, &fwc_usage_flows,                          \
 	  "tracked connections: tuple, state, age, rule (--json, --flush)" },\
+	{ "log", fwc_cmd_log, &fwc_usage_log,                                \
+	  "the deny log: logged and would-drop packets (--json, --follow)" },\
+	{ "confirm", fwc_cmd_confirm, &fwc_usage_confirm,                    \
+	  "keep a policy loaded with --confirm (calls off its rollback)" },  \
 	{ "graph", fwc_cmd_graph, &fwc_usage_graph,                          \
 	  "the zone-to-zone picture of a policy, as Graphviz DOT" },         \
 	{ "matrix", fwc_cmd_matrix, &fwc_usage_matrix,                       \

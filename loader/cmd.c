@@ -44,6 +44,19 @@ const char *const fwc_usage_load =
 	"  --max-flows N entries of the flow table when it is created (16 to\n"
 	"                16777216, default 65536; when it is full the least\n"
 	"                recently used flow goes)\n"
+	"  --audit       audit mode (as set mode audit): every packet the\n"
+	"                policy would drop passes, counted against its rule and\n"
+	"                as would-drop, and logged (fwc log)\n"
+	"  --confirm S   roll back to the policy running now (or unload, when\n"
+	"                none ran) unless fwc confirm runs within S seconds; a\n"
+	"                detached watchdog does it, whatever becomes of this\n"
+	"                process or its terminal (state in $" FWC_STATE_ENV ",\n"
+	"                default " FWC_STATE_DEFAULT ")\n"
+	"  --keep PACKET a session that must survive, in fwc test notation\n"
+	"                ('tcp 192.0.2.5 -> 198.51.100.1:22'), repeatable; with\n"
+	"                SSH_CONNECTION, checked before loading: a policy that\n"
+	"                would drop one is refused (lockout guard)\n"
+	"  --force       load even so (a warning names the session)\n"
 	"  -v, --verbose libbpf's messages, such as the verifier log\n";
 
 const char *const fwc_usage_unload =
@@ -76,7 +89,9 @@ const char *const fwc_usage_stats =
 	"  Packets and bytes per rule, summed over CPUs, in policy order, then\n"
 	"  the default rule (id 0) and the reserved counters (non-ip,\n"
 	"  malformed, fragment, neighbour-discovery, orphan-flow: packets of\n"
-	"  flows whose rule a reload removed). Interfaces that share a\n"
+	"  flows whose rule a reload removed; would-drop: packets audit mode\n"
+	"  passed; log-suppressed, log-lost: events the rate limit held back\n"
+	"  or the full buffer lost). Interfaces that share a\n"
 	"  load share its counters and are shown once.\n"
 	"  --watch       a live table, refreshed in place, with packets and\n"
 	"                bytes per second; q or Ctrl-C quits, s changes the\n"
@@ -98,7 +113,8 @@ const char *const fwc_usage_stats =
 
 enum { OPT_MODE = 0x100, OPT_BPFFS, OPT_JSON, OPT_ALL, OPT_WAIT,
        OPT_INSTANCE, OPT_CONF, OPT_STOP, OPT_WATCH, OPT_SORT, OPT_FILTER,
-       OPT_COUNT, OPT_PROM, OPT_LISTEN, OPT_FLUSH_FLOWS, OPT_MAX_FLOWS };
+       OPT_COUNT, OPT_PROM, OPT_LISTEN, OPT_FLUSH_FLOWS, OPT_MAX_FLOWS,
+       OPT_AUDIT, OPT_FORCE, OPT_KEEP, OPT_CONFIRM };
 
 static const struct option longopts[] = {
 	{ "mode", required_argument, NULL, OPT_MODE },
@@ -119,6 +135,10 @@ static const struct option longopts[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "flush-flows", no_argument, NULL, OPT_FLUSH_FLOWS },
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+	{ "audit", no_argument, NULL, OPT_AUDIT },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "keep", required_argument, NULL, OPT_KEEP },
+	{ "confirm", required_argument, NULL, OPT_CONFIRM },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -129,6 +149,10 @@ struct args {
 	bool json, all, verbose;
 	bool flush_flows;	/* load --flush-flows */
 	double max_flows;	/* load --max-flows */
+	bool audit, force;	/* load --audit, --force */
+	char **keep;		/* load --keep, repeatable */
+	int n_keep;
+	double confirm;		/* load --confirm seconds (0: none) */
 	double wait;		/* --wait seconds */
 	const char *instance, *conf;
 	bool stop;
@@ -248,6 +272,24 @@ static int parse(int argc, char **argv, const int *allowed, struct args *a)
 				   &a->max_flows))
 				return -EBADMSG;
 			break;
+		case OPT_AUDIT:
+			a->audit = true;
+			break;
+		case OPT_FORCE:
+			a->force = true;
+			break;
+		case OPT_KEEP:
+			/* At most one per argument: argc bounds them. */
+			if (!a->keep)
+				a->keep = calloc((size_t)argc, sizeof(*a->keep));
+			if (!a->keep)
+				return -ENOMEM;
+			a->keep[a->n_keep++] = optarg;
+			break;
+		case OPT_CONFIRM:
+			if (number("--confirm", optarg, 1, 86400, &a->confirm))
+				return -EBADMSG;
+			break;
 		}
 	}
 	a->pos = argv + optind;
@@ -288,7 +330,8 @@ int fwc_cmd_load(int argc, char **argv)
 {
 	static const int allowed[] = { OPT_MODE, OPT_BPFFS, 'v', OPT_WAIT,
 				       OPT_INSTANCE, OPT_CONF, OPT_FLUSH_FLOWS,
-				       OPT_MAX_FLOWS, 0 };
+				       OPT_MAX_FLOWS, OPT_AUDIT, OPT_FORCE,
+				       OPT_KEEP, OPT_CONFIRM, 0 };
 	struct args a = { .mode = FWC_MODE_AUTO };
 	struct fwc_instance in = { 0 };
 	struct fwc_load_opts o;
@@ -306,6 +349,10 @@ int fwc_cmd_load(int argc, char **argv)
 		.root = fwc_pin_root(a.bpffs),
 		.flush_flows = a.flush_flows,
 		.max_flows = (uint32_t)a.max_flows,
+		.audit = a.audit,
+		.force = a.force,
+		.keep = a.keep,
+		.n_keep = a.n_keep,
 	};
 	if (a.instance) {
 		err = fwc_instance_resolve(a.instance, fwc_conf_path(a.conf),
@@ -320,8 +367,9 @@ int fwc_cmd_load(int argc, char **argv)
 	}
 	if (a.wait > 0)
 		fwc_ifaces_wait(o.ifaces, o.n_ifaces, a.wait);
-	err = fwc_load(&o);
+	err = a.confirm > 0 ? fwc_confirm_load(&o, a.confirm) : fwc_load(&o);
 	fwc_instance_free(&in);
+	free(a.keep);
 	return exit_code(err);
 }
 

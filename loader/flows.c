@@ -510,23 +510,15 @@ static void dur_text(uint64_t ns, char *buf, size_t n)
 			 (unsigned long)(s / 3600 % 24));
 }
 
-/* What a person reads for rule @id: label, else the rule's text. */
-static void rule_text(const struct table *t, uint32_t id, char *buf, size_t n,
-		      bool *labelled)
+/* Rule @id's record; an orphan's names the orphan-flow counter. */
+static void rule_record(const struct table *t, uint32_t id,
+			struct fwc_rule_record *rec)
 {
-	struct fwc_rule_record rec;
-
-	*labelled = false;
-	if (id == FWC_CT_NO_RULE) {
-		snprintf(buf, n, "orphan-flow");
-		return;
-	}
-	if (bpf_map_lookup_elem(t->rule_meta, &id, &rec)) {
-		snprintf(buf, n, "rule %u", id);
-		return;
-	}
-	*labelled = rec.has_label;
-	snprintf(buf, n, "%s", rec.has_label ? rec.label : rec.text);
+	memset(rec, 0, sizeof(*rec));
+	if (id == FWC_CT_NO_RULE)
+		snprintf(rec->text, sizeof(rec->text), "orphan-flow");
+	else if (bpf_map_lookup_elem(t->rule_meta, &id, rec))
+		snprintf(rec->text, sizeof(rec->text), "rule %u", id);
 }
 
 static void json_str(const char *s)
@@ -590,22 +582,22 @@ static void print_text(const struct table *t, const struct fwc_meta *m,
 	       "from", wt, "to", "state", "age", "idle", "rule");
 	for (size_t i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
-		char from[64], to[64], age[16], idle[16], what[160], id[16];
-		bool lab;
+		char from[64], to[64], age[16], idle[16], id[16];
+		struct fwc_rule_record rec;
 
 		flow_eps(r, from, to, sizeof(from));
 		dur_text(now > r->v.created ? now - r->v.created : 0, age,
 			 sizeof(age));
 		dur_text(now > r->v.seen ? now - r->v.seen : 0, idle,
 			 sizeof(idle));
-		rule_text(t, r->id, what, sizeof(what), &lab);
+		rule_record(t, r->id, &rec);
 		if (r->id == FWC_CT_NO_RULE)
 			snprintf(id, sizeof(id), "-");
 		else
 			snprintf(id, sizeof(id), "%u", r->id);
 		printf("  %-5s  %-*s  %-*s  %-11s  %7s  %7s  %s %s\n",
 		       proto_name(&r->k), wf, from, wt, to, state_name(&r->v),
-		       age, idle, id, what);
+		       age, idle, id, rec.has_label ? rec.label : rec.text);
 	}
 }
 
@@ -613,8 +605,9 @@ static void print_json(const struct table *t, const struct fwc_meta *m,
 		       const struct row *rows, size_t n, bool first)
 {
 	uint64_t now = mono_ns();
-	char buf[FWC_RULE_TEXT_LEN], *save = NULL, *tok, ifs[sizeof(t->ifaces)];
-	bool lab, f = true;
+	char buf[INET6_ADDRSTRLEN], *save = NULL, *tok, ifs[sizeof(t->ifaces)];
+	struct fwc_rule_record rec;
+	bool f = true;
 
 	printf("%s{\"interfaces\":[", first ? "" : ",");
 	snprintf(ifs, sizeof(ifs), "%s", t->ifaces);
@@ -655,14 +648,14 @@ static void print_json(const struct table *t, const struct fwc_meta *m,
 			printf("null");
 		else
 			printf("%u", r->id);
-		rule_text(t, r->id, buf, sizeof(buf), &lab);
+		rule_record(t, r->id, &rec);
 		printf(",\"label\":");
-		if (lab)
-			json_str(buf);
+		if (rec.has_label)
+			json_str(rec.label);
 		else
 			printf("null");
 		printf(",\"text\":");
-		json_str(buf);
+		json_str(rec.text);
 		printf("}");
 	}
 	printf("]}");

@@ -344,6 +344,18 @@ static int build(struct load *L)
 	err = flows_reuse(L);
 	if (err)
 		return err;
+	/* The deny log's buffer goes on too, for a fwc log --follow. */
+	for (int i = 0; i < L->n; i++) {
+		if (L->tg[i].old.prog < 0)
+			continue;
+		err = fwc_log_reuse(L->skel, &L->tg[i].old);
+		if (err) {
+			fprintf(stderr, "fwc: cannot carry the log buffer "
+					"over: %s\n", strerror(-err));
+			return err;
+		}
+		break;
+	}
 	err = fwc_bpf__load(L->skel);
 	if (err) {
 		fprintf(stderr, "fwc: the kernel refused the XDP program or "
@@ -891,6 +903,11 @@ int fwc_load(const struct fwc_load_opts *o)
 				"was\n", o->policy);
 		goto out;
 	}
+	if (o->audit)
+		L.t->meta.flags |= FWC_META_AUDIT;
+	err = fwc_guard_check(o, L.t);
+	if (err)
+		goto out;
 	err = fwc_pin_prepare(o->root);
 	if (!err) {
 		lock = fwc_pin_lock(o->root);
@@ -927,6 +944,15 @@ int fwc_load(const struct fwc_load_opts *o)
 				"incomplete under %s\n", o->root);
 	else
 		report(&L);
+	if (!err && (L.t->meta.flags & FWC_META_AUDIT))
+		printf("fwc: audit mode: what the policy would drop passes, "
+		       "counted as would-drop and logged (fwc log)\n");
+	/* What a later fwc load --confirm rolls back to. */
+	if (!err && fwc_state_record(L.t, o->ifaces, o->n_ifaces))
+		fprintf(stderr, "fwc: warning: cannot keep the tables in %s: "
+				"a later load --confirm cannot roll back to "
+				"them\n", getenv(FWC_STATE_ENV) ?
+				getenv(FWC_STATE_ENV) : FWC_STATE_DEFAULT);
 out:
 	cleanup(&L, !L.enforcing);
 	if (lock >= 0)

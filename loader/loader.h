@@ -37,6 +37,7 @@ enum fwc_mode {
 enum fwc_map_idx {
 	FWC_M_META,
 	FWC_M_V4_ROOT,
+	FWC_M_V6_ROOT,
 	FWC_M_CHUNKS,
 	FWC_M_V6_LPM,
 	FWC_M_ADDR_CLASS,
@@ -52,6 +53,8 @@ enum fwc_map_idx {
 	FWC_M_CT,	 /* flows: kept across reloads (loader/flows.c) */
 	FWC_M_FRAGS,	 /* first-fragment verdicts, kept likewise */
 	FWC_M_CT_REMAP,	 /* previous generation's rule ids -> this one's */
+	FWC_M_EVENTS,	 /* the deny log's ring buffer, kept across reloads */
+	FWC_M_LOG_STATE, /* the log's rate limiter, one bucket per rule */
 	FWC_M_INFO,	 /* created by the loader: struct fwc_info */
 	FWC_M_RULE_META, /* created by the loader: struct fwc_rule_record */
 	FWC_M_COUNT,
@@ -142,6 +145,10 @@ struct fwc_load_opts {
 	const char *root;
 	bool flush_flows;	/* drop flows the new policy does not admit */
 	uint32_t max_flows;	/* flow table entries (0: FWC_CT_SIZE) */
+	bool audit;		/* --audit: what the policy drops passes */
+	bool force;		/* --force: load past the lockout guard */
+	char **keep;		/* --keep PACKET...: sessions to keep */
+	int n_keep;
 };
 
 int fwc_load(const struct fwc_load_opts *o);
@@ -226,6 +233,27 @@ struct fwc_flows_walk {
 
 /* After the swap: move every flow to the new generation (or flush it). */
 int fwc_flows_migrate(const struct fwc_flows_ctx *c, struct fwc_flows_walk *w);
+
+/* guard.c: the lockout guard (SSH_CONNECTION, --keep) */
+/* 0 to go on; -EPERM when @t would drop a session (told). */
+int fwc_guard_check(const struct fwc_load_opts *o,
+		    const struct fwc_tables *t);
+
+/* log.c: the deny log */
+/* Before load: reuse the event ring buffer of @old (or NULL). */
+int fwc_log_reuse(struct fwc_bpf *skel, const struct fwc_set *old);
+
+/* confirm.c: commit-confirmed loads and the state directory */
+#define FWC_STATE_DEFAULT "/run/fwc"
+#define FWC_STATE_ENV "FWC_STATE_DIR"
+
+/* fwc load --confirm SECONDS: load, roll back unless confirmed. */
+int fwc_confirm_load(const struct fwc_load_opts *o, double seconds);
+/* After a load: keep @t as STATE/IFACE/current.fwca (what to roll to). */
+int fwc_state_record(const struct fwc_tables *t, char **ifaces, int n);
+/* fwc status: a pending confirmation of @iface (running @prog_id). */
+void fwc_confirm_status(const char *root, const char *iface,
+			uint32_t prog_id, bool json);
 
 /* stats.c */
 int fwc_status(const char *root, char **ifaces, int n_ifaces, bool json);

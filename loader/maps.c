@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* Sizing and filling the XDP program's maps from compiled tables. */
 #include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,6 +61,7 @@ int fwc_maps_size(struct fwc_bpf *skel, const struct fwc_tables *t)
 		{ skel->maps.rules, (uint64_t)m->n_rules + 1 },
 		{ skel->maps.counters, n_counters(t) },
 		{ skel->maps.labels, n_counters(t) },
+		{ skel->maps.log_state, (uint64_t)m->n_rules + 1 },
 	};
 	size_t i;
 	int err;
@@ -91,6 +94,30 @@ static bool batch_unsupported(int err)
 	return err == -EINVAL || err == -ENOTSUPP || err == -EOPNOTSUPP;
 }
 
+/*
+ * An mmapable array is filled with plain copies: element i sits at
+ * i * round_up(value size, 8) in the mapping.
+ */
+static int fill_mmap(int fd, const void *vals, size_t vsz, uint64_t n,
+		     uint32_t max_entries)
+{
+	size_t stride = (vsz + 7) & ~(size_t)7, page = (size_t)getpagesize();
+	size_t len = ((size_t)max_entries * stride + page - 1) & ~(page - 1);
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	if (stride == vsz) {
+		memcpy(p, vals, n * vsz);
+	} else {
+		for (uint64_t i = 0; i < n; i++)
+			memcpy(p + i * stride, (const char *)vals + i * vsz,
+			       vsz);
+	}
+	munmap(p, len);
+	return 0;
+}
+
 /* Write @n elements of @vsz bytes at keys 0..n-1 of array map @map. */
 static int fill_array(struct bpf_map *map, const void *vals, size_t vsz,
 		      uint64_t n)
@@ -104,6 +131,8 @@ static int fill_array(struct bpf_map *map, const void *vals, size_t vsz,
 		return 0;
 	if (vsz != bpf_map__value_size(map) || n > bpf_map__max_entries(map))
 		return -EINVAL;
+	if (bpf_map__map_flags(map) & BPF_F_MMAPABLE)
+		return fill_mmap(fd, vals, vsz, n, bpf_map__max_entries(map));
 	keys = malloc(sizeof(*keys) * (n < FWC_BATCH ? n : FWC_BATCH));
 	if (!keys)
 		return -ENOMEM;
@@ -151,6 +180,9 @@ static void label_text(const struct fwc_tables *t, uint32_t id,
 		[FWC_RSV_FRAGMENT] = "fragment",
 		[FWC_RSV_ND] = "neighbour-discovery",
 		[FWC_RSV_ORPHAN] = "orphan-flow",
+		[FWC_RSV_WOULD_DROP] = "would-drop",
+		[FWC_RSV_LOG_SUPPRESSED] = "log-suppressed",
+		[FWC_RSV_LOG_LOST] = "log-lost",
 	};
 	const struct fwc_rule_meta *rm;
 	const size_t max = FWC_LABEL_LEN - 1;

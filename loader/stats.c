@@ -262,6 +262,30 @@ static const char *state_of(const struct pinned *p)
 	return p->ifindex ? "attached" : "detached (the interface is gone)";
 }
 
+/* Audit or enforce, and a pending fwc load --confirm (confirm.c). */
+static void status_rollout(const struct pinned *q, bool json)
+{
+	char root[PATH_MAX], *slash;
+	struct fwc_meta m;
+	uint32_t k = 0;
+	bool audit;
+
+	memset(&m, 0, sizeof(m));
+	audit = !bpf_map_lookup_elem(q->set.maps[FWC_M_META], &k, &m) &&
+		(m.flags & FWC_META_AUDIT);
+	if (json)
+		printf(",\"verdicts\":\"%s\"", audit ? "audit" : "enforce");
+	else
+		printf("\tverdicts %s\n", audit ? "audit: what the policy would "
+		       "drop passes, counted would-drop and logged" :
+		       "enforce");
+	snprintf(root, sizeof(root), "%s", q->dir);
+	slash = strrchr(root, '/');
+	if (slash)
+		*slash = '\0';
+	fwc_confirm_status(root, q->name, q->prog_id, json);
+}
+
 static void status_text(const struct pinned *p, int n, int i)
 {
 	const struct pinned *q = &p[i];
@@ -280,6 +304,7 @@ static void status_text(const struct pinned *p, int n, int i)
 	printf("\tsha256   %s\n", q->info.sha256);
 	printf("\trules    %u\n", q->info.n_rules);
 	printf("\tmode     %s\n", mode_of(q));
+	status_rollout(q, false);
 	printf("\tloaded   %s (%s)\n", when, rel);
 	printf("\tids      prog %u, link %u, ifindex %u\n", q->prog_id,
 	       q->link_id, q->ifindex);
@@ -319,6 +344,7 @@ static void status_json(const struct pinned *p, int n, int i)
 	time_utc(q->info.loaded_at, when, sizeof(when));
 	printf(",\"mode\":");
 	json_str(mode_of(q));
+	status_rollout(q, true);
 	printf(",\"policy\":");
 	json_str(q->info.policy);
 	printf(",\"source\":");
@@ -425,7 +451,28 @@ static const char *const rsv_names[FWC_RSV_COUNT] = {
 	[FWC_RSV_FRAGMENT] = "fragment",
 	[FWC_RSV_ND] = "neighbour-discovery",
 	[FWC_RSV_ORPHAN] = "orphan-flow",
+	[FWC_RSV_WOULD_DROP] = "would-drop",
+	[FWC_RSV_LOG_SUPPRESSED] = "log-suppressed",
+	[FWC_RSV_LOG_LOST] = "log-lost",
 };
+
+/* What became of the packets of reserved counter @k. */
+static const char *rsv_action(uint32_t k, const struct fwc_meta *meta)
+{
+	switch (k) {
+	case FWC_RSV_ND:
+	case FWC_RSV_ORPHAN:
+	case FWC_RSV_WOULD_DROP:
+		return "pass";
+	case FWC_RSV_NON_IP:
+		return meta->flags & FWC_META_NONIP_DROP ? "drop" : "pass";
+	case FWC_RSV_LOG_SUPPRESSED:
+	case FWC_RSV_LOG_LOST:
+		return "log";	/* events, of packets counted by their rule */
+	default:
+		return "drop";
+	}
+}
 
 /* One counter as stats shows it. */
 struct row {
@@ -480,13 +527,7 @@ static int stats_rows(const struct pinned *p, struct row **out, uint32_t *n_out,
 			continue;
 		}
 		r->name = rsv_names[id - nr - 1];
-		r->action = id - nr - 1 == FWC_RSV_ND ||
-					    id - nr - 1 == FWC_RSV_ORPHAN
-				    ? "pass"
-			    : id - nr - 1 == FWC_RSV_NON_IP &&
-				      !(meta.flags & FWC_META_NONIP_DROP)
-				    ? "pass"
-				    : "drop";
+		r->action = rsv_action(id - nr - 1, &meta);
 	}
 out:
 	free(c);

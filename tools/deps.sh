@@ -6,7 +6,7 @@ set -euo pipefail
 
 pkgs=(make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libcmocka-dev
       bpftool iproute2 nftables pkg-config gnuplot-nox iptables ipset
-      graphviz man-db systemd util-linux curl)
+      graphviz man-db systemd util-linux curl time strace bc)
 
 missing=()
 for p in "${pkgs[@]}"; do

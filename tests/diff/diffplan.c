@@ -14,10 +14,11 @@
  *	# comments are skipped, so .flows files do) and places them on a
  *	lab of HOSTS hosts. Prints
  *	  host ADDR H			ADDR lives on lab host H
- *	  flow ID PROTO SRC SPORT DST DPORT RPORT
+ *	  flow ID PROTO SRC SPORT DST DPORT RPORT XPORT
  *	where RPORT is the client port of the reverse attempt (DST:DPORT
- *	-> SRC:RPORT). For ICMP echo, SPORT and RPORT are the echo
- *	identifiers of the two directions and DPORT is 0.
+ *	-> SRC:RPORT) and XPORT the source port of packets that belong to
+ *	no flow (SRC:XPORT -> DST:DPORT). For ICMP echo, SPORT, RPORT and
+ *	XPORT are echo identifiers and DPORT is 0.
  *
  * The plan keeps every flow's endpoints on two different hosts (so the
  * packets cross the gateway) and every 5-tuple distinct in both
@@ -41,6 +42,7 @@
 #define FILL_PORT 40000
 #define ECHO_ID 1000
 #define ECHO_ID_REVERSE 30000
+#define ECHO_ID_STRAY 50000
 
 struct ep {
 	uint8_t family, addr[16];
@@ -50,7 +52,7 @@ struct ep {
 struct flow {
 	struct fwc_packet p;
 	int a, b;	/* address indexes of source and destination */
-	uint16_t rport;
+	uint16_t rport, xport;
 };
 
 static struct flow flows[MAX_FLOWS];
@@ -180,17 +182,21 @@ static bool tuple_used(uint8_t proto, const struct ep *x, const struct ep *y)
 		struct ep s = { p->family, { 0 }, p->k2 };
 		struct ep d = { p->family, { 0 }, p->k1 };
 		struct ep r = { p->family, { 0 }, flows[i].rport };
+		struct ep o = { p->family, { 0 }, flows[i].xport };
 
 		if (p->proto != proto)
 			continue;
 		memcpy(s.addr, p->src, 16);
 		memcpy(d.addr, p->dst, 16);
 		memcpy(r.addr, p->src, 16);
-		/* The forward tuple s<->d and the reverse one d<->r. */
+		memcpy(o.addr, p->src, 16);
+		/* The forward tuple s<->d, the reverse d<->r, the stray o->d. */
 		if ((ep_eq(x, &s) && ep_eq(y, &d)) ||
 		    (ep_eq(x, &d) && ep_eq(y, &s)) ||
 		    (ep_eq(x, &d) && ep_eq(y, &r)) ||
-		    (ep_eq(x, &r) && ep_eq(y, &d)))
+		    (ep_eq(x, &r) && ep_eq(y, &d)) ||
+		    (ep_eq(x, &d) && ep_eq(y, &o)) ||
+		    (ep_eq(x, &o) && ep_eq(y, &d)))
 			return true;
 	}
 	return false;
@@ -210,7 +216,7 @@ static void plan_add(struct fwc_packet *p)
 	size_t i = n_flows;
 	struct flow *f = &flows[i];
 	struct ep s = { p->family, { 0 }, 0 }, d = s;
-	uint16_t rport;
+	uint16_t rport, xport;
 
 	if (i == MAX_FLOWS || !probeable(p) || !usable(p->src, p->family) ||
 	    !usable(p->dst, p->family) ||
@@ -222,6 +228,7 @@ static void plan_add(struct fwc_packet *p)
 		/* Echo: identifiers in place of ports, unique per flow. */
 		p->k2 = (uint16_t)(ECHO_ID + i);
 		rport = (uint16_t)(ECHO_ID_REVERSE + i);
+		xport = (uint16_t)(ECHO_ID_STRAY + i);
 	} else {
 		if (!p->k2)
 			p->k2 = (uint16_t)(FILL_PORT + i);
@@ -236,6 +243,11 @@ static void plan_add(struct fwc_packet *p)
 			rport = rport == 65535 ? 1024 : rport + 1;
 			s.port = rport;
 		} while (tuple_used(p->proto, &d, &s));
+		xport = rport;
+		do {
+			xport = xport == 65535 ? 1024 : xport + 1;
+			s.port = xport;
+		} while (xport == p->k2 || tuple_used(p->proto, &d, &s));
 	}
 	f->a = addr_index(p->src, p->family);
 	f->b = addr_index(p->dst, p->family);
@@ -243,6 +255,7 @@ static void plan_add(struct fwc_packet *p)
 		return;
 	f->p = *p;
 	f->rport = rport;
+	f->xport = xport;
 	addrs[f->a].degree++;
 	addrs[f->b].degree++;
 	n_flows++;
@@ -338,8 +351,9 @@ static int cmd_plan(int hosts)
 		put_addr(f->p.src, f->p.family);
 		printf(" %u ", f->p.k2);
 		put_addr(f->p.dst, f->p.family);
-		printf(" %u %u\n", fwc_proto_has_ports(f->p.proto) ? f->p.k1 : 0,
-		       f->rport);
+		printf(" %u %u %u\n",
+		       fwc_proto_has_ports(f->p.proto) ? f->p.k1 : 0, f->rport,
+		       f->xport);
 	}
 	if (skipped)
 		fprintf(stderr, "fwc-diffplan: %zu packets not probeable or "

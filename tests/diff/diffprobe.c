@@ -20,6 +20,22 @@
  *		       ADDR
  *	ICMP or ICMPv6 echo requests with identifier ID, one per size.
  *	reply | unreach | none, joined by '/'
+ *   fwc-diffprobe stray --from ADDR --at NETNS --kind KIND --sport P
+ *		       --dport P --marker N [--timeout MS] ADDR
+ *	one crafted packet, and whether it reached eth0 of the namespace
+ *	NETNS (a path such as /run/netns/NAME): arrived | none. KIND is
+ *	  ack	  a TCP ACK with data, SPORT -> DPORT, no handshake before
+ *	  synack  a TCP SYN-ACK, SPORT -> DPORT, answering no SYN
+ *	  error	  ICMP port unreachable quoting UDP DPORT -> SPORT from the
+ *		  destination to us
+ *	  toobig  fragmentation needed (ICMPv6 packet too big) quoting the
+ *		  same
+ *	  ttl	  time exceeded quoting an echo request (identifier SPORT)
+ *		  from the destination to us
+ *	  echoreply  an ICMP echo reply (identifier SPORT) nobody asked for
+ *	  frag	  a later fragment of a UDP datagram whose first never came
+ *	The quoted packet may be one a flow really sent: then the error is
+ *	related to it.
  *   fwc-diffprobe ct-flush
  *	empty the conntrack table of the current network namespace
  *
@@ -38,7 +54,11 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
+#include <net/if.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -141,7 +161,8 @@ static int sock_from(int type, int proto, const char *from,
 	socklen_t slen;
 	int fd;
 
-	if (parse_ep(from, &src, &slen, false) || src.ss_family != dst->ss_family) {
+	if (parse_ep(from, &src, &slen, false) ||
+	    src.ss_family != dst->ss_family) {
 		fprintf(stderr, "fwc-diffprobe: bad --from %s\n", from);
 		return -1;
 	}
@@ -344,12 +365,13 @@ static int ping_match(int family, const uint8_t *m, size_t n,
 	if (n < 8)
 		return 0;
 	if (m[0] == reply) {
+		const struct sockaddr_in *p4 = (const void *)peer;
+		const struct sockaddr_in *d4 = (const void *)dst;
+		const struct sockaddr_in6 *p6 = (const void *)peer;
+		const struct sockaddr_in6 *d6 = (const void *)dst;
 		bool same = family == AF_INET
-			? ((const struct sockaddr_in *)peer)->sin_addr.s_addr ==
-			  ((const struct sockaddr_in *)dst)->sin_addr.s_addr
-			: !memcmp(&((const struct sockaddr_in6 *)peer)->sin6_addr,
-				  &((const struct sockaddr_in6 *)dst)->sin6_addr,
-				  16);
+			? p4->sin_addr.s_addr == d4->sin_addr.s_addr
+			: !memcmp(&p6->sin6_addr, &d6->sin6_addr, 16);
 
 		return same && ntohs(*(const uint16_t *)(m + 4)) == id &&
 		       ntohs(*(const uint16_t *)(m + 6)) == seq;
@@ -444,6 +466,270 @@ static int do_ping(const char *from, const char *to, int timeout, int id,
 	putchar('\n');
 	close(fd);
 	return 0;
+}
+
+/* ---- packets of no flow ------------------------------------------------ */
+
+struct stray {
+	int family;
+	uint8_t src[16], dst[16];
+	uint16_t sport, dport;
+	uint32_t marker;
+	const char *kind;
+};
+
+/* Sum of the pseudo header of the transport checksum (RFC 793, 2460). */
+static uint32_t pseudo_sum(const struct stray *x, uint8_t proto, size_t len)
+{
+	size_t alen = x->family == AF_INET ? 4 : 16;
+	uint32_t s = proto + (uint32_t)len;
+
+	for (size_t i = 0; i < alen; i += 2)
+		s += (uint32_t)(x->src[i] << 8 | x->src[i + 1]) +
+		     (uint32_t)(x->dst[i] << 8 | x->dst[i + 1]);
+	return s;
+}
+
+static uint16_t csum_with(uint32_t s, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (n & 1)
+		s += (uint32_t)b[n - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return htons((uint16_t)~s);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* An IP header for @len bytes of @proto; returns its length. */
+static size_t ip_header(const struct stray *x, uint8_t *p, uint8_t proto,
+			size_t len, uint16_t frag)
+{
+	if (x->family == AF_INET) {
+		p[0] = 0x45;
+		put16(p + 2, (uint16_t)(20 + len));
+		put16(p + 4, (uint16_t)x->marker);
+		put16(p + 6, frag);
+		p[8] = 64;
+		p[9] = proto;
+		memcpy(p + 12, x->src, 4);
+		memcpy(p + 16, x->dst, 4);
+		put16(p + 10, 0);
+		*(uint16_t *)(p + 10) = csum_with(0, p, 20);
+		return 20;
+	}
+	p[0] = 0x60;
+	put16(p + 4, (uint16_t)len);
+	p[6] = proto;
+	p[7] = 64;
+	memcpy(p + 8, x->src, 16);
+	memcpy(p + 24, x->dst, 16);
+	return 40;
+}
+
+/*
+ * An ICMP error from us to dst about a packet dst sent us: UDP dport ->
+ * sport (error: port unreachable; toobig: fragmentation needed / packet
+ * too big, MTU 1280) or an echo request with identifier sport (ttl: time
+ * exceeded). Returns the ICMP message's length.
+ */
+static size_t icmp_error(const struct stray *x, uint8_t *l4)
+{
+	bool v4 = x->family == AF_INET, echo = !strcmp(x->kind, "ttl");
+	struct stray q = *x;
+	uint8_t *in = l4 + 8, *t;
+
+	memcpy(q.src, x->dst, 16);
+	memcpy(q.dst, x->src, 16);
+	if (!strcmp(x->kind, "error")) {
+		l4[0] = v4 ? ICMP_DEST_UNREACH : ICMP6_DST_UNREACH;
+		l4[1] = v4 ? ICMP_PORT_UNREACH : ICMP6_DST_UNREACH_NOPORT;
+	} else if (!echo) {
+		l4[0] = v4 ? ICMP_DEST_UNREACH : ICMP6_PACKET_TOO_BIG;
+		l4[1] = v4 ? ICMP_FRAG_NEEDED : 0;
+		put16(l4 + 6, 1280);		/* next-hop MTU (v6: low half) */
+	} else {
+		l4[0] = v4 ? ICMP_TIME_EXCEEDED : ICMP6_TIME_EXCEEDED;
+	}
+	t = in + ip_header(&q, in,
+			   echo ? (v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6)
+				: IPPROTO_UDP,
+			   12, 0);
+	if (echo) {
+		t[0] = v4 ? ICMP_ECHO : ICMP6_ECHO_REQUEST;
+		put16(t + 4, x->sport);
+		put16(t + 6, 1);
+	} else {
+		put16(t, x->dport);
+		put16(t + 2, x->sport);
+		put16(t + 4, 12);
+	}
+	memcpy(t + 8, &x->marker, 4);
+	return (size_t)(t + 12 - l4);
+}
+
+/* The packet of @x into @p; returns its length. */
+static size_t stray_packet(const struct stray *x, uint8_t *p)
+{
+	bool v4 = x->family == AF_INET;
+	uint8_t icmp = v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6, *l4;
+	size_t hl = v4 ? 20 : 40, n;
+
+	memset(p, 0, 256);
+	l4 = p + hl;
+	if (!strcmp(x->kind, "ack")) {
+		put16(l4, x->sport);
+		put16(l4 + 2, x->dport);
+		put16(l4 + 4, 0x1234);			/* sequence */
+		put16(l4 + 8, 0x5678);			/* acknowledgement */
+		l4[12] = 5 << 4;
+		l4[13] = 0x18;				/* PSH, ACK */
+		put16(l4 + 14, 64240);
+		memcpy(l4 + 20, &x->marker, 4);
+		n = 24;
+		ip_header(x, p, IPPROTO_TCP, n, 0);
+		*(uint16_t *)(l4 + 16) =
+			csum_with(pseudo_sum(x, IPPROTO_TCP, n), l4, n);
+	} else if (!strcmp(x->kind, "echoreply")) {
+		l4[0] = v4 ? ICMP_ECHOREPLY : ICMP6_ECHO_REPLY;
+		put16(l4 + 4, x->sport);
+		put16(l4 + 6, 1);
+		memcpy(l4 + 8, &x->marker, 4);
+		n = 12;
+		ip_header(x, p, icmp, n, 0);
+		*(uint16_t *)(l4 + 2) =
+			csum_with(v4 ? 0 : pseudo_sum(x, icmp, n), l4, n);
+	} else if (!strcmp(x->kind, "synack")) {
+		put16(l4, x->sport);
+		put16(l4 + 2, x->dport);
+		put16(l4 + 4, 0x1234);
+		put16(l4 + 8, 0x5678);
+		l4[12] = 5 << 4;
+		l4[13] = 0x12;				/* SYN, ACK */
+		put16(l4 + 14, 64240);
+		memcpy(l4 + 20, &x->marker, 4);
+		n = 24;
+		ip_header(x, p, IPPROTO_TCP, n, 0);
+		*(uint16_t *)(l4 + 16) =
+			csum_with(pseudo_sum(x, IPPROTO_TCP, n), l4, n);
+	} else if (!strcmp(x->kind, "error") || !strcmp(x->kind, "toobig") ||
+		   !strcmp(x->kind, "ttl")) {
+		n = icmp_error(x, l4);
+		ip_header(x, p, icmp, n, 0);
+		*(uint16_t *)(l4 + 2) =
+			csum_with(v4 ? 0 : pseudo_sum(x, icmp, n), l4, n);
+	} else if (!strcmp(x->kind, "frag")) {
+		/* Bytes 1480-1487 of a datagram, and more to come. */
+		if (v4) {
+			memcpy(l4, &x->marker, 4);
+			memcpy(l4 + 4, &x->marker, 4);
+			n = 8;
+			ip_header(x, p, IPPROTO_UDP, n, 0x2000 | (1480 / 8));
+		} else {
+			l4[0] = IPPROTO_UDP;
+			put16(l4 + 2, 1448 | 1);
+			memcpy(l4 + 4, &x->marker, 4);
+			memcpy(l4 + 8, &x->marker, 4);
+			memcpy(l4 + 12, &x->marker, 4);
+			n = 16;
+			ip_header(x, p, IPPROTO_FRAGMENT, n, 0);
+		}
+	} else {
+		return 0;
+	}
+	return hl + n;
+}
+
+/* An AF_PACKET socket on eth0 of the namespace at @path. */
+static int catcher_in(const char *path)
+{
+	int self = open("/proc/self/ns/net", O_RDONLY);
+	int there = open(path, O_RDONLY);
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET,
+				  .sll_protocol = htons(ETH_P_ALL) };
+	int fd = -1;
+
+	if (self < 0 || there < 0 || setns(there, CLONE_NEWNET))
+		goto out;
+	fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	ll.sll_ifindex = (int)if_nametoindex("eth0");
+	if (fd >= 0 && (!ll.sll_ifindex ||
+			bind(fd, (struct sockaddr *)&ll, sizeof(ll)))) {
+		close(fd);
+		fd = -1;
+	}
+	if (setns(self, CLONE_NEWNET)) {
+		perror("fwc-diffprobe: setns back");
+		exit(2);
+	}
+out:
+	if (self >= 0)
+		close(self);
+	if (there >= 0)
+		close(there);
+	return fd;
+}
+
+static int do_stray(const char *from, const char *to, const char *at,
+		    struct stray *x, int timeout)
+{
+	struct sockaddr_storage src, dst;
+	uint8_t pkt[256], frame[9000];
+	double end;
+	socklen_t len;
+	size_t n;
+	int catcher, fd;
+
+	if (!at || !x->kind || parse_ep(from, &src, &len, false) ||
+	    parse_ep(to, &dst, &len, false) || src.ss_family != dst.ss_family)
+		return 2;
+	x->family = dst.ss_family;
+	if (x->family == AF_INET) {
+		memcpy(x->src, &((struct sockaddr_in *)&src)->sin_addr, 4);
+		memcpy(x->dst, &((struct sockaddr_in *)&dst)->sin_addr, 4);
+	} else {
+		memcpy(x->src, &((struct sockaddr_in6 *)&src)->sin6_addr, 16);
+		memcpy(x->dst, &((struct sockaddr_in6 *)&dst)->sin6_addr, 16);
+	}
+	n = stray_packet(x, pkt);
+	catcher = catcher_in(at);
+	/* IPPROTO_RAW: we write the IP header, fragment fields included. */
+	fd = socket(x->family, SOCK_RAW, IPPROTO_RAW);
+	if (!n || catcher < 0 || fd < 0) {
+		fprintf(stderr, "fwc-diffprobe: stray: cannot set up\n");
+		return 2;
+	}
+	if (sendto(fd, pkt, n, 0, (struct sockaddr *)&dst, len) < 0) {
+		perror("fwc-diffprobe: stray: sendto");
+		return 2;
+	}
+	end = now_ms() + timeout;
+	for (;;) {
+		struct pollfd p = { .fd = catcher, .events = POLLIN };
+		struct sockaddr_ll ll;
+		socklen_t llen = sizeof(ll);
+		ssize_t got;
+
+		if (poll(&p, 1, left(end)) != 1) {
+			puts("none");
+			return 0;
+		}
+		got = recvfrom(catcher, frame, sizeof(frame), MSG_DONTWAIT,
+			       (struct sockaddr *)&ll, &llen);
+		/* What the host itself sends does not count. */
+		if (got > 0 && ll.sll_pkttype != PACKET_OUTGOING &&
+		    memmem(frame, (size_t)got, &x->marker,
+				      sizeof(x->marker))) {
+			puts("arrived");
+			return 0;
+		}
+	}
 }
 
 /* ---- servers --------------------------------------------------------- */
@@ -599,6 +885,10 @@ static int usage(void)
 	      "[--size N,...] ADDR:PORT\n"
 	      "       fwc-diffprobe ping --from ADDR [--timeout MS] --id ID "
 	      "[--size N,...] ADDR\n"
+	      "       fwc-diffprobe stray --from ADDR --at NETNS --kind "
+	      "ack|synack|error|toobig|ttl|echoreply|frag\n"
+	      "                     --sport P --dport P --marker N "
+	      "[--timeout MS] ADDR\n"
 	      "       fwc-diffprobe ct-flush\n",
 	      stderr);
 	return 2;
@@ -612,9 +902,15 @@ int main(int argc, char **argv)
 		{ "size", required_argument, NULL, 's' },
 		{ "id", required_argument, NULL, 'i' },
 		{ "for", required_argument, NULL, 'F' },
+		{ "at", required_argument, NULL, 'a' },
+		{ "kind", required_argument, NULL, 'k' },
+		{ "sport", required_argument, NULL, 'S' },
+		{ "dport", required_argument, NULL, 'D' },
+		{ "marker", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *from = NULL, *sizes = "64", *cmd;
+	const char *from = NULL, *sizes = "64", *at = NULL, *cmd;
+	struct stray x = { 0 };
 	int timeout = 500, secs = 60, id = -1, c;
 
 	if (argc < 2)
@@ -629,6 +925,11 @@ int main(int argc, char **argv)
 		case 's': sizes = optarg; break;
 		case 'i': id = atoi(optarg); break;
 		case 'F': secs = atoi(optarg); break;
+		case 'a': at = optarg; break;
+		case 'k': x.kind = optarg; break;
+		case 'S': x.sport = (uint16_t)atoi(optarg); break;
+		case 'D': x.dport = (uint16_t)atoi(optarg); break;
+		case 'm': x.marker = (uint32_t)strtoul(optarg, NULL, 0); break;
 		default: return usage();
 		}
 	}
@@ -645,5 +946,7 @@ int main(int argc, char **argv)
 		return do_udp(from, argv[optind], timeout, sizes);
 	if (!strcmp(cmd, "ping"))
 		return do_ping(from, argv[optind], timeout, id, sizes);
+	if (!strcmp(cmd, "stray"))
+		return do_stray(from, argv[optind], at, &x, timeout);
 	return usage();
 }

@@ -4,8 +4,9 @@
 # tests/diff/nft-check.sh FWC FWC-DIFFPLAN
 #
 # Every ruleset `fwc compile --emit nft` writes must load: the emission of
-# each shipped and test policy, and of many random ones (randpol.h, with
-# state off or loose and timeouts now and then), goes through `nft -c -f`
+# each shipped and test policy, and of many random ones (randpol.h; a
+# quarter each with state off, state loose, timeouts, audit mode and
+# logging), goes through `nft -c -f`
 # in a scratch network namespace, so the host's ruleset is never touched.
 # A few are loaded for real, twice (the file replaces its table), and
 # listed back. Environment: NFT_CHECK_RANDOM (300), NFT_CHECK_SEED (1).
@@ -75,6 +76,9 @@ for ((i = 1; i <= N_RANDOM; i++)); do
 		3) echo "set timeout tcp-established $((60 + i))"
 		   echo "set timeout udp $((1 + i % 50))"
 		   echo "set timeout icmp 7" ;;
+		0) echo "set mode audit"
+		   echo "set log default on"
+		   echo "set log rate $((1 + i))" ;;
 		esac
 		"$PLAN" policy "$seed" $((1 + seed % 40))
 	} >"$TMP/r.pol"

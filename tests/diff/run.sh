@@ -6,30 +6,40 @@
 #
 # A gateway namespace routes between HOSTS host namespaces (tests/e2e/
 # lab.sh: one leg per host, which requests and replies alike cross). For
-# each policy - every
-# shipped one with its tests/policies/*.flows, and random ones over random
-# addresses (tests/unit/randpol.h through fwc-diffplan) - the flows' ad-
-# dresses are spread over the hosts so that each flow crosses the gateway,
-# then the same flows run twice, once per gateway:
+# each policy - every shipped one with its tests/policies/*.flows, and
+# random ones (tests/unit/randpol.h through fwc-diffplan, now and then
+# with state off or loose, or in audit mode) with packets drawn near what
+# they name - the
+# flows' addresses are spread over the hosts so that every flow crosses
+# the gateway, and the same flows run twice, once through each gateway,
+# in four phases:
 #
-#   reverse  before anything: from the destination's port back to the
-#            source, a new connection the other way (refused/unreach
-#            tell that it passed and its RST/ICMP error came back)
-#   forward  echo servers up: TCP connect + 32 bytes echoed; UDP 64 bytes
-#            then 3000 (fragmented both ways); ICMP echo 64 then 3000
-#   closed   servers down, forward again: TCP gets a RST, UDP an ICMP port
-#            unreachable, which must come back as related
+#   reverse  from the destination's port back to the source, before any
+#            state: a new connection the other way (refused / unreach
+#            say it passed and its RST or ICMP error came back)
+#   forward  echo servers up: TCP connect + 32 bytes echoed (replies pass
+#            as replies); UDP 64 bytes then 3000 and ICMP echo 64 then
+#            3000 bytes, fragmented both ways
+#   closed   servers down, the forward flows again: TCP meets a RST, UDP
+#            an ICMP port unreachable that must come back as related
+#   stray    crafted packets, caught with a packet socket where they go:
+#            of no flow (a mid-stream TCP ACK, a SYN-ACK answering no SYN,
+#            an echo reply nobody asked for, ICMP errors quoting nothing, a
+#            later fragment without its first) and ICMP errors quoting the
+#            flow's own packets (fragmentation needed / packet too big for
+#            UDP, time exceeded for echo), which must pass as related
 #
-# and each exchange's outcome is compared. Prints "N flows, M mismatches"
-# and the details of each mismatch; exits 1 on any. Between runs the XDP
-# program is unloaded (its flow table goes with it) and conntrack is
-# flushed, so no state crosses from one run to the next.
+# Each exchange's outcome is compared. Prints "N flows, M mismatches" and
+# each mismatch (flow, phase, both outcomes); exits 1 on any. Between runs
+# the XDP program is unloaded (its flow table goes with it) and conntrack
+# is flushed, so no state crosses from one run to the next; the nft run
+# applies the sysctls its file's header names.
 #
 # Environment: FWC (build/fwc), DIFF_HOSTS (6), DIFF_RANDOM (random
 # policies, 12), DIFF_FLOWS (packets drawn per random policy, 40),
 # DIFF_SEED (1), DIFF_JOBS (parallel probes, 32), DIFF_WAIT_MS (how long
 # a probe waits for an answer, 500), DIFF_TIME_LIMIT (seconds, 1500),
-# DIFF_POLICIES (shipped policies to run, default all),
+# DIFF_POLICIES (shipped policies to run, default all; none for none),
 # DIFF_KEEP (keep the work directory).
 set -euo pipefail
 
@@ -127,17 +137,36 @@ plan_addrs() { # plan_addrs PLAN add|del
 # "[v6]:port" or "v4:port"
 ep() { [[ $1 == *:* ]] && echo "[$1]:$2" || echo "$1:$2"; }
 
-host_of() { awk -v a="$2" '$1 == "host" && $2 == a { print "h" $3 }' "$1"; }
+at() { echo "/run/netns/$(lab_ns "$1")"; }
 
 # --- probes ----------------------------------------------------------------
 
 # Jobs of PHASE for each flow of PLAN: "ID PHASE NS PROBE-ARGS...".
 jobs_of() { # jobs_of PLAN PHASE
-	local id proto src sport dst dport rport hs hd w=$WAIT_MS
-	declare -A host=()
+	local id proto src sport dst dport rport xport hs hd w=$WAIT_MS k n
+	local -A host=() kinds=([tcp]="ack synack error"
+		[udp]="frag error toobig" [icmp]="echoreply error ttl"
+		[icmp6]="echoreply error ttl")
 	while read -r _ a h; do host[$a]=h$h; done < <(grep '^host ' "$1")
-	while read -r _ id proto src sport dst dport rport; do
+	while read -r _ id proto src sport dst dport rport xport; do
 		hs=${host[$src]} hd=${host[$dst]}
+		if [ "$2" = stray ]; then
+			n=0
+			for k in ${kinds[$proto]}; do
+				n=$((n + 1))
+				# Whose packet, caught where; the marker says which.
+				# toobig and ttl quote the flow's own forward packet.
+				echo -n "$id stray-$k "
+				case $k in
+				synack) echo -n "$hd stray --from $dst --at $(at "$hs") --sport $dport --dport $xport $src" ;;
+				toobig) echo -n "$hd stray --from $dst --at $(at "$hs") --sport $dport --dport $sport $src" ;;
+				ttl) echo -n "$hd stray --from $dst --at $(at "$hs") --sport $sport --dport 0 $src" ;;
+				*) echo -n "$hs stray --from $src --at $(at "$hd") --sport $xport --dport $dport $dst" ;;
+				esac
+				echo " --kind $k --timeout $w --marker $((0xfc000000 + id * 16 + n))"
+			done
+			continue
+		fi
 		case $2.$proto in
 		reverse.tcp) echo "$id $2 $hd tcp --timeout $w --from $(ep "$dst" "$dport") $(ep "$src" "$rport")" ;;
 		reverse.udp) echo "$id $2 $hd udp --timeout $w --from $(ep "$dst" "$dport") $(ep "$src" "$rport")" ;;
@@ -232,6 +261,7 @@ run_side() { # run_side SIDE POLICY PLAN OUT
 	run_phase "$3" forward >>"$4"
 	servers_down
 	run_phase "$3" closed >>"$4"
+	run_phase "$3" stray >>"$4"
 	gateway_down "$1"
 	sort -k1,1n -k2,2 -o "$4" "$4"
 }
@@ -302,12 +332,20 @@ for ((i = 1; i <= N_RANDOM; i++)); do
 	rules=$((4 + seed % 12))
 	pol="$TMP/random-$seed.pol"
 	{
-		# Now and then stateless, or picking up TCP mid-stream.
-		case $((i % 6)) in
-		0) echo "set state off" ;;
+		# Now and then stateless (once with default allow, where later
+		# fragments meet no port rule), picking up TCP mid-stream, or
+		# auditing (what would drop passes, and opens no flow).
+		case $((i % 12)) in
+		0 | 6) echo "set state off" ;;
 		3) echo "set state loose" ;;
+		9) echo "set mode audit" ;;
 		esac
-		"$PLAN" policy "$seed" "$rules"
+		"$PLAN" policy "$seed" "$rules" |
+			if [ $((i % 12)) -eq 6 ]; then
+				sed 's/^set default deny$/set default allow/'
+			else
+				cat
+			fi
 	} >"$pol"
 	"$PLAN" flows "$seed" "$rules" "$N_FLOWS" >"$TMP/random-$seed.packets"
 	run_policy "random-$seed" "$pol" "$TMP/random-$seed.packets"

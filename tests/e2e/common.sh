@@ -13,6 +13,8 @@ PROBE=${PROBE:-$(dirname "$FWC")/fwc-probe}
 LAB_PREFIX="fwct-$$-"
 export FWC_BPFFS="/sys/fs/bpf/fwct-$$"
 TMP=$(mktemp -d /tmp/fwct-$$.XXXXXX)
+# What loads keep to roll back to (fwc load --confirm): private too.
+export FWC_STATE_DIR="$TMP/state"
 E2E_FAILS=0
 E2E_CHECKS=0
 E2E_MOUNTS=()

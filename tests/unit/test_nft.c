@@ -79,8 +79,10 @@ static void test_first_match_order(void **state)
 	p = has(s, "meta l4proto tcp counter name \"r2-tcp\" ct mark set 2 "
 		   "accept",
 		p);
-	p = has(s, "ip saddr 10.0.0.0/8 ip daddr 10.0.0.0/8 log prefix "
-		   "\"fwc r3: \" counter name \"r3\" drop",
+	p = has(s, "ip saddr 10.0.0.0/8 ip daddr 10.0.0.0/8 limit name "
+		   "\"log-r3\" log prefix \"fwc r3: \" comment \"rule 3 log\"\n"
+		   "\t\tip saddr 10.0.0.0/8 ip daddr 10.0.0.0/8 counter name "
+		   "\"r3\" drop",
 		p);
 	has(s, "counter name \"r0-default\" drop", p);
 	/* Deny rules never create state. */
@@ -251,6 +253,46 @@ static void test_timeouts(void **state)
 	free(s);
 }
 
+static void test_log_and_audit(void **state)
+{
+	char *s = emit("set log rate 5\nset log default on\n"
+		       "deny log 10.0.0.1 -> 10.0.0.2 any label \"x\"\n"
+		       "allow 10.0.0.1 -> 10.0.0.3 any\n");
+	const char *p;
+
+	(void)state;
+	p = has(s, "counter r0-default { comment \"rule 0: default deny\" }\n"
+		   "\tlimit log-r0 { rate 5/second burst 5 packets }",
+		NULL);
+	p = has(s, "limit log-r1 { rate 5/second burst 5 packets }", p);
+	lacks(s, "log-r2");
+	/* The log on a rule of its own: a spent limit stops only it. */
+	p = has(s, "ip saddr 10.0.0.1 ip daddr 10.0.0.2 limit name \"log-r1\" "
+		   "log prefix \"fwc r1 x: \" comment \"rule 1 log\"\n"
+		   "\t\tip saddr 10.0.0.1 ip daddr 10.0.0.2 counter name "
+		   "\"r1-x\" drop",
+		p);
+	has(s, "\t\tlimit name \"log-r0\" log prefix \"fwc r0 default deny: \" "
+	       "comment \"rule 0 log\"\n\t\tcounter name \"r0-default\" drop",
+	    p);
+	lacks(s, "would-drop");
+	free(s);
+
+	/* Audit: every drop passes, counted twice and logged. */
+	s = emit("set mode audit\ndeny 10.0.0.1 -> 10.0.0.2 any\n"
+		 "allow 10.0.0.1 -> 10.0.0.3 any\n");
+	p = has(s, "counter would-drop {", NULL);
+	p = has(s, "policy accept;", p);
+	p = has(s, "limit name \"log-r1\" log prefix \"fwc r1 would-drop: \"", p);
+	p = has(s, "counter name \"r1\" counter name \"would-drop\" accept", p);
+	p = has(s, "counter name \"r2\" ct mark set 2 accept", p);
+	has(s, "counter name \"r0-default\" counter name \"would-drop\" "
+	       "accept",
+	    p);
+	lacks(s, " drop comment");
+	free(s);
+}
+
 static void test_quoting(void **state)
 {
 	char *s = emit("allow 10.0.0.1 -> 10.0.0.2 any "
@@ -291,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_service_shapes),
 		cmocka_unit_test(test_state),
 		cmocka_unit_test(test_timeouts),
+		cmocka_unit_test(test_log_and_audit),
 		cmocka_unit_test(test_quoting),
 		cmocka_unit_test(test_table_name),
 	};
