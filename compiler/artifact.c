@@ -91,6 +91,12 @@ static void serialise(const struct fwc_tables *t, struct buf *b)
 
 int fwc_artifact_write(const struct fwc_tables *t, const char *path)
 {
+	return fwc_artifact_write_level(t, path, 6);
+}
+
+int fwc_artifact_write_level(const struct fwc_tables *t, const char *path,
+			     int level)
+{
 	struct buf raw = { 0 }, out = { 0 };
 	uLongf zlen;
 	FILE *f;
@@ -99,7 +105,7 @@ int fwc_artifact_write(const struct fwc_tables *t, const char *path)
 	serialise(t, &raw);
 	zlen = compressBound(raw.n);
 	out.p = xcalloc(HEADER + zlen, 1);
-	if (compress2(out.p + HEADER, &zlen, raw.p, raw.n, 6) != Z_OK) {
+	if (compress2(out.p + HEADER, &zlen, raw.p, raw.n, level) != Z_OK) {
 		err = -EIO;
 		goto out;
 	}

@@ -51,6 +51,9 @@ void fwc_policy_destroy(struct fwc_policy *pol);
 
 /* Deterministic zlib-compressed artifact (`fwc compile -o`). */
 int fwc_artifact_write(const struct fwc_tables *t, const char *path);
+/* The same with a zlib level: 1 for the loader's own rollback copies. */
+int fwc_artifact_write_level(const struct fwc_tables *t, const char *path,
+			     int level);
 int fwc_artifact_read(const char *path, struct fwc_tables **out);
 /* True when @path starts with the artifact magic. */
 bool fwc_artifact_probe(const char *path);

@@ -163,8 +163,10 @@ int fwc_state_record(const struct fwc_tables *t, char **ifaces, int n)
 	if (fd < 0)
 		return -errno;
 	close(fd);
-	/* One artifact, hard-linked into every interface's directory. */
-	err = fwc_artifact_write(t, tmp);
+	/* One artifact, hard-linked into every interface's directory; zlib
+	 * level 1: this copy is on the load path (0.6 s at level 6 for
+	 * 100k rules). */
+	err = fwc_artifact_write_level(t, tmp, 1);
 	for (int i = 0; !err && i < n; i++) {
 		err = iface_dir(ifaces[i], dir, sizeof(dir));
 		if (!err)

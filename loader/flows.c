@@ -35,6 +35,7 @@
 #include "cli.h"
 #include "fwc.skel.h"
 #include "loader.h"
+#include "maps.h"
 #include "tables.h"
 
 #define NSEC 1000000000ull
@@ -131,14 +132,16 @@ int fwc_flows_reuse(struct fwc_bpf *skel, const struct fwc_set *old,
 
 int fwc_flows_remap(int fd, const int64_t *map, uint32_t old_rules)
 {
-	for (uint32_t k = 0; k <= old_rules; k++) {
-		uint32_t v = map && map[k] >= 0 ? (uint32_t)map[k]
-						: FWC_CT_NO_RULE;
+	uint32_t *v = calloc((size_t)old_rules + 1, sizeof(*v));
+	int err;
 
-		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
-			return -errno;
-	}
-	return 0;
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t k = 0; k <= old_rules; k++)
+		v[k] = map && map[k] >= 0 ? (uint32_t)map[k] : FWC_CT_NO_RULE;
+	err = fwc_array_write(fd, v, sizeof(*v), old_rules + 1);
+	free(v);
+	return err;
 }
 
 /* The packet that opened flow @k (as the opener sent it). */

@@ -224,12 +224,9 @@ static int records_fill(struct load *L)
 	L->recs = calloc(n, sizeof(*L->recs));
 	if (!L->recs)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < n; i++) {
+	for (uint32_t i = 0; i < n; i++)
 		record_fill(&L->recs[i], &L->t->rule_meta[i], i);
-		if (bpf_map_update_elem(fd, &i, &L->recs[i], BPF_ANY))
-			return -errno;
-	}
-	return 0;
+	return fwc_array_write(fd, L->recs, sizeof(*L->recs), n);
 }
 
 /*
@@ -397,23 +394,25 @@ int fwc_counters_read(int fd, uint32_t n, struct fwc_counter *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct fwc_counter *v;
+	int err;
 
 	if (ncpu < 1)
 		return -EINVAL;
-	v = calloc(ncpu, sizeof(*v));
+	/* One batch for all counters: per-element reads cost a syscall
+	 * each, 0.3 s for 100k rules. */
+	v = calloc((size_t)n * ncpu + 1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
+	err = fwc_array_read(fd, v, sizeof(*v) * ncpu, n);
 	for (uint32_t k = 0; k < n; k++) {
 		memset(&out[k], 0, sizeof(out[k]));
-		if (bpf_map_lookup_elem(fd, &k, v))
-			continue;
-		for (int c = 0; c < ncpu; c++) {
-			out[k].packets += v[c].packets;
-			out[k].bytes += v[c].bytes;
+		for (int c = 0; c < ncpu && !err; c++) {
+			out[k].packets += v[(size_t)k * ncpu + c].packets;
+			out[k].bytes += v[(size_t)k * ncpu + c].bytes;
 		}
 	}
 	free(v);
-	return 0;
+	return err;
 }
 
 /* Adds @add to counter @k of per-CPU array @fd (in CPU 0's slot). */
@@ -574,9 +573,8 @@ static int donor_init(struct load *L, struct donor *d, const struct target *tg)
 	}
 	for (uint32_t i = 0; i < n; i++)
 		d->map[i] = -1;
-	for (uint32_t i = 0; i <= d->n_rules; i++)
-		if (bpf_map_lookup_elem(d->rule_meta, &i, &old[i]))
-			memset(&old[i], 0, sizeof(old[i]));
+	if (fwc_array_read(d->rule_meta, old, sizeof(*old), d->n_rules + 1))
+		memset(old, 0, (d->n_rules + 1) * sizeof(*old));
 	err = donor_map(L, d, old);
 out:
 	free(old);

@@ -118,31 +118,24 @@ static int fill_mmap(int fd, const void *vals, size_t vsz, uint64_t n,
 	return 0;
 }
 
-/* Write @n elements of @vsz bytes at keys 0..n-1 of array map @map. */
-static int fill_array(struct bpf_map *map, const void *vals, size_t vsz,
-		      uint64_t n)
+/* Writes @n values of @vsz bytes at keys 0..n-1 of array @fd, batched. */
+int fwc_array_write(int fd, const void *vals, size_t vsz, uint32_t n)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
-	int fd = bpf_map__fd(map);
 	uint32_t *keys = NULL, first, cnt, i;
 	int err = 0;
 
 	if (n == 0)
 		return 0;
-	if (vsz != bpf_map__value_size(map) || n > bpf_map__max_entries(map))
-		return -EINVAL;
-	if (bpf_map__map_flags(map) & BPF_F_MMAPABLE)
-		return fill_mmap(fd, vals, vsz, n, bpf_map__max_entries(map));
 	keys = malloc(sizeof(*keys) * (n < FWC_BATCH ? n : FWC_BATCH));
 	if (!keys)
 		return -ENOMEM;
-
 	for (first = 0; first < n; first += cnt) {
 		cnt = n - first < FWC_BATCH ? n - first : FWC_BATCH;
 		for (i = 0; i < cnt; i++)
 			keys[i] = first + i;
 		err = bpf_map_update_batch(fd, keys,
-					   (const char *)vals + first * vsz,
+					   (const char *)vals + (size_t)first * vsz,
 					   &cnt, &opts);
 		if (err && batch_unsupported(err)) {
 			/* Old kernel: the rest one element at a time. */
@@ -155,6 +148,62 @@ static int fill_array(struct bpf_map *map, const void *vals, size_t vsz,
 out:
 	free(keys);
 	return err;
+}
+
+/*
+ * Reads keys 0..n-1 of array @fd into @vals (@vsz bytes a value; for a
+ * per-CPU array, round_up(value size, 8) times the possible CPUs).
+ */
+int fwc_array_read(int fd, void *vals, size_t vsz, uint32_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint32_t *keys, first = 0, cnt, next = 0;
+	void *in = NULL;
+	int err = 0;
+
+	if (n == 0)
+		return 0;
+	keys = malloc(sizeof(*keys) * n);
+	if (!keys)
+		return -ENOMEM;
+	while (first < n) {
+		cnt = n - first;
+		err = bpf_map_lookup_batch(fd, first ? &in : NULL, &next,
+					   keys + first,
+					   (char *)vals + (size_t)first * vsz,
+					   &cnt, &opts);
+		first += cnt;
+		in = &next;
+		if (err == -ENOENT) { /* the end of the array */
+			err = 0;
+			break;
+		}
+		if (err)
+			break;
+	}
+	if (err && batch_unsupported(err)) {
+		err = 0;
+		for (uint32_t k = 0; k < n && !err; k++)
+			if (bpf_map_lookup_elem(fd, &k,
+						(char *)vals + (size_t)k * vsz))
+				err = -errno;
+	}
+	free(keys);
+	return err;
+}
+
+/* Write @n elements of @vsz bytes at keys 0..n-1 of array map @map. */
+static int fill_array(struct bpf_map *map, const void *vals, size_t vsz,
+		      uint64_t n)
+{
+	if (n == 0)
+		return 0;
+	if (vsz != bpf_map__value_size(map) || n > bpf_map__max_entries(map))
+		return -EINVAL;
+	if (bpf_map__map_flags(map) & BPF_F_MMAPABLE)
+		return fill_mmap(bpf_map__fd(map), vals, vsz, n,
+				 bpf_map__max_entries(map));
+	return fwc_array_write(bpf_map__fd(map), vals, vsz, (uint32_t)n);
 }
 
 static int fill_v6(struct bpf_map *map, const struct fwc_tables *t)
