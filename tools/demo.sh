@@ -20,6 +20,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LAB_PREFIX=fwcdemo-
 BPFFS=/sys/fs/bpf/fwcdemo
+# The lab's rollback copies stay out of a real gateway's /run/fwc.
+export FWC_STATE_DIR=/run/fwcdemo
 POLICY=${POLICY:-$ROOT/policies/passwordmgr.pol}
 ZONES=(internet dmz backend dc dns mail)
 KEEP=0
@@ -54,6 +56,7 @@ clean() {
 		# Pins of a lab whose namespaces are gone: nothing attached.
 		rm -rf "$BPFFS"
 	fi
+	rm -rf "$FWC_STATE_DIR"
 	lab_cleanup
 	lab_cleanup_prefix
 }
