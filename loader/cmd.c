@@ -297,8 +297,9 @@ static int parse(int argc, char **argv, const int *allowed, struct args *a)
 	return 0;
 }
 
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
+/* libbpf's messages, silenced: fwc reports errors in its own words. */
+int fwc_libbpf_quiet(enum libbpf_print_level level, const char *fmt,
+		     va_list ap)
 {
 	(void)level;
 	(void)fmt;
@@ -340,7 +341,7 @@ int fwc_cmd_load(int argc, char **argv)
 	if (err || (a.instance ? a.n_pos != 0 : a.n_pos < 2) ||
 	    (a.conf && !a.instance))
 		return usage(err, fwc_usage_load);
-	libbpf_set_print(a.verbose ? libbpf_verbose : libbpf_quiet);
+	libbpf_set_print(a.verbose ? libbpf_verbose : fwc_libbpf_quiet);
 	o = (struct fwc_load_opts){
 		.policy = a.pos[0],
 		.ifaces = a.pos + 1,
@@ -443,7 +444,7 @@ int fwc_cmd_unload(int argc, char **argv)
 	    (a.all + !!a.instance + (a.n_pos > 0)) != 1 ||
 	    ((a.conf || a.stop) && !a.instance))
 		return usage(0, fwc_usage_unload);
-	libbpf_set_print(libbpf_quiet);
+	libbpf_set_print(fwc_libbpf_quiet);
 	root = fwc_pin_root(a.bpffs);
 	if (a.instance)
 		return unload_instance(&a, root);
@@ -464,7 +465,7 @@ int fwc_cmd_status(int argc, char **argv)
 
 	if (parse(argc, argv, allowed, &a))
 		return usage(0, fwc_usage_status);
-	libbpf_set_print(libbpf_quiet);
+	libbpf_set_print(fwc_libbpf_quiet);
 	return exit_code(fwc_status(fwc_pin_root(a.bpffs), a.pos,
 				    a.n_pos, a.json));
 }
@@ -482,7 +483,7 @@ int fwc_cmd_stats(int argc, char **argv)
 	if (err || a.json + a.watch + a.prometheus + !!a.listen > 1 ||
 	    (a.w_set && !a.watch))
 		return usage(err, fwc_usage_stats);
-	libbpf_set_print(libbpf_quiet);
+	libbpf_set_print(fwc_libbpf_quiet);
 	root = fwc_pin_root(a.bpffs);
 	if (a.watch)
 		return exit_code(fwc_watch(root, a.pos, a.n_pos, &a.w));

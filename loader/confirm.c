@@ -104,33 +104,12 @@ static int state_path(char *buf, size_t n, const char *iface,
 	return 0;
 }
 
-static int mkdirs(const char *path)
-{
-	char buf[PATH_MAX];
-	size_t len = strlen(path);
-
-	if (len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /* STATE/IFACE, made if needed. */
 static int iface_dir(const char *iface, char *buf, size_t n)
 {
 	int err = state_path(buf, n, iface, NULL);
 
-	return err ? err : mkdirs(buf);
+	return err ? err : fwc_mkdirs(buf);
 }
 
 /* Hard-links @from to @to atomically (a temporary name, renamed). */
@@ -152,7 +131,7 @@ static int link_over(const char *from, const char *to)
 int fwc_state_record(const struct fwc_tables *t, char **ifaces, int n)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX], path[PATH_MAX];
-	int fd, err = mkdirs(state_dir());
+	int fd, err = fwc_mkdirs(state_dir());
 
 	if (err)
 		return err;
@@ -183,7 +162,7 @@ int fwc_state_record(const struct fwc_tables *t, char **ifaces, int n)
 static int state_lock(void)
 {
 	char path[PATH_MAX];
-	int fd, err = mkdirs(state_dir());
+	int fd, err = fwc_mkdirs(state_dir());
 
 	if (err)
 		return err;

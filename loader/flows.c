@@ -737,15 +737,6 @@ static int flows(const char *root, char **ifaces, int n_ifaces, bool json,
 	return err;
 }
 
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
-{
-	(void)level;
-	(void)fmt;
-	(void)ap;
-	return 0;
-}
-
 int fwc_cmd_flows(int argc, char **argv)
 {
 	enum { OPT_JSON = 0x100, OPT_FLUSH, OPT_BPFFS };
@@ -780,7 +771,7 @@ int fwc_cmd_flows(int argc, char **argv)
 		fputs(fwc_usage_flows, stderr);
 		return FWC_EXIT_ERR;
 	}
-	libbpf_set_print(libbpf_quiet);
+	libbpf_set_print(fwc_libbpf_quiet);
 	return flows(fwc_pin_root(bpffs), argv + optind, argc - optind, json,
 		     flush)
 		       ? FWC_EXIT_ERR

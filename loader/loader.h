@@ -13,10 +13,13 @@
 #define FWC_LOADER_H
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
+
+#include <bpf/libbpf.h>
 
 #include "fwc_abi.h"
 
@@ -302,5 +305,11 @@ struct fwc_snapshot {
 int fwc_snapshot_read(const char *root, char **ifaces, int n_ifaces,
 		      struct fwc_snapshot *s);
 void fwc_snapshot_free(struct fwc_snapshot *s);
+
+/* mkdir -p with mode 0700 (pin.c). */
+int fwc_mkdirs(const char *path);
+/* A libbpf print callback that prints nothing (cmd.c). */
+int fwc_libbpf_quiet(enum libbpf_print_level level, const char *fmt,
+		     va_list ap);
 
 #endif /* FWC_LOADER_H */

@@ -532,15 +532,6 @@ static int log_run(struct logger *lg, bool follow)
 	return err;
 }
 
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
-{
-	(void)level;
-	(void)fmt;
-	(void)ap;
-	return 0;
-}
-
 int fwc_cmd_log(int argc, char **argv)
 {
 	enum { OPT_JSON = 0x100, OPT_FOLLOW, OPT_BPFFS };
@@ -573,7 +564,7 @@ int fwc_cmd_log(int argc, char **argv)
 			return FWC_EXIT_ERR;
 		}
 	}
-	libbpf_set_print(libbpf_quiet);
+	libbpf_set_print(fwc_libbpf_quiet);
 	lg.root = fwc_pin_root(bpffs);
 	lg.ifaces = argv + optind;
 	lg.n_ifaces = argc - optind;

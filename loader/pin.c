@@ -77,7 +77,7 @@ static bool on_bpffs(const char *path)
 }
 
 /* mkdir -p; only the last error matters to the caller. */
-static int mkdirs(const char *path)
+int fwc_mkdirs(const char *path)
 {
 	char buf[PATH_MAX];
 	size_t len = strlen(path);
@@ -132,7 +132,7 @@ int fwc_pin_prepare(const char *root)
 	err = mount_bpffs(root);
 	if (err)
 		return err;
-	err = mkdirs(root);
+	err = fwc_mkdirs(root);
 	if (err) {
 		fprintf(stderr, "fwc: cannot create %s: %s\n", root,
 			strerror(-err));
