@@ -59,6 +59,8 @@ TIME_LIMIT=${DIFF_TIME_LIMIT:-1500}
 LAB_PREFIX="fwcd-$$-"
 export FWC_BPFFS="/sys/fs/bpf/fwcd-$$"
 TMP=$(mktemp -d "/tmp/fwcd-$$.XXXXXX")
+# fwc load keeps rollback copies there: private, removed with $TMP.
+export FWC_STATE_DIR="$TMP/state"
 WATCHDOG=
 SERVERS=()
 
