@@ -33,6 +33,7 @@
 #include <bpf/libbpf.h>
 
 #include "cli.h"
+#include "diag.h"
 #include "fwc.skel.h"
 #include "loader.h"
 #include "maps.h"
@@ -524,22 +525,6 @@ static void rule_record(const struct table *t, uint32_t id,
 		snprintf(rec->text, sizeof(rec->text), "rule %u", id);
 }
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static uint32_t max_entries(int fd)
 {
 	struct bpf_map_info info;
@@ -617,11 +602,11 @@ static void print_json(const struct table *t, const struct fwc_meta *m,
 	for (tok = strtok_r(ifs, " ", &save); tok;
 	     tok = strtok_r(NULL, " ", &save)) {
 		printf("%s", f ? "" : ",");
-		json_str(tok);
+		fwc_json_str(stdout, tok);
 		f = false;
 	}
 	printf("],\"policy\":");
-	json_str(t->info.policy);
+	fwc_json_str(stdout, t->info.policy);
 	printf(",\"state\":\"%s\",\"flows\":[",
 	       m->flags & FWC_META_STATE_OFF ? "off"
 	       : m->flags & FWC_META_STATE_LOOSE ? "loose" : "on");
@@ -633,10 +618,10 @@ static void print_json(const struct table *t, const struct fwc_meta *m,
 		printf("%s{\"family\":%u,\"proto\":\"%s\",\"src\":",
 		       i ? "," : "", r->k.family, proto_name(&r->k));
 		addr_text(&r->k, o, buf, sizeof(buf));
-		json_str(buf);
+		fwc_json_str(stdout, buf);
 		printf(",\"dst\":");
 		addr_text(&r->k, !o, buf, sizeof(buf));
-		json_str(buf);
+		fwc_json_str(stdout, buf);
 		if (icmp)
 			printf(",\"id\":%u", r->k.echo_id);
 		else
@@ -654,11 +639,11 @@ static void print_json(const struct table *t, const struct fwc_meta *m,
 		rule_record(t, r->id, &rec);
 		printf(",\"label\":");
 		if (rec.has_label)
-			json_str(rec.label);
+			fwc_json_str(stdout, rec.label);
 		else
 			printf("null");
 		printf(",\"text\":");
-		json_str(rec.text);
+		fwc_json_str(stdout, rec.text);
 		printf("}");
 	}
 	printf("]}");

@@ -33,6 +33,7 @@
 #include <bpf/libbpf.h>
 
 #include "cli.h"
+#include "diag.h"
 #include "fwc.skel.h"
 #include "loader.h"
 #include "packet.h"
@@ -166,22 +167,6 @@ out:
 		close(info);
 }
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static void iface_name(const struct ring *r, uint32_t ifindex, char *buf,
 		       size_t n)
 {
@@ -271,23 +256,23 @@ static int on_event(void *ctx, void *data, size_t size)
 	}
 	printf("{\"time\":\"%s\",\"time_ns\":%lld,\"iface\":", when,
 	       (long long)real);
-	json_str(ifn);
+	fwc_json_str(stdout, ifn);
 	printf(",\"verdict\":\"%s\",\"rule\":%u,\"label\":",
 	       verdict_name(ev->verdict), ev->rule);
 	if (rec && rec->has_label)
-		json_str(rec->label);
+		fwc_json_str(stdout, rec->label);
 	else
 		printf("null");
 	printf(",\"text\":");
 	if (rec)
-		json_str(rec->text);
+		fwc_json_str(stdout, rec->text);
 	else
 		printf("null");
 	if (!rec)
 		printf(",\"earlier_load\":true");
 	printf(",\"family\":%u,\"proto\":", ev->family);
 	if (fwc_proto_name(ev->proto))
-		json_str(fwc_proto_name(ev->proto));
+		fwc_json_str(stdout, fwc_proto_name(ev->proto));
 	else
 		printf("%u", ev->proto);
 	inet_ntop(ev->family == 4 ? AF_INET : AF_INET6, ev->src, sa,
@@ -302,7 +287,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (ev->proto == 6)
 		printf(",\"tcp_flags\":\"%s\"", fl);
 	printf(",\"len\":%u,\"packet\":", ev->len);
-	json_str(pkt);
+	fwc_json_str(stdout, pkt);
 	printf("}\n");
 	return 0;
 }
@@ -482,7 +467,7 @@ static void summary(const struct logger *lg)
 		for (tok = strtok_r(names, " ", &save); tok;
 		     tok = strtok_r(NULL, " ", &save)) {
 			printf("%s", first ? "" : ",");
-			json_str(tok);
+			fwc_json_str(stdout, tok);
 			first = false;
 		}
 		printf("],\"shown\":%llu,\"suppressed\":%llu,\"lost\":%llu,"

@@ -16,6 +16,7 @@
 
 #include <bpf/bpf.h>
 
+#include "diag.h"
 #include "loader.h"
 
 /* One interface directory under the root. */
@@ -198,22 +199,6 @@ out:
 	return 0;
 }
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static void time_utc(uint64_t t, char *buf, size_t n)
 {
 	time_t tt = (time_t)t;
@@ -326,12 +311,12 @@ static void status_json(const struct pinned *p, int n, int i)
 	bool first = true;
 
 	printf("%s{\"interface\":", i ? "," : "");
-	json_str(q->name);
+	fwc_json_str(stdout, q->name);
 	printf(",\"state\":");
-	json_str(q->broken ? "broken" : q->ifindex ? "attached" : "detached");
+	fwc_json_str(stdout, q->broken ? "broken" : q->ifindex ? "attached" : "detached");
 	if (q->broken) {
 		printf(",\"error\":");
-		json_str(q->broken);
+		fwc_json_str(stdout, q->broken);
 	}
 	if (q->stale_new)
 		printf(",\"stale_pins\":true");
@@ -343,17 +328,17 @@ static void status_json(const struct pinned *p, int n, int i)
 	}
 	time_utc(q->info.loaded_at, when, sizeof(when));
 	printf(",\"mode\":");
-	json_str(mode_of(q));
+	fwc_json_str(stdout, mode_of(q));
 	status_rollout(q, true);
 	printf(",\"policy\":");
-	json_str(q->info.policy);
+	fwc_json_str(stdout, q->info.policy);
 	printf(",\"source\":");
-	json_str(q->info.source);
+	fwc_json_str(stdout, q->info.source);
 	printf(",\"sha256\":");
-	json_str(q->info.sha256);
+	fwc_json_str(stdout, q->info.sha256);
 	printf(",\"rules\":%u,\"loaded_at\":%llu,\"loaded\":", q->info.n_rules,
 	       (unsigned long long)q->info.loaded_at);
-	json_str(when);
+	fwc_json_str(stdout, when);
 	printf(",\"prog_id\":%u,\"link_id\":%u,\"ifindex\":%u,\"shared_with\":[",
 	       q->prog_id, q->link_id, q->ifindex);
 	for (int j = 0; j < n; j++) {
@@ -361,7 +346,7 @@ static void status_json(const struct pinned *p, int n, int i)
 		    p[j].counters_id != q->counters_id)
 			continue;
 		printf("%s", first ? "" : ",");
-		json_str(p[j].name);
+		fwc_json_str(stdout, p[j].name);
 		first = false;
 	}
 	printf("]}");
@@ -387,10 +372,10 @@ static int status_foreign(const struct pinned *p, int n, bool json, int k)
 			continue;
 		if (json) {
 			printf("%s{\"interface\":", k++ ? "," : "");
-			json_str(i->if_name);
+			fwc_json_str(stdout, i->if_name);
 			printf(",\"state\":\"foreign\",\"xdp_prog_id\":%u,"
 			       "\"xdp_prog_name\":", id);
-			json_str(name);
+			fwc_json_str(stdout, name);
 			printf("}");
 		} else {
 			printf("%s: not fwc: runs XDP program %u (%s) that "
@@ -578,14 +563,14 @@ static void stats_json_row(const struct row *r, bool first)
 	if (r->rec) {
 		printf("\"label\":");
 		if (r->rec->has_label)
-			json_str(r->rec->label);
+			fwc_json_str(stdout, r->rec->label);
 		else
 			printf("null");
 		printf(",\"line\":%u,\"text\":", r->rec->line);
-		json_str(r->rec->text);
+		fwc_json_str(stdout, r->rec->text);
 	} else {
 		printf("\"name\":");
-		json_str(r->name);
+		fwc_json_str(stdout, r->name);
 	}
 	printf(",\"packets\":%llu,\"bytes\":%llu}",
 	       (unsigned long long)r->c.packets,
@@ -601,13 +586,13 @@ static void stats_json_head(const struct pinned *p, int n, int i, bool first)
 		if (p[j].counters_id != p[i].counters_id || p[j].broken)
 			continue;
 		printf("%s", f ? "" : ",");
-		json_str(p[j].name);
+		fwc_json_str(stdout, p[j].name);
 		f = false;
 	}
 	printf("],\"policy\":");
-	json_str(p[i].info.policy);
+	fwc_json_str(stdout, p[i].info.policy);
 	printf(",\"sha256\":");
-	json_str(p[i].info.sha256);
+	fwc_json_str(stdout, p[i].info.sha256);
 	printf(",\"loaded_at\":%llu,\"rules\":[",
 	       (unsigned long long)p[i].info.loaded_at);
 }
