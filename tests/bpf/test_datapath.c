@@ -21,76 +21,9 @@
 
 #include "compile.h"
 #include "fwc.skel.h"
+#include "env.h"
 #include "maps.h"
 #include "packets.h"
-
-/* A compiled policy, loaded into a fresh copy of the program. */
-struct env {
-	struct fwc_tables *t;
-	struct fwc_bpf *skel;
-	int prog;
-	int ncpu;
-	uint32_t n_ids;		/* n_rules + 1 + FWC_RSV_COUNT */
-	struct fwc_counter *percpu;
-};
-
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
-{
-	if (level == LIBBPF_WARN)
-		return vfprintf(stderr, fmt, ap);
-	return 0;
-}
-
-static struct env *env_load(const char *policy)
-{
-	struct fwc_compile_opts copts = { .err = stderr };
-	struct env *e = calloc(1, sizeof(*e));
-
-	assert_non_null(e);
-	assert_int_equal(fwc_compile_string("test.pol", policy, strlen(policy),
-					    &copts, &e->t), 0);
-	e->skel = fwc_bpf__open();
-	assert_non_null(e->skel);
-	assert_int_equal(fwc_maps_size(e->skel, e->t), 0);
-	assert_int_equal(fwc_bpf__load(e->skel), 0);
-	assert_int_equal(fwc_maps_fill(e->skel, e->t), 0);
-	e->prog = bpf_program__fd(e->skel->progs.fwc_xdp);
-	e->ncpu = libbpf_num_possible_cpus();
-	assert_true(e->ncpu > 0);
-	e->n_ids = e->t->meta.n_rules + 1 + FWC_RSV_COUNT;
-	e->percpu = calloc(e->ncpu, sizeof(*e->percpu));
-	assert_non_null(e->percpu);
-	return e;
-}
-
-static void env_free(struct env *e)
-{
-	fwc_bpf__destroy(e->skel);
-	fwc_tables_free(e->t);
-	free(e->percpu);
-	free(e);
-}
-
-static uint32_t rsv(const struct env *e, uint32_t r)
-{
-	return e->t->meta.n_rules + 1 + r;
-}
-
-static struct fwc_counter counter(struct env *e, uint32_t id)
-{
-	struct fwc_counter sum = { 0, 0 };
-	int i;
-
-	assert_int_equal(bpf_map_lookup_elem(
-				 bpf_map__fd(e->skel->maps.counters), &id,
-				 e->percpu), 0);
-	for (i = 0; i < e->ncpu; i++) {
-		sum.packets += e->percpu[i].packets;
-		sum.bytes += e->percpu[i].bytes;
-	}
-	return sum;
-}
 
 static int run_len(struct env *e, const struct pb *b, size_t len)
 {
