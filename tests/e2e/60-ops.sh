@@ -293,11 +293,26 @@ expect_eq "--sort packets: the largest first" "$max" "$top"
 out=$(lab_in gw "$FWC" stats --count 2 2>&1) && rc=0 || rc=$?
 expect_eq "--count without --watch: usage, exit 2" 2 "$rc"
 # On a terminal: q quits, Ctrl-C quits, the screen is redrawn in place.
+# The key is typed only once the first frame is on the screen: before
+# that, fwc has not yet taken the terminal, and a Ctrl-C typed then would
+# hit whatever process is starting up (as it would for an admin).
 for key in q '\003'; do
-	out=$( (sleep 1; printf "$key") | lab_in gw timeout 10 script -qec \
-		"'$FWC' stats --watch -i 0.2" /dev/null) && rc=0 || rc=$?
+	rm -f "$TMP/keys" "$TMP/tty.out"
+	mkfifo "$TMP/keys"
+	lab_in gw timeout 10 script -qec "'$FWC' stats --watch -i 0.2" \
+		/dev/null <"$TMP/keys" >"$TMP/tty.out" 2>&1 &
+	tty_pid=$!
+	exec 9>"$TMP/keys"
+	for _ in $(seq 100); do
+		grep -q 'id  *action' "$TMP/tty.out" 2>/dev/null && break
+		sleep 0.1
+	done
+	check "  first frame drawn before the key" grep -q 'id  *action' "$TMP/tty.out"
+	printf "$key" >&9
+	exec 9>&-
+	wait "$tty_pid" && rc=0 || rc=$?
 	expect_eq "on a tty, key $key quits" 0 "$rc"
-	check "  drew in place (ESC[H)" grep -q $'\033\[H' <<<"$out"
+	check "  drew in place (ESC[H)" grep -q $'\033\[H' "$TMP/tty.out"
 done
 
 echo "fwc graph and fwc matrix with live counters"
