@@ -64,7 +64,7 @@ $(SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name fwc_bpf > $@.tmp && mv $@.tmp $@
 
 $(O)/fwc: $(O)/fwc.o $(COMPILER_OBJS) $(LOADER_OBJS)
-	$(CC) $(CFLAGS) -o $@ $^ -lbpf -lelf $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ -lbpf -lelf -lpthread $(LDLIBS)
 	@ln -sf $(O)/fwc fwc
 
 $(O)/tests/%: tests/unit/%.c $(COMPILER_OBJS)

@@ -67,6 +67,8 @@ struct load {
 	int ct_src;			/* target whose flow table we reuse */
 	uint32_t old_rules;		/* its set's rule count */
 	struct fwc_flows_walk walk;	/* what became of its flows */
+	struct fwc_state_rec rec;	/* its tables, for a later rollback */
+	bool recording;			/* rec's thread started */
 };
 
 static uint32_t n_counters(uint32_t n_rules)
@@ -860,6 +862,8 @@ static void report(const struct load *L)
 
 static void cleanup(struct load *L, bool failed)
 {
+	if (L->recording)
+		fwc_state_end(&L->rec, NULL, 0, false);
 	for (int i = 0; L->tg && i < L->n; i++) {
 		struct target *tg = &L->tg[i];
 
@@ -906,6 +910,8 @@ int fwc_load(const struct fwc_load_opts *o)
 	err = fwc_guard_check(o, L.t);
 	if (err)
 		goto out;
+	fwc_state_begin(&L.rec, L.t);
+	L.recording = true;
 	err = fwc_pin_prepare(o->root);
 	if (!err) {
 		lock = fwc_pin_lock(o->root);
@@ -946,7 +952,8 @@ int fwc_load(const struct fwc_load_opts *o)
 		printf("fwc: audit mode: what the policy would drop passes, "
 		       "counted as would-drop and logged (fwc log)\n");
 	/* What a later fwc load --confirm rolls back to. */
-	if (!err && fwc_state_record(L.t, o->ifaces, o->n_ifaces))
+	L.recording = false;
+	if (fwc_state_end(&L.rec, o->ifaces, o->n_ifaces, !err) && !err)
 		fprintf(stderr, "fwc: warning: cannot keep the tables in %s: "
 				"a later load --confirm cannot roll back to "
 				"them\n", getenv(FWC_STATE_ENV) ?

@@ -13,6 +13,7 @@
 #define FWC_LOADER_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -252,8 +253,22 @@ int fwc_log_reuse(struct fwc_bpf *skel, const struct fwc_set *old);
 
 /* fwc load --confirm SECONDS: load, roll back unless confirmed. */
 int fwc_confirm_load(const struct fwc_load_opts *o, double seconds);
-/* After a load: keep @t as STATE/IFACE/current.fwca (what to roll to). */
-int fwc_state_record(const struct fwc_tables *t, char **ifaces, int n);
+/*
+ * A load keeps its tables as STATE/IFACE/current.fwca (what a later
+ * --confirm rolls back to). Compressing them takes as long as building
+ * the maps at 100k rules, so a thread writes them while the load goes on:
+ * fwc_state_begin() after the compile, fwc_state_end() after the swap,
+ * which links them into place if @keep (the load succeeded).
+ */
+struct fwc_state_rec {
+	const struct fwc_tables *t;
+	char tmp[PATH_MAX];
+	pthread_t thread;
+	bool running;
+	int err;
+};
+int fwc_state_begin(struct fwc_state_rec *r, const struct fwc_tables *t);
+int fwc_state_end(struct fwc_state_rec *r, char **ifaces, int n, bool keep);
 /* fwc status: a pending confirmation of @iface (running @prog_id). */
 void fwc_confirm_status(const char *root, const char *iface,
 			uint32_t prog_id, bool json);
