@@ -41,14 +41,16 @@ static const char *const usage_compile =
 	"                it), to FILE or stdout\n";
 
 static const char *const usage_test =
-	"usage: fwc test POLICY PACKET\n"
-	"       fwc test POLICY --packets FILE|-\n"
-	"  Classify packets with the compiled tables (no kernel needed).\n"
+	"usage: fwc test POLICY|ARTIFACT PACKET\n"
+	"       fwc test POLICY|ARTIFACT --packets FILE|-\n"
+	"  Classify packets with the compiled tables (no kernel needed);\n"
+	"  an artifact of 'fwc compile -o' classifies as its source.\n"
 	"  PACKET is 'PROTO SRC[:PORT] -> DST[:PORT] [type T] [code C]',\n"
 	"  e.g. 'tcp 192.0.2.5:50000 -> 198.51.100.10:135'; IPv6 addresses\n"
 	"  in brackets when a port follows: [2001:db8::1]:443.\n"
 	"  --packets F   one packet a line from F (- for stdin)\n"
 	"  --reference   classify with the naive first-match scan instead\n"
+	"                (needs the source)\n"
 	"  Prints 'allow|deny rule N ...'; exits 0 allow, 1 deny, 2 error.\n";
 
 static int help_requested(int argc, char **argv)
@@ -320,6 +322,18 @@ static int cmd_test(int argc, char **argv)
 	}
 	if (packets ? optind != argc - 1 : optind != argc - 2)
 		goto usage;
+	if (fwc_artifact_probe(argv[optind])) {
+		/* The tables alone: no resolved rules to scan. */
+		if (reference) {
+			fprintf(stderr, "%s: error: --reference needs the "
+					"policy source, not an artifact\n",
+				argv[optind]);
+			return EXIT_ERR;
+		}
+		if (fwc_artifact_read(argv[optind], &ts.t))
+			return EXIT_ERR;
+		goto classify;
+	}
 	err = fwc_read_file(argv[optind], &text, &len);
 	if (err) {
 		fprintf(stderr, "%s: error: cannot read policy: %s\n",
@@ -331,6 +345,7 @@ static int cmd_test(int argc, char **argv)
 	free(text);
 	if (err)
 		return EXIT_ERR;
+classify:
 	if (packets) {
 		rc = test_stream(&ts, packets);
 	} else {

@@ -97,6 +97,20 @@ int fwc_compile(const char *name, const char *text, size_t len,
 		free(pol);
 		return -EINVAL;
 	}
+	if (len >= 4 && !memcmp(text, "FWCA", 4)) {
+		fwc_error_file(&diag, "a compiled artifact (fwc compile -o), "
+				      "not policy source: fwc load and fwc "
+				      "test take it, the rest needs the "
+				      "source");
+		free(pol);
+		return -EINVAL;
+	}
+	if (memchr(text, '\0', len)) {
+		fwc_error_file(&diag, "binary data (a NUL byte), not a policy "
+				      "file");
+		free(pol);
+		return -EINVAL;
+	}
 	fwc_parse(&src, &diag, &ast);
 	if (!diag.errors)
 		fwc_resolve(&ast, &diag, pol);

@@ -10,7 +10,10 @@
 #      'PACKET'" exits 0 for allow and 1 for deny, and prints a line whose
 #      first three words are VERDICT, "rule" and a rule number;
 #   3. all packets at once through "fwc test POLICY --packets -" give the
-#      same verdicts, one output line per packet, in order.
+#      same verdicts, one output line per packet, in order;
+#   4. the artifact of "fwc compile POLICY -o" gives the same output lines
+#      through "fwc test ARTIFACT --packets -", and "fwc check ARTIFACT"
+#      refuses it with one error line, exit 2.
 # Prints one summary line per policy and a FAIL line for each mismatch;
 # exits non-zero if anything failed. Needs only bash, coreutils and awk.
 
@@ -166,6 +169,29 @@ for pol in policies/*.pol; do
 				fail "$name: $m"
 				bad=$((bad + 1))
 			done <<<"$mism"
+		fi
+	fi
+
+	# 4. The artifact classifies as the source does.
+	if [ "$n" -gt 0 ]; then
+		if ! "$fwc" compile "$pol" -o "$tmp/a.fwca" >/dev/null; then
+			fail "$name: fwc compile $pol -o failed"
+			bad=$((bad + 1))
+		elif ! "$fwc" test "$tmp/a.fwca" --packets - <"$tmp/packets" \
+			>"$tmp/art.out" 2>"$tmp/art.err" ||
+			! cmp -s "$tmp/batch.out" "$tmp/art.out"; then
+			fail "$name: the artifact's verdicts differ from the" \
+				"source's: $(diff "$tmp/batch.out" "$tmp/art.out" |
+					head -n 3 | tr '\n' ' ')$(head -n 1 "$tmp/art.err")"
+			bad=$((bad + 1))
+		fi
+		"$fwc" check "$tmp/a.fwca" >/dev/null 2>"$tmp/art.err"
+		rc=$?
+		if [ "$rc" -ne 2 ] || [ "$(wc -l <"$tmp/art.err")" -ne 1 ] ||
+			! grep -q 'compiled artifact' "$tmp/art.err"; then
+			fail "$name: fwc check ARTIFACT: exit $rc," \
+				"$(head -n 1 "$tmp/art.err")"
+			bad=$((bad + 1))
 		fi
 	fi
 

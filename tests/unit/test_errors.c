@@ -138,6 +138,27 @@ static void test_empty_and_garbage(void **state)
 	expect_error("", "empty policy", NULL);
 	expect_error("# only a comment\n\n", "empty policy", NULL);
 	expect_error("\x7f" "ELF\x02\x01\x01\0\0\0", "unexpected byte 0x7f", NULL);
+	expect_error("FWCA\x03", "a compiled artifact (fwc compile -o), not "
+		     "policy source", NULL);
+	/* A NUL anywhere: one error for the file, not one per line. */
+	{
+		static const char nul[] = "zone a = 192.0.2.0/24\n\0\x01\x02\n"
+					  "\x03\x04\n";
+		struct fwc_compile_opts opts = { .warnings = true };
+		struct fwc_tables *t = NULL;
+		char *msg = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&msg, &len);
+
+		opts.err = f;
+		assert_int_equal(fwc_compile("t.pol", nul, sizeof(nul) - 1,
+					     &opts, &t, NULL), -EINVAL);
+		fclose(f);
+		assert_null(t);
+		assert_string_equal(msg, "t.pol: error: binary data (a NUL "
+					 "byte), not a policy file\n");
+		free(msg);
+	}
 	/* 10 MB on one line: an error, quickly, with a bounded quote. */
 	memset(big, 'a', sizeof(big) - 1);
 	c = compile_text(big);
