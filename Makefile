@@ -44,7 +44,7 @@ BPF_TEST_SRCS := $(wildcard tests/bpf/test_*.c)
 BPF_TEST_BINS := $(BPF_TEST_SRCS:tests/bpf/%.c=$(O)/tests/%)
 
 .PHONY: all clean test deps unit asan-unit policy-tests bpf-tests e2e-tests \
-	diff-tests bench demo demo-clean format fuzz install uninstall docs
+	diff-tests bench demo demo-clean format format-check fuzz install uninstall docs
 
 all: $(O)/fwc $(BPF_OBJ)
 
@@ -129,6 +129,7 @@ diff-tests: all $(DIFFPROBE) $(DIFFPLAN)
 	@FWC=$(O)/fwc tests/diff/run.sh
 
 test: deps
+	$(MAKE) format-check
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) asan-unit
@@ -239,8 +240,15 @@ fuzz: $(O)/fuzz_policy
 	$(O)/fuzz_policy -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		$(O)/fuzz-corpus policies tests/spec
 
+# One style, checked in (.clang-format, kernel style); make test checks it.
+FORMAT_SRCS := $(sort $(wildcard compiler/*.[ch] loader/*.[ch] bpf/*.[ch] \
+	include/*.h tests/*/*.[ch] bench/*.[ch])) fwc.c
 format:
-	clang-format -i $(wildcard compiler/*.[ch] loader/*.[ch] bpf/*.[ch] include/*.h tests/*/*.c) fwc.c
+	clang-format -i $(FORMAT_SRCS)
+
+format-check:
+	@clang-format --dry-run --Werror $(FORMAT_SRCS) && \
+		echo "format: $(words $(FORMAT_SRCS)) files match .clang-format"
 
 clean:
 	rm -rf $(O) $(ASAN_O) fwc

@@ -14,7 +14,11 @@
 #include "cli.h"
 
 /* Exit codes, as documented in fwc(8). */
-enum { EXIT_ALLOW = 0, EXIT_DENY = 1, EXIT_ERR = 2 };
+enum {
+	EXIT_ALLOW = 0,
+	EXIT_DENY = 1,
+	EXIT_ERR = 2
+};
 
 static const char *const usage_check =
 	"usage: fwc check [-q] [--json] [--strict] [--wide-ports N] POLICY\n"
@@ -112,11 +116,40 @@ usage:
 	return EXIT_ERR;
 }
 
+/* Entries of the table @name, of @bytes bytes, for --stats. */
+static size_t table_entries(const struct fwc_meta *m, const char *name,
+			    size_t bytes)
+{
+	if (!strcmp(name, "v4_root"))
+		return FWC_TRIE_ROOT_SIZE;
+	if (!strcmp(name, "v6_root"))
+		return bytes / 4;
+	if (!strcmp(name, "chunks"))
+		return (size_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE;
+	if (!strcmp(name, "v6_lpm"))
+		return m->n_v6;
+	if (!strcmp(name, "addr_class"))
+		return m->n_addr;
+	if (!strcmp(name, "pair"))
+		return (size_t)m->n_src * m->n_dst;
+	if (!strcmp(name, "proto"))
+		return FWC_PROTO_SIZE;
+	if (!strcmp(name, "pinfo"))
+		return m->n_pc;
+	if (!strcmp(name, "l4"))
+		return m->n_l4;
+	if (!strcmp(name, "svc"))
+		return m->n_svc_map;
+	if (!strcmp(name, "decision"))
+		return (size_t)m->n_rows * m->n_svc;
+	return (size_t)m->n_rules + 1; /* rules */
+}
+
 static void print_stats(const struct fwc_tables *t)
 {
 	static const char *const tables[] = {
-		"v4_root", "v6_root", "chunks", "v6_lpm", "addr_class", "pair", "proto",
-		"pinfo",   "l4",     "svc",	   "decision",	 "rules",
+		"v4_root", "v6_root", "chunks", "v6_lpm", "addr_class", "pair",
+		"proto",   "pinfo",   "l4",	"svc",	  "decision",	"rules",
 	};
 	const struct fwc_meta *m = &t->meta;
 	size_t total = 0;
@@ -126,27 +159,13 @@ static void print_stats(const struct fwc_tables *t)
 	       "service %u\n",
 	       m->n_src, m->n_dst, m->n_addr, m->n_pc, m->n_svc);
 	printf("decision rows    %u\n", m->n_rows);
-	printf("ipv6 lookup      %s\n", m->flags & FWC_META_V6_TRIE
-					       ? "trie (v6_root + chunks)"
-					       : "lpm (v6_lpm)");
+	printf("ipv6 lookup      %s\n", m->flags & FWC_META_V6_TRIE ?
+						"trie (v6_root + chunks)" :
+						"lpm (v6_lpm)");
 	printf("%-16s %12s %12s\n", "table", "entries", "bytes");
 	for (size_t i = 0; i < sizeof(tables) / sizeof(*tables); i++) {
 		size_t b = fwc_tables_bytes(t, tables[i]);
-		size_t e = !strcmp(tables[i], "v4_root")  ? FWC_TRIE_ROOT_SIZE
-			   : !strcmp(tables[i], "v6_root") ? b / 4
-			   : !strcmp(tables[i], "chunks") ? (size_t)m->n_chunks *
-								   FWC_TRIE_CHUNK_SIZE
-			   : !strcmp(tables[i], "v6_lpm") ? m->n_v6
-			   : !strcmp(tables[i], "addr_class")
-				   ? m->n_addr
-			   : !strcmp(tables[i], "pair") ? (size_t)m->n_src * m->n_dst
-			   : !strcmp(tables[i], "proto") ? FWC_PROTO_SIZE
-			   : !strcmp(tables[i], "pinfo") ? m->n_pc
-			   : !strcmp(tables[i], "l4")	 ? m->n_l4
-			   : !strcmp(tables[i], "svc")	 ? m->n_svc_map
-			   : !strcmp(tables[i], "decision")
-				   ? (size_t)m->n_rows * m->n_svc
-				   : (size_t)m->n_rules + 1;
+		size_t e = table_entries(m, tables[i], b);
 
 		printf("%-16s %12zu %12zu\n", tables[i], e, b);
 		total += b;
@@ -243,8 +262,8 @@ struct tester {
 /* Prints the verdict line; returns the action. */
 static uint32_t verdict(const struct tester *ts, const struct fwc_packet *p)
 {
-	uint32_t id = ts->pol ? fwc_reference_classify(ts->pol, p)
-			      : fwc_tables_classify(ts->t, p);
+	uint32_t id = ts->pol ? fwc_reference_classify(ts->pol, p) :
+				fwc_tables_classify(ts->t, p);
 	const struct fwc_rule_meta *rm = &ts->t->rule_meta[id];
 	uint32_t act = fwc_tables_action(ts->t, id);
 
@@ -325,8 +344,9 @@ static int cmd_test(int argc, char **argv)
 	if (fwc_artifact_probe(argv[optind])) {
 		/* The tables alone: no resolved rules to scan. */
 		if (reference) {
-			fprintf(stderr, "%s: error: --reference needs the "
-					"policy source, not an artifact\n",
+			fprintf(stderr,
+				"%s: error: --reference needs the "
+				"policy source, not an artifact\n",
 				argv[optind]);
 			return EXIT_ERR;
 		}
@@ -358,8 +378,8 @@ classify:
 			fprintf(stderr, "fwc: bad packet: %s\n  %s\n  %*s^\n",
 				msg, argv[optind + 1], (int)col, "");
 		} else {
-			rc = verdict(&ts, &p) == FWC_ACT_ALLOW ? EXIT_ALLOW
-							       : EXIT_DENY;
+			rc = verdict(&ts, &p) == FWC_ACT_ALLOW ? EXIT_ALLOW :
+								 EXIT_DENY;
 		}
 	}
 	fwc_tables_free(ts.t);
@@ -427,8 +447,8 @@ static int cmd_diff(int argc, char **argv)
 	}
 	lines = fwc_diff_print(&d, stdout, json);
 	if (!json)
-		printf(d.n ? "%zu region%s change verdict\n"
-			   : "equivalent: no packet changes verdict\n",
+		printf(d.n ? "%zu region%s change verdict\n" :
+			     "equivalent: no packet changes verdict\n",
 		       lines, lines == 1 ? "" : "s");
 	rc = d.n ? 1 : 0;
 	fwc_diff_free(&d);

@@ -49,37 +49,42 @@
 #define MAX_POLICIES 16
 #define MAX_RUNS 99
 
-enum verdict_kind { V_ALLOW, V_DENY, V_DEFAULT, V_KINDS };
+enum verdict_kind {
+	V_ALLOW,
+	V_DENY,
+	V_DEFAULT,
+	V_KINDS
+};
 /* ct rows only: a packet of an established flow, no rule lookup. */
 #define V_EST V_KINDS
-static const char *const kind_name[V_KINDS + 1] = { "allow", "deny",
-						    "default", "est" };
+static const char *const kind_name[V_KINDS + 1] = { "allow", "deny", "default",
+						    "est" };
 
 struct policy {
 	const char *label;
 	const char *path;
 	struct fwc_bpf *skel;
 	int prog;
-	struct fwc_bpf *skel_ct;	/* as written: state on (or NULL) */
+	struct fwc_bpf *skel_ct; /* as written: state on (or NULL) */
 	int prog_ct;
 	uint32_t n_rules;
 	uint32_t verified;
-	bool v6_trie;	/* the compiler chose the IPv6 trie layout */
+	bool v6_trie; /* the compiler chose the IPv6 trie layout */
 };
 
 struct bcase {
-	const char *program;	/* bare, parse, fwc */
-	struct policy *pol;	/* fwc only */
+	const char *program; /* bare, parse, fwc */
+	struct policy *pol;  /* fwc only */
 	int prog;
 	int family;
-	int kind;		/* enum verdict_kind, -1 for the baselines */
-	uint32_t rule;		/* deciding rule id (fwc) */
-	int depth[2];		/* v4 trie levels / v6 prefix lengths */
-	int verdict;		/* expected XDP_* */
+	int kind;      /* enum verdict_kind, -1 for the baselines */
+	uint32_t rule; /* deciding rule id (fwc) */
+	int depth[2];  /* v4 trie levels / v6 prefix lengths */
+	int verdict;   /* expected XDP_* */
 	struct pb pkt;
 	uint32_t dur[MAX_RUNS];
 	double cpu[MAX_RUNS];
-	double ns, ns_cpu;	/* medians */
+	double ns, ns_cpu; /* medians */
 };
 
 static struct bcase cases[MAX_CASES];
@@ -151,14 +156,14 @@ static int v4_reps(const struct fwc_tables *t, struct rep **out)
 
 	if (!r)
 		die("out of memory\n");
-#define REP(cls, a, d)							\
-	do {								\
-		if ((cls) < n && (d) > r[cls].depth) {			\
-			uint32_t be_ = htonl(a);			\
-			memset(r[cls].addr, 0, 16);			\
-			memcpy(r[cls].addr, &be_, 4);			\
-			r[cls].depth = (d);				\
-		}							\
+#define REP(cls, a, d)                                 \
+	do {                                           \
+		if ((cls) < n && (d) > r[cls].depth) { \
+			uint32_t be_ = htonl(a);       \
+			memset(r[cls].addr, 0, 16);    \
+			memcpy(r[cls].addr, &be_, 4);  \
+			r[cls].depth = (d);            \
+		}                                      \
 	} while (0)
 	for (i = 0; i < FWC_TRIE_ROOT_SIZE; i++) {
 		v = t->v4_root[i];
@@ -168,14 +173,16 @@ static int v4_reps(const struct fwc_tables *t, struct rep **out)
 		}
 		for (j = 0; j < FWC_TRIE_CHUNK_SIZE; j++) {
 			w = t->chunks[(v & ~FWC_TRIE_CHUNK) *
-				      FWC_TRIE_CHUNK_SIZE + j];
+					      FWC_TRIE_CHUNK_SIZE +
+				      j];
 			if (!(w & FWC_TRIE_CHUNK)) {
 				REP(w, i << 16 | j << 8, 2);
 				continue;
 			}
 			for (k = 0; k < FWC_TRIE_CHUNK_SIZE; k++) {
 				x = t->chunks[(w & ~FWC_TRIE_CHUNK) *
-					      FWC_TRIE_CHUNK_SIZE + k];
+						      FWC_TRIE_CHUNK_SIZE +
+					      k];
 				REP(x, i << 16 | j << 8 | k, 3);
 			}
 		}
@@ -209,8 +216,10 @@ static void v6_walk(const struct fwc_tables *t, uint32_t e, uint8_t *a,
 	}
 	for (uint32_t i = 0; i < FWC_TRIE_CHUNK_SIZE; i++) {
 		a[level + 1] = (uint8_t)i;
-		v6_walk(t, t->chunks[(size_t)(e & ~FWC_TRIE_CHUNK) *
-					     FWC_TRIE_CHUNK_SIZE + i],
+		v6_walk(t,
+			t->chunks[(size_t)(e & ~FWC_TRIE_CHUNK) *
+					  FWC_TRIE_CHUNK_SIZE +
+				  i],
 			a, level + 1, r);
 	}
 	a[level + 1] = 0;
@@ -244,8 +253,8 @@ static int v6_reps(const struct fwc_tables *t, struct rep **out)
 				r[cnt++] = r[i];
 		/* Deepest first, as for IPv4. */
 		for (i = 1; i < (uint32_t)cnt; i++)
-			for (uint32_t j = i; j > 0 && r[j - 1].depth < r[j].depth;
-			     j--) {
+			for (uint32_t j = i;
+			     j > 0 && r[j - 1].depth < r[j].depth; j--) {
 				struct rep tmp = r[j];
 
 				r[j] = r[j - 1];
@@ -275,7 +284,7 @@ static const uint16_t dports[] = {
 	80, 443, 25, 53, 88, 135, 389, 464, 22, 50000,
 };
 static const uint16_t sports[] = { 50000, 40000 };
-#define N_GEN_SVC 48	/* bench/genpolicy.awk's service catalogue */
+#define N_GEN_SVC 48 /* bench/genpolicy.awk's service catalogue */
 
 static uint16_t dport_at(int i)
 {
@@ -337,7 +346,7 @@ static void add_est_case(struct policy *p, const struct fwc_packet *pkt,
 
 struct cand {
 	bool found;
-	int score;		/* v4: trie levels read, the more the better */
+	int score; /* v4: trie levels read, the more the better */
 	uint32_t rule, act;
 	struct fwc_packet pkt;
 	int depth[2];
@@ -356,15 +365,18 @@ static void find_packets(struct policy *p, const struct fwc_tables *t,
 	struct rep *r;
 	int n = family == 4 ? v4_reps(t, &r) : v6_reps(t, &r);
 	int best_score = family == 4 ? 6 : 0, si, di, pi, qi, k, done = 0;
-	long budget = 2000000;	/* classifications */
+	long budget = 2000000; /* classifications */
 
 	memset(best, 0, sizeof(best));
 	for (si = 0; si < n && done < V_KINDS && budget > 0; si++)
 		for (di = 0; di < n && done < V_KINDS && budget > 0; di++)
 			for (pi = 0; pi < N_DPORTS && done < V_KINDS; pi++)
 				for (qi = 0; qi < 2; qi++, budget--) {
-					int score = family == 4 ?
-						r[si].depth + r[di].depth : 0;
+					int score =
+						family == 4 ?
+							r[si].depth +
+								r[di].depth :
+							0;
 					struct cand *c;
 					uint32_t id, act;
 					int kind;
@@ -377,7 +389,7 @@ static void find_packets(struct policy *p, const struct fwc_tables *t,
 					act = fwc_tables_action(t, id);
 					kind = id == 0 ? V_DEFAULT :
 					       act == FWC_ACT_ALLOW ? V_ALLOW :
-					       V_DENY;
+								      V_DENY;
 					/* A default allow is no "default deny". */
 					if (kind == V_DEFAULT &&
 					    act == FWC_ACT_ALLOW)
@@ -494,8 +506,7 @@ static uint64_t counter(struct policy *p, int prog, uint32_t id)
 	struct fwc_counter *v = calloc(ncpu, sizeof(*v));
 	uint64_t sum = 0;
 
-	if (!v || bpf_map_lookup_elem(bpf_map__fd(skel->maps.counters),
-				      &id, v))
+	if (!v || bpf_map_lookup_elem(bpf_map__fd(skel->maps.counters), &id, v))
 		die("reading counter %u\n", id);
 	for (i = 0; i < ncpu; i++)
 		sum += v[i].packets;
@@ -522,7 +533,7 @@ static void check_case(struct bcase *c)
 }
 
 static struct fwc_bpf *load_copy(const struct policy *p,
-				  const struct fwc_tables *t)
+				 const struct fwc_tables *t)
 {
 	struct fwc_bpf *skel = fwc_bpf__open();
 	int err;
@@ -618,10 +629,8 @@ static void packet_desc(const struct bcase *c, char *buf, size_t n)
 	}
 	/* Trie levels read of src/dst (L), or LPM prefix lengths (/, 0 miss). */
 	snprintf(buf, n, "tcp%d %-7s %s%d/%d", c->family, kind_name[c->kind],
-		 c->family == 4 || c->pol->v6_trie
-			 ? "L"
-			 : "/",
-		 c->depth[0], c->depth[1]);
+		 c->family == 4 || c->pol->v6_trie ? "L" : "/", c->depth[0],
+		 c->depth[1]);
 }
 
 static void print_table(void)
@@ -629,8 +638,8 @@ static void print_table(void)
 	char pkt[64], rule[16], nrules[16];
 	int i;
 
-	printf("%-6s %-12s %7s  %-22s %7s %7s %7s %7s  %7s %8s %7s\n",
-	       "prog", "policy", "rules", "packet", "rule", "ns/pkt", "own ns",
+	printf("%-6s %-12s %7s  %-22s %7s %7s %7s %7s  %7s %8s %7s\n", "prog",
+	       "policy", "rules", "packet", "rule", "ns/pkt", "own ns",
 	       "x bare", "cpu ns", "own cpu", "x bare");
 	for (i = 0; i < n_cases; i++) {
 		const struct bcase *c = &cases[i];
@@ -642,8 +651,7 @@ static void print_table(void)
 		strcpy(nrules, "-");
 		if (c->pol) {
 			snprintf(rule, sizeof(rule), "#%u", c->rule);
-			snprintf(nrules, sizeof(nrules), "%u",
-				 c->pol->n_rules);
+			snprintf(nrules, sizeof(nrules), "%u", c->pol->n_rules);
 		}
 		printf("%-6s %-12s %7s  %-22s %7s %7.1f %7.1f %7.2f  %7.2f "
 		       "%8.2f %7.2f\n",
@@ -691,7 +699,8 @@ static void print_flatness(void)
 		return;
 	}
 	printf("flatness, tcp4 allow own cost over %d generated policies "
-	       "(%u..%u rules):\n", n, r_lo, r_hi);
+	       "(%u..%u rules):\n",
+	       n, r_lo, r_hi);
 	printf("  ns/pkt: max/min = %.1f (%s) / %.1f (%s) = %.2f\n",
 	       hi->ns - bare_ns(4, false), hi->pol->label,
 	       lo->ns - bare_ns(4, false), lo->pol->label,
@@ -700,7 +709,7 @@ static void print_flatness(void)
 	       hi_c->ns_cpu - bare_ns(4, true), hi_c->pol->label,
 	       lo_c->ns_cpu - bare_ns(4, true), lo_c->pol->label,
 	       (hi_c->ns_cpu - bare_ns(4, true)) /
-	       (lo_c->ns_cpu - bare_ns(4, true)));
+		       (lo_c->ns_cpu - bare_ns(4, true)));
 }
 
 static void pin_cpu(void)
@@ -723,8 +732,8 @@ static void pin_cpu(void)
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
 		die("pinning to CPU %d: %s\n", cpu, strerror(errno));
-	printf("pinned to CPU %d, repeat %lu, median of %d runs\n", cpu,
-	       repeat, runs);
+	printf("pinned to CPU %d, repeat %lu, median of %d runs\n", cpu, repeat,
+	       runs);
 }
 
 int main(int argc, char **argv)
@@ -759,12 +768,12 @@ int main(int argc, char **argv)
 	pb_addr("2001:db8:1::7", s6);
 	pb_addr("2001:db8:2::10", d6);
 	for (fam = 4; fam <= 6; fam += 2) {
-		make_frame(&b, fam, fam == 4 ? s4 : s6, fam == 4 ? d4 : d6,
-			   80, 50000);
-		new_case("bare", bpf_program__fd(bare->progs.xdp_bare),
-			 fam)->pkt = b;
-		new_case("parse", bpf_program__fd(bare->progs.xdp_parse),
-			 fam)->pkt = b;
+		make_frame(&b, fam, fam == 4 ? s4 : s6, fam == 4 ? d4 : d6, 80,
+			   50000);
+		new_case("bare", bpf_program__fd(bare->progs.xdp_bare), fam)
+			->pkt = b;
+		new_case("parse", bpf_program__fd(bare->progs.xdp_parse), fam)
+			->pkt = b;
 	}
 
 	for (i = 1; i < argc; i++) {
@@ -779,7 +788,8 @@ int main(int argc, char **argv)
 		} else {
 			p->path = argv[i];
 			p->label = strrchr(argv[i], '/') ?
-				   strrchr(argv[i], '/') + 1 : argv[i];
+					   strrchr(argv[i], '/') + 1 :
+					   argv[i];
 		}
 		load_policy(p);
 	}

@@ -63,7 +63,7 @@
 #include "txgen.skel.h"
 
 #define MAX_THREADS 64
-#define MAX_CHUNK (1u << 20)	/* repeats per test run, at most */
+#define MAX_CHUNK (1u << 20) /* repeats per test run, at most */
 
 struct worker {
 	pthread_t tid;
@@ -72,7 +72,7 @@ struct worker {
 	int ifindex;
 	uint32_t queue;
 	uint32_t batch;
-	uint32_t repeat;	/* fixed repeat per test run, 0: adaptive */
+	uint32_t repeat; /* fixed repeat per test run, 0: adaptive */
 	const struct pb *frame;
 	double deadline;
 	uint64_t sent;
@@ -200,8 +200,9 @@ static void *run(void *arg)
 		next = per > 0 ? 0.02 / per : MAX_CHUNK;
 		if (next > 8.0 * chunk)
 			next = 8.0 * chunk;
-		chunk = next > MAX_CHUNK ? MAX_CHUNK : next < 64 ? 64 :
-			(uint32_t)next;
+		chunk = next > MAX_CHUNK ? MAX_CHUNK :
+			next < 64	 ? 64 :
+					   (uint32_t)next;
 	}
 	return NULL;
 }
@@ -232,24 +233,49 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "i:m:s:d:p:P:t:T:c:b:r:R")) != -1) {
 		switch (c) {
-		case 'i': iface = optarg; break;
-		case 'm': dmac = optarg; break;
-		case 's': src = optarg; break;
-		case 'd': dst = optarg; break;
-		case 'p': dport = (uint16_t)atoi(optarg); break;
-		case 'P': sport = (uint16_t)atoi(optarg); break;
-		case 't': seconds = atof(optarg); break;
-		case 'T': threads = atoi(optarg); break;
-		case 'c': first = atoi(optarg); break;
-		case 'b': batch = atoi(optarg); break;
-		case 'r': repeat = strtoul(optarg, NULL, 0); break;
-		case 'R': reset = true; break;
-		default: usage();
+		case 'i':
+			iface = optarg;
+			break;
+		case 'm':
+			dmac = optarg;
+			break;
+		case 's':
+			src = optarg;
+			break;
+		case 'd':
+			dst = optarg;
+			break;
+		case 'p':
+			dport = (uint16_t)atoi(optarg);
+			break;
+		case 'P':
+			sport = (uint16_t)atoi(optarg);
+			break;
+		case 't':
+			seconds = atof(optarg);
+			break;
+		case 'T':
+			threads = atoi(optarg);
+			break;
+		case 'c':
+			first = atoi(optarg);
+			break;
+		case 'b':
+			batch = atoi(optarg);
+			break;
+		case 'r':
+			repeat = strtoul(optarg, NULL, 0);
+			break;
+		case 'R':
+			reset = true;
+			break;
+		default:
+			usage();
 		}
 	}
-	if (!iface || !src || !dst || !dmac || optind != argc ||
-	    threads < 1 || threads > MAX_THREADS || seconds <= 0 ||
-	    seconds > 3600 || batch < 0 || repeat > UINT32_MAX)
+	if (!iface || !src || !dst || !dmac || optind != argc || threads < 1 ||
+	    threads > MAX_THREADS || seconds <= 0 || seconds > 3600 ||
+	    batch < 0 || repeat > UINT32_MAX)
 		usage();
 
 	/* The template frame. */

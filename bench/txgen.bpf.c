@@ -25,7 +25,7 @@ int xdp_tx(struct xdp_md *ctx)
 	return XDP_TX;
 }
 
-#define TMPL_LEN 64	/* Ethernet + IPv4 + TCP, or Ethernet + IPv6 */
+#define TMPL_LEN 64 /* Ethernet + IPv4 + TCP, or Ethernet + IPv6 */
 
 /* Set by trafficgen after load (the skeleton maps .bss). */
 unsigned char tmpl[TMPL_LEN];

@@ -47,17 +47,17 @@
 #define FWC_TCP_RST 0x04
 #define FWC_TCP_ACK 0x10
 
-#define FWC_ICMP_ECHO_REPLY	0
-#define FWC_ICMP_UNREACH	3
-#define FWC_ICMP_ECHO		8
-#define FWC_ICMP_TIME_EXCEEDED	11
-#define FWC_ICMP_PARAMPROB	12
-#define FWC_ICMP6_UNREACH	1
-#define FWC_ICMP6_TOO_BIG	2
-#define FWC_ICMP6_TIME_EXCEEDED	3
-#define FWC_ICMP6_PARAMPROB	4
-#define FWC_ICMP6_ECHO		128
-#define FWC_ICMP6_ECHO_REPLY	129
+#define FWC_ICMP_ECHO_REPLY 0
+#define FWC_ICMP_UNREACH 3
+#define FWC_ICMP_ECHO 8
+#define FWC_ICMP_TIME_EXCEEDED 11
+#define FWC_ICMP_PARAMPROB 12
+#define FWC_ICMP6_UNREACH 1
+#define FWC_ICMP6_TOO_BIG 2
+#define FWC_ICMP6_TIME_EXCEEDED 3
+#define FWC_ICMP6_PARAMPROB 4
+#define FWC_ICMP6_ECHO 128
+#define FWC_ICMP6_ECHO_REPLY 129
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -83,23 +83,23 @@ struct {
 
 /* What a packet is to connection tracking. */
 enum fwc_flow_kind {
-	FWC_FLOW_NONE = 0,	/* not tracked: the rules decide alone */
+	FWC_FLOW_NONE = 0, /* not tracked: the rules decide alone */
 	FWC_FLOW_TCP,
 	FWC_FLOW_UDP,
-	FWC_FLOW_ECHO,		/* echo request */
+	FWC_FLOW_ECHO, /* echo request */
 	FWC_FLOW_ECHO_REPLY,
-	FWC_FLOW_ERROR,		/* ICMP error: may quote a flow */
+	FWC_FLOW_ERROR, /* ICMP error: may quote a flow */
 };
 
 struct fwc_flow {
 	struct fwc_ct_key key;
-	__u8 side;	/* endpoint of key that sent the packet */
-	__u8 kind;	/* enum fwc_flow_kind */
+	__u8 side; /* endpoint of key that sent the packet */
+	__u8 kind; /* enum fwc_flow_kind */
 };
 
 /* Any fixed total order on endpoints will do: compare words as stored. */
-static __always_inline int fwc_ep_after(const __u8 *a, __u16 pa,
-					const __u8 *b, __u16 pb)
+static __always_inline int fwc_ep_after(const __u8 *a, __u16 pa, const __u8 *b,
+					__u16 pb)
 {
 	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
 	int i;
@@ -159,8 +159,7 @@ static __always_inline void fwc_flow_of(const struct fwc_hdr *h,
 	__u8 rep = h->family == 4 ? FWC_ICMP_ECHO_REPLY : FWC_ICMP6_ECHO_REPLY;
 
 	if (h->proto == IPPROTO_TCP || h->proto == IPPROTO_UDP) {
-		f->kind = h->proto == IPPROTO_TCP ? FWC_FLOW_TCP
-						  : FWC_FLOW_UDP;
+		f->kind = h->proto == IPPROTO_TCP ? FWC_FLOW_TCP : FWC_FLOW_UDP;
 		fwc_flow_key(f, h->family, h->proto, h->src, h->k2, h->dst,
 			     h->k1, 0);
 		return;
@@ -188,8 +187,7 @@ static __always_inline int fwc_ct_expired(const struct fwc_meta *m,
  * TCP through a tracked flow: 1 when the packet fits (the state may move
  * on), 0 when it does not and the rules must judge it as a new packet.
  */
-static __always_inline int fwc_ct_tcp(struct fwc_ct_val *v, int reply,
-				      __u8 fl)
+static __always_inline int fwc_ct_tcp(struct fwc_ct_val *v, int reply, __u8 fl)
 {
 	__u8 syn_ack = fl & (FWC_TCP_SYN | FWC_TCP_ACK);
 	__u8 st = v->state, ns = st;
@@ -264,8 +262,8 @@ static __always_inline int fwc_ct_match(const struct fwc_meta *m,
  * An entry the next generation moved already (this program is the old
  * one, not yet swapped out on this interface) is read, not written.
  */
-static __always_inline __u32 fwc_flow_id(const struct fwc_meta *m,
-					 __u32 *rule, __u32 *gen, __u32 *prev)
+static __always_inline __u32 fwc_flow_id(const struct fwc_meta *m, __u32 *rule,
+					 __u32 *gen, __u32 *prev)
 {
 	__u32 id = *rule;
 
@@ -349,9 +347,8 @@ static __always_inline int fwc_addr_eq(const __u8 *a, const __u8 *b)
  * is not addressed back to) gives 0: the rules judge the error. On 1, @q
  * holds the quoted flow's key.
  */
-static __always_inline int fwc_quote(struct xdp_md *ctx,
-				     const struct fwc_hdr *h,
-				     struct fwc_flow *q)
+static __always_inline int
+fwc_quote(struct xdp_md *ctx, const struct fwc_hdr *h, struct fwc_flow *q)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -403,8 +400,8 @@ static __always_inline int fwc_quote(struct xdp_md *ctx,
 	}
 	if (fwc_is_icmp(h->family, proto) &&
 	    (p[0] == (h->family == 4 ? FWC_ICMP_ECHO : FWC_ICMP6_ECHO) ||
-	     p[0] == (h->family == 4 ? FWC_ICMP_ECHO_REPLY
-				     : FWC_ICMP6_ECHO_REPLY))) {
+	     p[0] == (h->family == 4 ? FWC_ICMP_ECHO_REPLY :
+				       FWC_ICMP6_ECHO_REPLY))) {
 		fwc_flow_key(q, h->family, proto, src, 0, dst, 0,
 			     ((__u16)p[4] << 8) | p[5]);
 		return 1;
@@ -471,8 +468,9 @@ static __always_inline int fwc_frag_follow(const struct fwc_meta *m,
 
 	fwc_frag_key(h, &k);
 	v = bpf_map_lookup_elem(&frags, &k);
-	if (!v || (now > v->first && now - v->first >
-		   (__u64)m->timeout[FWC_TO_FRAGMENT] * FWC_NSEC))
+	if (!v ||
+	    (now > v->first &&
+	     now - v->first > (__u64)m->timeout[FWC_TO_FRAGMENT] * FWC_NSEC))
 		return 0;
 	*id = fwc_flow_id(m, &v->rule, &v->gen, &v->prev_rule);
 	return 1;

@@ -26,13 +26,13 @@
  * element by element (~90 ns each, 2.2 s for the 25M entries of 100k
  * rules); lookups are inlined all the same.
  */
-#define FWC_ARRAY(name, val)				\
-	struct {					\
-		__uint(type, BPF_MAP_TYPE_ARRAY);	\
-		__uint(max_entries, 1);			\
-		__uint(map_flags, BPF_F_MMAPABLE);	\
-		__type(key, __u32);			\
-		__type(value, val);			\
+#define FWC_ARRAY(name, val)                       \
+	struct {                                   \
+		__uint(type, BPF_MAP_TYPE_ARRAY);  \
+		__uint(max_entries, 1);            \
+		__uint(map_flags, BPF_F_MMAPABLE); \
+		__type(key, __u32);                \
+		__type(value, val);                \
 	} name SEC(".maps")
 
 FWC_ARRAY(meta, struct fwc_meta);
@@ -76,8 +76,8 @@ static __always_inline int fwc_get(void *map, __u32 key, __u32 *val)
 }
 
 /* DIR-16-8-8: the root by the top 16 bits, then up to two 8-bit chunks. */
-static __always_inline int fwc_addr_v4(const struct fwc_meta *m,
-				       const __u8 *a, __u32 *cls)
+static __always_inline int fwc_addr_v4(const struct fwc_meta *m, const __u8 *a,
+				       __u32 *cls)
 {
 	__u32 addr = ((__u32)a[0] << 24) | ((__u32)a[1] << 16) |
 		     ((__u32)a[2] << 8) | a[3];
@@ -88,8 +88,8 @@ static __always_inline int fwc_addr_v4(const struct fwc_meta *m,
 	if (v & FWC_TRIE_CHUNK) {
 		c = v & ~FWC_TRIE_CHUNK;
 		if (c >= m->n_chunks ||
-		    fwc_get(&chunks, c * FWC_TRIE_CHUNK_SIZE +
-				     ((addr >> 8) & 0xff), &v))
+		    fwc_get(&chunks,
+			    c * FWC_TRIE_CHUNK_SIZE + ((addr >> 8) & 0xff), &v))
 			return -1;
 	}
 	if (v & FWC_TRIE_CHUNK) {
@@ -111,8 +111,8 @@ static __always_inline int fwc_addr_v4(const struct fwc_meta *m,
  * leaf (at most 15), when the compiler chose it; else disjoint prefixes
  * in an LPM trie, where a miss is addr class 0.
  */
-static __always_inline int fwc_addr_v6(const struct fwc_meta *m,
-				       const __u8 *a, __u32 *cls)
+static __always_inline int fwc_addr_v6(const struct fwc_meta *m, const __u8 *a,
+				       __u32 *cls)
 {
 	struct fwc_v6_key key = { .prefixlen = 128 };
 	__u32 v, c, *p;
@@ -141,8 +141,8 @@ static __always_inline int fwc_addr_v6(const struct fwc_meta *m,
 
 /* Source and destination classes of the packet's addresses. */
 static __always_inline int fwc_addrs(const struct fwc_meta *m,
-				     const struct fwc_hdr *h,
-				     __u32 *src, __u32 *dst)
+				     const struct fwc_hdr *h, __u32 *src,
+				     __u32 *dst)
 {
 	struct fwc_addr_class *ac;
 	__u32 sa, da;
@@ -274,8 +274,7 @@ static __always_inline int fwc_stateful(struct xdp_md *ctx,
 		v = bpf_map_lookup_elem(&ct, &f.key);
 		ret = v && fwc_ct_match(m, v, &f, h, now);
 		if (ret)
-			id = fwc_flow_id(m, &v->rule, &v->gen,
-					 &v->prev_rule);
+			id = fwc_flow_id(m, &v->rule, &v->gen, &v->prev_rule);
 	}
 	if (ret) {
 		fwc_count(id, bytes);
@@ -317,8 +316,8 @@ int fwc_xdp(struct xdp_md *ctx)
 		break;
 	case FWC_PARSE_NON_IP:
 		return fwc_reserved(m, FWC_RSV_NON_IP, bytes,
-				    m->flags & FWC_META_NONIP_DROP ?
-				    XDP_DROP : XDP_PASS);
+				    m->flags & FWC_META_NONIP_DROP ? XDP_DROP :
+								     XDP_PASS);
 	case FWC_PARSE_FRAGMENT:
 		/* Stateless (state off): no verdict to follow. */
 		if (!(m->flags & FWC_META_STATE_OFF) &&

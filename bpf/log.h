@@ -49,7 +49,7 @@
 struct fwc_log_state {
 	struct bpf_spin_lock lock;
 	__u32 pad;
-	__u64 tat;	/* CLOCK_BOOTTIME ns: the next event's slot */
+	__u64 tat; /* CLOCK_BOOTTIME ns: the next event's slot */
 };
 
 struct {
@@ -107,8 +107,7 @@ static __always_inline int fwc_log_admit(const struct fwc_meta *m, __u32 id,
  * Returns the reserved counter to charge (FWC_RSV_LOG_SUPPRESSED or
  * FWC_RSV_LOG_LOST), or -1 when there is none.
  */
-static __always_inline int fwc_log(struct xdp_md *ctx,
-				   const struct fwc_meta *m,
+static __always_inline int fwc_log(struct xdp_md *ctx, const struct fwc_meta *m,
 				   const struct fwc_hdr *h,
 				   const struct fwc_rule_info *ri, __u32 id,
 				   int verdict, __u64 bytes)
@@ -128,9 +127,9 @@ static __always_inline int fwc_log(struct xdp_md *ctx,
 	ev->ifindex = ctx->ingress_ifindex;
 	ev->rule = id;
 	ev->gen = m->gen;
-	ev->verdict = verdict == XDP_PASS ? FWC_LOG_ALLOW :
+	ev->verdict = verdict == XDP_PASS	? FWC_LOG_ALLOW :
 		      verdict == FWC_WOULD_DROP ? FWC_LOG_WOULD_DROP :
-		      FWC_LOG_DROP;
+						  FWC_LOG_DROP;
 	ev->family = h->family;
 	ev->proto = h->proto;
 	ev->tcp_flags = h->tcp_flags;

@@ -24,59 +24,59 @@
 
 enum fwc_parse_res {
 	FWC_PARSE_OK = 0,
-	FWC_PARSE_NON_IP,	/* neither IPv4 nor IPv6 */
-	FWC_PARSE_MALFORMED,	/* truncated or inconsistent headers */
-	FWC_PARSE_FRAGMENT,	/* non-first fragment: no l4 header */
-	FWC_PARSE_ND,		/* ICMPv6 neighbour discovery (133-137) */
+	FWC_PARSE_NON_IP,    /* neither IPv4 nor IPv6 */
+	FWC_PARSE_MALFORMED, /* truncated or inconsistent headers */
+	FWC_PARSE_FRAGMENT,  /* non-first fragment: no l4 header */
+	FWC_PARSE_ND,	     /* ICMPv6 neighbour discovery (133-137) */
 };
 
 /* struct fwc_hdr.flags */
-#define FWC_HDR_VLAN		(1u << 0) /* one VLAN tag or more */
-#define FWC_HDR_QINQ		(1u << 1) /* two VLAN tags */
-#define FWC_HDR_IP_OPTS		(1u << 2) /* IPv4 header with options */
-#define FWC_HDR_EXT		(1u << 3) /* IPv6 extension headers */
-#define FWC_HDR_FIRST_FRAG	(1u << 4) /* first fragment (more follow) */
+#define FWC_HDR_VLAN (1u << 0)	     /* one VLAN tag or more */
+#define FWC_HDR_QINQ (1u << 1)	     /* two VLAN tags */
+#define FWC_HDR_IP_OPTS (1u << 2)    /* IPv4 header with options */
+#define FWC_HDR_EXT (1u << 3)	     /* IPv6 extension headers */
+#define FWC_HDR_FIRST_FRAG (1u << 4) /* first fragment (more follow) */
 
 struct fwc_hdr {
-	__u8 family;	/* 4 or 6 */
-	__u8 proto;	/* upper-layer protocol, after IPv6 ext headers */
-	__u16 k1;	/* dport or ICMP type, host order */
-	__u16 k2;	/* sport or ICMP code, host order */
-	__u16 l4_off;	/* offset of the l4 header in the frame */
-	__u32 flags;	/* FWC_HDR_* */
-	__u8 src[16];	/* network order; IPv4 in the first 4 bytes */
+	__u8 family;  /* 4 or 6 */
+	__u8 proto;   /* upper-layer protocol, after IPv6 ext headers */
+	__u16 k1;     /* dport or ICMP type, host order */
+	__u16 k2;     /* sport or ICMP code, host order */
+	__u16 l4_off; /* offset of the l4 header in the frame */
+	__u32 flags;  /* FWC_HDR_* */
+	__u8 src[16]; /* network order; IPv4 in the first 4 bytes */
 	__u8 dst[16];
-	__u32 frag_id;	/* IPv4 identification or IPv6 fragment id */
-	__u16 end;	/* offset of the datagram's end in the frame */
-	__u16 echo_id;	/* ICMP/ICMPv6 identifier (bytes 4-5), host order */
-	__u8 tcp_flags;	/* TCP byte 13: FIN 1, SYN 2, RST 4, ACK 0x10 */
+	__u32 frag_id;	 /* IPv4 identification or IPv6 fragment id */
+	__u16 end;	 /* offset of the datagram's end in the frame */
+	__u16 echo_id;	 /* ICMP/ICMPv6 identifier (bytes 4-5), host order */
+	__u8 tcp_flags;	 /* TCP byte 13: FIN 1, SYN 2, RST 4, ACK 0x10 */
 	__u8 frag_proto; /* IPv4 protocol, or the fragment header's next */
 	__u8 pad[2];
 };
 
-#define FWC_MAX_VLAN	2
-#define FWC_MAX_EXT	6	/* IPv6 extension headers walked */
+#define FWC_MAX_VLAN 2
+#define FWC_MAX_EXT 6 /* IPv6 extension headers walked */
 
 #define FWC_ETH_P_8021AD 0x88a8
-#define FWC_IP_MF	 0x2000
-#define FWC_IP_OFFSET	 0x1fff
+#define FWC_IP_MF 0x2000
+#define FWC_IP_OFFSET 0x1fff
 
-#define FWC_NEXTHDR_HOP		0
-#define FWC_NEXTHDR_ROUTING	43
-#define FWC_NEXTHDR_FRAGMENT	44
-#define FWC_NEXTHDR_AUTH	51
-#define FWC_NEXTHDR_DEST	60
+#define FWC_NEXTHDR_HOP 0
+#define FWC_NEXTHDR_ROUTING 43
+#define FWC_NEXTHDR_FRAGMENT 44
+#define FWC_NEXTHDR_AUTH 51
+#define FWC_NEXTHDR_DEST 60
 
-#define FWC_PROTO_ICMPV6	58
+#define FWC_PROTO_ICMPV6 58
 
-#define FWC_ND_FIRST	133	/* router solicitation */
-#define FWC_ND_LAST	137	/* redirect */
+#define FWC_ND_FIRST 133 /* router solicitation */
+#define FWC_ND_LAST 137	 /* redirect */
 
 /* Linux drops ICMP/ICMPv6 shorter than struct icmphdr/icmp6hdr. */
-#define FWC_ICMP_HLEN	8
-#define FWC_TCP_HLEN	20
-#define FWC_UDP_HLEN	8
-#define FWC_SCTP_HLEN	12
+#define FWC_ICMP_HLEN 8
+#define FWC_TCP_HLEN 20
+#define FWC_UDP_HLEN 8
+#define FWC_SCTP_HLEN 12
 
 struct fwc_vlan {
 	__be16 tci;
@@ -108,9 +108,8 @@ struct fwc_ip6 {
 };
 
 /* Ethernet and VLAN tags: the ethertype of the payload and its offset. */
-static __always_inline int fwc_parse_eth(void *data, void *data_end,
-					 __u32 *off, __u16 *type,
-					 struct fwc_hdr *h)
+static __always_inline int fwc_parse_eth(void *data, void *data_end, __u32 *off,
+					 __u16 *type, struct fwc_hdr *h)
 {
 	struct ethhdr *eth = data;
 	__u32 o = sizeof(*eth);
@@ -143,9 +142,8 @@ static __always_inline int fwc_parse_eth(void *data, void *data_end,
 }
 
 /* IPv4 header; sets *off to the l4 header and *end to the datagram's end. */
-static __always_inline int fwc_parse_ip4(void *data, void *data_end,
-					 __u32 *off, __u32 *end,
-					 struct fwc_hdr *h)
+static __always_inline int fwc_parse_ip4(void *data, void *data_end, __u32 *off,
+					 __u32 *end, struct fwc_hdr *h)
 {
 	struct fwc_ip4 *ip = data + *off;
 	__u32 hlen, tot, frag;
@@ -193,9 +191,9 @@ static __always_inline int fwc_is_ext(__u8 nh)
  * The IPv6 extension header @nh at *off: advance past it and set *next to
  * the header that follows it.
  */
-static __always_inline int fwc_parse_ext(void *data, void *data_end,
-					 __u8 nh, __u32 *off, __u32 end,
-					 __u8 *next, struct fwc_hdr *h)
+static __always_inline int fwc_parse_ext(void *data, void *data_end, __u8 nh,
+					 __u32 *off, __u32 end, __u8 *next,
+					 struct fwc_hdr *h)
 {
 	__u8 *p = data + *off;
 	__u32 len;
@@ -230,9 +228,8 @@ static __always_inline int fwc_parse_ext(void *data, void *data_end,
 	return FWC_PARSE_OK;
 }
 
-static __always_inline int fwc_parse_ip6(void *data, void *data_end,
-					 __u32 *off, __u32 *end,
-					 struct fwc_hdr *h)
+static __always_inline int fwc_parse_ip6(void *data, void *data_end, __u32 *off,
+					 __u32 *end, struct fwc_hdr *h)
 {
 	struct fwc_ip6 *ip6 = data + *off;
 	__u32 o = *off + sizeof(*ip6);
@@ -244,8 +241,7 @@ static __always_inline int fwc_parse_ip6(void *data, void *data_end,
 	if ((ip6->vtc >> 4) != 6)
 		return FWC_PARSE_MALFORMED;
 	*end = o + bpf_ntohs(ip6->payload_len);
-	if ((void *)ip6 + sizeof(*ip6) + bpf_ntohs(ip6->payload_len) >
-	    data_end)
+	if ((void *)ip6 + sizeof(*ip6) + bpf_ntohs(ip6->payload_len) > data_end)
 		return FWC_PARSE_MALFORMED;
 	h->end = *end;
 
@@ -272,9 +268,8 @@ static __always_inline int fwc_parse_ip6(void *data, void *data_end,
 }
 
 /* Ports, or ICMP type and code; other protocols leave k1 = k2 = 0. */
-static __always_inline int fwc_parse_l4(void *data, void *data_end,
-					__u32 off, __u32 end,
-					struct fwc_hdr *h)
+static __always_inline int fwc_parse_l4(void *data, void *data_end, __u32 off,
+					__u32 end, struct fwc_hdr *h)
 {
 	__u8 *p = data + off;
 	__u32 need;

@@ -196,8 +196,7 @@ void fwc_addrset_copy(struct fwc_addrset *dst, const struct fwc_addrset *src)
 	fwc_ivset_copy(&dst->v6, &src->v6);
 }
 
-bool fwc_addrset_equal(const struct fwc_addrset *a,
-		       const struct fwc_addrset *b)
+bool fwc_addrset_equal(const struct fwc_addrset *a, const struct fwc_addrset *b)
 {
 	return fwc_ivset_equal(&a->v4, &b->v4) &&
 	       fwc_ivset_equal(&a->v6, &b->v6);
@@ -247,9 +246,9 @@ size_t fwc_range_to_prefixes(fwc_u128 lo, fwc_u128 hi, unsigned int bits,
 
 		/* Largest aligned block at lo that stays within hi. */
 		while (size < bits) {
-			fwc_u128 mask = size + 1 >= 128
-						? FWC_V6_MAX
-						: ((fwc_u128)1 << (size + 1)) - 1;
+			fwc_u128 mask = size + 1 >= 128 ?
+						FWC_V6_MAX :
+						((fwc_u128)1 << (size + 1)) - 1;
 
 			if (lo & mask)
 				break;

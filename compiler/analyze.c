@@ -24,9 +24,9 @@ struct named {
 };
 
 struct facts {
-	uint32_t wins;	 /* cells this rule decides */
-	bool matches;	 /* some realised cell matches it */
-	bool needed;	 /* some decided cell changes verdict without it */
+	uint32_t wins; /* cells this rule decides */
+	bool matches;  /* some realised cell matches it */
+	bool needed;   /* some decided cell changes verdict without it */
 	struct named shadow, opposite, fallback;
 };
 
@@ -47,16 +47,17 @@ static void name_list(const struct named *n, char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < shown && o < len; i++) {
-		const char *sep = !i ? "" : i + 1 == shown && n->n <= MAX_NAMED
-						    ? " and "
-						    : ", ";
+		const char *sep = !i ? "" :
+				  i + 1 == shown && n->n <= MAX_NAMED ?
+				       " and " :
+				       ", ";
 
 		if (n->id[i])
 			o += (size_t)snprintf(buf + o, len - o, "%s%u", sep,
 					      n->id[i]);
 		else
-			o += (size_t)snprintf(buf + o, len - o,
-					      "%sthe default", sep);
+			o += (size_t)snprintf(buf + o, len - o, "%sthe default",
+					      sep);
 	}
 	if (n->n > MAX_NAMED && o < len)
 		snprintf(buf + o, len - o, " and %zu more", n->n - MAX_NAMED);
@@ -114,8 +115,7 @@ static void walk_list(struct walk *w, const struct fwc_csr *by_rule,
 	}
 }
 
-static void report_rule(const struct walk *w, uint32_t r,
-			struct fwc_diag *diag)
+static void report_rule(const struct walk *w, uint32_t r, struct fwc_diag *diag)
 {
 	const struct fwc_rule *rule = &w->pol->rules[r];
 	const struct facts *f = &w->f[r];
@@ -140,15 +140,15 @@ static void report_rule(const struct walk *w, uint32_t r,
 	}
 	/* A log rule's log is an effect of its own: not redundant. */
 	if (!f->needed && !rule->log) {
-		const char *word = !f->fallback.id[0] && f->fallback.n == 1
-					   ? ""
-				   : f->fallback.n > 1 ? "rules "
-						       : "rule ";
+		const char *word = !f->fallback.id[0] && f->fallback.n == 1 ?
+					   "" :
+				   f->fallback.n > 1 ? "rules " :
+						       "rule ";
 
 		name_list(&f->fallback, buf, sizeof(buf));
 		fwc_finding(diag, rule->pos, "redundant", f->fallback.id,
-			    f->fallback.n < MAX_NAMED ? f->fallback.n
-						      : MAX_NAMED,
+			    f->fallback.n < MAX_NAMED ? f->fallback.n :
+							MAX_NAMED,
 			    "rule %u is redundant: without it %s%s would give "
 			    "every packet it decides the same verdict",
 			    rule->id, word, buf);
@@ -156,8 +156,8 @@ static void report_rule(const struct walk *w, uint32_t r,
 	if (f->opposite.n) {
 		name_list(&f->opposite, buf, sizeof(buf));
 		fwc_finding(diag, rule->pos, "overlap", f->opposite.id,
-			    f->opposite.n < MAX_NAMED ? f->opposite.n
-						      : MAX_NAMED,
+			    f->opposite.n < MAX_NAMED ? f->opposite.n :
+							MAX_NAMED,
 			    "rule %u (%s) overlaps earlier rule%s %s (%s), "
 			    "which decide%s part of what it matches",
 			    rule->id, rule->allow ? "allow" : "deny",
@@ -227,7 +227,8 @@ static void report_wide(const struct fwc_policy *pol, uint32_t r,
 		for (int i = 0; i < 3; i++)
 			if (fwc_ivset_contains(&pol->sets[t->protos],
 					       protos[i])) {
-				fwc_u128 n = fwc_ivset_count(&pol->sets[t->dports]);
+				fwc_u128 n =
+					fwc_ivset_count(&pol->sets[t->dports]);
 
 				if (n > ports[i])
 					ports[i] = n;
@@ -244,8 +245,7 @@ static void report_wide(const struct fwc_policy *pol, uint32_t r,
 			continue;
 		format_count(src, s, sizeof(s));
 		format_count(dst, d, sizeof(d));
-		format_count(src * dst > src ? src * dst * ports[i]
-					     : ports[i],
+		format_count(src * dst > src ? src * dst * ports[i] : ports[i],
 			     pairs, sizeof(pairs));
 		fwc_finding(diag, rule->pos, "wide", &rule->id, 1,
 			    "rule %u opens %llu %s ports from %s to %s (%s "

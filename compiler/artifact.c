@@ -248,8 +248,9 @@ static bool trie_entries_ok(const struct fwc_meta *m, const uint32_t *e,
 			    size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (e[i] & FWC_TRIE_CHUNK ? (e[i] & ~FWC_TRIE_CHUNK) >= m->n_chunks
-					  : e[i] >= m->n_addr)
+		if (e[i] & FWC_TRIE_CHUNK ?
+			    (e[i] & ~FWC_TRIE_CHUNK) >= m->n_chunks :
+			    e[i] >= m->n_addr)
 			return false;
 	return true;
 }

@@ -67,9 +67,8 @@ static uint32_t sigtab_intern(struct sigtab *t, uint64_t **pool, uint32_t *n,
 	while (t->slot[j]) {
 		uint32_t id = t->slot[j] - 1;
 
-		if (t->hash[id] == h &&
-		    !memcmp(*pool + (size_t)id * words, sig,
-			    words * sizeof(*sig)))
+		if (t->hash[id] == h && !memcmp(*pool + (size_t)id * words, sig,
+						words * sizeof(*sig)))
 			return id;
 		j = (j + 1) & (t->cap - 1);
 	}
@@ -155,9 +154,10 @@ void fwc_partition(const struct fwc_ivset *const *sets, size_t n_sets,
 		bool last = i >= n_ev;
 
 		if (last || next > cur) {
-			uint32_t cls = sigtab_intern(
-				&tab, &out->sig, &out->n_cls, &cap_cls, active,
-				out->words, hash_words(&h, 1));
+			uint32_t cls = sigtab_intern(&tab, &out->sig,
+						     &out->n_cls, &cap_cls,
+						     active, out->words,
+						     hash_words(&h, 1));
 
 			push_seg(out, &seg_cap, cur, last ? max : next - 1,
 				 cls);
@@ -219,8 +219,8 @@ static void partition_role(const struct fwc_policy *pol, const uint32_t *sets,
 	const struct fwc_ivset **in = xcalloc(n, sizeof(*in));
 
 	for (size_t i = 0; i < n; i++)
-		in[i] = family == 4 ? &pol->hosts[sets[i]].v4
-				    : &pol->hosts[sets[i]].v6;
+		in[i] = family == 4 ? &pol->hosts[sets[i]].v4 :
+				      &pol->hosts[sets[i]].v6;
 	fwc_partition(in, n, family == 4 ? FWC_V4_MAX : FWC_V6_MAX, true, p);
 	free(in);
 }
@@ -284,8 +284,8 @@ static void refine(struct fwc_classes *c, struct pairtab *t,
 	*out = NULL;
 	*n_out = 0;
 	while (i < src->n_seg && j < dst->n_seg) {
-		fwc_u128 hi = src->seg[i].hi < dst->seg[j].hi ? src->seg[i].hi
-							       : dst->seg[j].hi;
+		fwc_u128 hi = src->seg[i].hi < dst->seg[j].hi ? src->seg[i].hi :
+								dst->seg[j].hi;
 		uint32_t a = addr_class_of(c, t, s_off + src->seg[i].cls,
 					   d_off + dst->seg[j].cls);
 		struct fwc_seg s = { lo, hi, a };
@@ -335,8 +335,7 @@ static void choose_miss_class(struct fwc_classes *c)
 			c->aseg6[i].cls = c->aseg6[i].cls ? 0 : best;
 }
 
-static void build_addresses(const struct fwc_policy *pol,
-			    struct fwc_classes *c)
+static void build_addresses(const struct fwc_policy *pol, struct fwc_classes *c)
 {
 	struct pairtab t = { 0 };
 
@@ -425,8 +424,8 @@ static void build_proto_classes(const struct fwc_policy *pol,
 
 	for (size_t i = 0; i < pol->n_terms; i++)
 		all[i] = (uint32_t)i;
-	distinct_sets(pol, all, pol->n_terms,
-		      offsetof(struct fwc_term, protos), &ids, &n_ids, &idx);
+	distinct_sets(pol, all, pol->n_terms, offsetof(struct fwc_term, protos),
+		      &ids, &n_ids, &idx);
 	/* Two extra inputs keep port, ICMP and other protocols apart. */
 	fwc_ivset_add(&ports, 6, 6);
 	fwc_ivset_add(&ports, 17, 17);
@@ -446,9 +445,11 @@ static void build_proto_classes(const struct fwc_policy *pol,
 			struct fwc_pclass *pc = &c->pc[p.seg[s].cls];
 
 			c->proto_pc[v] = p.seg[s].cls;
-			pc->kind = fwc_proto_has_ports((unsigned int)v) ? PC_PORTS
-				   : fwc_proto_is_icmp((unsigned int)v) ? PC_ICMP
-									 : PC_OTHER;
+			pc->kind = fwc_proto_has_ports((unsigned int)v) ?
+					   PC_PORTS :
+				   fwc_proto_is_icmp((unsigned int)v) ?
+					   PC_ICMP :
+					   PC_OTHER;
 		}
 	for (size_t t = 0; t < pol->n_terms; t++)
 		for (uint32_t k = 0; k < p.n_cls; k++) {
@@ -524,18 +525,19 @@ static void build_pclass(const struct fwc_policy *pol, struct fwc_classes *c,
 		}
 		VEC_PUSH(groups[g].rules, groups[g].n, groups[g].cap, r);
 	}
-	pc->svc = xcalloc((size_t)pc->k1.n_cls * pc->k2.n_cls, sizeof(*pc->svc));
+	pc->svc =
+		xcalloc((size_t)pc->k1.n_cls * pc->k2.n_cls, sizeof(*pc->svc));
 	for (uint32_t c1 = 0; c1 < pc->k1.n_cls; c1++)
 		for (uint32_t c2 = 0; c2 < pc->k2.n_cls; c2++) {
 			memset(rules, 0, c->rule_words * sizeof(*rules));
 			for (size_t g = 0; g < n_groups; g++) {
-				if (k1_idx && !fwc_bit(pc->k1.sig +
-							       c1 * pc->k1.words,
-						       groups[g].k1))
+				if (k1_idx &&
+				    !fwc_bit(pc->k1.sig + c1 * pc->k1.words,
+					     groups[g].k1))
 					continue;
-				if (k2_idx && !fwc_bit(pc->k2.sig +
-							       c2 * pc->k2.words,
-						       groups[g].k2))
+				if (k2_idx &&
+				    !fwc_bit(pc->k2.sig + c2 * pc->k2.words,
+					     groups[g].k2))
 					continue;
 				for (size_t k = 0; k < groups[g].n; k++)
 					fwc_bit_set(rules, groups[g].rules[k]);

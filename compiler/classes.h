@@ -19,8 +19,8 @@ struct fwc_partition {
 	struct fwc_seg *seg;
 	size_t n_seg;
 	uint32_t n_cls;
-	size_t words;	/* bitset words per class signature */
-	uint64_t *sig;	/* n_cls * words: which input sets contain the class */
+	size_t words;  /* bitset words per class signature */
+	uint64_t *sig; /* n_cls * words: which input sets contain the class */
 };
 
 /*
@@ -41,7 +41,11 @@ static inline void fwc_bit_set(uint64_t *bits, size_t i)
 	bits[i / 64] |= (uint64_t)1 << (i % 64);
 }
 
-enum fwc_pc_kind { PC_OTHER, PC_PORTS, PC_ICMP };
+enum fwc_pc_kind {
+	PC_OTHER,
+	PC_PORTS,
+	PC_ICMP
+};
 
 struct fwc_pclass {
 	enum fwc_pc_kind kind;

@@ -15,7 +15,8 @@ static uint32_t trie_class(const struct fwc_tables *t, const uint32_t *root,
 
 	for (int i = 2; i < len && (e & FWC_TRIE_CHUNK); i++)
 		e = t->chunks[(size_t)(e & ~FWC_TRIE_CHUNK) *
-				      FWC_TRIE_CHUNK_SIZE + a[i]];
+				      FWC_TRIE_CHUNK_SIZE +
+			      a[i]];
 	return e;
 }
 

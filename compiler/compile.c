@@ -125,14 +125,15 @@ int fwc_compile(const char *name, const char *text, size_t len,
 	if (!err)
 		state_meta(pol, &t->meta);
 	if (err == -E2BIG)
-		fwc_error_file(&diag, "the policy needs more than %u table "
-				      "entries (too many distinct zone pairs "
-				      "or services)",
+		fwc_error_file(&diag,
+			       "the policy needs more than %u table "
+			       "entries (too many distinct zone pairs "
+			       "or services)",
 			       64u << 20);
 	else if (!err && opts && opts->warnings)
 		fwc_analyze(pol, &c, t, &lw,
-			    opts->wide_ports ? opts->wide_ports
-					     : FWC_WIDE_PORTS,
+			    opts->wide_ports ? opts->wide_ports :
+					       FWC_WIDE_PORTS,
 			    &diag);
 	fwc_lower_free(&lw);
 	fwc_classes_free(&c);
@@ -179,9 +180,10 @@ int fwc_compile_file(const char *path, const struct fwc_compile_opts *opts,
 		if (opts && opts->json) {
 			fputs("{\"file\": ", f);
 			fwc_json_str(f, path);
-			fprintf(f, ", \"line\": 0, \"col\": 0, \"severity\": "
-				   "\"error\", \"kind\": \"error\", \"rules\": [], "
-				   "\"message\": \"cannot read policy: %s\"}",
+			fprintf(f,
+				", \"line\": 0, \"col\": 0, \"severity\": "
+				"\"error\", \"kind\": \"error\", \"rules\": [], "
+				"\"message\": \"cannot read policy: %s\"}",
 				strerror(-err));
 		} else {
 			fprintf(f, "%s: error: cannot read policy: %s\n", path,

@@ -11,14 +11,18 @@
 struct fwc_policy;
 
 struct fwc_compile_opts {
-	bool warnings;	/* print warnings to the error stream */
-	bool json;	/* diagnostics as JSON objects (fwc check --json) */
+	bool warnings; /* print warnings to the error stream */
+	bool json;     /* diagnostics as JSON objects (fwc check --json) */
 	/* Warn about allow rules opening more destination ports than this
 	 * (0: FWC_WIDE_PORTS). */
 	uint32_t wide_ports;
-	FILE *err;	/* diagnostics go here (stderr when NULL) */
+	FILE *err; /* diagnostics go here (stderr when NULL) */
 	/* IPv6 lookup layout: by estimated cost, or forced (tests, bench). */
-	enum fwc_v6_layout { FWC_V6_AUTO, FWC_V6_LPM, FWC_V6_TRIE } v6_layout;
+	enum fwc_v6_layout {
+		FWC_V6_AUTO,
+		FWC_V6_LPM,
+		FWC_V6_TRIE
+	} v6_layout;
 	/* 256-entry chunks the IPv6 trie may take before the compiler falls
 	 * back to the LPM layout (0: FWC_V6_TRIE_BUDGET). */
 	uint32_t v6_trie_chunks;

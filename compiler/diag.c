@@ -71,8 +71,9 @@ static void report_json(struct fwc_diag *d, struct fwc_pos pos,
 {
 	fprintf(d->out, "%s{\"file\": ", d->emitted++ ? ",\n " : "");
 	fwc_json_str(d->out, d->src->name);
-	fprintf(d->out, ", \"line\": %u, \"col\": %u, \"severity\": \"%s\", "
-			"\"kind\": \"%s\", \"rules\": [",
+	fprintf(d->out,
+		", \"line\": %u, \"col\": %u, \"severity\": \"%s\", "
+		"\"kind\": \"%s\", \"rules\": [",
 		pos.line, pos.col, severity, kind);
 	for (size_t i = 0; i < n_rules; i++)
 		fprintf(d->out, "%s%u", i ? ", " : "", rules[i]);

@@ -25,7 +25,7 @@ struct fwc_diag {
 	unsigned int errors;
 	unsigned int warnings;
 	int quiet_warnings;
-	int json;	       /* one JSON object per line instead of text */
+	int json;	      /* one JSON object per line instead of text */
 	unsigned int emitted; /* JSON objects written (for the commas) */
 };
 

@@ -96,8 +96,7 @@ static void diff_list(struct fwc_diff *d, const struct fwc_csr *by_rule,
 		uint32_t *first = r < n_old ? first_old : first_new;
 		uint32_t id = r < n_old ? r + 1 : r - n_old + 1;
 
-		for (uint32_t k = by_rule->off[r]; k < by_rule->off[r + 1];
-		     k++)
+		for (uint32_t k = by_rule->off[r]; k < by_rule->off[r + 1]; k++)
 			if (!first[by_rule->item[k]])
 				first[by_rule->item[k]] = id;
 	}
@@ -155,10 +154,12 @@ int fwc_diff_compute(const struct fwc_policy *old_pol,
 	has_d = realised(&d->c.dst4, &d->c.dst6, d->c.n_dst);
 	for (uint32_t s = 0; s < d->c.n_src; s++)
 		for (uint32_t t = 0; t < d->c.n_dst; t++) {
-			uint32_t l = d->lw.pair_list[(size_t)s * d->c.n_dst + t];
+			uint32_t l =
+				d->lw.pair_list[(size_t)s * d->c.n_dst + t];
 
 			if (!has_s[s] || !has_d[t] ||
-			    fwc_src_family(&d->c, s) != fwc_dst_family(&d->c, t))
+			    fwc_src_family(&d->c, s) !=
+				    fwc_dst_family(&d->c, t))
 				continue;
 			if (!ld[l].done)
 				diff_list(d, &by_rule, l, fo, fn, &ld[l]);
@@ -253,12 +254,16 @@ static bool sample_svc(const struct fwc_classes *c, uint32_t v,
 					}
 				for (size_t i = 0; i < pc->k1.n_seg; i++)
 					if (pc->k1.seg[i].cls == c1) {
-						pkt->k1 = (uint16_t)pc->k1.seg[i].lo;
+						pkt->k1 =
+							(uint16_t)pc->k1.seg[i]
+								.lo;
 						break;
 					}
 				for (size_t i = 0; i < pc->k2.n_seg; i++)
 					if (pc->k2.seg[i].cls == c2) {
-						pkt->k2 = (uint16_t)pc->k2.seg[i].lo;
+						pkt->k2 =
+							(uint16_t)pc->k2.seg[i]
+								.lo;
 						break;
 					}
 				return true;
@@ -267,8 +272,7 @@ static bool sample_svc(const struct fwc_classes *c, uint32_t v,
 	return false;
 }
 
-void fwc_diff_sample(const struct fwc_diff *d, size_t i,
-		     struct fwc_packet *pkt)
+void fwc_diff_sample(const struct fwc_diff *d, size_t i, struct fwc_packet *pkt)
 {
 	const struct fwc_diff_region *g = &d->regions[i];
 	const struct fwc_seg *s, *t;
@@ -393,8 +397,7 @@ static void ranges_text(const struct fwc_partition *p, uint32_t cls,
 	}
 }
 
-static void protos_text(const struct fwc_classes *c, uint32_t k,
-			struct text *t)
+static void protos_text(const struct fwc_classes *c, uint32_t k, struct text *t)
 {
 	int n = 0, first = -1;
 
@@ -438,9 +441,9 @@ static void svc_text(const struct fwc_classes *c, uint32_t v, struct text *t)
 				any = true;
 				protos_text(c, k, t);
 				if (pc->k1.n_cls > 1) {
-					text_add(t, pc->kind == PC_ICMP
-							    ? " type "
-							    : " dport ");
+					text_add(t, pc->kind == PC_ICMP ?
+							    " type " :
+							    " dport ");
 					ranges_text(&pc->k1, c1, t);
 				}
 				/* Every source port alike: say nothing. */
@@ -524,9 +527,10 @@ size_t fwc_diff_print(const struct fwc_diff *d, FILE *f, bool json)
 		if (!json) {
 			fprintf(f, "%s\n", t.buf);
 		} else {
-			fprintf(f, "%s{\"old\": {\"verdict\": \"%s\", "
-				   "\"rule\": %u}, \"new\": {\"verdict\": "
-				   "\"%s\", \"rule\": %u}, \"region\": ",
+			fprintf(f,
+				"%s{\"old\": {\"verdict\": \"%s\", "
+				"\"rule\": %u}, \"new\": {\"verdict\": "
+				"\"%s\", \"rule\": %u}, \"region\": ",
 				lines ? ",\n " : "",
 				g->old_allow ? "allow" : "deny", g->old_rule,
 				g->new_allow ? "allow" : "deny", g->new_rule);

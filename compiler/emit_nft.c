@@ -43,7 +43,7 @@
 #include "resolve.h"
 #include "util.h"
 
-#define NAME_MAX_LEN 48	   /* of counter names; nft takes 256 */
+#define NAME_MAX_LEN 48	    /* of counter names; nft takes 256 */
 #define COMMENT_MAX_LEN 120 /* nft takes 128 bytes */
 #define PREFIX_MAX_LEN 100  /* log prefix; the kernel takes 127 */
 #define ELEMS_PER_LINE 4
@@ -178,12 +178,18 @@ static void put_addr_iv(FILE *f, int fam, fwc_u128 lo, fwc_u128 hi)
 static const char *proto_word(unsigned int p)
 {
 	switch (p) {
-	case 1: return "icmp";
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 58: return "ipv6-icmp";
-	case 132: return "sctp";
-	default: return NULL;
+	case 1:
+		return "icmp";
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	case 58:
+		return "ipv6-icmp";
+	case 132:
+		return "sctp";
+	default:
+		return NULL;
 	}
 }
 
@@ -219,8 +225,8 @@ static void put_protos(FILE *f, const bool *in)
 /* ---- host sets ----------------------------------------------------- */
 
 /* A rule's families: 0 when both sides hold every address of both. */
-static int rule_families(const struct fwc_policy *pol,
-			 const struct fwc_rule *r, int fams[2])
+static int rule_families(const struct fwc_policy *pol, const struct fwc_rule *r,
+			 int fams[2])
 {
 	const struct fwc_addrset *s = &pol->hosts[r->src];
 	const struct fwc_addrset *d = &pol->hosts[r->dst];
@@ -251,8 +257,9 @@ static void emit_set(struct emitter *e, uint32_t id, int fam)
 	const struct fwc_ivset *s = hosts_of(&e->pol->hosts[id], fam);
 	FILE *f = e->out;
 
-	fprintf(f, "\tset h%u_v%d {\n\t\ttype %s; flags interval;\n"
-		   "\t\telements = {",
+	fprintf(f,
+		"\tset h%u_v%d {\n\t\ttype %s; flags interval;\n"
+		"\t\telements = {",
 		id, fam, fam == 4 ? "ipv4_addr" : "ipv6_addr");
 	for (size_t i = 0; i < s->n; i++) {
 		fputs(i % ELEMS_PER_LINE ? " " : "\n\t\t\t", f);
@@ -362,8 +369,8 @@ static void put_rule_comment(FILE *f, const struct fwc_rule *r)
 {
 	char text[COMMENT_MAX_LEN + 32];
 
-	snprintf(text, sizeof(text), "rule %u%s%s", r->id,
-		 r->label ? ": " : "", r->label ? r->label : "");
+	snprintf(text, sizeof(text), "rule %u%s%s", r->id, r->label ? ": " : "",
+		 r->label ? r->label : "");
 	put_quoted(f, text, COMMENT_MAX_LEN);
 }
 
@@ -558,8 +565,9 @@ static void emit_rule_objects(struct emitter *e, const struct fwc_rule *r)
 	put_rule_comment(e->out, r);
 	fputs(" }\n", e->out);
 	if (rule_logs(pol, r))
-		fprintf(e->out, "\tlimit log-r%u { rate %u/second burst %u "
-				"packets }\n",
+		fprintf(e->out,
+			"\tlimit log-r%u { rate %u/second burst %u "
+			"packets }\n",
 			r->id, rate, rate);
 }
 
@@ -617,8 +625,9 @@ static void emit_flow_map(struct emitter *e)
 static bool timeouts_default(const struct fwc_policy *pol)
 {
 	static const int tcp_udp[] = {
-		FWC_TO_TCP_SYN, FWC_TO_TCP_ESTABLISHED, FWC_TO_TCP_FIN,
-		FWC_TO_TCP_CLOSE, FWC_TO_UDP, FWC_TO_UDP_STREAM,
+		FWC_TO_TCP_SYN, FWC_TO_TCP_ESTABLISHED,
+		FWC_TO_TCP_FIN, FWC_TO_TCP_CLOSE,
+		FWC_TO_UDP,	FWC_TO_UDP_STREAM,
 	};
 
 	for (size_t i = 0; i < sizeof(tcp_udp) / sizeof(*tcp_udp); i++)
@@ -718,8 +727,9 @@ static bool table_name_ok(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (!n || n > 32 || !((s[0] >= 'a' && s[0] <= 'z') ||
-			      (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_'))
+	if (!n || n > 32 ||
+	    !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
+	      s[0] == '_'))
 		return false;
 	return strspn(s, "abcdefghijklmnopqrstuvwxyz"
 			 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
@@ -731,23 +741,26 @@ static void emit_sysctls(struct emitter *e)
 	const struct fwc_policy *pol = e->pol;
 	FILE *f = e->out;
 
-	fprintf(f, "# fwc %s\n"
-		   "# and checks no TCP windows. Conntrack does the same with\n"
-		   "# these sysctls (per network namespace):\n"
-		   "#   net.netfilter.nf_conntrack_tcp_loose=%d\n"
-		   "#   net.netfilter.nf_conntrack_tcp_be_liberal=1\n",
+	fprintf(f,
+		"# fwc %s\n"
+		"# and checks no TCP windows. Conntrack does the same with\n"
+		"# these sysctls (per network namespace):\n"
+		"#   net.netfilter.nf_conntrack_tcp_loose=%d\n"
+		"#   net.netfilter.nf_conntrack_tcp_be_liberal=1\n",
 		pol->state_loose ? "picks up TCP connections mid-stream "
-				   "(state loose)"
-				 : "picks up no TCP connection mid-stream",
+				   "(state loose)" :
+				   "picks up no TCP connection mid-stream",
 		pol->state_loose ? 1 : 0);
 	if (pol->timeout[FWC_TO_ICMP] != fwc_timeout_default(FWC_TO_ICMP))
-		fprintf(f, "#   net.netfilter.nf_conntrack_icmp_timeout=%u\n"
-			   "#   net.netfilter.nf_conntrack_icmpv6_timeout=%u\n",
+		fprintf(f,
+			"#   net.netfilter.nf_conntrack_icmp_timeout=%u\n"
+			"#   net.netfilter.nf_conntrack_icmpv6_timeout=%u\n",
 			pol->timeout[FWC_TO_ICMP], pol->timeout[FWC_TO_ICMP]);
 	if (pol->timeout[FWC_TO_FRAGMENT] !=
 	    fwc_timeout_default(FWC_TO_FRAGMENT))
-		fprintf(f, "#   net.ipv4.ipfrag_time=%u\n"
-			   "#   net.netfilter.nf_conntrack_frag6_timeout=%u\n",
+		fprintf(f,
+			"#   net.ipv4.ipfrag_time=%u\n"
+			"#   net.netfilter.nf_conntrack_frag6_timeout=%u\n",
 			pol->timeout[FWC_TO_FRAGMENT],
 			pol->timeout[FWC_TO_FRAGMENT]);
 }
@@ -757,8 +770,9 @@ static void emit_header(struct emitter *e, const char *table)
 	const struct fwc_policy *pol = e->pol;
 	FILE *f = e->out;
 
-	fprintf(f, "#!/usr/sbin/nft -f\n"
-		   "# Generated by fwc %s from %s\n# sha256 ",
+	fprintf(f,
+		"#!/usr/sbin/nft -f\n"
+		"# Generated by fwc %s from %s\n# sha256 ",
 		FWC_VERSION, pol->name ? pol->name : "(policy)");
 	for (int i = 0; i < 32; i++)
 		fprintf(f, "%02x", pol->sha256[i]);
@@ -817,8 +831,8 @@ int fwc_emit_nft(const struct fwc_policy *pol, const struct fwc_nft_opts *opts,
 {
 	const char *table = opts && opts->table ? opts->table : "fwc";
 	struct emitter e = { .pol = pol, .out = out };
-	const char *verdict =
-		pol->default_allow || pol->audit ? "accept" : "drop";
+	const char *verdict = pol->default_allow || pol->audit ? "accept" :
+								 "drop";
 
 	if (!table_name_ok(table))
 		return -EINVAL;
@@ -830,9 +844,10 @@ int fwc_emit_nft(const struct fwc_policy *pol, const struct fwc_nft_opts *opts,
 		emit_timeouts(&e);
 	}
 	emit_sets(&e);
-	fprintf(out, "\n\tchain forward {\n"
-		     "\t\ttype filter hook forward priority filter; "
-		     "policy %s;\n",
+	fprintf(out,
+		"\n\tchain forward {\n"
+		"\t\ttype filter hook forward priority filter; "
+		"policy %s;\n",
 		verdict);
 	emit_prologue(&e);
 	for (size_t i = 0; i < pol->n_rules; i++)

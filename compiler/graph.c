@@ -66,7 +66,7 @@ static char *shorten(char *s, size_t max)
 
 /* Open-addressing index of strings (node names) or edge keys. */
 struct index {
-	size_t *slot;	/* entry + 1, 0 = empty */
+	size_t *slot; /* entry + 1, 0 = empty */
 	size_t cap;
 };
 
@@ -180,7 +180,8 @@ static void edge_add(struct builder *b, size_t from, size_t to, bool allow,
 		}
 	}
 	if (!e) {
-		struct fwc_graph_edge ne = { .from = from, .to = to,
+		struct fwc_graph_edge ne = { .from = from,
+					     .to = to,
 					     .allow = allow };
 
 		VEC_PUSH(g->edges, g->n_edges, g->cap_edges, ne);
@@ -193,9 +194,8 @@ static void edge_add(struct builder *b, size_t from, size_t to, bool allow,
 	VEC_PUSH(e->rules, e->n_rules, e->cap_rules, rule);
 }
 
-static const struct fwc_stmt *stmt_find(const struct fwc_ast *ast,
-					enum fwc_stmt_kind kind,
-					const char *name)
+static const struct fwc_stmt *
+stmt_find(const struct fwc_ast *ast, enum fwc_stmt_kind kind, const char *name)
 {
 	for (size_t i = 0; i < ast->n; i++)
 		if (ast->stmts[i]->kind == kind &&
@@ -424,8 +424,10 @@ int fwc_graph_build(const char *path, FILE *err, struct fwc_graph **out)
 
 	*out = NULL;
 	if (fwc_artifact_probe(path)) {
-		fprintf(err ? err : stderr, "%s: error: a compiled artifact "
-			"has no zone names; give the policy source\n", path);
+		fprintf(err ? err : stderr,
+			"%s: error: a compiled artifact "
+			"has no zone names; give the policy source\n",
+			path);
 		return -EINVAL;
 	}
 	rc = fwc_read_file(path, &text, &len);
@@ -593,8 +595,8 @@ static void dot_edge(const struct fwc_graph *g, const struct fwc_graph_edge *e,
 		      "fontcolor=\"#c62828\"",
 		      f);
 	if (counts && !sum)
-		fputs(e->allow ? ", color=\"#9e9e9e\", fontcolor=\"#757575\""
-			       : ", color=\"#e57373\"",
+		fputs(e->allow ? ", color=\"#9e9e9e\", fontcolor=\"#757575\"" :
+				 ", color=\"#e57373\"",
 		      f);
 	if (counts && sum)
 		fprintf(f, ", penwidth=%.1f",
@@ -602,9 +604,8 @@ static void dot_edge(const struct fwc_graph *g, const struct fwc_graph_edge *e,
 	fputs("];\n", f);
 }
 
-void fwc_graph_dot(const struct fwc_graph *g,
-		   const struct fwc_counter *counts, const char *caption,
-		   FILE *f)
+void fwc_graph_dot(const struct fwc_graph *g, const struct fwc_counter *counts,
+		   const char *caption, FILE *f)
 {
 	uint64_t max = 1;
 
@@ -748,8 +749,8 @@ static void matrix_rules(const struct fwc_graph *g,
 		wp = l > wp ? l : wp;
 		ws = (int)strlen(r->svc) > ws ? (int)strlen(r->svc) : ws;
 	}
-	fprintf(f, "%5s  %-9s  %-*s  %-*s", "rule", "action", wp,
-		"from -> to", ws, "service");
+	fprintf(f, "%5s  %-9s  %-*s  %-*s", "rule", "action", wp, "from -> to",
+		ws, "service");
 	if (counts)
 		fprintf(f, "  %8s  %8s", "packets", "bytes");
 	fputs("  label\n", f);
@@ -759,8 +760,8 @@ static void matrix_rules(const struct fwc_graph *g,
 
 		snprintf(pair, sizeof(pair), "%s -> %s", r->from, r->to);
 		fprintf(f, "%5u  %-5s%-4s  %-*s  %-*s", r->id,
-			r->allow ? "allow" : "deny", r->log ? " log" : "",
-			wp, pair, ws, r->svc);
+			r->allow ? "allow" : "deny", r->log ? " log" : "", wp,
+			pair, ws, r->svc);
 		if (counts)
 			fprintf(f, "  %8s  %8s",
 				human(counts[r->id].packets, p, sizeof(p)),
@@ -783,8 +784,9 @@ void fwc_graph_matrix(const struct fwc_graph *g,
 		g->n_nodes, g->n_rules, g->default_allow ? "allow" : "deny");
 	if (caption)
 		fprintf(f, "%s\n", caption);
-	fprintf(f, "rows: from, columns: to; a cell lists the rules of the "
-		   "pair, !N = deny rule N, . = no rule (default %s)\n\n",
+	fprintf(f,
+		"rows: from, columns: to; a cell lists the rules of the "
+		"pair, !N = deny rule N, . = no rule (default %s)\n\n",
 		g->default_allow ? "allow" : "deny");
 	if (g->n_nodes) {
 		matrix_grid(g, f);

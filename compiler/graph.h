@@ -15,37 +15,37 @@
 #include "fwc_abi.h"
 
 struct fwc_graph_node {
-	char *name;	/* zone name, "any", or the endpoint as written */
-	char *detail;	/* a zone's definition, shortened, or NULL */
+	char *name;   /* zone name, "any", or the endpoint as written */
+	char *detail; /* a zone's definition, shortened, or NULL */
 	bool zone;
 };
 
 struct fwc_graph_rule {
-	uint32_t id;		/* 1-based, as fwc test and fwc stats */
+	uint32_t id; /* 1-based, as fwc test and fwc stats */
 	uint32_t line;
 	bool allow, log;
-	char *label;		/* NULL when the rule has none */
-	char *from, *to;	/* the endpoints as written */
-	char *svc;		/* the service, shortened */
-	char *text;		/* normalised rule text (as in rule_meta) */
+	char *label;	 /* NULL when the rule has none */
+	char *from, *to; /* the endpoints as written */
+	char *svc;	 /* the service, shortened */
+	char *text;	 /* normalised rule text (as in rule_meta) */
 };
 
 struct fwc_graph_edge {
-	size_t from, to;	/* node indexes */
+	size_t from, to; /* node indexes */
 	bool allow;
-	uint32_t *rules;	/* rule ids, ascending */
+	uint32_t *rules; /* rule ids, ascending */
 	size_t n_rules, cap_rules;
 };
 
 struct fwc_graph {
-	char *name;		/* the policy file as given */
-	char sha256[65];	/* hex, of the policy text */
+	char *name;	 /* the policy file as given */
+	char sha256[65]; /* hex, of the policy text */
 	bool default_allow;
 	struct fwc_graph_node *nodes;
 	size_t n_nodes, cap_nodes;
-	struct fwc_graph_rule *rules;	/* rules[i].id == i + 1 */
+	struct fwc_graph_rule *rules; /* rules[i].id == i + 1 */
 	size_t n_rules, cap_rules;
-	struct fwc_graph_edge *edges;	/* by their first rule */
+	struct fwc_graph_edge *edges; /* by their first rule */
 	size_t n_edges, cap_edges;
 };
 
@@ -61,9 +61,8 @@ void fwc_graph_free(struct fwc_graph *g);
  * (0..n_rules) of live traffic: edges get widths and packet counts, and
  * @caption (may be NULL) says where the counters come from.
  */
-void fwc_graph_dot(const struct fwc_graph *g,
-		   const struct fwc_counter *counts, const char *caption,
-		   FILE *f);
+void fwc_graph_dot(const struct fwc_graph *g, const struct fwc_counter *counts,
+		   const char *caption, FILE *f);
 void fwc_graph_matrix(const struct fwc_graph *g,
 		      const struct fwc_counter *counts, const char *caption,
 		      FILE *f);

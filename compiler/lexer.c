@@ -17,12 +17,12 @@ void fwc_lexer_init(struct fwc_lexer *lx, const struct fwc_src *src,
 const char *fwc_tok_name(enum fwc_tok_kind kind)
 {
 	static const char *const names[] = {
-		[TOK_EOF] = "end of file",   [TOK_NL] = "end of line",
-		[TOK_WORD] = "a word",	     [TOK_MACRO] = "a $macro",
-		[TOK_STRING] = "a string",   [TOK_LBRACE] = "'{'",
-		[TOK_RBRACE] = "'}'",	     [TOK_COMMA] = "','",
-		[TOK_EQUAL] = "'='",	     [TOK_BANG] = "'!'",
-		[TOK_ARROW] = "'->'",	     [TOK_ERROR] = "an error",
+		[TOK_EOF] = "end of file", [TOK_NL] = "end of line",
+		[TOK_WORD] = "a word",	   [TOK_MACRO] = "a $macro",
+		[TOK_STRING] = "a string", [TOK_LBRACE] = "'{'",
+		[TOK_RBRACE] = "'}'",	   [TOK_COMMA] = "','",
+		[TOK_EQUAL] = "'='",	   [TOK_BANG] = "'!'",
+		[TOK_ARROW] = "'->'",	   [TOK_ERROR] = "an error",
 	};
 	return names[kind];
 }
@@ -247,8 +247,7 @@ int fwc_lexer_next(struct fwc_lexer *lx, struct fwc_token *tok)
 		fwc_error(lx->diag, tok->pos, "unexpected character '%c'", c);
 	else
 		fwc_error(lx->diag, tok->pos,
-			  "unexpected byte 0x%02x (is this a policy file?)",
-			  c);
+			  "unexpected byte 0x%02x (is this a policy file?)", c);
 	/* Skip the rest of the line so one bad byte gives one error. */
 	while (peek(lx, 0) != -1 && peek(lx, 0) != '\n')
 		lx->off++;

@@ -19,7 +19,7 @@ struct fwc_lower {
 	uint32_t empty_list;
 	uint8_t *realised; /* list reached by a same-family address pair */
 	size_t cap_realised;
-	uint32_t *list_row; /* list → decision row */
+	uint32_t *list_row;  /* list → decision row */
 	uint32_t *pair_list; /* (src, dst) class pair → list */
 };
 

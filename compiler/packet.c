@@ -138,8 +138,10 @@ static int icmp_clauses(struct cursor *c, struct fwc_packet *p)
 
 			if (!fwc_proto_is_icmp(p->proto)) {
 				c->i = start;
-				return fail(c, "'%s' applies to icmp and icmp6 "
-					       "only", w);
+				return fail(c,
+					    "'%s' applies to icmp and icmp6 "
+					    "only",
+					    w);
 			}
 			start = c->i + 1;
 			word(c, w, sizeof(w));
@@ -158,8 +160,10 @@ static int icmp_clauses(struct cursor *c, struct fwc_packet *p)
 			continue;
 		}
 		c->i = start;
-		return fail(c, "unexpected '%s': expected end of packet, "
-			       "'type' or 'code'", w);
+		return fail(c,
+			    "unexpected '%s': expected end of packet, "
+			    "'type' or 'code'",
+			    w);
 	}
 }
 
@@ -216,8 +220,9 @@ void fwc_packet_format(const struct fwc_packet *pkt, char *buf, size_t len)
 		name = proto;
 	}
 	if (fwc_proto_has_ports(pkt->proto))
-		snprintf(buf, len, pkt->family == 4 ? "%s %s:%u -> %s:%u"
-						    : "%s [%s]:%u -> [%s]:%u",
+		snprintf(buf, len,
+			 pkt->family == 4 ? "%s %s:%u -> %s:%u" :
+					    "%s [%s]:%u -> [%s]:%u",
 			 name, s, pkt->k2, d, pkt->k1);
 	else if (fwc_proto_is_icmp(pkt->proto))
 		snprintf(buf, len, "%s %s -> %s type %u code %u", name, s, d,

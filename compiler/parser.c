@@ -104,7 +104,7 @@ static struct fwc_val *parse_value(struct parser *p, const char *what);
 /* A statement keyword on a later line: the list before it was not closed. */
 static bool starts_statement(const struct parser *p, struct fwc_pos open)
 {
-	static const char *const kw[] = { "allow", "deny",    "zone",
+	static const char *const kw[] = { "allow",  "deny",    "zone",
 					  "define", "service", "set" };
 
 	if (p->cur.kind != TOK_WORD || p->cur.pos.line == open.line)
@@ -357,8 +357,7 @@ static struct fwc_svc *parse_rule_svc(struct parser *p)
 	return NULL;
 }
 
-static int expect_name(struct parser *p, struct fwc_stmt *st,
-		       const char *what)
+static int expect_name(struct parser *p, struct fwc_stmt *st, const char *what)
 {
 	if (p->cur.kind != TOK_WORD) {
 		expected(p, what);
@@ -469,11 +468,11 @@ static int parse_rule(struct parser *p, struct fwc_stmt *st)
 static int parse_set_arg(struct parser *p, struct fwc_stmt *st)
 {
 	if (p->cur.kind != TOK_WORD) {
-		expected(p, strcmp(st->name, "log")
-				    ? "a number of seconds (set timeout NAME "
-				      "SECONDS)"
-				    : "a value (set log default on|off, set "
-				      "log rate N)");
+		expected(p, strcmp(st->name, "log") ?
+				    "a number of seconds (set timeout NAME "
+				    "SECONDS)" :
+				    "a value (set log default on|off, set "
+				    "log rate N)");
 		return -1;
 	}
 	st->arg = new_val(VAL_WORD, p->cur.pos);
@@ -499,14 +498,15 @@ static int parse_stmt_body(struct parser *p, struct fwc_stmt *st)
 	if (is_word(p, "define") || is_word(p, "zone")) {
 		st->kind = is_word(p, "zone") ? ST_ZONE : ST_DEFINE;
 		next(p);
-		if (expect_name(p, st, st->kind == ST_ZONE ? "a zone name"
-							   : "a macro name") ||
+		if (expect_name(p, st,
+				st->kind == ST_ZONE ? "a zone name" :
+						      "a macro name") ||
 		    expect_equal(p))
 			return -1;
-		st->val = parse_value(p, st->kind == ST_ZONE
-						 ? "hosts: an address, a prefix, "
-						   "a range, a zone or a list"
-						 : "a value: ports or hosts");
+		st->val = parse_value(p, st->kind == ST_ZONE ?
+						 "hosts: an address, a prefix, "
+						 "a range, a zone or a list" :
+						 "a value: ports or hosts");
 		return st->val ? 0 : -1;
 	}
 	if (is_word(p, "service")) {
@@ -599,9 +599,9 @@ int fwc_parse(const struct fwc_src *src, struct fwc_diag *diag,
 		start = p.cur.pos.off;
 		if (parse_stmt_body(&p, st) == 0 && p.cur.kind != TOK_NL &&
 		    p.cur.kind != TOK_EOF)
-			expected(&p, st->kind == ST_RULE
-					     ? "end of line or 'label \"...\"'"
-					     : "end of line");
+			expected(&p, st->kind == ST_RULE ?
+					     "end of line or 'label \"...\"'" :
+					     "end of line");
 		if (p.failed) {
 			stmt_free(st);
 			resync(&p);

@@ -41,7 +41,13 @@ struct fwc_svc {
 	size_t n, cap;
 };
 
-enum fwc_stmt_kind { ST_DEFINE, ST_ZONE, ST_SERVICE, ST_SET, ST_RULE };
+enum fwc_stmt_kind {
+	ST_DEFINE,
+	ST_ZONE,
+	ST_SERVICE,
+	ST_SET,
+	ST_RULE
+};
 
 struct fwc_stmt {
 	enum fwc_stmt_kind kind;

@@ -24,8 +24,8 @@ static bool host_match(const struct fwc_addrset *s, int family,
 				  addr_value(a, family));
 }
 
-static bool term_match(const struct fwc_policy *pol,
-		       const struct fwc_term *t, const struct fwc_packet *p)
+static bool term_match(const struct fwc_policy *pol, const struct fwc_term *t,
+		       const struct fwc_packet *p)
 {
 	if (!fwc_ivset_contains(&pol->sets[t->protos], p->proto))
 		return false;
@@ -47,7 +47,8 @@ uint32_t fwc_reference_classify(const struct fwc_policy *pol,
 		    !host_match(&pol->hosts[r->dst], pkt->family, pkt->dst))
 			continue;
 		for (size_t j = 0; j < r->n_terms; j++)
-			if (term_match(pol, &pol->terms[r->term_first + j], pkt))
+			if (term_match(pol, &pol->terms[r->term_first + j],
+				       pkt))
 				return r->id;
 	}
 	return 0;

@@ -9,7 +9,12 @@
 #include "resolve.h"
 #include "util.h"
 
-enum sym_kind { SYM_DEFINE, SYM_ZONE, SYM_SERVICE, SYM_KINDS };
+enum sym_kind {
+	SYM_DEFINE,
+	SYM_ZONE,
+	SYM_SERVICE,
+	SYM_KINDS
+};
 
 static const char *const sym_kind_name[] = { "macro", "zone", "service" };
 
@@ -22,7 +27,7 @@ struct sym {
 	const struct fwc_stmt *st;
 	int state; /* 0 new, 1 resolving (cycle guard), 2 done, -1 failed */
 	bool used;
-	uint32_t hosts; /* zone: host set id */
+	uint32_t hosts;		/* zone: host set id */
 	struct svc_term *terms; /* service */
 	size_t n_terms;
 };
@@ -159,8 +164,8 @@ static uint32_t intern_set(struct resolver *r, struct fwc_ivset *s)
 	struct eq_ctx c = { r, s };
 	struct fwc_policy *pol = r->pol;
 	bool added;
-	uint32_t id = intern_find(&r->set_tab, fwc_ivset_hash(s), set_eq, &c,
-				  &added);
+	uint32_t id =
+		intern_find(&r->set_tab, fwc_ivset_hash(s), set_eq, &c, &added);
 
 	if (added) {
 		VEC_PUSH(pol->sets, pol->n_sets, pol->cap_sets, *s);
@@ -248,8 +253,8 @@ static const char *suggest(struct resolver *r, enum sym_kind kind,
 	return best;
 }
 
-static void unknown(struct resolver *r, struct fwc_pos pos,
-		    enum sym_kind kind, const char *name)
+static void unknown(struct resolver *r, struct fwc_pos pos, enum sym_kind kind,
+		    const char *name)
 {
 	const char *s = suggest(r, kind, name);
 	struct sym *other = NULL;
@@ -264,8 +269,8 @@ static void unknown(struct resolver *r, struct fwc_pos pos,
 		fwc_error(r->diag, pos, "unknown %s '%s' ('%s' is a %s%s)",
 			  sym_kind_name[kind], name, name,
 			  sym_kind_name[other->kind],
-			  other->kind == SYM_DEFINE ? ": write $ before it"
-						    : "");
+			  other->kind == SYM_DEFINE ? ": write $ before it" :
+						      "");
 	else
 		fwc_error(r->diag, pos, "unknown %s '%s'", sym_kind_name[kind],
 			  name);
@@ -290,9 +295,9 @@ static void sym_table_build(struct resolver *r, const struct fwc_ast *ast)
 
 		if (st->kind > ST_SERVICE)
 			continue;
-		kind = st->kind == ST_DEFINE ? SYM_DEFINE
-		       : st->kind == ST_ZONE ? SYM_ZONE
-					     : SYM_SERVICE;
+		kind = st->kind == ST_DEFINE ? SYM_DEFINE :
+		       st->kind == ST_ZONE   ? SYM_ZONE :
+					       SYM_SERVICE;
 		prev = sym_find(r, kind, st->name);
 		if (prev) {
 			fwc_error(r->diag, st->name_pos,
@@ -408,9 +413,9 @@ static int resolve_prefix(struct resolver *r, const struct fwc_val *v,
 		return -EINVAL;
 	}
 	len = (unsigned int)l;
-	hostmask = len == bits	 ? 0
-		   : len == 0	 ? (bits == 128 ? FWC_V6_MAX : FWC_V4_MAX)
-				 : (((fwc_u128)1 << (bits - len)) - 1);
+	hostmask = len == bits ? 0 :
+		   len == 0    ? (bits == 128 ? FWC_V6_MAX : FWC_V4_MAX) :
+				 (((fwc_u128)1 << (bits - len)) - 1);
 	if (a & hostmask) {
 		fwc_format_addr(canon, sizeof(canon), family, a & ~hostmask);
 		fwc_error(r->diag, v->pos,
@@ -560,11 +565,11 @@ static const struct {
 	const char *name;
 	int proto;
 } proto_names[] = {
-	{ "icmp", 1 },	 { "tcp", 6 },	      { "udp", 17 },
-	{ "sctp", 132 }, { "icmp6", 58 },     { "icmpv6", 58 },
-	{ "ipv6-icmp", 58 }, { "gre", 47 },   { "esp", 50 },
-	{ "ah", 51 },	 { "ospf", 89 },      { "vrrp", 112 },
-	{ "igmp", 2 },	 { "udplite", 136 },
+	{ "icmp", 1 },	     { "tcp", 6 },	 { "udp", 17 },
+	{ "sctp", 132 },     { "icmp6", 58 },	 { "icmpv6", 58 },
+	{ "ipv6-icmp", 58 }, { "gre", 47 },	 { "esp", 50 },
+	{ "ah", 51 },	     { "ospf", 89 },	 { "vrrp", 112 },
+	{ "igmp", 2 },	     { "udplite", 136 },
 };
 
 int fwc_proto_by_name(const char *name)
@@ -800,8 +805,7 @@ struct term_vec {
 static int resolve_svc(struct resolver *r, const struct fwc_svc *s,
 		       struct term_vec *out);
 
-static int ports_of(struct resolver *r, const struct fwc_val *v,
-		    uint32_t *id)
+static int ports_of(struct resolver *r, const struct fwc_val *v, uint32_t *id)
 {
 	struct fwc_ivset set = { 0 };
 
@@ -826,23 +830,23 @@ static int check_port_protos(struct resolver *r, const struct fwc_svc *s,
 			if (!fwc_proto_has_ports((unsigned int)p)) {
 				const char *name =
 					fwc_proto_name((unsigned int)p);
-				struct fwc_pos pos = s->ports ? s->ports_pos
-							      : s->sports_pos;
+				struct fwc_pos pos = s->ports ? s->ports_pos :
+								s->sports_pos;
 
 				if (name)
 					fwc_error(r->diag, pos,
 						  "'%s' needs tcp, udp or "
 						  "sctp: %s has no ports",
-						  s->ports ? "port"
-							   : "from-port",
+						  s->ports ? "port" :
+							     "from-port",
 						  name);
 				else
 					fwc_error(r->diag, pos,
 						  "'%s' needs tcp, udp or "
 						  "sctp: protocol %u has no "
 						  "ports",
-						  s->ports ? "port"
-							   : "from-port",
+						  s->ports ? "port" :
+							     "from-port",
 						  (unsigned int)p);
 				return -EINVAL;
 			}
@@ -976,14 +980,10 @@ static const char *const timeout_names[FWC_TO_COUNT] = {
 };
 
 static const uint32_t timeout_defaults[FWC_TO_COUNT] = {
-	[FWC_TO_TCP_SYN] = 120,
-	[FWC_TO_TCP_ESTABLISHED] = 432000,
-	[FWC_TO_TCP_FIN] = 120,
-	[FWC_TO_TCP_CLOSE] = 10,
-	[FWC_TO_UDP] = 30,
-	[FWC_TO_UDP_STREAM] = 120,
-	[FWC_TO_ICMP] = 30,
-	[FWC_TO_FRAGMENT] = 30,
+	[FWC_TO_TCP_SYN] = 120, [FWC_TO_TCP_ESTABLISHED] = 432000,
+	[FWC_TO_TCP_FIN] = 120, [FWC_TO_TCP_CLOSE] = 10,
+	[FWC_TO_UDP] = 30,	[FWC_TO_UDP_STREAM] = 120,
+	[FWC_TO_ICMP] = 30,	[FWC_TO_FRAGMENT] = 30,
 };
 
 const char *fwc_timeout_name(unsigned int i)
@@ -1062,7 +1062,8 @@ static void resolve_log(struct resolver *r, const struct fwc_stmt *st)
 	    n > FWC_LOG_RATE_MAX) {
 		fwc_error(r->diag, a->pos,
 			  "expected events per second (1-%u) after 'set log "
-			  "rate', found '%s'", FWC_LOG_RATE_MAX, a->text);
+			  "rate', found '%s'",
+			  FWC_LOG_RATE_MAX, a->text);
 		return;
 	}
 	r->pol->log_rate = (uint32_t)n;
@@ -1176,7 +1177,8 @@ static void resolve_unused(struct resolver *r)
 	for (size_t i = 0; i < r->n_syms; i++) {
 		struct sym *s = &r->syms[i];
 		struct fwc_addrset hs = { 0 };
-		struct fwc_val ref = { .kind = VAL_WORD, .pos = s->st->name_pos,
+		struct fwc_val ref = { .kind = VAL_WORD,
+				       .pos = s->st->name_pos,
 				       .text = (char *)s->st->name };
 		struct fwc_svc sref = { .kind = SVC_REF,
 					.pos = s->st->name_pos,

@@ -18,7 +18,7 @@ struct fwc_term {
 	uint32_t protos; /* set of protocol numbers (0-255) */
 	uint32_t dports; /* set of ports (0-65535) */
 	uint32_t sports;
-	uint32_t types;	 /* set of ICMP types (0-255) */
+	uint32_t types; /* set of ICMP types (0-255) */
 };
 
 struct fwc_rule {
@@ -42,11 +42,11 @@ struct fwc_policy {
 	struct fwc_term *terms;
 	size_t n_terms, cap_terms;
 	bool default_allow, nonip_drop, state_off;
-	bool state_loose;	/* set state loose (implies state on) */
-	uint32_t timeout[FWC_TO_COUNT];	/* seconds, enum fwc_timeout */
-	bool audit;		/* set mode audit */
-	bool log_default;	/* set log default on: rule 0 logs */
-	uint32_t log_rate;	/* set log rate N; 0: FWC_LOG_RATE_DEFAULT */
+	bool state_loose;		/* set state loose (implies state on) */
+	uint32_t timeout[FWC_TO_COUNT]; /* seconds, enum fwc_timeout */
+	bool audit;			/* set mode audit */
+	bool log_default;		/* set log default on: rule 0 logs */
+	uint32_t log_rate; /* set log rate N; 0: FWC_LOG_RATE_DEFAULT */
 	uint8_t sha256[32];
 };
 

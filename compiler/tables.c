@@ -76,8 +76,10 @@ static uint32_t *build_trie(struct trie_builder *b, unsigned int bits)
 
 static void build_v4_trie(struct fwc_tables *t, const struct fwc_classes *c)
 {
-	struct trie_builder b = { .t = t, .seg = c->aseg4,
-				  .n_seg = c->n_aseg4, .limit = UINT32_MAX };
+	struct trie_builder b = { .t = t,
+				  .seg = c->aseg4,
+				  .n_seg = c->n_aseg4,
+				  .limit = UINT32_MAX };
 
 	t->v4_root = build_trie(&b, 32);
 }
@@ -120,12 +122,13 @@ static bool build_v6_trie(struct fwc_tables *t, const struct fwc_classes *c,
 			  const struct fwc_compile_opts *opts)
 {
 	uint32_t before = t->meta.n_chunks;
-	struct trie_builder b = { .t = t, .seg = c->aseg6,
+	struct trie_builder b = { .t = t,
+				  .seg = c->aseg6,
 				  .n_seg = c->n_aseg6,
 				  .cap_chunks = before };
 
-	b.limit = before + (opts->v6_trie_chunks ? opts->v6_trie_chunks
-						 : FWC_V6_TRIE_BUDGET);
+	b.limit = before + (opts->v6_trie_chunks ? opts->v6_trie_chunks :
+						   FWC_V6_TRIE_BUDGET);
 	t->v6_root = build_trie(&b, 128);
 	if (!b.over && (opts->v6_layout == FWC_V6_TRIE ||
 			trie_cheaper(b.max_depth, v6_lpm_prefixes(c)))) {
@@ -165,8 +168,7 @@ static void add_v6_prefix(void *ctx, fwc_u128 start, unsigned int len)
 	t->meta.n_v6++;
 }
 
-static void build_v6_prefixes(struct fwc_tables *t,
-			      const struct fwc_classes *c)
+static void build_v6_prefixes(struct fwc_tables *t, const struct fwc_classes *c)
 {
 	struct v6_builder b = { .t = t };
 
@@ -383,8 +385,9 @@ static const uint64_t *rules_of_svc(const struct fwc_classes *c, uint32_t v,
 }
 
 /* Rules whose source set contains source class @s, in rule order. */
-static size_t src_rules(const struct fwc_classes *c, const struct fwc_csr *by_role,
-			uint32_t s, uint64_t *mark, uint32_t *out)
+static size_t src_rules(const struct fwc_classes *c,
+			const struct fwc_csr *by_role, uint32_t s,
+			uint64_t *mark, uint32_t *out)
 {
 	const struct fwc_partition *p = s < c->src4.n_cls ? &c->src4 : &c->src6;
 	uint32_t k = s < c->src4.n_cls ? s : s - c->src4.n_cls;
@@ -546,8 +549,8 @@ static int build_decisions(const struct fwc_policy *pol,
 		memcpy(t->decision + (size_t)r * c->n_svc, rows.vec[r],
 		       c->n_svc * sizeof(*dec));
 	lw->list_row = final;
-	lw->pair_list = xcalloc((size_t)c->n_src * c->n_dst,
-				sizeof(*lw->pair_list));
+	lw->pair_list =
+		xcalloc((size_t)c->n_src * c->n_dst, sizeof(*lw->pair_list));
 	memcpy(lw->pair_list, t->pair,
 	       (size_t)c->n_src * c->n_dst * sizeof(*t->pair));
 	for (size_t i = 0; i < (size_t)c->n_src * c->n_dst; i++)
@@ -566,20 +569,19 @@ static void build_rules(const struct fwc_policy *pol, struct fwc_tables *t)
 	t->meta.flags = (pol->nonip_drop ? FWC_META_NONIP_DROP : 0) |
 			(pol->state_off ? FWC_META_STATE_OFF : 0) |
 			(pol->audit ? FWC_META_AUDIT : 0);
-	t->meta.log_rate = pol->log_rate ? pol->log_rate
-					 : FWC_LOG_RATE_DEFAULT;
+	t->meta.log_rate = pol->log_rate ? pol->log_rate : FWC_LOG_RATE_DEFAULT;
 	t->rules = xcalloc(pol->n_rules + 1, sizeof(*t->rules));
 	t->rule_meta = xcalloc(pol->n_rules + 1, sizeof(*t->rule_meta));
 	t->rules[0].action = t->meta.default_act;
 	/* set log default on: rule 0 logs like a rule marked `log`. */
 	t->rules[0].flags = pol->log_default ? FWC_RULE_LOG : 0;
-	t->rule_meta[0].text = xstrdup(pol->default_allow ? "default allow"
-							  : "default deny");
+	t->rule_meta[0].text =
+		xstrdup(pol->default_allow ? "default allow" : "default deny");
 	for (size_t i = 0; i < pol->n_rules; i++) {
 		const struct fwc_rule *r = &pol->rules[i];
 
-		t->rules[i + 1].action = r->allow ? FWC_ACT_ALLOW
-						  : FWC_ACT_DENY;
+		t->rules[i + 1].action = r->allow ? FWC_ACT_ALLOW :
+						    FWC_ACT_DENY;
 		t->rules[i + 1].flags = r->log ? FWC_RULE_LOG : 0;
 		t->rule_meta[i + 1].id = r->id;
 		t->rule_meta[i + 1].line = r->pos.line;
@@ -655,9 +657,9 @@ size_t fwc_tables_bytes(const struct fwc_tables *t, const char *table)
 	if (!strcmp(table, "v4_root"))
 		return FWC_TRIE_ROOT_SIZE * sizeof(uint32_t);
 	if (!strcmp(table, "v6_root"))
-		return m->flags & FWC_META_V6_TRIE
-			       ? FWC_TRIE_ROOT_SIZE * sizeof(uint32_t)
-			       : 0;
+		return m->flags & FWC_META_V6_TRIE ?
+			       FWC_TRIE_ROOT_SIZE * sizeof(uint32_t) :
+			       0;
 	if (!strcmp(table, "chunks"))
 		return (size_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE * 4;
 	if (!strcmp(table, "v6_lpm"))

@@ -10,32 +10,32 @@
 
 /* One rule as people see it: for stats, labels and `fwc test`. */
 struct fwc_rule_meta {
-	uint32_t id;	  /* 1..n_rules */
-	uint32_t line;	  /* source line of the rule */
-	char *label;	  /* label "TEXT", or NULL */
-	char *text;	  /* normalised rule text (one line) */
+	uint32_t id;   /* 1..n_rules */
+	uint32_t line; /* source line of the rule */
+	char *label;   /* label "TEXT", or NULL */
+	char *text;    /* normalised rule text (one line) */
 };
 
 struct fwc_tables {
 	struct fwc_meta meta;
 
-	uint32_t *v4_root;		  /* FWC_TRIE_ROOT_SIZE */
-	uint32_t *v6_root;		  /* same, with FWC_META_V6_TRIE */
-	uint32_t *chunks;		  /* meta.n_chunks * FWC_TRIE_CHUNK_SIZE */
-	struct fwc_v6_key *v6_keys;	  /* meta.n_v6, sorted, disjoint */
-	uint32_t *v6_vals;		  /* meta.n_v6 addr classes */
-	struct fwc_addr_class *addr;	  /* meta.n_addr */
-	uint32_t *pair;			  /* meta.n_src * meta.n_dst → row */
-	uint32_t proto[FWC_PROTO_SIZE];	  /* protocol → proto class */
-	struct fwc_proto_info *pinfo;	  /* meta.n_pc */
-	uint32_t *l4;			  /* meta.n_l4 */
-	uint32_t *svc;			  /* meta.n_svc_map */
-	uint32_t *decision;		  /* meta.n_rows * meta.n_svc */
-	struct fwc_rule_info *rules;	  /* meta.n_rules + 1 */
+	uint32_t *v4_root;	     /* FWC_TRIE_ROOT_SIZE */
+	uint32_t *v6_root;	     /* same, with FWC_META_V6_TRIE */
+	uint32_t *chunks;	     /* meta.n_chunks * FWC_TRIE_CHUNK_SIZE */
+	struct fwc_v6_key *v6_keys;  /* meta.n_v6, sorted, disjoint */
+	uint32_t *v6_vals;	     /* meta.n_v6 addr classes */
+	struct fwc_addr_class *addr; /* meta.n_addr */
+	uint32_t *pair;		     /* meta.n_src * meta.n_dst → row */
+	uint32_t proto[FWC_PROTO_SIZE]; /* protocol → proto class */
+	struct fwc_proto_info *pinfo;	/* meta.n_pc */
+	uint32_t *l4;			/* meta.n_l4 */
+	uint32_t *svc;			/* meta.n_svc_map */
+	uint32_t *decision;		/* meta.n_rows * meta.n_svc */
+	struct fwc_rule_info *rules;	/* meta.n_rules + 1 */
 
-	struct fwc_rule_meta *rule_meta;  /* meta.n_rules + 1 (0 = default) */
-	char *source;			  /* policy file name */
-	uint8_t source_sha256[32];	  /* of the policy text */
+	struct fwc_rule_meta *rule_meta; /* meta.n_rules + 1 (0 = default) */
+	char *source;			 /* policy file name */
+	uint8_t source_sha256[32];	 /* of the policy text */
 };
 
 /* A packet as the classifier sees it (addresses in network byte order). */

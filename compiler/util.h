@@ -36,13 +36,13 @@ static inline char *xstrdup(const char *s)
 }
 
 /* Appends one element to a growable array. */
-#define VEC_PUSH(arr, n, cap, val)                                       \
-	do {                                                             \
-		if ((n) == (cap)) {                                      \
-			(cap) = (cap) ? (cap) * 2 : 8;                   \
-			(arr) = xrealloc((arr), (cap), sizeof(*(arr)));  \
-		}                                                        \
-		(arr)[(n)++] = (val);                                    \
+#define VEC_PUSH(arr, n, cap, val)                                      \
+	do {                                                            \
+		if ((n) == (cap)) {                                     \
+			(cap) = (cap) ? (cap)*2 : 8;                    \
+			(arr) = xrealloc((arr), (cap), sizeof(*(arr))); \
+		}                                                       \
+		(arr)[(n)++] = (val);                                   \
 	} while (0)
 
 #endif /* FWC_UTIL_H */

@@ -54,15 +54,15 @@ enum fwc_action {
  * order, then the reserved counters below at n_rules + 1 + FWC_RSV_*.
  */
 enum fwc_reserved {
-	FWC_RSV_NON_IP = 0,	/* non-IP frames (ARP, LLDP...) per `set non-ip` */
-	FWC_RSV_MALFORMED = 1,	/* truncated or malformed, dropped */
-	FWC_RSV_FRAGMENT = 2,	/* non-first fragments, dropped */
-	FWC_RSV_ND = 3,		/* IPv6 neighbour discovery, passed */
-	FWC_RSV_ORPHAN = 4,	/* flows whose rule a reload removed, passed */
+	FWC_RSV_NON_IP = 0, /* non-IP frames (ARP, LLDP...) per `set non-ip` */
+	FWC_RSV_MALFORMED = 1, /* truncated or malformed, dropped */
+	FWC_RSV_FRAGMENT = 2,  /* non-first fragments, dropped */
+	FWC_RSV_ND = 3,	       /* IPv6 neighbour discovery, passed */
+	FWC_RSV_ORPHAN = 4,    /* flows whose rule a reload removed, passed */
 	/* ABI 3: audit mode and the deny log (bpf/log.h). */
-	FWC_RSV_WOULD_DROP = 5,	/* audit: packets the policy would drop */
+	FWC_RSV_WOULD_DROP = 5,	    /* audit: packets the policy would drop */
 	FWC_RSV_LOG_SUPPRESSED = 6, /* events the rate limit held back */
-	FWC_RSV_LOG_LOST = 7,	/* events lost: the ring buffer was full */
+	FWC_RSV_LOG_LOST = 7,	    /* events lost: the ring buffer was full */
 	FWC_RSV_COUNT = 8,
 };
 
@@ -78,37 +78,37 @@ enum fwc_reserved {
 
 /* Idle timeouts of tracked flows and fragments: struct fwc_meta.timeout[]. */
 enum fwc_timeout {
-	FWC_TO_TCP_SYN = 0,	/* handshake: SYN sent, SYN-ACK seen */
+	FWC_TO_TCP_SYN = 0, /* handshake: SYN sent, SYN-ACK seen */
 	FWC_TO_TCP_ESTABLISHED,
-	FWC_TO_TCP_FIN,		/* a FIN seen: closing */
-	FWC_TO_TCP_CLOSE,	/* after a RST */
-	FWC_TO_UDP,		/* no reply yet, or a short exchange */
-	FWC_TO_UDP_STREAM,	/* replies still flowing 2 s after the first */
-	FWC_TO_ICMP,		/* echo request/reply by identifier */
-	FWC_TO_FRAGMENT,	/* a first fragment's verdict, from its arrival */
+	FWC_TO_TCP_FIN,	   /* a FIN seen: closing */
+	FWC_TO_TCP_CLOSE,  /* after a RST */
+	FWC_TO_UDP,	   /* no reply yet, or a short exchange */
+	FWC_TO_UDP_STREAM, /* replies still flowing 2 s after the first */
+	FWC_TO_ICMP,	   /* echo request/reply by identifier */
+	FWC_TO_FRAGMENT,   /* a first fragment's verdict, from its arrival */
 	FWC_TO_COUNT,
 };
 
 struct fwc_meta {
 	__u32 abi_version;
 	__u32 flags;
-	__u32 n_rules;	   /* rules, not counting default rule 0 */
-	__u32 n_src;	   /* source classes */
-	__u32 n_dst;	   /* destination classes */
-	__u32 n_svc;	   /* service classes */
-	__u32 n_rows;	   /* distinct decision rows */
-	__u32 n_addr;	   /* addr classes */
-	__u32 n_chunks;	   /* 256-entry trie chunks */
-	__u32 n_v6;	   /* IPv6 LPM entries */
-	__u32 n_pc;	   /* protocol classes */
-	__u32 n_l4;	   /* entries of the l4 key → class array */
-	__u32 n_svc_map;   /* entries of the (pc, c1, c2) → service class array */
+	__u32 n_rules;	/* rules, not counting default rule 0 */
+	__u32 n_src;	/* source classes */
+	__u32 n_dst;	/* destination classes */
+	__u32 n_svc;	/* service classes */
+	__u32 n_rows;	/* distinct decision rows */
+	__u32 n_addr;	/* addr classes */
+	__u32 n_chunks; /* 256-entry trie chunks */
+	__u32 n_v6;	/* IPv6 LPM entries */
+	__u32 n_pc;	/* protocol classes */
+	__u32 n_l4;	/* entries of the l4 key → class array */
+	__u32 n_svc_map; /* entries of the (pc, c1, c2) → service class array */
 	__u32 default_act; /* enum fwc_action of rule 0 */
 	/* ABI 2: connection tracking. */
-	__u32 gen;	   /* load generation (loader): names ct rule ids */
+	__u32 gen; /* load generation (loader): names ct rule ids */
 	__u32 timeout[FWC_TO_COUNT]; /* seconds, enum fwc_timeout */
 	/* ABI 3: the deny log. */
-	__u32 log_rate;	   /* events per second and rule, and the burst */
+	__u32 log_rate; /* events per second and rule, and the burst */
 };
 
 struct fwc_addr_class {
@@ -127,7 +127,7 @@ struct fwc_proto_info {
 	__u32 k1_mask;
 	__u32 k2_off;
 	__u32 k2_mask;
-	__u32 n2;	/* c2 classes: svc index = svc_base + c1 * n2 + c2 */
+	__u32 n2; /* c2 classes: svc index = svc_base + c1 * n2 + c2 */
 	__u32 svc_base;
 };
 
@@ -169,33 +169,33 @@ struct fwc_label {
  * identifier in echo_id and zero ports; TCP/UDP flows carry zero there.
  * With proto in the key, an echo id can never be read as a port pair.
  */
-#define FWC_CT_SIZE 65536u	/* default flow table entries */
-#define FWC_FRAG_SIZE 8192u	/* cached first-fragment verdicts */
-#define FWC_CT_NO_RULE 0xffffffffu	/* ct_remap: rule gone; ct: orphan */
+#define FWC_CT_SIZE 65536u	   /* default flow table entries */
+#define FWC_FRAG_SIZE 8192u	   /* cached first-fragment verdicts */
+#define FWC_CT_NO_RULE 0xffffffffu /* ct_remap: rule gone; ct: orphan */
 
 enum fwc_ct_state {
-	FWC_CT_TCP_SYN_SENT = 1,	/* SYN from the opener */
-	FWC_CT_TCP_SYN_RECV = 2,	/* SYN-ACK from the other side */
-	FWC_CT_TCP_ESTABLISHED = 3,	/* opener's ACK, or loose pick-up */
-	FWC_CT_TCP_FIN = 4,		/* a FIN from either side */
-	FWC_CT_TCP_CLOSE = 5,		/* a RST */
-	FWC_CT_UDP = 6,			/* no reply seen */
+	FWC_CT_TCP_SYN_SENT = 1,    /* SYN from the opener */
+	FWC_CT_TCP_SYN_RECV = 2,    /* SYN-ACK from the other side */
+	FWC_CT_TCP_ESTABLISHED = 3, /* opener's ACK, or loose pick-up */
+	FWC_CT_TCP_FIN = 4,	    /* a FIN from either side */
+	FWC_CT_TCP_CLOSE = 5,	    /* a RST */
+	FWC_CT_UDP = 6,		    /* no reply seen */
 	FWC_CT_UDP_REPLIED = 7,
 	FWC_CT_ICMP_ECHO = 8,
 	FWC_CT_STATES,
 };
 
 /* struct fwc_ct_val.flags */
-#define FWC_CT_F_FIN_ORIG (1u << 0)	/* the opener sent a FIN */
-#define FWC_CT_F_FIN_REPLY (1u << 1)	/* the other side sent a FIN */
-#define FWC_CT_F_LOOSE (1u << 2)	/* picked up mid-stream */
+#define FWC_CT_F_FIN_ORIG (1u << 0)  /* the opener sent a FIN */
+#define FWC_CT_F_FIN_REPLY (1u << 1) /* the other side sent a FIN */
+#define FWC_CT_F_LOOSE (1u << 2)     /* picked up mid-stream */
 
 struct fwc_ct_key {
-	__u8 addr[2][16];	/* IPv4 in the first 4 bytes, rest zero */
-	__u16 port[2];		/* host order; 0 for ICMP echo */
-	__u16 echo_id;		/* ICMP echo identifier (host order), or 0 */
-	__u8 family;		/* 4 or 6 */
-	__u8 proto;		/* 6, 17, 1 or 58 */
+	__u8 addr[2][16]; /* IPv4 in the first 4 bytes, rest zero */
+	__u16 port[2];	  /* host order; 0 for ICMP echo */
+	__u16 echo_id;	  /* ICMP echo identifier (host order), or 0 */
+	__u8 family;	  /* 4 or 6 */
+	__u8 proto;	  /* 6, 17, 1 or 58 */
 };
 
 /*
@@ -205,13 +205,13 @@ struct fwc_ct_key {
  * flow the new one already moved against a rule id of the new policy.
  */
 struct fwc_ct_val {
-	__u64 created;	/* bpf_ktime_get_coarse_ns() of the first packet */
-	__u64 seen;	/* last packet, refreshed every FWC_CT_TOUCH_NS */
+	__u64 created; /* bpf_ktime_get_coarse_ns() of the first packet */
+	__u64 seen;    /* last packet, refreshed every FWC_CT_TOUCH_NS */
 	__u32 rule;
 	__u32 gen;
-	__u8 state;	/* enum fwc_ct_state */
-	__u8 orig;	/* endpoint (0 or 1) that opened the flow */
-	__u8 flags;	/* FWC_CT_F_* */
+	__u8 state; /* enum fwc_ct_state */
+	__u8 orig;  /* endpoint (0 or 1) that opened the flow */
+	__u8 flags; /* FWC_CT_F_* */
 	__u8 pad;
 	__u32 prev_rule;
 };
@@ -238,9 +238,9 @@ static inline __u32 fwc_ct_timeout_secs(const struct fwc_meta *m,
 		return m->timeout[FWC_TO_TCP_CLOSE];
 	case FWC_CT_UDP_REPLIED:
 		/* As Linux: a short exchange (DNS) keeps the short timeout. */
-		return v->seen - v->created >= FWC_UDP_STREAM_NS
-			       ? m->timeout[FWC_TO_UDP_STREAM]
-			       : m->timeout[FWC_TO_UDP];
+		return v->seen - v->created >= FWC_UDP_STREAM_NS ?
+			       m->timeout[FWC_TO_UDP_STREAM] :
+			       m->timeout[FWC_TO_UDP];
 	case FWC_CT_UDP:
 		return m->timeout[FWC_TO_UDP];
 	default:
@@ -251,15 +251,15 @@ static inline __u32 fwc_ct_timeout_secs(const struct fwc_meta *m,
 struct fwc_frag_key {
 	__u8 src[16];
 	__u8 dst[16];
-	__u32 id;	/* IPv4 identification or IPv6 fragment id */
+	__u32 id; /* IPv4 identification or IPv6 fragment id */
 	__u8 family;
-	__u8 proto;	/* IPv4 protocol, or the IPv6 fragment header's next */
+	__u8 proto; /* IPv4 protocol, or the IPv6 fragment header's next */
 	__u8 pad[2];
 };
 
 struct fwc_frag_val {
-	__u64 first;	/* when the first fragment passed */
-	__u32 rule;	/* as struct fwc_ct_val */
+	__u64 first; /* when the first fragment passed */
+	__u32 rule;  /* as struct fwc_ct_val */
 	__u32 gen;
 	__u32 prev_rule;
 	__u32 pad;
@@ -271,14 +271,14 @@ struct fwc_frag_val {
  * reads it); `log_state` holds one rate limiter per rule (the program's
  * own, struct fwc_log_state in bpf/log.h), sized n_rules + 1.
  */
-#define FWC_LOG_RING_SIZE (256u * 1024)	/* bytes: ~3600 events */
+#define FWC_LOG_RING_SIZE (256u * 1024) /* bytes: ~3600 events */
 #define FWC_LOG_RATE_DEFAULT 10u	/* set log rate: events/s per rule */
 #define FWC_LOG_RATE_MAX 1000000u
 
 /* struct fwc_event.verdict */
 enum fwc_log_verdict {
 	FWC_LOG_DROP = 0,	/* dropped by a deny rule or default deny */
-	FWC_LOG_WOULD_DROP = 1,	/* audit mode: would be dropped, passed */
+	FWC_LOG_WOULD_DROP = 1, /* audit mode: would be dropped, passed */
 	FWC_LOG_ALLOW = 2,	/* admitted by an `allow log` rule */
 };
 
@@ -288,17 +288,17 @@ enum fwc_log_verdict {
  * SCTP, (type, code) for ICMP and ICMPv6, 0 otherwise.
  */
 struct fwc_event {
-	__u64 time;	/* bpf_ktime_get_boot_ns(): CLOCK_BOOTTIME */
-	__u32 ifindex;	/* ingress interface, in the namespace of the load */
-	__u32 rule;	/* counter id in generation gen: 0 is the default */
-	__u32 gen;	/* meta.gen of the program that logged it */
-	__u8 verdict;	/* enum fwc_log_verdict */
-	__u8 family;	/* 4 or 6 */
+	__u64 time;    /* bpf_ktime_get_boot_ns(): CLOCK_BOOTTIME */
+	__u32 ifindex; /* ingress interface, in the namespace of the load */
+	__u32 rule;    /* counter id in generation gen: 0 is the default */
+	__u32 gen;     /* meta.gen of the program that logged it */
+	__u8 verdict;  /* enum fwc_log_verdict */
+	__u8 family;   /* 4 or 6 */
 	__u8 proto;
 	__u8 tcp_flags;
 	__u16 k1;
 	__u16 k2;
-	__u32 len;	/* frame bytes */
+	__u32 len; /* frame bytes */
 	__u8 src[16];
 	__u8 dst[16];
 };
@@ -315,13 +315,13 @@ struct fwc_event {
  */
 #define FWC_INFO_PATH_LEN 256
 #define FWC_INFO_IFACES 32
-#define FWC_IFNAME_LEN 16	/* IFNAMSIZ */
+#define FWC_IFNAME_LEN 16 /* IFNAMSIZ */
 #define FWC_MODE_LEN 8
-#define FWC_INFO_HASH_LEN 72	/* 64 hex digits, NUL, padding */
+#define FWC_INFO_HASH_LEN 72 /* 64 hex digits, NUL, padding */
 
 struct fwc_info_iface {
 	char name[FWC_IFNAME_LEN];
-	__u32 ifindex;		/* in the network namespace of the load */
+	__u32 ifindex;		 /* in the network namespace of the load */
 	char mode[FWC_MODE_LEN]; /* "native" or "generic" */
 	__u32 pad;
 };
@@ -329,10 +329,10 @@ struct fwc_info_iface {
 struct fwc_info {
 	__u32 abi_version;
 	__u32 n_rules;
-	__u64 loaded_at;	/* seconds since the epoch */
+	__u64 loaded_at;		/* seconds since the epoch */
 	char sha256[FWC_INFO_HASH_LEN]; /* hex sha256 of the policy text */
-	char policy[FWC_INFO_PATH_LEN];	/* absolute path given to fwc load */
-	char source[FWC_INFO_PATH_LEN];	/* policy name the tables came from */
+	char policy[FWC_INFO_PATH_LEN]; /* absolute path given to fwc load */
+	char source[FWC_INFO_PATH_LEN]; /* policy name the tables came from */
 	__u32 n_ifaces;
 	__u32 pad;
 	struct fwc_info_iface ifaces[FWC_INFO_IFACES];
@@ -343,12 +343,12 @@ struct fwc_info {
 
 struct fwc_rule_record {
 	__u32 id;
-	__u32 line;		/* source line, 0 for the default rule */
+	__u32 line; /* source line, 0 for the default rule */
 	__u32 has_label;
 	__u32 pad;
-	__u8 text_sha256[32];	/* of the whole normalised text */
+	__u8 text_sha256[32]; /* of the whole normalised text */
 	char label[FWC_RULE_LABEL_LEN];
-	char text[FWC_RULE_TEXT_LEN];	/* normalised rule text, maybe cut */
+	char text[FWC_RULE_TEXT_LEN]; /* normalised rule text, maybe cut */
 };
 
 #endif /* FWC_ABI_H */

@@ -53,16 +53,17 @@ static uint32_t xdp_prog(int ifindex, const char **ipkw)
 		*ipkw = "xdpdrv";
 	else if (q.attach_mode == XDP_ATTACHED_HW)
 		*ipkw = "xdpoffload";
-	return q.prog_id ? q.prog_id : q.skb_prog_id ? q.skb_prog_id
-				     : q.drv_prog_id ? q.drv_prog_id
-						     : q.hw_prog_id;
+	return q.prog_id     ? q.prog_id :
+	       q.skb_prog_id ? q.skb_prog_id :
+	       q.drv_prog_id ? q.drv_prog_id :
+			       q.hw_prog_id;
 }
 
 static int link_create(int prog, int ifindex, enum fwc_mode mode)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, opts,
-		    .flags = mode == FWC_MODE_NATIVE ? XDP_FLAGS_DRV_MODE
-						     : XDP_FLAGS_SKB_MODE);
+		    .flags = mode == FWC_MODE_NATIVE ? XDP_FLAGS_DRV_MODE :
+						       XDP_FLAGS_SKB_MODE);
 	int fd = bpf_link_create(prog, ifindex, BPF_XDP, &opts);
 
 	return fd < 0 ? -errno : fd;
@@ -91,8 +92,9 @@ static void attach_error(int err, int ifindex, const char *ifname,
 			ifname, fwc_mode_name(mode));
 		break;
 	default:
-		fprintf(stderr, "fwc: %s: the kernel refused to attach the "
-				"XDP program in %s mode: %s\n",
+		fprintf(stderr,
+			"fwc: %s: the kernel refused to attach the "
+			"XDP program in %s mode: %s\n",
 			ifname, fwc_mode_name(mode), strerror(-err));
 	}
 }

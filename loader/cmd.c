@@ -29,7 +29,8 @@ const char *const fwc_usage_load =
 	"                native, else generic with a warning (default)\n"
 	"  --bpffs DIR   pin under DIR/IFACE/ (default $" FWC_BPFFS_ENV
 	", else\n"
-	"                " FWC_BPFFS_DEFAULT "); bpffs refuses dots, so eth0.100's\n"
+	"                " FWC_BPFFS_DEFAULT
+	"); bpffs refuses dots, so eth0.100's\n"
 	"                directory is eth0:100\n"
 	"  --wait S      wait up to S seconds for missing interfaces to appear\n"
 	"  --instance NAME  the policy and interfaces of instance NAME, as\n"
@@ -50,7 +51,8 @@ const char *const fwc_usage_load =
 	"  --confirm S   roll back to the policy running now (or unload, when\n"
 	"                none ran) unless fwc confirm runs within S seconds; a\n"
 	"                detached watchdog does it, whatever becomes of this\n"
-	"                process or its terminal (state in $" FWC_STATE_ENV ",\n"
+	"                process or its terminal (state in $" FWC_STATE_ENV
+	",\n"
 	"                default " FWC_STATE_DEFAULT ")\n"
 	"  --keep PACKET a session that must survive, in fwc test notation\n"
 	"                ('tcp 192.0.2.5 -> 198.51.100.1:22'), repeatable; with\n"
@@ -111,10 +113,28 @@ const char *const fwc_usage_stats =
 	"  Plain bpftool works too: bpftool map dump pinned DIR/IFACE/counters\n"
 	"  (and .../labels for the names of the ids).\n";
 
-enum { OPT_MODE = 0x100, OPT_BPFFS, OPT_JSON, OPT_ALL, OPT_WAIT,
-       OPT_INSTANCE, OPT_CONF, OPT_STOP, OPT_WATCH, OPT_SORT, OPT_FILTER,
-       OPT_COUNT, OPT_PROM, OPT_LISTEN, OPT_FLUSH_FLOWS, OPT_MAX_FLOWS,
-       OPT_AUDIT, OPT_FORCE, OPT_KEEP, OPT_CONFIRM };
+enum {
+	OPT_MODE = 0x100,
+	OPT_BPFFS,
+	OPT_JSON,
+	OPT_ALL,
+	OPT_WAIT,
+	OPT_INSTANCE,
+	OPT_CONF,
+	OPT_STOP,
+	OPT_WATCH,
+	OPT_SORT,
+	OPT_FILTER,
+	OPT_COUNT,
+	OPT_PROM,
+	OPT_LISTEN,
+	OPT_FLUSH_FLOWS,
+	OPT_MAX_FLOWS,
+	OPT_AUDIT,
+	OPT_FORCE,
+	OPT_KEEP,
+	OPT_CONFIRM
+};
 
 static const struct option longopts[] = {
 	{ "mode", required_argument, NULL, OPT_MODE },
@@ -147,20 +167,20 @@ struct args {
 	enum fwc_mode mode;
 	bool mode_set;
 	bool json, all, verbose;
-	bool flush_flows;	/* load --flush-flows */
-	double max_flows;	/* load --max-flows */
-	bool audit, force;	/* load --audit, --force */
-	char **keep;		/* load --keep, repeatable */
+	bool flush_flows;  /* load --flush-flows */
+	double max_flows;  /* load --max-flows */
+	bool audit, force; /* load --audit, --force */
+	char **keep;	   /* load --keep, repeatable */
 	int n_keep;
-	double confirm;		/* load --confirm seconds (0: none) */
-	double wait;		/* --wait seconds */
+	double confirm; /* load --confirm seconds (0: none) */
+	double wait;	/* --wait seconds */
 	const char *instance, *conf;
 	bool stop;
 	bool watch, prometheus;
 	const char *listen;
 	struct fwc_watch_opts w;
-	bool w_set;		/* a --watch option was given */
-	char **pos;		/* positional arguments */
+	bool w_set; /* a --watch option was given */
+	char **pos; /* positional arguments */
 	int n_pos;
 };
 
@@ -173,8 +193,10 @@ static int number(const char *name, const char *s, double min, double max,
 	errno = 0;
 	*out = strtod(s, &end);
 	if (errno || end == s || *end || *out < min || *out > max) {
-		fprintf(stderr, "fwc: %s: '%s' is not a number from %g to "
-				"%g\n", name, s, min, max);
+		fprintf(stderr,
+			"fwc: %s: '%s' is not a number from %g to "
+			"%g\n",
+			name, s, min, max);
 		return -EBADMSG;
 	}
 	return 0;
@@ -197,8 +219,9 @@ static int parse(int argc, char **argv, const int *allowed, struct args *a)
 		switch (c) {
 		case OPT_MODE:
 			if (fwc_mode_parse(optarg, &a->mode)) {
-				fprintf(stderr, "fwc: --mode: '%s' is not "
-						"native, generic or auto\n",
+				fprintf(stderr,
+					"fwc: --mode: '%s' is not "
+					"native, generic or auto\n",
 					optarg);
 				return -EBADMSG;
 			}
@@ -240,8 +263,9 @@ static int parse(int argc, char **argv, const int *allowed, struct args *a)
 			break;
 		case OPT_SORT:
 			if (fwc_sort_parse(optarg, &a->w.sort)) {
-				fprintf(stderr, "fwc: --sort: '%s' is not rule, "
-						"packets, bytes or rate\n",
+				fprintf(stderr,
+					"fwc: --sort: '%s' is not rule, "
+					"packets, bytes or rate\n",
 					optarg);
 				return -EBADMSG;
 			}
@@ -281,7 +305,8 @@ static int parse(int argc, char **argv, const int *allowed, struct args *a)
 		case OPT_KEEP:
 			/* At most one per argument: argc bounds them. */
 			if (!a->keep)
-				a->keep = calloc((size_t)argc, sizeof(*a->keep));
+				a->keep =
+					calloc((size_t)argc, sizeof(*a->keep));
 			if (!a->keep)
 				return -ENOMEM;
 			a->keep[a->n_keep++] = optarg;
@@ -298,8 +323,7 @@ static int parse(int argc, char **argv, const int *allowed, struct args *a)
 }
 
 /* libbpf's messages, silenced: fwc reports errors in its own words. */
-int fwc_libbpf_quiet(enum libbpf_print_level level, const char *fmt,
-		     va_list ap)
+int fwc_libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	(void)level;
 	(void)fmt;
@@ -329,10 +353,19 @@ static int exit_code(int err)
 
 int fwc_cmd_load(int argc, char **argv)
 {
-	static const int allowed[] = { OPT_MODE, OPT_BPFFS, 'v', OPT_WAIT,
-				       OPT_INSTANCE, OPT_CONF, OPT_FLUSH_FLOWS,
-				       OPT_MAX_FLOWS, OPT_AUDIT, OPT_FORCE,
-				       OPT_KEEP, OPT_CONFIRM, 0 };
+	static const int allowed[] = { OPT_MODE,
+				       OPT_BPFFS,
+				       'v',
+				       OPT_WAIT,
+				       OPT_INSTANCE,
+				       OPT_CONF,
+				       OPT_FLUSH_FLOWS,
+				       OPT_MAX_FLOWS,
+				       OPT_AUDIT,
+				       OPT_FORCE,
+				       OPT_KEEP,
+				       OPT_CONFIRM,
+				       0 };
 	struct args a = { .mode = FWC_MODE_AUTO };
 	struct fwc_instance in = { 0 };
 	struct fwc_load_opts o;
@@ -412,13 +445,15 @@ static int unload_instance(const struct args *a, const char *root)
 	if (a->stop && !fwc_unload_on_stop(&in)) {
 		printf("fwc: instance %s stopped; its policy stays enforced "
 		       "(a stopped firewall must not fail open; "
-		       "FWC_UNLOAD_ON_STOP=yes unloads)\n", in.name);
+		       "FWC_UNLOAD_ON_STOP=yes unloads)\n",
+		       in.name);
 		fwc_instance_free(&in);
 		return 0;
 	}
 	for (int i = 0; i < in.n_ifaces; i++) {
-		bool pinned = !fwc_pin_dir(root, in.ifaces[i], dir,
-					   sizeof(dir)) && !stat(dir, &st);
+		bool pinned =
+			!fwc_pin_dir(root, in.ifaces[i], dir, sizeof(dir)) &&
+			!stat(dir, &st);
 
 		if (pinned || !a->stop)
 			in.ifaces[k++] = in.ifaces[i];
@@ -433,8 +468,8 @@ static int unload_instance(const struct args *a, const char *root)
 
 int fwc_cmd_unload(int argc, char **argv)
 {
-	static const int allowed[] = { OPT_BPFFS, OPT_ALL, OPT_INSTANCE,
-				       OPT_CONF, OPT_STOP, 0 };
+	static const int allowed[] = { OPT_BPFFS, OPT_ALL,  OPT_INSTANCE,
+				       OPT_CONF,  OPT_STOP, 0 };
 	struct args a = { 0 };
 	const char *root;
 	char **names;
@@ -466,15 +501,16 @@ int fwc_cmd_status(int argc, char **argv)
 	if (parse(argc, argv, allowed, &a))
 		return usage(0, fwc_usage_status);
 	libbpf_set_print(fwc_libbpf_quiet);
-	return exit_code(fwc_status(fwc_pin_root(a.bpffs), a.pos,
-				    a.n_pos, a.json));
+	return exit_code(
+		fwc_status(fwc_pin_root(a.bpffs), a.pos, a.n_pos, a.json));
 }
 
 int fwc_cmd_stats(int argc, char **argv)
 {
-	static const int allowed[] = { OPT_BPFFS, OPT_JSON, OPT_WATCH, 'i',
-				       OPT_SORT, OPT_FILTER, OPT_COUNT,
-				       OPT_PROM, OPT_LISTEN, 0 };
+	static const int allowed[] = { OPT_BPFFS, OPT_JSON, OPT_WATCH,
+				       'i',	  OPT_SORT, OPT_FILTER,
+				       OPT_COUNT, OPT_PROM, OPT_LISTEN,
+				       0 };
 	struct args a = { .w = { .interval = 1 } };
 	const char *root;
 	int err = parse(argc, argv, allowed, &a);
@@ -488,10 +524,10 @@ int fwc_cmd_stats(int argc, char **argv)
 	if (a.watch)
 		return exit_code(fwc_watch(root, a.pos, a.n_pos, &a.w));
 	if (a.prometheus)
-		return exit_code(fwc_metrics_print(root, a.pos, a.n_pos,
-						   stdout));
+		return exit_code(
+			fwc_metrics_print(root, a.pos, a.n_pos, stdout));
 	if (a.listen)
-		return exit_code(fwc_metrics_listen(root, a.pos, a.n_pos,
-						    a.listen));
+		return exit_code(
+			fwc_metrics_listen(root, a.pos, a.n_pos, a.listen));
 	return exit_code(fwc_stats(root, a.pos, a.n_pos, a.json));
 }

@@ -59,27 +59,31 @@ static int policy_path(const char *conf, const char *policy, char *out,
 
 	if (!copy)
 		return -ENOMEM;
-	len = policy[0] == '/' ? snprintf(out, n, "%s", policy)
-			       : snprintf(out, n, "%s/%s", dirname(copy),
-					  policy);
+	len = policy[0] == '/' ?
+		      snprintf(out, n, "%s", policy) :
+		      snprintf(out, n, "%s/%s", dirname(copy), policy);
 	free(copy);
 	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
 }
 
-static int option(struct fwc_instance *in, const char *conf,
-		  unsigned int line, const char *tok)
+static int option(struct fwc_instance *in, const char *conf, unsigned int line,
+		  const char *tok)
 {
 	const char *v = strchr(tok, '=') + 1;
 
 	if (!strncmp(tok, "mode=", 5)) {
 		if (fwc_mode_parse(v, &in->mode))
-			return conf_error(conf, line, "mode is native, generic "
-					  "or auto, not", v);
+			return conf_error(conf, line,
+					  "mode is native, generic "
+					  "or auto, not",
+					  v);
 		in->mode_set = true;
 	} else if (!strncmp(tok, "unload-on-stop=", 15)) {
 		if (strcmp(v, "yes") && strcmp(v, "no"))
-			return conf_error(conf, line, "unload-on-stop is yes "
-					  "or no, not", v);
+			return conf_error(conf, line,
+					  "unload-on-stop is yes "
+					  "or no, not",
+					  v);
 		in->unload_on_stop = !strcmp(v, "yes");
 	} else {
 		return conf_error(conf, line, "unknown option", tok);
@@ -121,8 +125,7 @@ static int conf_line(char *s, const char *conf, unsigned int line,
 				  name);
 	if (mine) {
 		*found = true;
-		err = policy_path(conf, tok[1], in->policy,
-				  sizeof(in->policy));
+		err = policy_path(conf, tok[1], in->policy, sizeof(in->policy));
 	}
 	for (; !err && t; t = strtok_r(NULL, " \t", &save)) {
 		if (strchr(t, '='))
@@ -134,8 +137,7 @@ static int conf_line(char *s, const char *conf, unsigned int line,
 			err = add_iface(in, t);
 	}
 	if (!err && mine && !in->n_ifaces)
-		err = conf_error(conf, line, "no interface for instance",
-				 name);
+		err = conf_error(conf, line, "no interface for instance", name);
 	return err;
 }
 
@@ -173,8 +175,10 @@ int fwc_instance_resolve(const char *name, const char *conf,
 		snprintf(file, sizeof(file), "%s.pol", name);
 		err = policy_path(conf, file, in->policy, sizeof(in->policy));
 		if (!err && access(in->policy, F_OK)) {
-			fprintf(stderr, "fwc: instance %s: no line in %s and "
-					"no %s\n", name, conf, in->policy);
+			fprintf(stderr,
+				"fwc: instance %s: no line in %s and "
+				"no %s\n",
+				name, conf, in->policy);
 			err = -ENOENT;
 		}
 		if (!err)
@@ -209,8 +213,10 @@ void fwc_ifaces_wait(char **ifaces, int n, double seconds)
 		if (missing < 0)
 			return;
 		if (!told)
-			fprintf(stderr, "fwc: waiting up to %gs for %s to "
-					"appear\n", seconds, ifaces[missing]);
+			fprintf(stderr,
+				"fwc: waiting up to %gs for %s to "
+				"appear\n",
+				seconds, ifaces[missing]);
 		told = true;
 		nanosleep(&tick, NULL);
 	}

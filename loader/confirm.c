@@ -74,17 +74,17 @@ const char *const fwc_usage_confirm =
 /* What a pending file says. */
 struct pending {
 	int pid;
-	unsigned long long start;	/* the watchdog's start, clock ticks */
-	long long deadline;		/* wall clock, seconds */
-	uint32_t prog;			/* what the interface runs since */
+	unsigned long long start; /* the watchdog's start, clock ticks */
+	long long deadline;	  /* wall clock, seconds */
+	uint32_t prog;		  /* what the interface runs since */
 	char root[PATH_MAX];
 	char ifaces[FWC_INFO_IFACES * (FWC_IFNAME_LEN + 1)];
-	char prev[FWC_INFO_PATH_LEN];	/* what it rolls back to */
+	char prev[FWC_INFO_PATH_LEN]; /* what it rolls back to */
 };
 
 /* What an interface runs, from its pins. */
 struct running {
-	uint32_t prog;			/* 0: nothing attached */
+	uint32_t prog; /* 0: nothing attached */
 	struct fwc_info info;
 	struct fwc_meta meta;
 };
@@ -96,8 +96,7 @@ static const char *state_dir(void)
 	return env && *env ? env : FWC_STATE_DEFAULT;
 }
 
-static int state_path(char *buf, size_t n, const char *iface,
-		      const char *name)
+static int state_path(char *buf, size_t n, const char *iface, const char *name)
 {
 	if ((size_t)snprintf(buf, n, "%s/%s%s%s", state_dir(), iface,
 			     name ? "/" : "", name ? name : "") >= n)
@@ -226,8 +225,9 @@ static unsigned long long proc_start(int pid)
 		return 0;
 	buf[n] = '\0';
 	p = strrchr(buf, ')'); /* the name may hold blanks and parentheses */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-				"%*u %*u %*d %*d %*d %*d %*d %*d %llu",
+	if (!p || sscanf(p + 2,
+			 "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+			 "%*u %*u %*d %*d %*d %*d %*d %*d %llu",
 			 &start) != 1)
 		return 0;
 	return start;
@@ -308,9 +308,11 @@ static int pending_write(const char *iface, const struct pending *p)
 	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
-	fprintf(f, "pid %d\nstart %llu\ndeadline %lld\nprog %u\nroot %s\n"
-		   "ifaces %s\nrollback %s\n", p->pid, p->start, p->deadline,
-		p->prog, p->root, p->ifaces, p->prev);
+	fprintf(f,
+		"pid %d\nstart %llu\ndeadline %lld\nprog %u\nroot %s\n"
+		"ifaces %s\nrollback %s\n",
+		p->pid, p->start, p->deadline, p->prog, p->root, p->ifaces,
+		p->prev);
 	if (fclose(f) || rename(tmp, path))
 		err = -errno;
 	return err;
@@ -325,8 +327,7 @@ static void pending_remove(const char *iface)
 }
 
 /* What @iface runs under @root (prog 0: nothing attached). */
-static void running_read(const char *root, const char *iface,
-			 struct running *r)
+static void running_read(const char *root, const char *iface, struct running *r)
 {
 	char dir[PATH_MAX];
 	uint32_t ifindex = 0, k = 0;
@@ -386,8 +387,9 @@ static bool current_matches(const char *iface, const struct running *r)
  * interface whose confirmation is pending keeps its rollback (the last
  * confirmed policy); otherwise what runs now, or nothing (unload).
  */
-static int rollback_prepare(const struct fwc_load_opts *o, char (*prev)[
-				    FWC_INFO_PATH_LEN], struct pending *taken)
+static int rollback_prepare(const struct fwc_load_opts *o,
+			    char (*prev)[FWC_INFO_PATH_LEN],
+			    struct pending *taken)
 {
 	for (int i = 0; i < o->n_ifaces; i++) {
 		const char *ifc = o->ifaces[i];
@@ -412,16 +414,18 @@ static int rollback_prepare(const struct fwc_load_opts *o, char (*prev)[
 			return err;
 		if (!r.prog) {
 			unlink(rb);
-			snprintf(prev[i], FWC_INFO_PATH_LEN, "nothing (unload)");
+			snprintf(prev[i], FWC_INFO_PATH_LEN,
+				 "nothing (unload)");
 			continue;
 		}
 		if (!current_matches(ifc, &r)) {
-			fprintf(stderr, "fwc: %s: cannot arrange a rollback: "
-					"%s does not hold what runs (%s, loaded "
-					"by another fwc or with another %s); "
-					"load it again without --confirm "
-					"first. Nothing changed\n", ifc, cur,
-				r.info.policy, FWC_STATE_ENV);
+			fprintf(stderr,
+				"fwc: %s: cannot arrange a rollback: "
+				"%s does not hold what runs (%s, loaded "
+				"by another fwc or with another %s); "
+				"load it again without --confirm "
+				"first. Nothing changed\n",
+				ifc, cur, r.info.policy, FWC_STATE_ENV);
 			return -ESTALE;
 		}
 		err = link_over(cur, rb);
@@ -470,7 +474,7 @@ static int run(char *const argv[])
 
 struct group {
 	dev_t dev;
-	ino_t ino;		/* of rollback.fwca; 0: unload */
+	ino_t ino; /* of rollback.fwca; 0: unload */
 	char path[PATH_MAX];
 	char *ifaces[FWC_INFO_IFACES];
 	int n;
@@ -512,7 +516,8 @@ static void rollback(const struct fwc_load_opts *o, const char *exe,
 		if (r.prog != progs[i]) {
 			stamp();
 			printf("%s: runs another program since the load: left "
-			       "as it is\n", ifc);
+			       "as it is\n",
+			       ifc);
 			continue;
 		}
 		if (state_path(rb, sizeof(rb), ifc, ROLLBACK))
@@ -532,9 +537,11 @@ static void rollback(const struct fwc_load_opts *o, const char *exe,
 		}
 		g[k].ifaces[g[k].n++] = o->ifaces[i];
 		snprintf(note, sizeof(note), "%lld rolled back (%s)\n",
-			 (long long)time(NULL), force ? "its confirmation "
-			 "could not be recorded" : "no fwc confirm by the "
-			 "deadline");
+			 (long long)time(NULL),
+			 force ? "its confirmation "
+				 "could not be recorded" :
+				 "no fwc confirm by the "
+				 "deadline");
 		if (!state_path(path, sizeof(path), ifc, ROLLED) &&
 		    (f = fopen(path, "we"))) {
 			fputs(note, f);
@@ -564,8 +571,8 @@ static void rollback(const struct fwc_load_opts *o, const char *exe,
 			argv[n++] = g[k].ifaces[j];
 		argv[n] = NULL;
 		stamp();
-		printf("no confirm by the deadline: %s", g[k].ino ?
-		       "rolling back" : "unloading");
+		printf("no confirm by the deadline: %s",
+		       g[k].ino ? "rolling back" : "unloading");
 		for (int j = 0; j < g[k].n; j++)
 			printf(" %s", g[k].ifaces[j]);
 		printf("\n");
@@ -580,8 +587,7 @@ static void rollback(const struct fwc_load_opts *o, const char *exe,
 
 static void sleep_until(const struct timespec *t)
 {
-	while (clock_nanosleep(CLOCK_BOOTTIME, TIMER_ABSTIME, t, NULL) ==
-	       EINTR)
+	while (clock_nanosleep(CLOCK_BOOTTIME, TIMER_ABSTIME, t, NULL) == EINTR)
 		;
 }
 
@@ -638,8 +644,9 @@ static int watchdog(const struct fwc_load_opts *o, double seconds,
 		snprintf(p.prev, sizeof(p.prev), "%s", prev[i]);
 		err = pending_write(o->ifaces[i], &p);
 		if (err) {
-			fprintf(stderr, "fwc: %s: cannot record the pending "
-					"confirmation: %s; rolling back now\n",
+			fprintf(stderr,
+				"fwc: %s: cannot record the pending "
+				"confirmation: %s; rolling back now\n",
 				o->ifaces[i], strerror(-err));
 			now = true;
 		}
@@ -665,7 +672,8 @@ static int watchdog(const struct fwc_load_opts *o, double seconds,
 			if (!strcmp(prev[j], prev[i]))
 				printf(" %s", o->ifaces[j]);
 		printf(": rolls back to %s at %s (in %g s) unless 'fwc "
-		       "confirm' runs first\n", prev[i], when, seconds);
+		       "confirm' runs first\n",
+		       prev[i], when, seconds);
 	}
 	/* Watchdogs whose every interface this one took over: done. */
 	for (int i = 0; i < o->n_ifaces; i++)
@@ -788,7 +796,8 @@ int fwc_confirm_load(const struct fwc_load_opts *o, double seconds)
 		for (int i = 0; i < 2; i++) {
 			if (pf[i].fd < 0 || !pf[i].revents)
 				continue;
-			if (!relay(pf[i].fd, i ? STDERR_FILENO : STDOUT_FILENO)) {
+			if (!relay(pf[i].fd,
+				   i ? STDERR_FILENO : STDOUT_FILENO)) {
 				close(pf[i].fd);
 				pf[i].fd = -1;
 			}
@@ -881,7 +890,8 @@ static int confirm(char **ifaces, int n)
 		printf("%s %s", done++ ? "" : "fwc: confirmed", ifc);
 		if (!watchdog_alive(&p))
 			printf(" (its watchdog, pid %d, was gone already: no "
-			       "rollback would have come)", p.pid);
+			       "rollback would have come)",
+			       p.pid);
 	}
 	if (done)
 		printf(": the rollback is called off\n");
@@ -895,8 +905,10 @@ static int confirm(char **ifaces, int n)
 		err = -ENOENT;
 	}
 	if (!n && !nw) {
-		fprintf(stderr, "fwc: nothing to confirm (no load --confirm "
-				"pending under %s)\n", state_dir());
+		fprintf(stderr,
+			"fwc: nothing to confirm (no load --confirm "
+			"pending under %s)\n",
+			state_dir());
 		err = -ENOENT;
 	}
 out:
@@ -919,8 +931,8 @@ int fwc_cmd_confirm(int argc, char **argv)
 	return confirm(argv + 1, argc - 1) ? FWC_EXIT_ERR : 0;
 }
 
-void fwc_confirm_status(const char *root, const char *iface,
-			uint32_t prog_id, bool json)
+void fwc_confirm_status(const char *root, const char *iface, uint32_t prog_id,
+			bool json)
 {
 	struct pending p;
 	char when[32];
@@ -947,5 +959,6 @@ void fwc_confirm_status(const char *root, const char *iface,
 		return;
 	}
 	printf("\tconfirm  pending: rolls back to %s at %s (in %llds) "
-	       "unless fwc confirm\n", p.prev, when, left > 0 ? left : 0);
+	       "unless fwc confirm\n",
+	       p.prev, when, left > 0 ? left : 0);
 }

@@ -123,9 +123,10 @@ int fwc_flows_reuse(struct fwc_bpf *skel, const struct fwc_set *old,
 	if (err)
 		return err;
 	if (max_flows && bpf_map__max_entries(skel->maps.ct) != max_flows)
-		fprintf(stderr, "fwc: warning: the flow table keeps its %u "
-				"entries; --max-flows sizes a new one (fwc "
-				"unload first)\n",
+		fprintf(stderr,
+			"fwc: warning: the flow table keeps its %u "
+			"entries; --max-flows sizes a new one (fwc "
+			"unload first)\n",
 			bpf_map__max_entries(skel->maps.ct));
 	*old_rules = om.n_rules;
 	return 1;
@@ -157,7 +158,7 @@ static void opening_packet(const struct fwc_ct_key *k,
 	memcpy(p->src, k->addr[o], 16);
 	memcpy(p->dst, k->addr[!o], 16);
 	if (k->proto == 1 || k->proto == 58) {
-		p->k1 = k->proto == 1 ? 8 : 128;	/* echo request */
+		p->k1 = k->proto == 1 ? 8 : 128; /* echo request */
 		return;
 	}
 	p->k1 = k->port[!o];
@@ -351,9 +352,11 @@ static int tables_list(const char *root, char **ifaces, int n_ifaces,
 			continue;
 		memset(&cur, 0, sizeof(cur));
 		if (table_open(dir, &cur)) {
-			fprintf(stderr, "fwc: %s: no flow table pinned in %s "
-					"(an fwc older than state, or not "
-					"loaded)\n", name, dir);
+			fprintf(stderr,
+				"fwc: %s: no flow table pinned in %s "
+				"(an fwc older than state, or not "
+				"loaded)\n",
+				name, dir);
 			table_close(&cur);
 			err = -ENOENT;
 			continue;
@@ -378,8 +381,9 @@ static int tables_list(const char *root, char **ifaces, int n_ifaces,
 			found |= !strcmp(name, ifaces[i]);
 		}
 		if (!found) {
-			fprintf(stderr, "fwc: %s: no fwc policy loaded "
-					"(nothing pinned under %s)\n",
+			fprintf(stderr,
+				"fwc: %s: no fwc policy loaded "
+				"(nothing pinned under %s)\n",
 				ifaces[i], root);
 			err = -ENOENT;
 		}
@@ -396,7 +400,7 @@ out:
 struct row {
 	struct fwc_ct_key k;
 	struct fwc_ct_val v;
-	uint32_t id;	/* counter id now, NO_RULE for an orphan */
+	uint32_t id; /* counter id now, NO_RULE for an orphan */
 };
 
 static int cmp_created(const void *a, const void *b)
@@ -430,8 +434,8 @@ static int rows_read(const struct table *t, const struct fwc_meta *m,
 		if (bpf_map_lookup_elem(t->ct, &r->k, &r->v) ||
 		    !ct_live(m, &r->v, now))
 			continue;
-		r->id = r->v.gen == m->gen ? r->v.rule
-					   : remapped(t->remap, &r->v, m->gen);
+		r->id = r->v.gen == m->gen ? r->v.rule :
+					     remapped(t->remap, &r->v, m->gen);
 		if (r->id > m->n_rules)
 			r->id = FWC_CT_NO_RULE;
 		k++;
@@ -456,8 +460,8 @@ static const char *state_name(const struct fwc_ct_val *v)
 		[FWC_CT_ICMP_ECHO] = "echo",
 	};
 
-	return v->state < FWC_CT_STATES && names[v->state] ? names[v->state]
-							     : "?";
+	return v->state < FWC_CT_STATES && names[v->state] ? names[v->state] :
+							     "?";
 }
 
 static const char *proto_name(const struct fwc_ct_key *k)
@@ -474,17 +478,15 @@ static const char *proto_name(const struct fwc_ct_key *k)
 	}
 }
 
-static void addr_text(const struct fwc_ct_key *k, int side, char *buf,
-		      size_t n)
+static void addr_text(const struct fwc_ct_key *k, int side, char *buf, size_t n)
 {
-	if (!inet_ntop(k->family == 4 ? AF_INET : AF_INET6, k->addr[side],
-		       buf, (socklen_t)n))
+	if (!inet_ntop(k->family == 4 ? AF_INET : AF_INET6, k->addr[side], buf,
+		       (socklen_t)n))
 		snprintf(buf, n, "?");
 }
 
 /* "192.0.2.1:80", "[2001:db8::1]:80", "192.0.2.1" (echo). */
-static void ep_text(const struct fwc_ct_key *k, int side, char *buf,
-		    size_t n)
+static void ep_text(const struct fwc_ct_key *k, int side, char *buf, size_t n)
 {
 	char a[INET6_ADDRSTRLEN];
 
@@ -555,8 +557,8 @@ static void print_text(const struct table *t, const struct fwc_meta *m,
 	printf("%s: %s\n  %zu flow%s (table of %u entries)%s\n", t->ifaces,
 	       t->info.policy[0] ? t->info.policy : "?", n, n == 1 ? "" : "s",
 	       max_entries(t->ct),
-	       m->flags & FWC_META_STATE_OFF ? "; set state off: none tracked"
-					     : "");
+	       m->flags & FWC_META_STATE_OFF ? "; set state off: none tracked" :
+					       "");
 	if (!n)
 		return;
 	for (size_t i = 0; i < n; i++) {
@@ -566,8 +568,8 @@ static void print_text(const struct table *t, const struct fwc_meta *m,
 		wf = (int)strlen(from) > wf ? (int)strlen(from) : wf;
 		wt = (int)strlen(to) > wt ? (int)strlen(to) : wt;
 	}
-	printf("  %-5s  %-*s  %-*s  %-11s  %7s  %7s  %s\n", "proto", wf,
-	       "from", wt, "to", "state", "age", "idle", "rule");
+	printf("  %-5s  %-*s  %-*s  %-11s  %7s  %7s  %s\n", "proto", wf, "from",
+	       wt, "to", "state", "age", "idle", "rule");
 	for (size_t i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
 		char from[64], to[64], age[16], idle[16], id[16];
@@ -608,8 +610,9 @@ static void print_json(const struct table *t, const struct fwc_meta *m,
 	printf("],\"policy\":");
 	fwc_json_str(stdout, t->info.policy);
 	printf(",\"state\":\"%s\",\"flows\":[",
-	       m->flags & FWC_META_STATE_OFF ? "off"
-	       : m->flags & FWC_META_STATE_LOOSE ? "loose" : "on");
+	       m->flags & FWC_META_STATE_OFF   ? "off" :
+	       m->flags & FWC_META_STATE_LOOSE ? "loose" :
+						 "on");
 	for (size_t i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
 		int o = r->v.orig & 1;
@@ -724,7 +727,11 @@ static int flows(const char *root, char **ifaces, int n_ifaces, bool json,
 
 int fwc_cmd_flows(int argc, char **argv)
 {
-	enum { OPT_JSON = 0x100, OPT_FLUSH, OPT_BPFFS };
+	enum {
+		OPT_JSON = 0x100,
+		OPT_FLUSH,
+		OPT_BPFFS
+	};
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "flush", no_argument, NULL, OPT_FLUSH },
@@ -758,7 +765,7 @@ int fwc_cmd_flows(int argc, char **argv)
 	}
 	libbpf_set_print(fwc_libbpf_quiet);
 	return flows(fwc_pin_root(bpffs), argv + optind, argc - optind, json,
-		     flush)
-		       ? FWC_EXIT_ERR
-		       : 0;
+		     flush) ?
+		       FWC_EXIT_ERR :
+		       0;
 }

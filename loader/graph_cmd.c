@@ -54,9 +54,10 @@ static void counts_fill(const struct fwc_graph *g,
 	bool *used = calloc(set->n_rows + 1, sizeof(*used));
 
 	if (!same)
-		fprintf(stderr, "fwc: %s runs another version of %s (sha256 "
-				"%.12s..., the file has %.12s...): counters "
-				"matched by label, then rule text\n",
+		fprintf(stderr,
+			"fwc: %s runs another version of %s (sha256 "
+			"%.12s..., the file has %.12s...): counters "
+			"matched by label, then rule text\n",
 			iface, g->name, set->info.sha256, g->sha256);
 	for (uint32_t k = 0; k < set->n_rows; k++) {
 		const struct fwc_stat_row *r = &set->rows[k];
@@ -133,9 +134,9 @@ static int run(int argc, char **argv, bool dot, const char *usage)
 		err = fwc_snapshot_read(fwc_pin_root(bpffs), one, 1, &snap);
 		if (err || snap.n_sets != 1) {
 			fprintf(stderr, "fwc: %s: %s\n", iface,
-				err ? strerror(-err)
-				: snap.n_ifaces ? snap.ifaces[0].state
-						: "no fwc policy loaded");
+				err	      ? strerror(-err) :
+				snap.n_ifaces ? snap.ifaces[0].state :
+						"no fwc policy loaded");
 			fwc_snapshot_free(&snap);
 			fwc_graph_free(g);
 			return FWC_EXIT_ERR;

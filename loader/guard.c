@@ -73,8 +73,8 @@ static int ssh_packet(const char *env, struct fwc_packet *p)
 	int fc, fs;
 
 	memset(p, 0, sizeof(*p));
-	if (sscanf(env, "%79s %u %79s %u", c, &cp, s, &sp) != 4 ||
-	    cp > 65535 || sp > 65535)
+	if (sscanf(env, "%79s %u %79s %u", c, &cp, s, &sp) != 4 || cp > 65535 ||
+	    sp > 65535)
 		return -EINVAL;
 	fc = ssh_addr(c, p->src);
 	fs = ssh_addr(s, p->dst);
@@ -101,11 +101,13 @@ static bool local_addr(int fam, const uint8_t *a)
 		if (!sa)
 			continue;
 		if (fam == 4 && sa->sa_family == AF_INET)
-			found = !memcmp(&((const struct sockaddr_in *)sa)
-						 ->sin_addr, a, 4);
+			found = !memcmp(
+				&((const struct sockaddr_in *)sa)->sin_addr, a,
+				4);
 		else if (fam == 6 && sa->sa_family == AF_INET6)
-			found = !memcmp(&((const struct sockaddr_in6 *)sa)
-						 ->sin6_addr, a, 16);
+			found = !memcmp(
+				&((const struct sockaddr_in6 *)sa)->sin6_addr,
+				a, 16);
 	}
 	freeifaddrs(ifs);
 	return found;
@@ -187,11 +189,11 @@ static bool ssh_crosses(const struct fwc_load_opts *o,
 	if (oif == 0)
 		return false;
 	for (int i = 0; i < o->n_ifaces; i++) {
-		if (oif > 0 && (unsigned int)oif != if_nametoindex(o->ifaces[i]))
+		if (oif > 0 &&
+		    (unsigned int)oif != if_nametoindex(o->ifaces[i]))
 			continue;
 		/* Unknown route (-errno): every interface may carry it. */
-		snprintf(via, n, "%s%s", oif > 0 ? "" : "maybe ",
-			 o->ifaces[i]);
+		snprintf(via, n, "%s%s", oif > 0 ? "" : "maybe ", o->ifaces[i]);
 		return true;
 	}
 	return false;
@@ -215,8 +217,7 @@ static void rule_text(const struct fwc_tables *t, uint32_t id, char *buf,
 
 /* 1 when @t drops @p (told), 0 when it admits it. */
 static int judge(const struct fwc_load_opts *o, const struct fwc_tables *t,
-		 const struct fwc_packet *p, const char *what,
-		 const char *via)
+		 const struct fwc_packet *p, const char *what, const char *via)
 {
 	uint32_t id = fwc_tables_classify(t, p);
 	bool audit = t->meta.flags & FWC_META_AUDIT;
@@ -226,10 +227,13 @@ static int judge(const struct fwc_load_opts *o, const struct fwc_tables *t,
 		return 0;
 	fwc_packet_format(p, pkt, sizeof(pkt));
 	rule_text(t, id, rule, sizeof(rule));
-	fprintf(stderr, "fwc: %s: %s would drop the session %s '%s'%s%s: "
-			"%s\n",
-		audit ? "note" : o->force ? "warning" : "error", o->policy,
-		what, pkt, via[0] ? " on " : "", via, rule);
+	fprintf(stderr,
+		"fwc: %s: %s would drop the session %s '%s'%s%s: "
+		"%s\n",
+		audit	 ? "note" :
+		o->force ? "warning" :
+			   "error",
+		o->policy, what, pkt, via[0] ? " on " : "", via, rule);
 	return 1;
 }
 
@@ -254,9 +258,11 @@ int fwc_guard_check(const struct fwc_load_opts *o, const struct fwc_tables *t)
 	}
 	if (env && *env) {
 		if (ssh_packet(env, &p))
-			fprintf(stderr, "fwc: warning: cannot read %s='%s'; "
-					"the session it names is not checked "
-					"(--keep names one)\n", GUARD_ENV, env);
+			fprintf(stderr,
+				"fwc: warning: cannot read %s='%s'; "
+				"the session it names is not checked "
+				"(--keep names one)\n",
+				GUARD_ENV, env);
 		else if (ssh_crosses(o, &p, via, sizeof(via)))
 			drops += judge(o, t, &p, "of " GUARD_ENV, via);
 	}

@@ -27,10 +27,10 @@ uint32_t fwc_xdp_prog(int ifindex, char *name, size_t n)
 		name[0] = '\0';
 	if (ifindex <= 0 || bpf_xdp_query(ifindex, 0, &q))
 		return 0;
-	id = q.prog_id   ? q.prog_id
-	     : q.drv_prog_id ? q.drv_prog_id
-	     : q.skb_prog_id ? q.skb_prog_id
-			     : q.hw_prog_id;
+	id = q.prog_id	   ? q.prog_id :
+	     q.drv_prog_id ? q.drv_prog_id :
+	     q.skb_prog_id ? q.skb_prog_id :
+			     q.hw_prog_id;
 	if (!id || !n)
 		return id;
 	fd = bpf_prog_get_fd_by_id(id);

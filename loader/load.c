@@ -36,39 +36,39 @@ struct target {
 	const char *name;
 	int ifindex;
 	char dir[PATH_MAX];
-	bool made_dir;		/* this load created dir */
-	int link;		/* the interface's link (old or new), or -1 */
-	struct fwc_set old;	/* the set the link runs now; prog -1: none */
-	bool new_link;		/* link created by this load */
-	bool swapped;		/* link runs the new program */
+	bool made_dir;	    /* this load created dir */
+	int link;	    /* the interface's link (old or new), or -1 */
+	struct fwc_set old; /* the set the link runs now; prog -1: none */
+	bool new_link;	    /* link created by this load */
+	bool swapped;	    /* link runs the new program */
 };
 
 /* An old set that gives its counters to the new one. */
 struct donor {
-	int counters, rule_meta, info;	/* fds borrowed from a target */
+	int counters, rule_meta, info; /* fds borrowed from a target */
 	uint32_t n_rules;
-	bool retired;			/* none of its interfaces stays */
-	int64_t *map;			/* old counter id -> new id, or -1 */
-	struct fwc_counter *snap;	/* its counters at the snapshot */
+	bool retired;		  /* none of its interfaces stays */
+	int64_t *map;		  /* old counter id -> new id, or -1 */
+	struct fwc_counter *snap; /* its counters at the snapshot */
 };
 
 struct load {
 	const struct fwc_load_opts *o;
 	struct fwc_tables *t;
 	struct fwc_bpf *skel;
-	struct fwc_set set;		/* the new set */
-	struct fwc_rule_record *recs;	/* the new set's rule records */
+	struct fwc_set set;	      /* the new set */
+	struct fwc_rule_record *recs; /* the new set's rule records */
 	struct target *tg;
 	int n;
 	struct donor *donors;
 	int n_donors;
-	uint32_t n_carried;		/* rules whose counters carried over */
-	bool enforcing;			/* swapped: no way back */
-	int ct_src;			/* target whose flow table we reuse */
-	uint32_t old_rules;		/* its set's rule count */
-	struct fwc_flows_walk walk;	/* what became of its flows */
-	struct fwc_state_rec rec;	/* its tables, for a later rollback */
-	bool recording;			/* rec's thread started */
+	uint32_t n_carried;	    /* rules whose counters carried over */
+	bool enforcing;		    /* swapped: no way back */
+	int ct_src;		    /* target whose flow table we reuse */
+	uint32_t old_rules;	    /* its set's rule count */
+	struct fwc_flows_walk walk; /* what became of its flows */
+	struct fwc_state_rec rec;   /* its tables, for a later rollback */
+	bool recording;		    /* rec's thread started */
 };
 
 static uint32_t n_counters(uint32_t n_rules)
@@ -104,8 +104,10 @@ static int targets_init(struct load *L)
 		}
 		tg->ifindex = (int)if_nametoindex(tg->name);
 		if (!tg->ifindex) {
-			fprintf(stderr, "fwc: %s: no such interface in this "
-					"network namespace\n", tg->name);
+			fprintf(stderr,
+				"fwc: %s: no such interface in this "
+				"network namespace\n",
+				tg->name);
 			return -ENODEV;
 		}
 		if (fwc_pin_dir(o->root, tg->name, tg->dir, sizeof(tg->dir))) {
@@ -153,9 +155,10 @@ static int target_old(const struct load *L, struct target *tg)
 	if (link == -ENOENT)
 		return 0;
 	if (link < 0) {
-		fprintf(stderr, "fwc: %s: cannot open the pinned link %s/%s: "
-				"%s\n", tg->name, tg->dir, FWC_PIN_LINK,
-			strerror(-link));
+		fprintf(stderr,
+			"fwc: %s: cannot open the pinned link %s/%s: "
+			"%s\n",
+			tg->name, tg->dir, FWC_PIN_LINK, strerror(-link));
 		return link;
 	}
 	if (fwc_link_query(link, &ifindex, &prog_id) || !ifindex) {
@@ -171,7 +174,8 @@ static int target_old(const struct load *L, struct target *tg)
 		fprintf(stderr,
 			"fwc: %s holds the link of another interface, maybe "
 			"in another network namespace: use another --bpffs "
-			"there, or fwc unload %s\n", tg->dir, tg->name);
+			"there, or fwc unload %s\n",
+			tg->dir, tg->name);
 		close(link);
 		return -EEXIST;
 	}
@@ -294,9 +298,11 @@ static void flows_migrate(struct load *L)
 		return;
 	err = fwc_flows_migrate(&c, &L->walk);
 	if (err)
-		fprintf(stderr, "fwc: warning: cannot walk the flow table: %s; "
-				"flows of removed rules count as "
-				"orphan-flow\n", strerror(-err));
+		fprintf(stderr,
+			"fwc: warning: cannot walk the flow table: %s; "
+			"flows of removed rules count as "
+			"orphan-flow\n",
+			strerror(-err));
 }
 
 /* The new set's fds, duplicated so that the set outlives the skeleton. */
@@ -349,17 +355,21 @@ static int build(struct load *L)
 			continue;
 		err = fwc_log_reuse(L->skel, &L->tg[i].old);
 		if (err) {
-			fprintf(stderr, "fwc: cannot carry the log buffer "
-					"over: %s\n", strerror(-err));
+			fprintf(stderr,
+				"fwc: cannot carry the log buffer "
+				"over: %s\n",
+				strerror(-err));
 			return err;
 		}
 		break;
 	}
 	err = fwc_bpf__load(L->skel);
 	if (err) {
-		fprintf(stderr, "fwc: the kernel refused the XDP program or "
-				"its maps: %s (fwc load --verbose shows the "
-				"verifier log)\n", strerror(-err));
+		fprintf(stderr,
+			"fwc: the kernel refused the XDP program or "
+			"its maps: %s (fwc load --verbose shows the "
+			"verifier log)\n",
+			strerror(-err));
 		return err;
 	}
 	err = fwc_maps_fill(L->skel, L->t);
@@ -699,9 +709,10 @@ static void rollback(struct load *L)
 			err = fwc_link_swap(tg->link, tg->old.prog,
 					    L->set.prog);
 		if (err)
-			fprintf(stderr, "fwc: %s: cannot restore the previous "
-					"program: %s\n", tg->name,
-				strerror(-err));
+			fprintf(stderr,
+				"fwc: %s: cannot restore the previous "
+				"program: %s\n",
+				tg->name, strerror(-err));
 		if (tg->new_link) {
 			fwc_link_detach(tg->link);
 			close(tg->link);
@@ -726,8 +737,8 @@ static int swap(struct load *L)
 
 		if (tg->link >= 0)
 			continue;
-		err = fwc_attach(L->set.prog, tg->ifindex, tg->name,
-				 L->o->mode, mode);
+		err = fwc_attach(L->set.prog, tg->ifindex, tg->name, L->o->mode,
+				 mode);
 		if (err >= 0) {
 			tg->link = err;
 			tg->new_link = tg->swapped = true;
@@ -742,9 +753,10 @@ static int swap(struct load *L)
 			continue;
 		err = fwc_link_swap(tg->link, L->set.prog, tg->old.prog);
 		if (err)
-			fprintf(stderr, "fwc: %s: the kernel refused to swap "
-					"the program: %s\n", tg->name,
-				strerror(-err));
+			fprintf(stderr,
+				"fwc: %s: the kernel refused to swap "
+				"the program: %s\n",
+				tg->name, strerror(-err));
 		else
 			tg->swapped = true;
 	}
@@ -779,11 +791,11 @@ static int info_write(struct load *L)
 	for (int i = 0; i < L->n; i++) {
 		const char *mode = current_mode(L->tg[i].ifindex);
 
-		snprintf(info.ifaces[i].name, sizeof(info.ifaces[i].name),
-			 "%s", L->tg[i].name);
+		snprintf(info.ifaces[i].name, sizeof(info.ifaces[i].name), "%s",
+			 L->tg[i].name);
 		info.ifaces[i].ifindex = (uint32_t)L->tg[i].ifindex;
-		snprintf(info.ifaces[i].mode, sizeof(info.ifaces[i].mode),
-			 "%s", mode ? mode : "?");
+		snprintf(info.ifaces[i].mode, sizeof(info.ifaces[i].mode), "%s",
+			 mode ? mode : "?");
 	}
 	if (bpf_map_update_elem(L->set.maps[FWC_M_INFO], &k, &info, BPF_ANY))
 		return -errno;
@@ -854,7 +866,8 @@ static void report(const struct load *L)
 	printf("fwc: %u flows kept", L->walk.live - L->walk.flushed);
 	if (L->walk.orphans)
 		printf(", %u of removed rules (counted as orphan-flow; "
-		       "--flush-flows drops them)", L->walk.orphans);
+		       "--flush-flows drops them)",
+		       L->walk.orphans);
 	if (L->o->flush_flows)
 		printf(", %u the new policy denies flushed", L->walk.flushed);
 	printf("\n");
@@ -901,8 +914,10 @@ int fwc_load(const struct fwc_load_opts *o)
 	err = fwc_tables_open(o->policy, &copts, &L.t);
 	if (err) {
 		/* The compiler has said why. */
-		fprintf(stderr, "fwc: %s not loaded; what runs stays as it "
-				"was\n", o->policy);
+		fprintf(stderr,
+			"fwc: %s not loaded; what runs stays as it "
+			"was\n",
+			o->policy);
 		goto out;
 	}
 	if (o->audit)
@@ -944,8 +959,10 @@ int fwc_load(const struct fwc_load_opts *o)
 	forget_moved(&L);
 	err = commit(&L);
 	if (err)
-		fprintf(stderr, "fwc: the new policy runs, but its pins are "
-				"incomplete under %s\n", o->root);
+		fprintf(stderr,
+			"fwc: the new policy runs, but its pins are "
+			"incomplete under %s\n",
+			o->root);
 	else
 		report(&L);
 	if (!err && (L.t->meta.flags & FWC_META_AUDIT))
@@ -954,10 +971,12 @@ int fwc_load(const struct fwc_load_opts *o)
 	/* What a later fwc load --confirm rolls back to. */
 	L.recording = false;
 	if (fwc_state_end(&L.rec, o->ifaces, o->n_ifaces, !err) && !err)
-		fprintf(stderr, "fwc: warning: cannot keep the tables in %s: "
-				"a later load --confirm cannot roll back to "
-				"them\n", getenv(FWC_STATE_ENV) ?
-				getenv(FWC_STATE_ENV) : FWC_STATE_DEFAULT);
+		fprintf(stderr,
+			"fwc: warning: cannot keep the tables in %s: "
+			"a later load --confirm cannot roll back to "
+			"them\n",
+			getenv(FWC_STATE_ENV) ? getenv(FWC_STATE_ENV) :
+						FWC_STATE_DEFAULT);
 out:
 	cleanup(&L, !L.enforcing);
 	if (lock >= 0)
@@ -979,9 +998,11 @@ static int unload_detach(int link, const char *iface, const char *dir)
 		return 0;
 	if (ifindex != if_nametoindex(iface) ||
 	    current_prog((int)ifindex, &mode) != prog_id) {
-		fprintf(stderr, "fwc: %s holds the link of another interface, "
-				"maybe in another network namespace: run fwc "
-				"unload there\n", dir);
+		fprintf(stderr,
+			"fwc: %s holds the link of another interface, "
+			"maybe in another network namespace: run fwc "
+			"unload there\n",
+			dir);
 		return -EEXIST;
 	}
 	err = fwc_link_detach(link);
@@ -1000,8 +1021,10 @@ static int unload_one(const char *root, const char *iface)
 	if (fwc_pin_dir(root, iface, dir, sizeof(dir)))
 		return -ENAMETOOLONG;
 	if (stat(dir, &st)) {
-		fprintf(stderr, "fwc: %s: no fwc policy loaded (nothing "
-				"pinned in %s)\n", iface, dir);
+		fprintf(stderr,
+			"fwc: %s: no fwc policy loaded (nothing "
+			"pinned in %s)\n",
+			iface, dir);
 		return -ENOENT;
 	}
 	link = fwc_pin_link(dir);

@@ -147,11 +147,11 @@ struct fwc_load_opts {
 	int n_ifaces;
 	enum fwc_mode mode;
 	const char *root;
-	bool flush_flows;	/* drop flows the new policy does not admit */
-	uint32_t max_flows;	/* flow table entries (0: FWC_CT_SIZE) */
-	bool audit;		/* --audit: what the policy drops passes */
-	bool force;		/* --force: load past the lockout guard */
-	char **keep;		/* --keep PACKET...: sessions to keep */
+	bool flush_flows;   /* drop flows the new policy does not admit */
+	uint32_t max_flows; /* flow table entries (0: FWC_CT_SIZE) */
+	bool audit;	    /* --audit: what the policy drops passes */
+	bool force;	    /* --force: load past the lockout guard */
+	char **keep;	    /* --keep PACKET...: sessions to keep */
 	int n_keep;
 };
 
@@ -173,7 +173,7 @@ struct fwc_instance {
 	int n_ifaces;
 	enum fwc_mode mode;
 	bool mode_set;
-	int unload_on_stop;	/* -1: not said, 0, 1 */
+	int unload_on_stop; /* -1: not said, 0, 1 */
 };
 
 /* The configuration file: @opt (--conf), else $FWC_CONF, else default. */
@@ -193,14 +193,18 @@ int fwc_metrics_listen(const char *root, char **ifaces, int n,
 		       const char *addr);
 
 /* watch.c: the live table of fwc stats --watch */
-enum fwc_sort { FWC_SORT_RULE, FWC_SORT_PACKETS, FWC_SORT_BYTES,
-		FWC_SORT_RATE };
+enum fwc_sort {
+	FWC_SORT_RULE,
+	FWC_SORT_PACKETS,
+	FWC_SORT_BYTES,
+	FWC_SORT_RATE
+};
 
 struct fwc_watch_opts {
-	double interval;	/* seconds */
+	double interval; /* seconds */
 	enum fwc_sort sort;
-	const char *filter;	/* NULL: every row */
-	long count;		/* frames; 0: until q or a signal */
+	const char *filter; /* NULL: every row */
+	long count;	    /* frames; 0: until q or a signal */
 };
 
 int fwc_sort_parse(const char *s, enum fwc_sort *out);
@@ -226,9 +230,9 @@ int fwc_flows_reuse(struct fwc_bpf *skel, const struct fwc_set *old,
 int fwc_flows_remap(int fd, const int64_t *map, uint32_t old_rules);
 
 struct fwc_flows_ctx {
-	int ct, remap;			/* the new set's maps */
-	const struct fwc_tables *t;	/* the new tables (meta.gen set) */
-	bool flush;			/* drop what the new policy denies */
+	int ct, remap;		    /* the new set's maps */
+	const struct fwc_tables *t; /* the new tables (meta.gen set) */
+	bool flush;		    /* drop what the new policy denies */
 };
 
 struct fwc_flows_walk {
@@ -240,8 +244,7 @@ int fwc_flows_migrate(const struct fwc_flows_ctx *c, struct fwc_flows_walk *w);
 
 /* guard.c: the lockout guard (SSH_CONNECTION, --keep) */
 /* 0 to go on; -EPERM when @t would drop a session (told). */
-int fwc_guard_check(const struct fwc_load_opts *o,
-		    const struct fwc_tables *t);
+int fwc_guard_check(const struct fwc_load_opts *o, const struct fwc_tables *t);
 
 /* log.c: the deny log */
 /* Before load: reuse the event ring buffer of @old (or NULL). */
@@ -270,8 +273,8 @@ struct fwc_state_rec {
 int fwc_state_begin(struct fwc_state_rec *r, const struct fwc_tables *t);
 int fwc_state_end(struct fwc_state_rec *r, char **ifaces, int n, bool keep);
 /* fwc status: a pending confirmation of @iface (running @prog_id). */
-void fwc_confirm_status(const char *root, const char *iface,
-			uint32_t prog_id, bool json);
+void fwc_confirm_status(const char *root, const char *iface, uint32_t prog_id,
+			bool json);
 
 /* stats.c */
 int fwc_status(const char *root, char **ifaces, int n_ifaces, bool json);
@@ -279,18 +282,18 @@ int fwc_stats(const char *root, char **ifaces, int n_ifaces, bool json);
 
 /* One counter of a loaded set, as fwc stats shows it. */
 struct fwc_stat_row {
-	uint32_t id;		/* rule id, or n_rules + 1 + FWC_RSV_* */
-	uint32_t line;		/* 0: default rule, reserved counters */
+	uint32_t id;   /* rule id, or n_rules + 1 + FWC_RSV_* */
+	uint32_t line; /* 0: default rule, reserved counters */
 	bool reserved, has_label;
-	const char *action;	/* "allow", "deny", "pass", "drop" */
-	char label[FWC_RULE_LABEL_LEN];	/* or a reserved counter's name */
+	const char *action;		/* "allow", "deny", "pass", "drop" */
+	char label[FWC_RULE_LABEL_LEN]; /* or a reserved counter's name */
 	char text[FWC_RULE_TEXT_LEN];
 	struct fwc_counter c;
 };
 
 /* A loaded set: its interfaces (as selected) share these counters. */
 struct fwc_stat_set {
-	uint32_t counters_id;	/* tells sets apart across reads */
+	uint32_t counters_id; /* tells sets apart across reads */
 	struct fwc_info info;
 	char ifaces[FWC_INFO_IFACES][FWC_IFNAME_LEN];
 	int n_ifaces;
@@ -302,11 +305,11 @@ struct fwc_stat_set {
 struct fwc_stat_iface {
 	char name[NAME_MAX + 1];
 	bool enforcing;
-	char state[320];	/* "attached", or what is wrong */
+	char state[320]; /* "attached", or what is wrong */
 };
 
 struct fwc_snapshot {
-	struct timespec at;	/* CLOCK_MONOTONIC */
+	struct timespec at; /* CLOCK_MONOTONIC */
 	struct fwc_stat_set *sets;
 	int n_sets;
 	struct fwc_stat_iface *ifaces;

@@ -40,7 +40,7 @@
 #include "resolve.h"
 
 #define NSEC 1000000000ull
-#define RESCAN_MS 1000	/* --follow: how often to look for new loads */
+#define RESCAN_MS 1000 /* --follow: how often to look for new loads */
 
 const char *const fwc_usage_log =
 	"usage: fwc log [IFACE...] [--json] [--follow] [--bpffs DIR]\n"
@@ -63,11 +63,11 @@ const char *const fwc_usage_log =
 /* One ring buffer: the interfaces of a load and of the reloads since. */
 struct ring {
 	struct logger *lg;
-	uint32_t id;		/* the events map's id */
+	uint32_t id; /* the events map's id */
 	int events;
-	char dir[PATH_MAX];	/* pins of one of its interfaces */
+	char dir[PATH_MAX]; /* pins of one of its interfaces */
 	char ifaces[FWC_INFO_IFACES * (FWC_IFNAME_LEN + 1)];
-	bool live;		/* still pinned under the root */
+	bool live; /* still pinned under the root */
 	/* The set that writes it now: */
 	uint32_t gen, n_rules;
 	struct fwc_rule_record *recs;
@@ -83,7 +83,7 @@ struct logger {
 	struct ring_buffer *rb;
 	struct ring **rings;
 	int n;
-	int64_t real_minus_boot;	/* ns: CLOCK_REALTIME - BOOTTIME */
+	int64_t real_minus_boot; /* ns: CLOCK_REALTIME - BOOTTIME */
 };
 
 static volatile sig_atomic_t stop;
@@ -182,15 +182,19 @@ static void iface_name(const struct ring *r, uint32_t ifindex, char *buf,
 static const char *verdict_name(uint8_t v)
 {
 	return v == FWC_LOG_WOULD_DROP ? "would-drop" :
-	       v == FWC_LOG_ALLOW ? "allow" : "drop";
+	       v == FWC_LOG_ALLOW      ? "allow" :
+					 "drop";
 }
 
 /* TCP flags as tcpdump writes them: S, S., F., R... */
 static void tcp_flags(uint8_t f, char *buf)
 {
-	static const struct { uint8_t bit; char c; } map[] = {
-		{ 0x02, 'S' }, { 0x01, 'F' }, { 0x04, 'R' }, { 0x08, 'P' },
-		{ 0x10, '.' },
+	static const struct {
+		uint8_t bit;
+		char c;
+	} map[] = {
+		{ 0x02, 'S' }, { 0x01, 'F' }, { 0x04, 'R' },
+		{ 0x08, 'P' }, { 0x10, '.' },
 	};
 	int n = 0;
 
@@ -206,8 +210,8 @@ static void time_text(int64_t ns, char *buf, size_t n)
 	struct tm tm;
 	char d[32];
 
-	if (!gmtime_r(&s, &tm) || !strftime(d, sizeof(d), "%Y-%m-%dT%H:%M:%S",
-					    &tm))
+	if (!gmtime_r(&s, &tm) ||
+	    !strftime(d, sizeof(d), "%Y-%m-%dT%H:%M:%S", &tm))
 		snprintf(d, sizeof(d), "%lld", (long long)s);
 	snprintf(buf, n, "%s.%06lldZ", d,
 		 (long long)(ns % (int64_t)NSEC) / 1000);
@@ -243,8 +247,8 @@ static int on_event(void *ctx, void *data, size_t size)
 	tcp_flags(ev->proto == 6 ? ev->tcp_flags : 0, fl);
 	r->shown++;
 	if (!r->lg->json) {
-		printf("%s %s %s rule %u ", when, ifn, verdict_name(ev->verdict),
-		       ev->rule);
+		printf("%s %s %s rule %u ", when, ifn,
+		       verdict_name(ev->verdict), ev->rule);
 		if (!rec)
 			printf("(of an earlier load)");
 		else if (rec->has_label)
@@ -300,8 +304,7 @@ static struct ring *ring_find(const struct logger *lg, uint32_t id)
 	return NULL;
 }
 
-static int ring_add(struct logger *lg, int events, uint32_t id,
-		    const char *dir)
+static int ring_add(struct logger *lg, int events, uint32_t id, const char *dir)
 {
 	struct ring **rs, *r = calloc(1, sizeof(*r));
 	int err;
@@ -378,9 +381,10 @@ static int scan(struct logger *lg)
 			err = ring_add(lg, fd, id, dir);
 			if (err) {
 				close(fd);
-				fprintf(stderr, "fwc: %s: cannot read the event "
-						"buffer: %s\n", name,
-					strerror(-err));
+				fprintf(stderr,
+					"fwc: %s: cannot read the event "
+					"buffer: %s\n",
+					name, strerror(-err));
 				break;
 			}
 			r = lg->rings[lg->n - 1];
@@ -398,8 +402,8 @@ static int scan(struct logger *lg)
 	for (int i = 0; i < lg->n; i++)
 		if (lg->rings[i]->live)
 			ring_refresh(lg->rings[i]);
-	lg->real_minus_boot = clock_ns(CLOCK_REALTIME) -
-			      clock_ns(CLOCK_BOOTTIME);
+	lg->real_minus_boot =
+		clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
 	return err;
 }
 
@@ -447,11 +451,12 @@ static void summary(const struct logger *lg)
 			wd = reserved(r->dir, FWC_RSV_WOULD_DROP);
 		}
 		if (!lg->json) {
-			fprintf(stderr, "fwc log: %s: %llu event%s shown; "
-					"counted so far: %llu suppressed by "
-					"the rate limit, %llu lost (buffer "
-					"full)", r->live ? r->ifaces :
-					"(unloaded)",
+			fprintf(stderr,
+				"fwc log: %s: %llu event%s shown; "
+				"counted so far: %llu suppressed by "
+				"the rate limit, %llu lost (buffer "
+				"full)",
+				r->live ? r->ifaces : "(unloaded)",
 				(unsigned long long)r->shown,
 				r->shown == 1 ? "" : "s",
 				(unsigned long long)sup,
@@ -486,8 +491,10 @@ static int log_run(struct logger *lg, bool follow)
 	if (err)
 		return err;
 	if (!lg->n) {
-		fprintf(stderr, "fwc: no fwc policy loaded%s%s (nothing "
-				"pinned under %s)\n", lg->n_ifaces ? " on " : "",
+		fprintf(stderr,
+			"fwc: no fwc policy loaded%s%s (nothing "
+			"pinned under %s)\n",
+			lg->n_ifaces ? " on " : "",
 			lg->n_ifaces ? lg->ifaces[0] : "", lg->root);
 		return -ENOENT;
 	}
@@ -519,7 +526,11 @@ static int log_run(struct logger *lg, bool follow)
 
 int fwc_cmd_log(int argc, char **argv)
 {
-	enum { OPT_JSON = 0x100, OPT_FOLLOW, OPT_BPFFS };
+	enum {
+		OPT_JSON = 0x100,
+		OPT_FOLLOW,
+		OPT_BPFFS
+	};
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "follow", no_argument, NULL, OPT_FOLLOW },

@@ -16,7 +16,7 @@
 #include "maps.h"
 
 #ifndef ENOTSUPP
-#define ENOTSUPP 524	/* kernel-internal, but bpf() can return it */
+#define ENOTSUPP 524 /* kernel-internal, but bpf() can return it */
 #endif
 
 /* Keys per batch update: bounds the temporary key array. */
@@ -134,9 +134,9 @@ int fwc_array_write(int fd, const void *vals, size_t vsz, uint32_t n)
 		cnt = n - first < FWC_BATCH ? n - first : FWC_BATCH;
 		for (i = 0; i < cnt; i++)
 			keys[i] = first + i;
-		err = bpf_map_update_batch(fd, keys,
-					   (const char *)vals + (size_t)first * vsz,
-					   &cnt, &opts);
+		err = bpf_map_update_batch(
+			fd, keys, (const char *)vals + (size_t)first * vsz,
+			&cnt, &opts);
 		if (err && batch_unsupported(err)) {
 			/* Old kernel: the rest one element at a time. */
 			err = update_elems(fd, vals, vsz, first, n - first);
@@ -240,7 +240,7 @@ static void label_text(const struct fwc_tables *t, uint32_t id,
 	if (id == 0) {
 		snprintf(l->text, sizeof(l->text), "default %s",
 			 t->meta.default_act == FWC_ACT_ALLOW ? "allow" :
-			 "deny");
+								"deny");
 		return;
 	}
 	if (id > t->meta.n_rules) {

@@ -30,18 +30,19 @@
 /* Length of the valid UTF-8 sequence at @s, 0 when it is not one. */
 static size_t utf8_len(const unsigned char *s)
 {
-	size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2
-				 : (s[0] & 0xf0) == 0xe0   ? 3
-				 : (s[0] & 0xf8) == 0xf0   ? 4
-							   : 0;
+	size_t n = s[0] < 0x80		 ? 1 :
+		   (s[0] & 0xe0) == 0xc0 ? 2 :
+		   (s[0] & 0xf0) == 0xe0 ? 3 :
+		   (s[0] & 0xf8) == 0xf0 ? 4 :
+					   0;
 
 	if (n == 2 && s[0] < 0xc2)
 		return 0; /* overlong */
 	for (size_t i = 1; i < n; i++)
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
-	if (n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) ||
-		       (s[0] == 0xed && s[1] >= 0xa0)))
+	if (n == 3 &&
+	    ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
 		return 0; /* overlong, surrogate */
 	if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || s[0] > 0xf4 ||
 		       (s[0] == 0xf4 && s[1] >= 0x90)))
@@ -100,20 +101,19 @@ static void rule_samples(FILE *f, const struct fwc_snapshot *s, bool bytes)
 
 			if (r->reserved)
 				continue;
-			fprintf(f, "fwc_rule_%s_total{", bytes ? "bytes"
-							       : "packets");
+			fprintf(f, "fwc_rule_%s_total{",
+				bytes ? "bytes" : "packets");
 			iface_label(f, set);
 			fprintf(f, ",rule=\"%u\",label=\"", r->id);
 			label_value(f, r->has_label ? r->label : r->text);
 			fprintf(f, "\",action=\"%s\"} %llu\n", r->action,
-				(unsigned long long)(bytes ? r->c.bytes
-							   : r->c.packets));
+				(unsigned long long)(bytes ? r->c.bytes :
+							     r->c.packets));
 		}
 	}
 }
 
-static void reserved_samples(FILE *f, const struct fwc_snapshot *s,
-			     bool bytes)
+static void reserved_samples(FILE *f, const struct fwc_snapshot *s, bool bytes)
 {
 	for (int i = 0; i < s->n_sets; i++) {
 		const struct fwc_stat_set *set = &s->sets[i];
@@ -129,8 +129,8 @@ static void reserved_samples(FILE *f, const struct fwc_snapshot *s,
 			fputs(",counter=\"", f);
 			label_value(f, r->label);
 			fprintf(f, "\",action=\"%s\"} %llu\n", r->action,
-				(unsigned long long)(bytes ? r->c.bytes
-							   : r->c.packets));
+				(unsigned long long)(bytes ? r->c.bytes :
+							     r->c.packets));
 		}
 	}
 }
@@ -265,8 +265,8 @@ static bool send_all(int fd, const char *buf, size_t len, long deadline)
 static void respond(int fd, const char *status, const char *type,
 		    const char *body, size_t len, bool head, long deadline)
 {
-	const char *allow = strncmp(status, "405", 3) ? ""
-						      : "Allow: GET, HEAD\r\n";
+	const char *allow = strncmp(status, "405", 3) ? "" :
+							"Allow: GET, HEAD\r\n";
 	char hdr[256];
 	int n = snprintf(hdr, sizeof(hdr),
 			 "HTTP/1.0 %s\r\nContent-Type: %s\r\n"
@@ -439,9 +439,11 @@ static int listen_on(const char *spec)
 	int fd = -1, one = 1, rc;
 
 	if (split_addr(spec, host, sizeof(host), port, sizeof(port))) {
-		fprintf(stderr, "fwc: --listen %s: expected PORT, ADDR:PORT or "
-				"[ADDR6]:PORT (e.g. 9469, 127.0.0.1:9469, "
-				"0.0.0.0:9469, [::1]:9469)\n", spec);
+		fprintf(stderr,
+			"fwc: --listen %s: expected PORT, ADDR:PORT or "
+			"[ADDR6]:PORT (e.g. 9469, 127.0.0.1:9469, "
+			"0.0.0.0:9469, [::1]:9469)\n",
+			spec);
 		return -EINVAL;
 	}
 	rc = getaddrinfo(host, port, &hints, &res);
@@ -474,8 +476,7 @@ static int listen_on(const char *spec)
 	return fd;
 }
 
-int fwc_metrics_listen(const char *root, char **ifaces, int n,
-		       const char *addr)
+int fwc_metrics_listen(const char *root, char **ifaces, int n, const char *addr)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct server sv = { root, ifaces, n };

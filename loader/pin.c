@@ -27,18 +27,17 @@
 #include "loader.h"
 
 const char *const fwc_map_names[FWC_M_COUNT] = {
-	[FWC_M_META] = "meta",		   [FWC_M_V4_ROOT] = "v4_root",
-	[FWC_M_V6_ROOT] = "v6_root",
-	[FWC_M_CHUNKS] = "chunks",	   [FWC_M_V6_LPM] = "v6_lpm",
-	[FWC_M_ADDR_CLASS] = "addr_class", [FWC_M_PAIR] = "pair",
-	[FWC_M_PROTO] = "proto",	   [FWC_M_PINFO] = "pinfo",
-	[FWC_M_L4] = "l4",		   [FWC_M_SVC] = "svc",
-	[FWC_M_DECISION] = "decision",	   [FWC_M_RULES] = "rules",
-	[FWC_M_COUNTERS] = "counters",	   [FWC_M_LABELS] = "labels",
-	[FWC_M_CT] = "ct",		   [FWC_M_FRAGS] = "frags",
-	[FWC_M_CT_REMAP] = "ct_remap",	   [FWC_M_EVENTS] = "events",
-	[FWC_M_LOG_STATE] = "log_state",
-	[FWC_M_INFO] = "info",		   [FWC_M_RULE_META] = "rule_meta",
+	[FWC_M_META] = "meta",	     [FWC_M_V4_ROOT] = "v4_root",
+	[FWC_M_V6_ROOT] = "v6_root", [FWC_M_CHUNKS] = "chunks",
+	[FWC_M_V6_LPM] = "v6_lpm",   [FWC_M_ADDR_CLASS] = "addr_class",
+	[FWC_M_PAIR] = "pair",	     [FWC_M_PROTO] = "proto",
+	[FWC_M_PINFO] = "pinfo",     [FWC_M_L4] = "l4",
+	[FWC_M_SVC] = "svc",	     [FWC_M_DECISION] = "decision",
+	[FWC_M_RULES] = "rules",     [FWC_M_COUNTERS] = "counters",
+	[FWC_M_LABELS] = "labels",   [FWC_M_CT] = "ct",
+	[FWC_M_FRAGS] = "frags",     [FWC_M_CT_REMAP] = "ct_remap",
+	[FWC_M_EVENTS] = "events",   [FWC_M_LOG_STATE] = "log_state",
+	[FWC_M_INFO] = "info",	     [FWC_M_RULE_META] = "rule_meta",
 };
 
 void fwc_set_init(struct fwc_set *s)
@@ -123,8 +122,10 @@ int fwc_pin_prepare(const char *root)
 	int err;
 
 	if (root[0] != '/') {
-		fprintf(stderr, "fwc: %s: the bpffs directory must be an "
-				"absolute path\n", root);
+		fprintf(stderr,
+			"fwc: %s: the bpffs directory must be an "
+			"absolute path\n",
+			root);
 		return -EINVAL;
 	}
 	if (on_bpffs(root))
@@ -139,9 +140,11 @@ int fwc_pin_prepare(const char *root)
 		return err;
 	}
 	if (!on_bpffs(root)) {
-		fprintf(stderr, "fwc: %s is not on a bpf filesystem; pins need "
-				"one (mount -t bpf bpf DIR, or pick another "
-				"--bpffs)\n", root);
+		fprintf(stderr,
+			"fwc: %s is not on a bpf filesystem; pins need "
+			"one (mount -t bpf bpf DIR, or pick another "
+			"--bpffs)\n",
+			root);
 		return -ENOTSUP;
 	}
 	return 0;
@@ -274,8 +277,10 @@ int fwc_pin_lock(const char *root)
 	if (fd < 0)
 		return -errno;
 	if (flock(fd, LOCK_EX | LOCK_NB) && errno == EWOULDBLOCK) {
-		fprintf(stderr, "fwc: waiting for another fwc load or unload "
-				"under %s\n", root);
+		fprintf(stderr,
+			"fwc: waiting for another fwc load or unload "
+			"under %s\n",
+			root);
 		flock(fd, LOCK_EX);
 	}
 	recover(root);
@@ -369,8 +374,7 @@ int fwc_pin_link(const char *dir)
 	return fwc_pin_get(dir, FWC_PIN_LINK);
 }
 
-int fwc_pin_obj(int fd, const char *dir, const char *name,
-		const char *suffix)
+int fwc_pin_obj(int fd, const char *dir, const char *name, const char *suffix)
 {
 	char path[PATH_MAX];
 	int err;
@@ -444,7 +448,8 @@ void fwc_pin_discard(const char *dir, const char *suffix)
 	char path[PATH_MAX];
 
 	for (int i = 0; i < FWC_M_COUNT; i++)
-		if (!pin_path(path, sizeof(path), dir, fwc_map_names[i], suffix))
+		if (!pin_path(path, sizeof(path), dir, fwc_map_names[i],
+			      suffix))
 			unlink(path);
 	if (!pin_path(path, sizeof(path), dir, FWC_PIN_PROG, suffix))
 		unlink(path);
@@ -505,7 +510,7 @@ static int rec_array(struct btf *b, const struct btf_ids *t, int elem, int n)
 	return btf__add_array(b, t->u32, elem, n);
 }
 
-#define FIELD(b, st, name, type)                                             \
+#define FIELD(b, st, name, type) \
 	btf__add_field(b, #name, type, offsetof(st, name) * 8, 0)
 
 static int btf_add_info(struct btf *b, struct btf_ids *t)
@@ -578,13 +583,13 @@ static struct btf *btf_records(struct btf_ids *t)
 	return b;
 }
 
-static int record_map(struct btf *b, const char *name, int type,
-		      uint32_t vsz, uint32_t n)
+static int record_map(struct btf *b, const char *name, int type, uint32_t vsz,
+		      uint32_t n)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .btf_fd = btf__fd(b),
 		    .btf_key_type_id = 1, .btf_value_type_id = type);
-	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32), vsz,
-				n, &opts);
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32), vsz, n,
+				&opts);
 
 	return fd < 0 ? -errno : fd;
 }
@@ -601,14 +606,14 @@ int fwc_records_create(struct fwc_set *s, uint32_t n_rules)
 		return -EINVAL;
 	}
 	/* Key type: t.u32 is the first type added, id 1. */
-	s->maps[FWC_M_INFO] = record_map(b, "info", t.info,
-					 sizeof(struct fwc_info), 1);
+	s->maps[FWC_M_INFO] =
+		record_map(b, "info", t.info, sizeof(struct fwc_info), 1);
 	s->maps[FWC_M_RULE_META] = record_map(b, "rule_meta", t.rec,
 					      sizeof(struct fwc_rule_record),
 					      n_rules + 1);
 	if (s->maps[FWC_M_INFO] < 0 || s->maps[FWC_M_RULE_META] < 0) {
-		err = s->maps[FWC_M_INFO] < 0 ? s->maps[FWC_M_INFO]
-					       : s->maps[FWC_M_RULE_META];
+		err = s->maps[FWC_M_INFO] < 0 ? s->maps[FWC_M_INFO] :
+						s->maps[FWC_M_RULE_META];
 		fprintf(stderr, "fwc: cannot create the record maps: %s\n",
 			strerror(-err));
 	}

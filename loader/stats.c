@@ -27,13 +27,13 @@ struct pinned {
 	int link;
 	struct fwc_info info;
 	uint32_t prog_id, link_id, ifindex;
-	uint32_t counters_id;	/* identifies the set the dir belongs to */
-	const char *broken;	/* why the pins cannot be read, or NULL */
-	uint32_t pinned_prog;	/* id of the program pinned as prog */
-	uint32_t xdp_id;	/* XDP program the interface runs here */
+	uint32_t counters_id; /* identifies the set the dir belongs to */
+	const char *broken;   /* why the pins cannot be read, or NULL */
+	uint32_t pinned_prog; /* id of the program pinned as prog */
+	uint32_t xdp_id;      /* XDP program the interface runs here */
 	char xdp_name[BPF_OBJ_NAME_LEN];
-	bool stale_new;		/* NAME-new pins: an interrupted load */
-	char why[320];		/* a broken state, explained */
+	bool stale_new; /* NAME-new pins: an interrupted load */
+	char why[320];	/* a broken state, explained */
 };
 
 static void pinned_close(struct pinned *p, int n)
@@ -84,36 +84,45 @@ static void pinned_check(struct pinned *p)
 	p->pinned_prog = fwc_obj_id(p->set.prog);
 	p->xdp_id = fwc_xdp_prog(ifindex, p->xdp_name, sizeof(p->xdp_name));
 	if (p->xdp_id && p->xdp_id != p->prog_id)
-		snprintf(other, sizeof(other), "; %.16s runs XDP program %u "
-			 "(%s) that something else attached", p->name,
-			 p->xdp_id, p->xdp_name);
+		snprintf(other, sizeof(other),
+			 "; %.16s runs XDP program %u "
+			 "(%s) that something else attached",
+			 p->name, p->xdp_id, p->xdp_name);
 	if (p->set.prog < 0 && p->stale_new) {
-		snprintf(p->why, sizeof(p->why), "half-made pins of an "
+		snprintf(p->why, sizeof(p->why),
+			 "half-made pins of an "
 			 "interrupted load (the next fwc load or unload "
-			 "completes or removes them)%s", other);
+			 "completes or removes them)%s",
+			 other);
 		p->broken = p->why;
 	}
 	if (p->set.prog < 0 || (p->broken && p->link >= 0))
 		return; /* incomplete pins, unreadable records or link */
 	if (p->link < 0) {
-		snprintf(p->why, sizeof(p->why), "pins without an attached "
+		snprintf(p->why, sizeof(p->why),
+			 "pins without an attached "
 			 "program: nothing enforces here (fwc load again, or "
-			 "fwc unload)%s", other);
+			 "fwc unload)%s",
+			 other);
 	} else if (!p->ifindex && ifindex) {
-		snprintf(p->why, sizeof(p->why), "the pinned link is "
+		snprintf(p->why, sizeof(p->why),
+			 "the pinned link is "
 			 "detached (the interface was deleted and made "
 			 "again): nothing enforces here (fwc load again)%s",
 			 other);
-	} else if (p->ifindex && ((int)p->ifindex != ifindex ||
-				  p->xdp_id != p->prog_id)) {
-		snprintf(p->why, sizeof(p->why), "the pinned link drives "
+	} else if (p->ifindex &&
+		   ((int)p->ifindex != ifindex || p->xdp_id != p->prog_id)) {
+		snprintf(p->why, sizeof(p->why),
+			 "the pinned link drives "
 			 "ifindex %u, another interface or network namespace "
 			 "(run fwc status there, or use another --bpffs)",
 			 p->ifindex);
 	} else if (p->ifindex && p->pinned_prog != p->prog_id) {
-		snprintf(p->why, sizeof(p->why), "the pinned tables are not "
+		snprintf(p->why, sizeof(p->why),
+			 "the pinned tables are not "
 			 "those of the running program %u (an interrupted "
-			 "load: fwc load again)", p->prog_id);
+			 "load: fwc load again)",
+			 p->prog_id);
 	}
 	if (p->why[0])
 		p->broken = p->why;
@@ -171,16 +180,18 @@ static int pinned_list(const char *root, char **ifaces, int n_ifaces,
 			found |= !strcmp(p[j].name, ifaces[i]);
 		if (!found) {
 			char name[BPF_OBJ_NAME_LEN];
-			uint32_t id = fwc_xdp_prog(
-				(int)if_nametoindex(ifaces[i]), name,
-				sizeof(name));
+			uint32_t id =
+				fwc_xdp_prog((int)if_nametoindex(ifaces[i]),
+					     name, sizeof(name));
 
-			fprintf(stderr, "fwc: %s: no fwc policy loaded "
-					"(nothing pinned under %s)",
+			fprintf(stderr,
+				"fwc: %s: no fwc policy loaded "
+				"(nothing pinned under %s)",
 				ifaces[i], root);
 			if (id)
-				fprintf(stderr, "; it runs XDP program %u (%s) "
-						"that something else attached",
+				fprintf(stderr,
+					"; it runs XDP program %u (%s) "
+					"that something else attached",
 					id, name);
 			fprintf(stderr, "\n");
 			err = -ENOENT;
@@ -204,8 +215,8 @@ static void time_utc(uint64_t t, char *buf, size_t n)
 	time_t tt = (time_t)t;
 	struct tm tm;
 
-	if (!gmtime_r(&tt, &tm) || !strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC",
-					      &tm))
+	if (!gmtime_r(&tt, &tm) ||
+	    !strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm))
 		snprintf(buf, n, "%llu", (unsigned long long)t);
 }
 
@@ -261,9 +272,10 @@ static void status_rollout(const struct pinned *q, bool json)
 	if (json)
 		printf(",\"verdicts\":\"%s\"", audit ? "audit" : "enforce");
 	else
-		printf("\tverdicts %s\n", audit ? "audit: what the policy would "
-		       "drop passes, counted would-drop and logged" :
-		       "enforce");
+		printf("\tverdicts %s\n",
+		       audit ? "audit: what the policy would "
+			       "drop passes, counted would-drop and logged" :
+			       "enforce");
 	snprintf(root, sizeof(root), "%s", q->dir);
 	slash = strrchr(root, '/');
 	if (slash)
@@ -313,7 +325,9 @@ static void status_json(const struct pinned *p, int n, int i)
 	printf("%s{\"interface\":", i ? "," : "");
 	fwc_json_str(stdout, q->name);
 	printf(",\"state\":");
-	fwc_json_str(stdout, q->broken ? "broken" : q->ifindex ? "attached" : "detached");
+	fwc_json_str(stdout, q->broken	? "broken" :
+			     q->ifindex ? "attached" :
+					  "detached");
 	if (q->broken) {
 		printf(",\"error\":");
 		fwc_json_str(stdout, q->broken);
@@ -362,8 +376,8 @@ static int status_foreign(const struct pinned *p, int n, bool json, int k)
 
 	for (struct if_nameindex *i = ifs; i && i->if_index; i++) {
 		char name[BPF_OBJ_NAME_LEN];
-		uint32_t id = fwc_xdp_prog((int)i->if_index, name,
-					   sizeof(name));
+		uint32_t id =
+			fwc_xdp_prog((int)i->if_index, name, sizeof(name));
 		bool pinned = false;
 
 		for (int j = 0; j < n; j++)
@@ -374,13 +388,14 @@ static int status_foreign(const struct pinned *p, int n, bool json, int k)
 			printf("%s{\"interface\":", k++ ? "," : "");
 			fwc_json_str(stdout, i->if_name);
 			printf(",\"state\":\"foreign\",\"xdp_prog_id\":%u,"
-			       "\"xdp_prog_name\":", id);
+			       "\"xdp_prog_name\":",
+			       id);
 			fwc_json_str(stdout, name);
 			printf("}");
 		} else {
 			printf("%s: not fwc: runs XDP program %u (%s) that "
-			       "something else attached\n", i->if_name, id,
-			       name);
+			       "something else attached\n",
+			       i->if_name, id, name);
 			k++;
 		}
 	}
@@ -395,8 +410,10 @@ static int read_lock(const char *root)
 	int fd = fwc_pin_lock_shared(root, 2000);
 
 	if (fd == -EWOULDBLOCK)
-		fprintf(stderr, "fwc: a load or unload under %s takes long; "
-				"showing the pins as they are\n", root);
+		fprintf(stderr,
+			"fwc: a load or unload under %s takes long; "
+			"showing the pins as they are\n",
+			root);
 	return fd;
 }
 
@@ -453,7 +470,7 @@ static const char *rsv_action(uint32_t k, const struct fwc_meta *meta)
 		return meta->flags & FWC_META_NONIP_DROP ? "drop" : "pass";
 	case FWC_RSV_LOG_SUPPRESSED:
 	case FWC_RSV_LOG_LOST:
-		return "log";	/* events, of packets counted by their rule */
+		return "log"; /* events, of packets counted by their rule */
 	default:
 		return "drop";
 	}
@@ -463,8 +480,8 @@ static const char *rsv_action(uint32_t k, const struct fwc_meta *meta)
 struct row {
 	uint32_t id;
 	const char *action;
-	const struct fwc_rule_record *rec;	/* NULL for reserved */
-	const char *name;			/* reserved counter name */
+	const struct fwc_rule_record *rec; /* NULL for reserved */
+	const char *name;		   /* reserved counter name */
 	struct fwc_counter c;
 };
 
@@ -507,8 +524,8 @@ static int stats_rows(const struct pinned *p, struct row **out, uint32_t *n_out,
 					    &recs[id]);
 			bpf_map_lookup_elem(s->maps[FWC_M_RULES], &id, &ri);
 			r->rec = &recs[id];
-			r->action = ri.action == FWC_ACT_ALLOW ? "allow"
-							       : "deny";
+			r->action = ri.action == FWC_ACT_ALLOW ? "allow" :
+								 "deny";
 			continue;
 		}
 		r->name = rsv_names[id - nr - 1];
@@ -552,8 +569,8 @@ static void stats_text_row(const struct row *r)
 		what = r->rec->has_label ? r->rec->label : r->rec->text;
 	}
 	printf("  %5u  %-6s %12llu %14llu  %5s  %s\n", r->id, r->action,
-	       (unsigned long long)r->c.packets,
-	       (unsigned long long)r->c.bytes, line, what);
+	       (unsigned long long)r->c.packets, (unsigned long long)r->c.bytes,
+	       line, what);
 }
 
 static void stats_json_row(const struct row *r, bool first)

@@ -48,9 +48,9 @@ static void on_signal(int sig)
 /* One line of the table. */
 struct line {
 	const struct fwc_stat_row *r;
-	uint32_t k;		/* index of the row: policy order */
-	double pps, bps;	/* per second since the last read */
-	bool rate;		/* false on the first read of a set */
+	uint32_t k;	 /* index of the row: policy order */
+	double pps, bps; /* per second since the last read */
+	bool rate;	 /* false on the first read of a set */
 };
 
 static enum fwc_sort sort_by;
@@ -196,8 +196,7 @@ static void set_out(struct frame *fr, const struct fwc_stat_set *set,
 		snprintf(names + strlen(names), sizeof(names) - strlen(names),
 			 "%s%s", i ? " " : "", set->ifaces[i]);
 	out(fr, "%s: %s", names, set->info.policy);
-	out(fr, "  sha256 %.16s..., %u rules", set->info.sha256,
-	    set->n_rules);
+	out(fr, "  sha256 %.16s..., %u rules", set->info.sha256, set->n_rules);
 	out(fr, "  %5s  %-6s %12s %14s %9s %9s  %5s  %s", "id", "action",
 	    "packets", "bytes", "pkts/s", "bytes/s", "line", "rule");
 	total.rate = old && old->n_rows == set->n_rows && dt > 0;
@@ -213,7 +212,8 @@ static void set_out(struct frame *fr, const struct fwc_stat_set *set,
 			  r->c.packets >= old->rows[k].c.packets;
 		if (l->rate) {
 			l->pps = (double)(r->c.packets -
-					  old->rows[k].c.packets) / dt;
+					  old->rows[k].c.packets) /
+				 dt;
 			l->bps = (double)(r->c.bytes - old->rows[k].c.bytes) /
 				 dt;
 			total.pps += l->pps;

@@ -4,7 +4,7 @@
 # Idempotent: installs nothing when everything is present.
 set -euo pipefail
 
-pkgs=(make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libcmocka-dev
+pkgs=(make gcc clang clang-format llvm libbpf-dev libelf-dev zlib1g-dev libcmocka-dev
       bpftool iproute2 nftables pkg-config gnuplot-nox iptables ipset
       graphviz man-db systemd util-linux curl time strace bc)
 

@@ -29,7 +29,7 @@ struct env {
 	struct fwc_bpf *skel;
 	int prog;
 	int ncpu;
-	uint32_t n_ids;		/* n_rules + 1 + FWC_RSV_COUNT */
+	uint32_t n_ids; /* n_rules + 1 + FWC_RSV_COUNT */
 	struct fwc_counter *percpu;
 };
 
@@ -48,13 +48,15 @@ static struct env *env_load(const char *policy)
 
 	assert_non_null(e);
 	assert_int_equal(fwc_compile_string("test.pol", policy, strlen(policy),
-					    &copts, &e->t), 0);
+					    &copts, &e->t),
+			 0);
 	e->skel = fwc_bpf__open();
 	assert_non_null(e->skel);
 	assert_int_equal(fwc_maps_size(e->skel, e->t), 0);
 	/* As the loader sizes it on a reload (test_ct's generations). */
 	assert_int_equal(bpf_map__set_max_entries(e->skel->maps.ct_remap,
-						  e->t->meta.n_rules + 1), 0);
+						  e->t->meta.n_rules + 1),
+			 0);
 	assert_int_equal(fwc_bpf__load(e->skel), 0);
 	assert_int_equal(fwc_maps_fill(e->skel, e->t), 0);
 	e->prog = bpf_program__fd(e->skel->progs.fwc_xdp);
@@ -84,9 +86,10 @@ static struct fwc_counter counter(struct env *e, uint32_t id)
 	struct fwc_counter sum = { 0, 0 };
 	int i;
 
-	assert_int_equal(bpf_map_lookup_elem(
-				 bpf_map__fd(e->skel->maps.counters), &id,
-				 e->percpu), 0);
+	assert_int_equal(
+		bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.counters), &id,
+				    e->percpu),
+		0);
 	for (i = 0; i < e->ncpu; i++) {
 		sum.packets += e->percpu[i].packets;
 		sum.bytes += e->percpu[i].bytes;

@@ -16,17 +16,17 @@
 
 #define PB_MAX 2048
 
-#define PB_ETH_IP	0x0800
-#define PB_ETH_IPV6	0x86dd
-#define PB_ETH_ARP	0x0806
-#define PB_ETH_8021Q	0x8100
-#define PB_ETH_8021AD	0x88a8
+#define PB_ETH_IP 0x0800
+#define PB_ETH_IPV6 0x86dd
+#define PB_ETH_ARP 0x0806
+#define PB_ETH_8021Q 0x8100
+#define PB_ETH_8021AD 0x88a8
 
 struct pb {
 	uint8_t data[PB_MAX];
 	size_t len;
-	size_t l3;	/* offset of the IP header, 0 when none */
-	int family;	/* 4 or 6 once an IP header was added */
+	size_t l3;  /* offset of the IP header, 0 when none */
+	int family; /* 4 or 6 once an IP header was added */
 };
 
 static inline void pb_init(struct pb *b)
@@ -87,7 +87,7 @@ static inline void pb_ipv4(struct pb *b, uint8_t proto, const uint8_t *src,
 	p[9] = proto;
 	memcpy(p + 12, src, 4);
 	memcpy(p + 16, dst, 4);
-	memset(p + 20, 1, opt_len);	/* IPOPT_NOOP */
+	memset(p + 20, 1, opt_len); /* IPOPT_NOOP */
 }
 
 static inline void pb_ipv6(struct pb *b, uint8_t nexthdr, const uint8_t *src,
@@ -109,8 +109,7 @@ static inline void pb_ipv6(struct pb *b, uint8_t nexthdr, const uint8_t *src,
  * IPv6 extension header @type of @len bytes followed by @next: hop-by-hop,
  * routing and destination options count 8-byte units, AH 4-byte units.
  */
-static inline void pb_ext6(struct pb *b, uint8_t type, uint8_t next,
-			   size_t len)
+static inline void pb_ext6(struct pb *b, uint8_t type, uint8_t next, size_t len)
 {
 	uint8_t *p = pb_put(b, len);
 
@@ -131,7 +130,7 @@ static inline void pb_frag6(struct pb *b, uint8_t next, uint16_t offset,
 
 	p[0] = next;
 	pb_be16(p + 2, (uint16_t)(offset << 3) | (more ? 1 : 0));
-	p[7] = 0x2a;	/* identification */
+	p[7] = 0x2a; /* identification */
 }
 
 static inline void pb_ports(struct pb *b, size_t hlen, uint16_t sport,
@@ -149,7 +148,7 @@ static inline void pb_tcp(struct pb *b, uint16_t sport, uint16_t dport)
 
 	pb_ports(b, 20, sport, dport);
 	p[12] = 5 << 4;
-	p[13] = 0x02;	/* SYN */
+	p[13] = 0x02; /* SYN */
 }
 
 static inline void pb_udp(struct pb *b, uint16_t sport, uint16_t dport)

@@ -98,19 +98,25 @@ struct notes {
  * specification: host sets, port sets, services. Sharing nothing with the
  * compiler, it checks the whole chain (parse, resolve, classes, tables).
  */
-enum { H_ANY, H_SPAN, H_ZONE, H_HMAC, H_LIST };
+enum {
+	H_ANY,
+	H_SPAN,
+	H_ZONE,
+	H_HMAC,
+	H_LIST
+};
 
 struct hnode {
 	int kind;
 	int fam;		/* H_SPAN */
-	uint8_t lo[16], hi[16];	/* H_SPAN: first and last address */
+	uint8_t lo[16], hi[16]; /* H_SPAN: first and last address */
 	int ref;		/* H_ZONE, H_HMAC: index of the name */
 	int first, n;		/* H_LIST: kids[first .. first + n) */
 };
 
 struct kid {
 	int node;
-	bool neg;		/* an exclusion, !HOST */
+	bool neg; /* an exclusion, !HOST */
 };
 
 #define MAX_ITEMS 4
@@ -125,32 +131,37 @@ struct tset {
 	uint8_t t[MAX_ITEMS + 1];
 };
 
-enum { S_ANY, S_PROTO, S_REF, S_LIST };
+enum {
+	S_ANY,
+	S_PROTO,
+	S_REF,
+	S_LIST
+};
 
 struct snode {
 	int kind;
-	int n_protos;		/* S_PROTO */
+	int n_protos; /* S_PROTO */
 	uint8_t protos[3];
-	int dports, sports;	/* pset index, -1: every port */
-	int types;		/* tset index, -1: every type */
-	int ref;		/* S_REF: service index */
-	int first, n;		/* S_LIST: skids[first .. first + n) */
+	int dports, sports; /* pset index, -1: every port */
+	int types;	    /* tset index, -1: every type */
+	int ref;	    /* S_REF: service index */
+	int first, n;	    /* S_LIST: skids[first .. first + n) */
 };
 
 #define MAX_NODES 4096
 
 struct gen {
-	FILE *f;			/* policy text being written */
-	struct addr addrs[MAX_ADDRS];	/* prefix and range edges, +-1 */
+	FILE *f;		      /* policy text being written */
+	struct addr addrs[MAX_ADDRS]; /* prefix and range edges, +-1 */
 	int n_addrs;
-	uint16_t ports[MAX_PORTS];	/* port range edges, +-1 */
+	uint16_t ports[MAX_PORTS]; /* port range edges, +-1 */
 	int n_ports;
-	uint8_t types[MAX_PORTS];	/* ICMP types named */
+	uint8_t types[MAX_PORTS]; /* ICMP types named */
 	int n_types;
-	uint8_t protos[MAX_PORTS];	/* protocol numbers named */
+	uint8_t protos[MAX_PORTS]; /* protocol numbers named */
 	int n_protos;
 	int n_zones, n_svcs, n_hmac, n_pmac;
-	int fam;			/* family to prefer, 0 for either */
+	int fam; /* family to prefer, 0 for either */
 	/* Notes of each zone, service and macro, to replay on use. */
 	struct notes zone[MAX_NAMES], svc[MAX_NAMES], hmac[MAX_NAMES],
 		pmac[MAX_NAMES];
@@ -200,9 +211,9 @@ struct base {
 };
 
 static const struct base bases[] = {
-	{ 4, "10.0.0.0", 8 },	    { 4, "192.168.0.0", 16 },
-	{ 4, "172.16.0.0", 12 },    { 4, "198.51.100.0", 24 },
-	{ 6, "2001:db8::", 32 },    { 6, "fd00::", 8 },
+	{ 4, "10.0.0.0", 8 },	   { 4, "192.168.0.0", 16 },
+	{ 4, "172.16.0.0", 12 },   { 4, "198.51.100.0", 24 },
+	{ 6, "2001:db8::", 32 },   { 6, "fd00::", 8 },
 	{ 6, "2001:db8:5::", 48 },
 };
 
@@ -233,7 +244,7 @@ static void addr_add(struct addr *a, int d)
 		int v = a->a[i] + carry;
 
 		a->a[i] = (uint8_t)v;
-		carry = v >> 8;	/* arithmetic: -1 borrows */
+		carry = v >> 8; /* arithmetic: -1 borrows */
 	}
 }
 
@@ -495,9 +506,9 @@ static int gen_hosts(struct gen *g, int depth)
 	return gen_prefix(g);
 }
 
-static const uint16_t hot_ports[] = { 0, 1, 22, 53, 80, 123, 135, 139, 443,
-				      1023, 1024, 3389, 8080, 49152, 65534,
-				      65535 };
+static const uint16_t hot_ports[] = { 0,    1,	   22,	  53,	80,   123,
+				      135,  139,   443,	  1023, 1024, 3389,
+				      8080, 49152, 65534, 65535 };
 
 static int rand_port(void)
 {
@@ -613,12 +624,17 @@ static int svc_list_node(struct gen *g, const int *kids, int n)
 static int gen_port_service(struct gen *g)
 {
 	static const char *const names[] = {
-		"tcp", "udp", "sctp", "{ tcp, udp }", "6", "17",
+		"tcp",
+		"udp",
+		"sctp",
+		"{ tcp, udp }",
+		"6",
+		"17",
 		"{ tcp udp sctp }",
 	};
 	static const uint8_t nums[][3] = {
-		{ 6 }, { 17 }, { 132 }, { 6, 17 }, { 6 }, { 17 },
-		{ 6, 17, 132 },
+		{ 6 }, { 17 }, { 132 },	       { 6, 17 },
+		{ 6 }, { 17 }, { 6, 17, 132 },
 	};
 	unsigned int k = rn(sizeof(names) / sizeof(names[0]));
 	int i, sn = new_snode(g, S_PROTO), dports = -1, sports = -1;
@@ -899,8 +915,7 @@ static bool s_has(const struct gen *g, int k, const struct fwc_packet *p)
 }
 
 /* First match over the rules as the specification reads. */
-static uint32_t model_classify(const struct gen *g,
-			       const struct fwc_packet *p)
+static uint32_t model_classify(const struct gen *g, const struct fwc_packet *p)
 {
 	int i;
 
@@ -1074,7 +1089,9 @@ static void build_frame(struct pb *b, const struct fwc_packet *p)
 	if (p->family == 4)
 		pb_ipv4(b, p->proto, p->src, p->dst,
 			chance(80) ? 0 : 4 * (1 + rn(10)),
-			chance(10) ? 0x2000 : chance(30) ? 0x4000 : 0);
+			chance(10) ? 0x2000 :
+			chance(30) ? 0x4000 :
+				     0);
 	else
 		build_ipv6(b, p);
 	switch (p->proto) {
@@ -1103,7 +1120,7 @@ struct run {
 	struct fwc_bpf *skel;
 	int prog, cnt_fd, ncpu;
 	uint32_t n_ids;
-	uint64_t *expect;		/* packets per counter id */
+	uint64_t *expect; /* packets per counter id */
 	uint64_t *expect_bytes;
 	struct fwc_counter *percpu;
 };
@@ -1203,9 +1220,9 @@ static unsigned long env_num(const char *name, unsigned long def)
 
 struct totals {
 	unsigned long policies, packets, rejected, failed, shown;
-	unsigned long spec_failed, spec_shown;	/* tables vs the model */
+	unsigned long spec_failed, spec_shown; /* tables vs the model */
 	unsigned long by_verdict[2];
-	unsigned long by_rule;	/* decided by a rule, not the default */
+	unsigned long by_rule; /* decided by a rule, not the default */
 };
 
 /* Expected (verdict, counter id) of @p according to the tables. */
@@ -1218,8 +1235,8 @@ static void expect_of(const struct run *r, const struct fwc_packet *p,
 		return;
 	}
 	*id = fwc_tables_classify(r->t, p);
-	*verdict = fwc_tables_action(r->t, *id) == FWC_ACT_ALLOW ?
-		   XDP_PASS : XDP_DROP;
+	*verdict = fwc_tables_action(r->t, *id) == FWC_ACT_ALLOW ? XDP_PASS :
+								   XDP_DROP;
 }
 
 /*
@@ -1238,7 +1255,8 @@ static bool check_spec(const struct run *r, const struct gen *g,
 		return true;
 	tot->spec_failed++;
 	if (tot->spec_shown++ < MAX_FAILS_SHOWN) {
-		fprintf(stderr, "SPEC MISMATCH (policy %lu): the policy text "
+		fprintf(stderr,
+			"SPEC MISMATCH (policy %lu): the policy text "
 			"says rule %u, fwc_tables_classify() rule %u\n",
 			tot->policies, want, got);
 		build_frame(&b, p);
@@ -1274,10 +1292,11 @@ static bool check_packet(struct run *r, const struct fwc_packet *p,
 	got = moved_id(r);
 	tot->failed++;
 	if (tot->shown++ < MAX_FAILS_SHOWN) {
-		fprintf(stderr, "MISMATCH (policy %lu): expected %s rule %u, "
-			"datapath %s counter %" PRId64 "\n", tot->policies,
-			verdict == XDP_PASS ? "pass" : "drop", id,
-			opts.retval == XDP_PASS ? "pass" : "drop", got);
+		fprintf(stderr,
+			"MISMATCH (policy %lu): expected %s rule %u, "
+			"datapath %s counter %" PRId64 "\n",
+			tot->policies, verdict == XDP_PASS ? "pass" : "drop",
+			id, opts.retval == XDP_PASS ? "pass" : "drop", got);
 		print_packet(p, &b);
 		fprintf(stderr, "  policy:\n%s\n", text);
 	}
@@ -1306,8 +1325,8 @@ static bool check_totals(struct run *r)
 	return true;
 }
 
-static void run_policy(const char *text, unsigned long n_packets,
-		       struct gen *g, struct totals *tot)
+static void run_policy(const char *text, unsigned long n_packets, struct gen *g,
+		       struct totals *tot)
 {
 	bool spec_ok = true;
 	struct fwc_packet p;
@@ -1328,7 +1347,7 @@ static void run_policy(const char *text, unsigned long n_packets,
 		if (spec_ok)
 			spec_ok = check_spec(&r, g, &p, text, tot);
 		if (!check_packet(&r, &p, text, tot))
-			break;	/* one report per policy is enough */
+			break; /* one report per policy is enough */
 	}
 	if (i == n_packets && !check_totals(&r)) {
 		fprintf(stderr, "policy %lu: final counters differ\n",
@@ -1359,9 +1378,9 @@ static void test_agreement(void **state)
 	printf("agreement: %lu policies (%lu rejected), %lu packets "
 	       "(%lu pass, %lu drop, %lu decided by a rule), %lu datapath "
 	       "mismatches, %lu policies where the tables differ from the "
-	       "policy text\n", tot.policies, tot.rejected, tot.packets,
-	       tot.by_verdict[1], tot.by_verdict[0], tot.by_rule, tot.failed,
-	       tot.spec_failed);
+	       "policy text\n",
+	       tot.policies, tot.rejected, tot.packets, tot.by_verdict[1],
+	       tot.by_verdict[0], tot.by_rule, tot.failed, tot.spec_failed);
 	assert_int_equal(tot.rejected, 0);
 	assert_int_equal(tot.failed, 0);
 	assert_int_equal(tot.spec_failed, 0);

@@ -36,8 +36,8 @@
 #define PSH 0x08
 
 /* Run @b: the verdict must be @verdict and only counter @id move, by 1. */
-static void expect(struct env *e, const struct pb *b, int verdict,
-		   uint32_t id, int line)
+static void expect(struct env *e, const struct pb *b, int verdict, uint32_t id,
+		   int line)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = b->data,
 		    .data_size_in = b->len, .repeat = 1);
@@ -58,8 +58,8 @@ static void expect(struct env *e, const struct pb *b, int verdict,
 
 		if (dp != (i == id))
 			print_error("line %d: counter %u moved by %lu, "
-				    "expected id %u\n", line, i,
-				    (unsigned long)dp, id);
+				    "expected id %u\n",
+				    line, i, (unsigned long)dp, id);
 		_assert_int_equal(dp, i == id, __FILE__, line);
 		_assert_int_equal(now.bytes - before[i].bytes,
 				  i == id ? b->len : 0, __FILE__, line);
@@ -114,9 +114,18 @@ static void flush_flows(struct env *e)
 
 static uint8_t lan4[16], srv4[16], rtr4[16], lan6[16], srv6[16], rtr6[16];
 
-static const uint8_t *lan(int fam) { return fam == 4 ? lan4 : lan6; }
-static const uint8_t *srv(int fam) { return fam == 4 ? srv4 : srv6; }
-static const uint8_t *rtr(int fam) { return fam == 4 ? rtr4 : rtr6; }
+static const uint8_t *lan(int fam)
+{
+	return fam == 4 ? lan4 : lan6;
+}
+static const uint8_t *srv(int fam)
+{
+	return fam == 4 ? srv4 : srv6;
+}
+static const uint8_t *rtr(int fam)
+{
+	return fam == 4 ? rtr4 : rtr6;
+}
 
 static size_t l4_off(int fam)
 {
@@ -138,8 +147,8 @@ static void udp(struct pb *b, int fam, const uint8_t *src, uint16_t sport,
 }
 
 /* ICMP(v6) echo request or reply with identifier @id. */
-static void echo(struct pb *b, int fam, const uint8_t *src,
-		 const uint8_t *dst, int reply, uint16_t id)
+static void echo(struct pb *b, int fam, const uint8_t *src, const uint8_t *dst,
+		 int reply, uint16_t id)
 {
 	uint8_t type = fam == 4 ? (reply ? 0 : 8) : (reply ? 129 : 128);
 
@@ -149,8 +158,8 @@ static void echo(struct pb *b, int fam, const uint8_t *src,
 }
 
 /* An IP header inside an ICMP error (b->l3 keeps the outer one). */
-static void quote_ip(struct pb *b, int fam, uint8_t proto,
-		     const uint8_t *src, const uint8_t *dst)
+static void quote_ip(struct pb *b, int fam, uint8_t proto, const uint8_t *src,
+		     const uint8_t *dst)
 {
 	uint8_t *p;
 
@@ -193,7 +202,7 @@ static void icmp_error(struct pb *b, int fam, const uint8_t *from,
 		pb_ipv6(b, 58, from, to);
 	pb_icmp(b, type, code);
 	if (type == (fam == 4 ? 3 : 2))
-		pb_be16(b->data + b->len - 2, 1280);	/* next-hop MTU */
+		pb_be16(b->data + b->len - 2, 1280); /* next-hop MTU */
 	quote_ip(b, fam, qproto, qs, qd);
 	p = pb_put(b, l4len);
 	if (l4len >= 8) {
@@ -213,11 +222,11 @@ static const char policy[] =
 	"zone lan = { 192.0.2.0/24, 2001:db8:1::/48 }\n"
 	"zone srv = { 198.51.100.10, 2001:db8:2::10 }\n"
 	"allow lan -> srv proto tcp port { 80, 443 } label \"web\"\n" /* 1 */
-	"allow lan -> srv proto udp port 53 label \"dns\"\n"	/* 2 */
-	"allow lan -> srv proto icmp type echo-request\n"	/* 3 */
-	"allow lan -> srv proto icmp6 type echo-request\n"	/* 4 */
-	"deny lan -> srv proto tcp port 22 label \"no-ssh\"\n"	/* 5 */
-	"allow lan -> srv proto udp port 4660\n";		/* 6 */
+	"allow lan -> srv proto udp port 53 label \"dns\"\n"	      /* 2 */
+	"allow lan -> srv proto icmp type echo-request\n"	      /* 3 */
+	"allow lan -> srv proto icmp6 type echo-request\n"	      /* 4 */
+	"deny lan -> srv proto tcp port 22 label \"no-ssh\"\n"	      /* 5 */
+	"allow lan -> srv proto udp port 4660\n";		      /* 6 */
 
 static uint32_t echo_rule(int fam)
 {
@@ -252,8 +261,7 @@ static void test_tcp_session(void **state)
 		/* The reply: no rule allows srv -> lan, the flow does. */
 		tcp(&b, fam, s, 80, c, 40000, SYN | ACK, 0);
 		PASS(e, &b, 1);
-		assert_int_equal(only_flow(e, NULL).state,
-				 FWC_CT_TCP_SYN_RECV);
+		assert_int_equal(only_flow(e, NULL).state, FWC_CT_TCP_SYN_RECV);
 		tcp(&b, fam, c, 40000, s, 80, ACK, 0);
 		PASS(e, &b, 1);
 		assert_int_equal(only_flow(e, NULL).state,
@@ -276,8 +284,7 @@ static void test_tcp_session(void **state)
 		/* The same ports again: a new SYN is judged afresh. */
 		tcp(&b, fam, c, 40000, s, 80, SYN, 0);
 		PASS(e, &b, 1);
-		assert_int_equal(only_flow(e, NULL).state,
-				 FWC_CT_TCP_SYN_SENT);
+		assert_int_equal(only_flow(e, NULL).state, FWC_CT_TCP_SYN_SENT);
 		/* Another client port is another flow. */
 		tcp(&b, fam, s, 80, c, 40001, SYN | ACK, 0);
 		DROP(e, &b, 0);
@@ -413,8 +420,7 @@ static void test_udp(void **state)
 		assert_int_equal(only_flow(e, NULL).state, FWC_CT_UDP);
 		udp(&b, fam, s, 53, c, 5353);
 		PASS(e, &b, 2);
-		assert_int_equal(only_flow(e, NULL).state,
-				 FWC_CT_UDP_REPLIED);
+		assert_int_equal(only_flow(e, NULL).state, FWC_CT_UDP_REPLIED);
 		PASS(e, &b, 2);
 		udp(&b, fam, c, 5353, s, 53);
 		PASS(e, &b, 2);
@@ -560,7 +566,7 @@ static void test_related(void **state)
 		if (fam == 4) {
 			icmp_error(&b, fam, r, c, toobig, toobig_code, 6, c,
 				   40000, s, 80, 8);
-			b.data[l4_off(fam) + 8] = 0x44;	/* IHL 4 */
+			b.data[l4_off(fam) + 8] = 0x44; /* IHL 4 */
 			DROP(e, &b, mal);
 		}
 		/* The quote cut by the error's own length: malformed. */
@@ -608,7 +614,7 @@ static void test_related_shapes(void **state)
 	pb_ipv4(&b, 1, rtr4, lan4, 0, 0);
 	pb_icmp(&b, 3, 4);
 	p = pb_put(&b, 24 + 8);
-	p[0] = 0x46;		/* 4 bytes of options */
+	p[0] = 0x46; /* 4 bytes of options */
 	p[9] = 6;
 	memcpy(p + 12, lan4, 4);
 	memcpy(p + 16, srv4, 4);
@@ -707,7 +713,8 @@ static void test_timeouts(void **state)
 	(void)state;
 	snprintf(pol, sizeof(pol),
 		 "set timeout udp 1\nset timeout icmp 1\n"
-		 "set timeout fragment 1\nset timeout tcp-syn 1\n%s", policy);
+		 "set timeout fragment 1\nset timeout tcp-syn 1\n%s",
+		 policy);
 	e = env_load(pol);
 	udp(&b, 4, lan4, 5353, srv4, 53);
 	PASS(e, &b, 2);

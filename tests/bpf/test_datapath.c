@@ -62,9 +62,9 @@ static void expect_len(struct env *e, const struct pb *b, size_t len,
 		db = now.bytes - before[i].bytes;
 		if (dp != (i == id) || db != (i == id ? len : 0))
 			print_error("line %d: counter %u moved by %lu/%lu, "
-				    "expected id %u (len %zu)\n", line, i,
-				    (unsigned long)dp, (unsigned long)db, id,
-				    len);
+				    "expected id %u (len %zu)\n",
+				    line, i, (unsigned long)dp,
+				    (unsigned long)db, id, len);
 		_assert_int_equal(dp, i == id, __FILE__, line);
 		_assert_int_equal(db, i == id ? len : 0, __FILE__, line);
 	}
@@ -82,15 +82,15 @@ static const char policy[] =
 	"zone lan = { 192.0.2.0/24, 2001:db8:1::/48 }\n"
 	"zone srv = { 198.51.100.10, 2001:db8:2::10 }\n"
 	"allow lan -> srv proto tcp port { 80, 443 } label \"web\"\n" /* 1 */
-	"allow lan -> srv proto udp port 53\n"			/* 2 */
-	"allow lan -> srv proto sctp port 3868\n"		/* 3 */
-	"allow lan -> srv proto icmp type 8\n"			/* 4 */
-	"allow lan -> srv proto icmp6 type 128\n"		/* 5 */
-	"deny lan -> srv proto tcp port 22\n"			/* 6 */
-	"allow lan -> srv proto 47\n"				/* 7 */
+	"allow lan -> srv proto udp port 53\n"			      /* 2 */
+	"allow lan -> srv proto sctp port 3868\n"		      /* 3 */
+	"allow lan -> srv proto icmp type 8\n"			      /* 4 */
+	"allow lan -> srv proto icmp6 type 128\n"		      /* 5 */
+	"deny lan -> srv proto tcp port 22\n"			      /* 6 */
+	"allow lan -> srv proto 47\n"				      /* 7 */
 	"allow lan -> srv proto tcp port 8000-8080 from-port 1024-65535\n"
-								/* 8 */
-	"deny lan -> srv proto icmp type 0\n";			/* 9 */
+	/* 8 */
+	"deny lan -> srv proto icmp type 0\n"; /* 9 */
 
 static uint8_t lan4[16], srv4[16], out4[16];
 static uint8_t lan6[16], srv6[16], out6[16];
@@ -281,8 +281,9 @@ static void build_tagged(struct pb *b, int fam, const uint16_t *tpid, int n)
 	pb_init(b);
 	pb_eth(b, n ? tpid[0] : (fam == 4 ? PB_ETH_IP : PB_ETH_IPV6));
 	for (i = 0; i < n; i++)
-		pb_vlan(b, 100 + i, i + 1 < n ? tpid[i + 1] :
-			(fam == 4 ? PB_ETH_IP : PB_ETH_IPV6));
+		pb_vlan(b, 100 + i,
+			i + 1 < n ? tpid[i + 1] :
+				    (fam == 4 ? PB_ETH_IP : PB_ETH_IPV6));
 	if (fam == 4)
 		pb_ipv4(b, 6, lan4, srv4, 0, 0);
 	else
@@ -440,8 +441,7 @@ static void test_ipv4_header(void **state)
 }
 
 /* Every cut of a valid frame inside its headers is malformed. */
-static void expect_cuts(struct env *e, struct pb *b, size_t hdr_end,
-			int line)
+static void expect_cuts(struct env *e, struct pb *b, size_t hdr_end, int line)
 {
 	struct pb c;
 	size_t len;
@@ -504,12 +504,14 @@ static void test_truncated(void **state)
 					p = 58;
 				pb_init(&b);
 				pb_eth(&b, vlan ? tags[2 - vlan] :
-				       (fam == 4 ? PB_ETH_IP : PB_ETH_IPV6));
+						  (fam == 4 ? PB_ETH_IP :
+							      PB_ETH_IPV6));
 				if (vlan == 2)
 					pb_vlan(&b, 1, PB_ETH_8021Q);
 				if (vlan)
-					pb_vlan(&b, 2, fam == 4 ? PB_ETH_IP :
-						PB_ETH_IPV6);
+					pb_vlan(&b, 2,
+						fam == 4 ? PB_ETH_IP :
+							   PB_ETH_IPV6);
 				if (fam == 4)
 					pb_ipv4(&b, p, lan4, srv4, 8, 0);
 				else
@@ -618,7 +620,7 @@ static void test_ipv6_ext(void **state)
 	pb_ext6(&b, 60, 6, 8);
 	pb_tcp(&b, 40000, 80);
 	pb_finish(&b);
-	b.data[14 + 40 + 1] = 3;	/* 32 bytes > 8 + 20 */
+	b.data[14 + 40 + 1] = 3; /* 32 bytes > 8 + 20 */
 	MALFORMED(e, &b);
 	/* No next header (59) and ESP (50): no ports, default deny. */
 	pb_init(&b);
@@ -654,8 +656,7 @@ static void build_frag4(struct pb *b, uint16_t frag, size_t l4len)
 	pb_finish(b);
 }
 
-static void build_frag6(struct pb *b, uint16_t offset, int more,
-			size_t l4len)
+static void build_frag6(struct pb *b, uint16_t offset, int more, size_t l4len)
 {
 	pb_init(b);
 	pb_eth(b, PB_ETH_IPV6);
@@ -685,11 +686,11 @@ static void test_fragments(void **state)
 	/* First fragments are classified like whole datagrams. */
 	build_frag4(&b, 0x2000, 64);
 	PASS(e, &b, 1);
-	build_frag4(&b, 0x4000, 64);	/* DF */
+	build_frag4(&b, 0x4000, 64); /* DF */
 	PASS(e, &b, 1);
 	build_frag6(&b, 0, 1, 64);
 	PASS(e, &b, 1);
-	build_frag6(&b, 0, 0, 64);	/* atomic fragment */
+	build_frag6(&b, 0, 0, 64); /* atomic fragment */
 	PASS(e, &b, 1);
 	/* Non-first fragments, with or without more to follow. */
 	build_frag4(&b, 0x2000 | 1, 64);
@@ -830,15 +831,13 @@ static void test_v6_miss(void **state)
 				 "allow 2001:db8::/32 -> any proto udp\n");
 	int fd = bpf_map__fd(e->skel->maps.v6_lpm);
 	struct fwc_tables t = *e->t;
-	struct fwc_packet p = { .family = 6, .proto = 6, .k1 = 80,
-				.k2 = 40000 };
+	struct fwc_packet p = { .family = 6, .proto = 6, .k1 = 80, .k2 = 40000 };
 	uint32_t i, id;
 	struct pb b;
 
 	(void)state;
 	for (i = 0; i < e->t->meta.n_v6; i++)
-		assert_int_equal(bpf_map_delete_elem(fd, &e->t->v6_keys[i]),
-				 0);
+		assert_int_equal(bpf_map_delete_elem(fd, &e->t->v6_keys[i]), 0);
 	t.meta.n_v6 = 0;
 	memcpy(p.src, lan6, 16);
 	memcpy(p.dst, srv6, 16);
@@ -849,8 +848,9 @@ static void test_v6_miss(void **state)
 	p.proto = 17;
 	id = fwc_tables_classify(&t, &p);
 	pb_simple(&b, 6, 17, lan6, srv6, 80, 40000, 0);
-	EXPECT(e, &b, fwc_tables_action(&t, id) == FWC_ACT_ALLOW ?
-	       XDP_PASS : XDP_DROP, id);
+	EXPECT(e, &b,
+	       fwc_tables_action(&t, id) == FWC_ACT_ALLOW ? XDP_PASS : XDP_DROP,
+	       id);
 	env_free(e);
 }
 

@@ -66,7 +66,8 @@ static struct env *env_load(const char *policy, bool audit)
 
 	assert_non_null(e);
 	assert_int_equal(fwc_compile_string("log.pol", policy, strlen(policy),
-					    &copts, &e->t), 0);
+					    &copts, &e->t),
+			 0);
 	if (audit)
 		e->t->meta.flags |= FWC_META_AUDIT;
 	e->skel = fwc_bpf__open();
@@ -78,8 +79,8 @@ static struct env *env_load(const char *policy, bool audit)
 	e->ncpu = libbpf_num_possible_cpus();
 	e->percpu = calloc(e->ncpu, sizeof(*e->percpu));
 	assert_non_null(e->percpu);
-	e->rb = ring_buffer__new(bpf_map__fd(e->skel->maps.events), on_event,
-				 e, NULL);
+	e->rb = ring_buffer__new(bpf_map__fd(e->skel->maps.events), on_event, e,
+				 NULL);
 	assert_non_null(e->rb);
 	return e;
 }
@@ -102,9 +103,10 @@ static uint64_t packets(struct env *e, uint32_t id)
 {
 	uint64_t sum = 0;
 
-	assert_int_equal(bpf_map_lookup_elem(
-				 bpf_map__fd(e->skel->maps.counters), &id,
-				 e->percpu), 0);
+	assert_int_equal(
+		bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.counters), &id,
+				    e->percpu),
+		0);
 	for (int i = 0; i < e->ncpu; i++)
 		sum += e->percpu[i].packets;
 	return sum;
@@ -143,7 +145,7 @@ static const char policy[] =
 	"zone lan = { 192.0.2.0/24, 2001:db8:1::/48 }\n"
 	"zone srv = { 198.51.100.10, 2001:db8:2::10 }\n"
 	"allow lan -> srv proto tcp port 443 label \"web\"\n"	  /* 1 */
-	"allow log lan -> srv proto tcp port 22 label \"ssh\"\n" /* 2 */
+	"allow log lan -> srv proto tcp port 22 label \"ssh\"\n"  /* 2 */
 	"deny log lan -> srv proto tcp port 3389 label \"rdp\"\n" /* 3 */
 	"deny lan -> srv proto udp port 161\n"			  /* 4 */
 	"deny log lan -> srv proto icmp type 13\n";		  /* 5 */
@@ -221,7 +223,8 @@ static void test_audit(void **state)
 
 	/* `set mode audit` in the policy does the same. */
 	e = env_load("set mode audit\n"
-		     "deny any -> any proto udp port 9\n", false);
+		     "deny any -> any proto udp port 9\n",
+		     false);
 	assert_true(e->t->meta.flags & FWC_META_AUDIT);
 	pb_simple(&b, 4, 17, lan4, srv4, 9, 1, 0);
 	assert_int_equal(run(e, &b, 1), XDP_PASS);
@@ -292,8 +295,10 @@ static void test_events(void **state)
 	env_free(e);
 
 	/* set log default on: default deny logs too. */
-	e = env_load("set log default on\n" "allow any -> any proto tcp "
-		     "port 80\n", false);
+	e = env_load("set log default on\n"
+		     "allow any -> any proto tcp "
+		     "port 80\n",
+		     false);
 	pb_simple(&b, 4, 17, lan4, srv4, 53, 40000, 0);
 	assert_int_equal(run(e, &b, 1), XDP_DROP);
 	pb_simple(&b, 4, 6, lan4, srv4, 80, 40000, 0);
@@ -356,8 +361,8 @@ static void test_rate(void **state)
 	got2 = drain(e);
 	assert_true(got2 >= 2);
 	assert_true(got2 <= 3 + (unsigned int)(rate * (now_s() - t0)) + 1);
-	assert_int_equal(got + got2 + packets(e, rsv(e,
-					      FWC_RSV_LOG_SUPPRESSED)),
+	assert_int_equal(got + got2 +
+				 packets(e, rsv(e, FWC_RSV_LOG_SUPPRESSED)),
 			 flood + 1000);
 	env_free(e);
 
@@ -370,7 +375,7 @@ static void test_rate(void **state)
 	got = drain(e);
 	assert_true(got >= FWC_LOG_RATE_DEFAULT);
 	assert_true(got <= FWC_LOG_RATE_DEFAULT +
-			   (unsigned int)(10 * (now_s() - t0)) + 1);
+				   (unsigned int)(10 * (now_s() - t0)) + 1);
 	env_free(e);
 }
 
@@ -392,11 +397,12 @@ static void test_lost(void **state)
 	lost = packets(e, rsv(e, FWC_RSV_LOG_LOST));
 	sup = packets(e, rsv(e, FWC_RSV_LOG_SUPPRESSED));
 	print_message("ring of %u bytes: %u events, %lu lost, %lu suppressed "
-		      "of %u\n", FWC_LOG_RING_SIZE, got, (unsigned long)lost,
+		      "of %u\n",
+		      FWC_LOG_RING_SIZE, got, (unsigned long)lost,
 		      (unsigned long)sup, flood);
 	/* 64-byte events behind 8-byte record headers. */
-	assert_int_equal(got, FWC_LOG_RING_SIZE / (sizeof(struct fwc_event) +
-						   8));
+	assert_int_equal(got,
+			 FWC_LOG_RING_SIZE / (sizeof(struct fwc_event) + 8));
 	assert_int_equal(sup, 0);
 	assert_int_equal(got + lost, flood);
 	/* Read, the buffer takes events again. */

@@ -51,7 +51,7 @@ struct ep {
 
 struct flow {
 	struct fwc_packet p;
-	int a, b;	/* address indexes of source and destination */
+	int a, b; /* address indexes of source and destination */
 	uint16_t rport, xport;
 };
 
@@ -264,8 +264,9 @@ static void plan_add(struct fwc_packet *p)
 static bool host_free(int v, int h)
 {
 	for (size_t i = 0; i < n_flows; i++) {
-		int o = flows[i].a == v ? flows[i].b
-			: flows[i].b == v ? flows[i].a : -1;
+		int o = flows[i].a == v ? flows[i].b :
+			flows[i].b == v ? flows[i].a :
+					  -1;
 
 		if (o >= 0 && addrs[o].host == h)
 			return false;
@@ -338,10 +339,10 @@ static int cmd_plan(int hosts)
 	}
 	for (size_t i = 0; i < n_flows; i++) {
 		const struct flow *f = &flows[i];
-		const char *proto = f->p.proto == 6    ? "tcp"
-				    : f->p.proto == 17 ? "udp"
-				    : f->p.proto == 1  ? "icmp"
-						       : "icmp6";
+		const char *proto = f->p.proto == 6  ? "tcp" :
+				    f->p.proto == 17 ? "udp" :
+				    f->p.proto == 1  ? "icmp" :
+						       "icmp6";
 
 		if (addrs[f->a].host < 0 || addrs[f->b].host < 0) {
 			skipped++;
@@ -356,8 +357,9 @@ static int cmd_plan(int hosts)
 		       f->xport);
 	}
 	if (skipped)
-		fprintf(stderr, "fwc-diffplan: %zu packets not probeable or "
-				"repeating a tuple, left out\n",
+		fprintf(stderr,
+			"fwc-diffplan: %zu packets not probeable or "
+			"repeating a tuple, left out\n",
 			skipped);
 	return 0;
 }

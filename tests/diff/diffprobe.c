@@ -90,8 +90,8 @@ static int left(double end)
 }
 
 /* "ADDR", "ADDR:PORT", "[V6]:PORT"; @need_port for destinations. */
-static int parse_ep(const char *s, struct sockaddr_storage *ss,
-		    socklen_t *len, bool need_port)
+static int parse_ep(const char *s, struct sockaddr_storage *ss, socklen_t *len,
+		    bool need_port)
 {
 	char host[INET6_ADDRSTRLEN + 2];
 	const char *port = NULL, *colon = strrchr(s, ':');
@@ -369,9 +369,9 @@ static int ping_match(int family, const uint8_t *m, size_t n,
 		const struct sockaddr_in *d4 = (const void *)dst;
 		const struct sockaddr_in6 *p6 = (const void *)peer;
 		const struct sockaddr_in6 *d6 = (const void *)dst;
-		bool same = family == AF_INET
-			? p4->sin_addr.s_addr == d4->sin_addr.s_addr
-			: !memcmp(&p6->sin6_addr, &d6->sin6_addr, 16);
+		bool same = family == AF_INET ?
+				    p4->sin_addr.s_addr == d4->sin_addr.s_addr :
+				    !memcmp(&p6->sin6_addr, &d6->sin6_addr, 16);
 
 		return same && ntohs(*(const uint16_t *)(m + 4)) == id &&
 		       ntohs(*(const uint16_t *)(m + 6)) == seq;
@@ -392,13 +392,16 @@ static int ping_match(int family, const uint8_t *m, size_t n,
 	if (n < inner + 8 || m[inner] != request)
 		return 0;
 	return ntohs(*(const uint16_t *)(m + inner + 4)) == id &&
-	       ntohs(*(const uint16_t *)(m + inner + 6)) == seq ? -1 : 0;
+			       ntohs(*(const uint16_t *)(m + inner + 6)) ==
+				       seq ?
+		       -1 :
+		       0;
 }
 
 static const char *ping_once(int fd, int family,
-			     const struct sockaddr_storage *dst,
-			     socklen_t len, uint16_t id, uint16_t seq,
-			     size_t size, int timeout)
+			     const struct sockaddr_storage *dst, socklen_t len,
+			     uint16_t id, uint16_t seq, size_t size,
+			     int timeout)
 {
 	static uint8_t out[MAX_SIZE], in[MAX_SIZE + 100];
 	double end = now_ms() + timeout;
@@ -553,14 +556,14 @@ static size_t icmp_error(const struct stray *x, uint8_t *l4)
 	} else if (!echo) {
 		l4[0] = v4 ? ICMP_DEST_UNREACH : ICMP6_PACKET_TOO_BIG;
 		l4[1] = v4 ? ICMP_FRAG_NEEDED : 0;
-		put16(l4 + 6, 1280);		/* next-hop MTU (v6: low half) */
+		put16(l4 + 6, 1280); /* next-hop MTU (v6: low half) */
 	} else {
 		l4[0] = v4 ? ICMP_TIME_EXCEEDED : ICMP6_TIME_EXCEEDED;
 	}
-	t = in + ip_header(&q, in,
-			   echo ? (v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6)
-				: IPPROTO_UDP,
-			   12, 0);
+	t = in +
+	    ip_header(&q, in,
+		      echo ? (v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6) : IPPROTO_UDP,
+		      12, 0);
 	if (echo) {
 		t[0] = v4 ? ICMP_ECHO : ICMP6_ECHO_REQUEST;
 		put16(t + 4, x->sport);
@@ -586,10 +589,10 @@ static size_t stray_packet(const struct stray *x, uint8_t *p)
 	if (!strcmp(x->kind, "ack")) {
 		put16(l4, x->sport);
 		put16(l4 + 2, x->dport);
-		put16(l4 + 4, 0x1234);			/* sequence */
-		put16(l4 + 8, 0x5678);			/* acknowledgement */
+		put16(l4 + 4, 0x1234); /* sequence */
+		put16(l4 + 8, 0x5678); /* acknowledgement */
 		l4[12] = 5 << 4;
-		l4[13] = 0x18;				/* PSH, ACK */
+		l4[13] = 0x18; /* PSH, ACK */
 		put16(l4 + 14, 64240);
 		memcpy(l4 + 20, &x->marker, 4);
 		n = 24;
@@ -611,7 +614,7 @@ static size_t stray_packet(const struct stray *x, uint8_t *p)
 		put16(l4 + 4, 0x1234);
 		put16(l4 + 8, 0x5678);
 		l4[12] = 5 << 4;
-		l4[13] = 0x12;				/* SYN, ACK */
+		l4[13] = 0x12; /* SYN, ACK */
 		put16(l4 + 14, 64240);
 		memcpy(l4 + 20, &x->marker, 4);
 		n = 24;
@@ -659,8 +662,8 @@ static int catcher_in(const char *path)
 		goto out;
 	fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
 	ll.sll_ifindex = (int)if_nametoindex("eth0");
-	if (fd >= 0 && (!ll.sll_ifindex ||
-			bind(fd, (struct sockaddr *)&ll, sizeof(ll)))) {
+	if (fd >= 0 &&
+	    (!ll.sll_ifindex || bind(fd, (struct sockaddr *)&ll, sizeof(ll)))) {
 		close(fd);
 		fd = -1;
 	}
@@ -724,8 +727,7 @@ static int do_stray(const char *from, const char *to, const char *at,
 			       (struct sockaddr *)&ll, &llen);
 		/* What the host itself sends does not count. */
 		if (got > 0 && ll.sll_pkttype != PACKET_OUTGOING &&
-		    memmem(frame, (size_t)got, &x->marker,
-				      sizeof(x->marker))) {
+		    memmem(frame, (size_t)got, &x->marker, sizeof(x->marker))) {
 			puts("arrived");
 			return 0;
 		}
@@ -920,17 +922,38 @@ int main(int argc, char **argv)
 	argc--;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'f': from = optarg; break;
-		case 't': timeout = atoi(optarg); break;
-		case 's': sizes = optarg; break;
-		case 'i': id = atoi(optarg); break;
-		case 'F': secs = atoi(optarg); break;
-		case 'a': at = optarg; break;
-		case 'k': x.kind = optarg; break;
-		case 'S': x.sport = (uint16_t)atoi(optarg); break;
-		case 'D': x.dport = (uint16_t)atoi(optarg); break;
-		case 'm': x.marker = (uint32_t)strtoul(optarg, NULL, 0); break;
-		default: return usage();
+		case 'f':
+			from = optarg;
+			break;
+		case 't':
+			timeout = atoi(optarg);
+			break;
+		case 's':
+			sizes = optarg;
+			break;
+		case 'i':
+			id = atoi(optarg);
+			break;
+		case 'F':
+			secs = atoi(optarg);
+			break;
+		case 'a':
+			at = optarg;
+			break;
+		case 'k':
+			x.kind = optarg;
+			break;
+		case 'S':
+			x.sport = (uint16_t)atoi(optarg);
+			break;
+		case 'D':
+			x.dport = (uint16_t)atoi(optarg);
+			break;
+		case 'm':
+			x.marker = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
+		default:
+			return usage();
 		}
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);

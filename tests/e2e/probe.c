@@ -54,8 +54,8 @@ static double now_ms(void)
 }
 
 /* "ADDR", "ADDR:PORT", "[V6]:PORT"; @need_port for destinations. */
-static int parse_ep(const char *s, struct sockaddr_storage *ss,
-		    socklen_t *len, bool need_port)
+static int parse_ep(const char *s, struct sockaddr_storage *ss, socklen_t *len,
+		    bool need_port)
 {
 	char host[INET6_ADDRSTRLEN + 2];
 	const char *port = NULL;
@@ -170,7 +170,7 @@ struct udp_run {
 	double *sent_at;
 	double *got_at;
 	uint32_t count;
-	uint32_t refused;	/* ICMP errors reported by the socket */
+	uint32_t refused; /* ICMP errors reported by the socket */
 };
 
 static void udp_collect(int fd, struct udp_run *r)
@@ -219,8 +219,8 @@ static void udp_report(const struct udp_run *r)
 	printf("\n");
 }
 
-static int do_udp(const char *from, const char *to, int timeout,
-		  uint32_t count, int interval, size_t size)
+static int do_udp(const char *from, const char *to, int timeout, uint32_t count,
+		  int interval, size_t size)
 {
 	struct sockaddr_storage dst;
 	struct udp_run r = { .count = count };
@@ -296,8 +296,7 @@ static int wait_fd(int fd, short events, int timeout)
 
 static int stream_fail(int fd, uint64_t bytes, const char *why)
 {
-	printf("failed after %llu bytes: %s\n", (unsigned long long)bytes,
-	       why);
+	printf("failed after %llu bytes: %s\n", (unsigned long long)bytes, why);
 	close(fd);
 	return 1;
 }
@@ -332,8 +331,8 @@ static int do_stream(const char *from, const char *to, int timeout,
 		size_t off = 0;
 
 		while (off < size) {
-			ssize_t n = send(fd, buf + off, size - off,
-					 MSG_NOSIGNAL);
+			ssize_t n =
+				send(fd, buf + off, size - off, MSG_NOSIGNAL);
 
 			if (n > 0) {
 				off += (size_t)n;
@@ -502,13 +501,26 @@ int main(int argc, char **argv)
 	argc--;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'f': from = optarg; break;
-		case 't': timeout = atoi(optarg); break;
-		case 'c': count = atol(optarg); break;
-		case 'i': interval = atoi(optarg); break;
-		case 's': size = atol(optarg); break;
-		case 'F': secs = atoi(optarg); break;
-		default: return usage();
+		case 'f':
+			from = optarg;
+			break;
+		case 't':
+			timeout = atoi(optarg);
+			break;
+		case 'c':
+			count = atol(optarg);
+			break;
+		case 'i':
+			interval = atoi(optarg);
+			break;
+		case 's':
+			size = atol(optarg);
+			break;
+		case 'F':
+			secs = atoi(optarg);
+			break;
+		default:
+			return usage();
 		}
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -522,7 +534,7 @@ int main(int argc, char **argv)
 		return do_udp(from, argv[optind], timeout, (uint32_t)count,
 			      interval, (size_t)size);
 	if (!strcmp(cmd, "stream"))
-		return do_stream(from, argv[optind], timeout,
-				 (uint32_t)count, interval, (size_t)size);
+		return do_stream(from, argv[optind], timeout, (uint32_t)count,
+				 interval, (size_t)size);
 	return usage();
 }

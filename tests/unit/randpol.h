@@ -69,12 +69,14 @@ static inline void rp_host(struct randpol *p, struct rng *r, int nzones)
 	uint32_t a = rnd_below(r, 65536), len, b;
 
 	switch (rnd_below(r, nzones ? 9 : 8)) {
-	case 0: case 1: /* v4 prefix */
+	case 0:
+	case 1: /* v4 prefix */
 		len = 16 + rnd_below(r, 17);
 		a &= len == 16 ? 0 : (0xffffu << (32 - len)) & 0xffff;
 		rp_put(p, "10.0.%u.%u/%u", a >> 8, a & 255, len);
 		rp_note(p->v4, &p->n4, a);
-		rp_note(p->v4, &p->n4, a | (len >= 32 ? 0 : (0xffffu >> (len - 16))));
+		rp_note(p->v4, &p->n4,
+			a | (len >= 32 ? 0 : (0xffffu >> (len - 16))));
 		break;
 	case 2: /* v4 host */
 		rp_put(p, "10.0.%u.%u", a >> 8, a & 255);
@@ -241,10 +243,10 @@ static inline void randpol_packet(const struct randpol *p, struct rng *r,
 	memset(pkt, 0, sizeof(*pkt));
 	pkt->family = rnd_below(r, 3) ? 4 : 6;
 	pkt->proto = protos[rnd_below(r, sizeof(protos))];
-	s = pkt->family == 4 ? near(r, p->v4, p->n4, 65535)
-			     : near(r, p->v6, p->n6, 65535);
-	d = pkt->family == 4 ? near(r, p->v4, p->n4, 65535)
-			     : near(r, p->v6, p->n6, 65535);
+	s = pkt->family == 4 ? near(r, p->v4, p->n4, 65535) :
+			       near(r, p->v6, p->n6, 65535);
+	d = pkt->family == 4 ? near(r, p->v4, p->n4, 65535) :
+			       near(r, p->v6, p->n6, 65535);
 	if (pkt->family == 4) {
 		pkt->src[0] = pkt->dst[0] = 10;
 		pkt->src[2] = (uint8_t)(s >> 8), pkt->src[3] = (uint8_t)s;
@@ -260,8 +262,8 @@ static inline void randpol_packet(const struct randpol *p, struct rng *r,
 		pkt->dst[14] = (uint8_t)(d >> 8), pkt->dst[15] = (uint8_t)d;
 	}
 	if (pkt->proto == 1 || pkt->proto == 58) {
-		pkt->k1 = rnd_below(r, 2) ? (uint16_t)rnd_below(r, 256)
-					  : (pkt->proto == 1 ? 8 : 128);
+		pkt->k1 = rnd_below(r, 2) ? (uint16_t)rnd_below(r, 256) :
+					    (pkt->proto == 1 ? 8 : 128);
 		pkt->k2 = (uint16_t)rnd_below(r, 4);
 	} else if (pkt->proto == 6 || pkt->proto == 17 || pkt->proto == 132) {
 		pkt->k1 = (uint16_t)near(r, p->ports, p->n_ports, 65535);

@@ -2,8 +2,9 @@
 /* fwc check's analysis: known answers on crafted policies. */
 #include "helpers.h"
 
-#define HEAD "zone a = 192.0.2.0/24\nzone b = 198.51.100.0/24\n" \
-	     "zone h = 192.0.2.7\n"
+#define HEAD                                                \
+	"zone a = 192.0.2.0/24\nzone b = 198.51.100.0/24\n" \
+	"zone h = 192.0.2.7\n"
 
 static void expect_finding(const char *text, const char *needle)
 {
@@ -105,9 +106,10 @@ static void test_wide(void **state)
 static void test_json(void **state)
 {
 	struct fwc_compile_opts o = { .warnings = true, .json = true };
-	struct compiled c = compile_text_opts(
-		HEAD "allow a -> b proto tcp port 1-100\n"
-		     "allow h -> b proto tcp port \"x\"\n", o);
+	struct compiled c =
+		compile_text_opts(HEAD "allow a -> b proto tcp port 1-100\n"
+				       "allow h -> b proto tcp port \"x\"\n",
+				  o);
 
 	(void)state;
 	/* An error as JSON, with its position. */
@@ -120,7 +122,8 @@ static void test_json(void **state)
 				   "allow h -> b proto tcp port 50\n",
 			      o);
 	assert_int_equal(c.err, 0);
-	assert_non_null(strstr(c.diag, "\"kind\": \"shadowed\", \"rules\": [1]"));
+	assert_non_null(
+		strstr(c.diag, "\"kind\": \"shadowed\", \"rules\": [1]"));
 	assert_non_null(strstr(c.diag, "\"kind\": \"unused\""));
 	compiled_free(&c);
 }

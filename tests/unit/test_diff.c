@@ -38,23 +38,28 @@ static void test_equivalent_policies(void **state)
 {
 	(void)state;
 	/* Renaming zones. */
-	assert_int_equal(regions("zone dmz = 192.0.2.0/28\nzone dc = 198.51.100.20\n"
-				 "allow dmz -> dc proto tcp port 88\n",
-				 "zone web = 192.0.2.0/28\nzone ad = 198.51.100.20\n"
-				 "allow web -> ad proto tcp port 88\n", NULL),
-			 0);
+	assert_int_equal(
+		regions("zone dmz = 192.0.2.0/28\nzone dc = 198.51.100.20\n"
+			"allow dmz -> dc proto tcp port 88\n",
+			"zone web = 192.0.2.0/28\nzone ad = 198.51.100.20\n"
+			"allow web -> ad proto tcp port 88\n",
+			NULL),
+		0);
 	/* Reordering rules that do not overlap. */
-	assert_int_equal(regions("allow 192.0.2.1 -> any proto tcp port 22\n"
-				 "deny 192.0.2.2 -> any proto tcp port 22\n"
-				 "allow any -> 198.51.100.1 proto udp port 53\n",
-				 "allow any -> 198.51.100.1 proto udp port 53\n"
-				 "allow 192.0.2.1 -> any proto tcp port 22\n"
-				 "deny 192.0.2.2 -> any proto tcp port 22\n", NULL),
-			 0);
+	assert_int_equal(
+		regions("allow 192.0.2.1 -> any proto tcp port 22\n"
+			"deny 192.0.2.2 -> any proto tcp port 22\n"
+			"allow any -> 198.51.100.1 proto udp port 53\n",
+			"allow any -> 198.51.100.1 proto udp port 53\n"
+			"allow 192.0.2.1 -> any proto tcp port 22\n"
+			"deny 192.0.2.2 -> any proto tcp port 22\n",
+			NULL),
+		0);
 	/* Same sets written differently: a list, a range, a prefix. */
-	assert_int_equal(regions("allow { 192.0.2.0/25, 192.0.2.128/25 } -> any any\n",
-				 "allow 192.0.2.0-192.0.2.255 -> any any\n", NULL),
-			 0);
+	assert_int_equal(
+		regions("allow { 192.0.2.0/25, 192.0.2.128/25 } -> any any\n",
+			"allow 192.0.2.0-192.0.2.255 -> any any\n", NULL),
+		0);
 	/* A deny that only restates the default. */
 	assert_int_equal(regions("deny any -> any proto tcp port 23\n"
 				 "allow any -> any proto tcp port 22\n",
@@ -64,10 +69,12 @@ static void test_equivalent_policies(void **state)
 
 static void test_known_changes(void **state)
 {
-	struct compiled a = compile_text("zone dmz = 192.0.2.0/28\n"
-					 "allow dmz -> 198.51.100.20 proto tcp port 88\n");
-	struct compiled b = compile_text("zone dmz = 192.0.2.0/28\n"
-					 "allow dmz -> 198.51.100.20 proto tcp port { 88, 389 }\n");
+	struct compiled a =
+		compile_text("zone dmz = 192.0.2.0/28\n"
+			     "allow dmz -> 198.51.100.20 proto tcp port 88\n");
+	struct compiled b = compile_text(
+		"zone dmz = 192.0.2.0/28\n"
+		"allow dmz -> 198.51.100.20 proto tcp port { 88, 389 }\n");
 	struct fwc_diff d;
 	struct fwc_packet k;
 	char err[64];
@@ -93,9 +100,10 @@ static void test_known_changes(void **state)
 	compiled_free(&a);
 	compiled_free(&b);
 	/* Flipping the default changes everything no rule decides. */
-	assert_true(regions("allow any -> any proto tcp port 22\n",
-			    "set default allow\nallow any -> any proto tcp port 22\n",
-			    NULL) > 0);
+	assert_true(
+		regions("allow any -> any proto tcp port 22\n",
+			"set default allow\nallow any -> any proto tcp port 22\n",
+			NULL) > 0);
 }
 
 static void check_pair(const char *ta, const char *tb, struct rng *r,
@@ -120,8 +128,9 @@ static void check_pair(const char *ta, const char *tb, struct rng *r,
 		vb = ref_allows(b.pol, &p);
 		g = fwc_diff_find(&d, &p);
 		if ((va != vb) != (g >= 0))
-			fail_msg("packet verdicts %d -> %d, region %ld\nOLD:\n%s\nNEW:\n%s",
-				 va, vb, g, ta, tb);
+			fail_msg(
+				"packet verdicts %d -> %d, region %ld\nOLD:\n%s\nNEW:\n%s",
+				va, vb, g, ta, tb);
 		if (g >= 0 && (d.regions[g].old_allow != va ||
 			       d.regions[g].new_allow != vb))
 			fail_msg("region %ld has the wrong verdicts", g);
@@ -134,8 +143,9 @@ static void check_pair(const char *ta, const char *tb, struct rng *r,
 		fwc_diff_sample(&d, i, &p);
 		if (ref_allows(a.pol, &p) == ref_allows(b.pol, &p) ||
 		    fwc_diff_find(&d, &p) != (long)i)
-			fail_msg("region %zu does not differ\nOLD:\n%s\nNEW:\n%s",
-				 i, ta, tb);
+			fail_msg(
+				"region %zu does not differ\nOLD:\n%s\nNEW:\n%s",
+				i, ta, tb);
 	}
 	fwc_diff_free(&d);
 	compiled_free(&a);
@@ -171,7 +181,8 @@ static void test_random_pairs(void **state)
 		check_pair(a.text, b.text, &r, &differing, &n_regions, &a, &b);
 	}
 	printf("%lu policy pairs, %lu regions, %lu sampled packets changed "
-	       "verdict\n", n, n_regions, differing);
+	       "verdict\n",
+	       n, n_regions, differing);
 	assert_true(differing > 0);
 	free(a.text);
 	free(b.text);

@@ -9,11 +9,12 @@
 static void test_unknown_names(void **state)
 {
 	(void)state;
-	expect_error(Z "allow a -> c any\n", "t.pol:3:12: error: unknown zone 'c'",
+	expect_error(Z "allow a -> c any\n",
+		     "t.pol:3:12: error: unknown zone 'c'", NULL);
+	expect_error(Z "allow a -> bb any\n",
+		     "unknown zone 'bb' (did you mean 'b'?)", NULL);
+	expect_error(Z "allow a -> b service web\n", "unknown service 'web'",
 		     NULL);
-	expect_error(Z "allow a -> bb any\n", "unknown zone 'bb' (did you mean 'b'?)",
-		     NULL);
-	expect_error(Z "allow a -> b service web\n", "unknown service 'web'", NULL);
 	expect_error(Z "allow a -> b proto tcp port $rpc\n",
 		     "t.pol:3:29: error: unknown macro 'rpc'", NULL);
 	expect_error("define rpc = 49152-65535\n" Z
@@ -38,8 +39,9 @@ static void test_self_reference(void **state)
 	expect_error("service s = { proto tcp port 1, s }\n"
 		     "allow any -> any service s\n",
 		     "service 's' is defined through itself", NULL);
-	expect_error("define x = { 1, $x }\nallow any -> any proto tcp port $x\n",
-		     "macro 'x' is defined through itself", NULL);
+	expect_error(
+		"define x = { 1, $x }\nallow any -> any proto tcp port $x\n",
+		"macro 'x' is defined through itself", NULL);
 }
 
 static void test_addresses(void **state)
@@ -53,7 +55,8 @@ static void test_addresses(void **state)
 	expect_error("allow 192.0.2.256 -> any any\n",
 		     "bad address '192.0.2.256'", NULL);
 	expect_error("allow 192.0.2.0/33 -> any any\n",
-		     "bad prefix length in '192.0.2.0/33': expected 0-32", NULL);
+		     "bad prefix length in '192.0.2.0/33': expected 0-32",
+		     NULL);
 	expect_error("allow 192.0.2.20-192.0.2.10 -> any any\n",
 		     "reversed range '192.0.2.20-192.0.2.10'", NULL);
 	expect_error("allow 192.0.2.1-2001:db8::1 -> any any\n",
@@ -73,7 +76,8 @@ static void test_ports(void **state)
 		     "has no ports",
 		     NULL);
 	expect_error("allow any -> any proto 47 from-port 80\n",
-		     "'from-port' needs tcp, udp or sctp: gre has no ports", NULL);
+		     "'from-port' needs tcp, udp or sctp: gre has no ports",
+		     NULL);
 	expect_error("allow any -> any proto tcp type echo-request\n",
 		     "'type' applies to icmp and icmp6 only", NULL);
 	expect_error("allow any -> any proto icmp type bogus\n",
@@ -91,22 +95,23 @@ static void test_syntax(void **state)
 		     "t.pol:1:10: error: unterminated list: this '{' is never "
 		     "closed (expected '}')",
 		     NULL);
-	expect_error("allow any -> any any label \"x\n",
-		     "unterminated string", NULL);
+	expect_error("allow any -> any any label \"x\n", "unterminated string",
+		     NULL);
 	expect_error("allow any any any\n",
 		     "t.pol:1:11: error: expected '->' between source and "
 		     "destination, found 'any'",
 		     NULL);
-	expect_error("allow any -> any\n",
-		     "expected a service: 'proto ...', 'service NAME' or 'any', "
-		     "found end of line",
-		     NULL);
+	expect_error(
+		"allow any -> any\n",
+		"expected a service: 'proto ...', 'service NAME' or 'any', "
+		"found end of line",
+		NULL);
 	expect_error("permit any -> any any\n",
 		     "expected a statement: define, zone, service, set, allow "
 		     "or deny, found 'permit'",
 		     NULL);
-	expect_error("zone allow = 192.0.2.1\n", "'allow' is a reserved keyword",
-		     NULL);
+	expect_error("zone allow = 192.0.2.1\n",
+		     "'allow' is a reserved keyword", NULL);
 	expect_error("allow any -> any any extra\n",
 		     "expected end of line or 'label \"...\"', found 'extra'",
 		     NULL);
@@ -137,9 +142,13 @@ static void test_empty_and_garbage(void **state)
 	(void)state;
 	expect_error("", "empty policy", NULL);
 	expect_error("# only a comment\n\n", "empty policy", NULL);
-	expect_error("\x7f" "ELF\x02\x01\x01\0\0\0", "unexpected byte 0x7f", NULL);
-	expect_error("FWCA\x03", "a compiled artifact (fwc compile -o), not "
-		     "policy source", NULL);
+	expect_error("\x7f"
+		     "ELF\x02\x01\x01\0\0\0",
+		     "unexpected byte 0x7f", NULL);
+	expect_error("FWCA\x03",
+		     "a compiled artifact (fwc compile -o), not "
+		     "policy source",
+		     NULL);
 	/* A NUL anywhere: one error for the file, not one per line. */
 	{
 		static const char nul[] = "zone a = 192.0.2.0/24\n\0\x01\x02\n"
@@ -152,7 +161,8 @@ static void test_empty_and_garbage(void **state)
 
 		opts.err = f;
 		assert_int_equal(fwc_compile("t.pol", nul, sizeof(nul) - 1,
-					     &opts, &t, NULL), -EINVAL);
+					     &opts, &t, NULL),
+				 -EINVAL);
 		fclose(f);
 		assert_null(t);
 		assert_string_equal(msg, "t.pol: error: binary data (a NUL "
@@ -172,8 +182,9 @@ static void test_empty_and_garbage(void **state)
 
 		o += (size_t)sprintf(s + o, "zone a = {");
 		for (unsigned int i = 0; o < n - 32; i++)
-			o += (size_t)sprintf(s + o, " 10.%u.%u.%u", i >> 16 & 255,
-					     i >> 8 & 255, i & 255);
+			o += (size_t)sprintf(s + o, " 10.%u.%u.%u",
+					     i >> 16 & 255, i >> 8 & 255,
+					     i & 255);
 		sprintf(s + o, " }\nallow a -> a any\n");
 		c = compile_text(s);
 		assert_int_equal(c.err, 0);
@@ -205,12 +216,12 @@ static void test_missing_file(void **state)
 
 static void test_warnings_do_not_fail(void **state)
 {
-	struct compiled c = compile_text(
-		"zone a = 192.0.2.0/24\nzone unused = 192.0.2.9\n"
-		"service web = proto tcp port 80\n"
-		"allow a -> a proto tcp\n"
-		"allow a -> a service web\n"
-		"allow a -> 2001:db8::1 any\n");
+	struct compiled c =
+		compile_text("zone a = 192.0.2.0/24\nzone unused = 192.0.2.9\n"
+			     "service web = proto tcp port 80\n"
+			     "allow a -> a proto tcp\n"
+			     "allow a -> a service web\n"
+			     "allow a -> 2001:db8::1 any\n");
 
 	(void)state;
 	assert_int_equal(c.err, 0);

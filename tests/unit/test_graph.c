@@ -63,9 +63,8 @@ static size_t node(const struct fwc_graph *g, const char *name)
 	return 0;
 }
 
-static const struct fwc_graph_edge *edge(const struct fwc_graph *g,
-					 const char *from, const char *to,
-					 bool allow)
+static const struct fwc_graph_edge *
+edge(const struct fwc_graph *g, const char *from, const char *to, bool allow)
 {
 	size_t f = node(g, from), t = node(g, to);
 
@@ -115,8 +114,8 @@ static void test_model(void **state)
 
 static void test_dot(void **state)
 {
-	struct fwc_counter counts[6] = { [1] = { 1000, 64000 },
-					 [5] = { 10, 640 } };
+	struct fwc_counter
+		counts[6] = { [1] = { 1000, 64000 }, [5] = { 10, 640 } };
 	struct fwc_graph *g;
 	char *s;
 	int err;

@@ -37,7 +37,8 @@ static struct lexed lex(const char *s)
 
 static void test_words_and_punct(void **state)
 {
-	struct lexed l = lex("allow dmz->dc proto tcp port { 80, 443 } label \"w\"");
+	struct lexed l =
+		lex("allow dmz->dc proto tcp port { 80, 443 } label \"w\"");
 
 	(void)state;
 	assert_int_equal(l.kind[0], TOK_WORD);

@@ -9,8 +9,9 @@
 
 #include "helpers.h"
 
-#define R "deny log 192.0.2.0/24 -> 198.51.100.0/24 proto tcp port 22\n" \
-	  "allow 192.0.2.0/24 -> 198.51.100.0/24 proto tcp port 80\n"
+#define R                                                              \
+	"deny log 192.0.2.0/24 -> 198.51.100.0/24 proto tcp port 22\n" \
+	"allow 192.0.2.0/24 -> 198.51.100.0/24 proto tcp port 80\n"
 
 static void test_defaults(void **state)
 {
@@ -20,7 +21,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.err, 0);
 	assert_false(c.t->meta.flags & FWC_META_AUDIT);
 	assert_int_equal(c.t->meta.log_rate, FWC_LOG_RATE_DEFAULT);
-	assert_int_equal(c.t->rules[0].flags, 0);	/* default deny */
+	assert_int_equal(c.t->rules[0].flags, 0); /* default deny */
 	assert_int_equal(c.t->rules[1].flags, FWC_RULE_LOG);
 	assert_int_equal(c.t->rules[2].flags, 0);
 	compiled_free(&c);

@@ -50,11 +50,13 @@ static void test_default_deny_and_allow(void **state)
 	(void)state;
 	p = has(s, "table inet fwc\ndelete table inet fwc\n", NULL);
 	p = has(s, "type filter hook forward priority filter; policy drop;", p);
-	p = has(s, "ip saddr 192.0.2.1 ip daddr 192.0.2.2 tcp dport 22 "
-		   "counter name \"r1\" ct mark set 1 accept comment \"rule 1\"",
+	p = has(s,
+		"ip saddr 192.0.2.1 ip daddr 192.0.2.2 tcp dport 22 "
+		"counter name \"r1\" ct mark set 1 accept comment \"rule 1\"",
 		p);
-	has(s, "counter name \"r0-default\" drop comment \"rule 0: default "
-	       "deny\"\n\t}\n}\n",
+	has(s,
+	    "counter name \"r0-default\" drop comment \"rule 0: default "
+	    "deny\"\n\t}\n}\n",
 	    p);
 	free(s);
 
@@ -76,13 +78,15 @@ static void test_first_match_order(void **state)
 	(void)state;
 	p = has(s, "# rule 1 \"no rdp\", line 2: deny a -> a", NULL);
 	p = has(s, "tcp dport 3389 counter name \"r1-no_rdp\" drop", p);
-	p = has(s, "meta l4proto tcp counter name \"r2-tcp\" ct mark set 2 "
-		   "accept",
+	p = has(s,
+		"meta l4proto tcp counter name \"r2-tcp\" ct mark set 2 "
+		"accept",
 		p);
-	p = has(s, "ip saddr 10.0.0.0/8 ip daddr 10.0.0.0/8 limit name "
-		   "\"log-r3\" log prefix \"fwc r3: \" comment \"rule 3 log\"\n"
-		   "\t\tip saddr 10.0.0.0/8 ip daddr 10.0.0.0/8 counter name "
-		   "\"r3\" drop",
+	p = has(s,
+		"ip saddr 10.0.0.0/8 ip daddr 10.0.0.0/8 limit name "
+		"\"log-r3\" log prefix \"fwc r3: \" comment \"rule 3 log\"\n"
+		"\t\tip saddr 10.0.0.0/8 ip daddr 10.0.0.0/8 counter name "
+		"\"r3\" drop",
 		p);
 	has(s, "counter name \"r0-default\" drop", p);
 	/* Deny rules never create state. */
@@ -101,8 +105,9 @@ static void test_interval_sets(void **state)
 
 	(void)state;
 	p = has(s, "set h", NULL);
-	p = has(s, "_v4 {\n\t\ttype ipv4_addr; flags interval;\n"
-		   "\t\telements = {\n\t\t\t10.0.0.0/28, 10.0.0.32-10.0.0.255\n",
+	p = has(s,
+		"_v4 {\n\t\ttype ipv4_addr; flags interval;\n"
+		"\t\telements = {\n\t\t\t10.0.0.0/28, 10.0.0.32-10.0.0.255\n",
 		p);
 	/* b is one interval in IPv4: no set, the range inline. */
 	lacks(s, "192.0.2.10-192.0.2.20,");
@@ -114,8 +119,9 @@ static void test_interval_sets(void **state)
 
 	s = emit("zone b = { 2001:db8::/126, 2001:db8::10-2001:db8::12 }\n"
 		 "allow any -> b any\n");
-	p = has(s, "type ipv6_addr; flags interval;\n\t\telements = {\n"
-		   "\t\t\t2001:db8::/126, 2001:db8::10-2001:db8::12\n",
+	p = has(s,
+		"type ipv6_addr; flags interval;\n\t\telements = {\n"
+		"\t\t\t2001:db8::/126, 2001:db8::10-2001:db8::12\n",
 		NULL);
 	has(s, "ip6 daddr @h", p);
 	lacks(s, "ip saddr");
@@ -131,10 +137,8 @@ static void test_families(void **state)
 	const char *p;
 
 	(void)state;
-	p = has(s, "ip saddr 192.0.2.1 udp dport 53 counter name \"r1\"",
-		NULL);
-	p = has(s, "ip6 saddr 2001:db8::1 udp dport 53 counter name \"r1\"",
-		p);
+	p = has(s, "ip saddr 192.0.2.1 udp dport 53 counter name \"r1\"", NULL);
+	p = has(s, "ip6 saddr 2001:db8::1 udp dport 53 counter name \"r1\"", p);
 	p = has(s, "# (matches no packet)", p);
 	/* any -> any in both families: no address, no family. */
 	has(s, "\n\t\ttcp dport 80 counter name \"r3\"", p);
@@ -160,14 +164,17 @@ static void test_service_shapes(void **state)
 	p = has(s, "ip daddr 10.0.0.1 icmp type { 3, 8 } counter", p);
 	p = has(s, "ip daddr 10.0.0.1 meta l4proto 47 counter", p);
 	p = has(s, "ip daddr 10.0.0.1 udp sport 53 counter", p);
-	p = has(s, "ip daddr 10.0.0.2 meta l4proto { icmp, tcp, udp } "
-		   "counter",
+	p = has(s,
+		"ip daddr 10.0.0.2 meta l4proto { icmp, tcp, udp } "
+		"counter",
 		p);
-	p = has(s, "ip daddr 10.0.0.3 tcp dport { 1024-3388, 3390-65535 } "
-		   "counter",
+	p = has(s,
+		"ip daddr 10.0.0.3 tcp dport { 1024-3388, 3390-65535 } "
+		"counter",
 		p);
-	p = has(s, "ip6 daddr 2001:db8::3 meta l4proto { tcp, sctp } "
-		   "th dport 9 counter",
+	p = has(s,
+		"ip6 daddr 2001:db8::3 meta l4proto { tcp, sctp } "
+		"th dport 9 counter",
 		p);
 	/* fwc matches ICMPv6 types in IPv4 packets too: so does nft. */
 	has(s, "ip daddr 10.0.0.4 icmpv6 type 128 counter", p);
@@ -184,22 +191,27 @@ static void test_state(void **state)
 	(void)state;
 	p = has(s, "counter r1-web { comment \"rule 1: web\" }", NULL);
 	/* Only allow rules admit flows: only they are in the map. */
-	p = has(s, "map flows {\n\t\ttype mark : counter;\n\t\telements = "
-		   "{\n\t\t\t1 : \"r1-web\"\n\t\t}\n",
+	p = has(s,
+		"map flows {\n\t\ttype mark : counter;\n\t\telements = "
+		"{\n\t\t\t1 : \"r1-web\"\n\t\t}\n",
 		p);
-	p = has(s, "meta nfproto ipv6 icmpv6 type 133-137 counter name "
-		   "\"nd\" accept",
+	p = has(s,
+		"meta nfproto ipv6 icmpv6 type 133-137 counter name "
+		"\"nd\" accept",
 		p);
-	p = has(s, "ct state established meta l4proto { tcp, udp } counter "
-		   "name ct mark map @flows accept",
+	p = has(s,
+		"ct state established meta l4proto { tcp, udp } counter "
+		"name ct mark map @flows accept",
 		p);
-	p = has(s, "ct state related meta nfproto ipv4 icmp type "
-		   "{ destination-unreachable, time-exceeded, "
-		   "parameter-problem }",
+	p = has(s,
+		"ct state related meta nfproto ipv4 icmp type "
+		"{ destination-unreachable, time-exceeded, "
+		"parameter-problem }",
 		p);
-	p = has(s, "ct state related meta nfproto ipv6 icmpv6 type "
-		   "{ destination-unreachable, packet-too-big, time-exceeded, "
-		   "parameter-problem }",
+	p = has(s,
+		"ct state related meta nfproto ipv6 icmpv6 type "
+		"{ destination-unreachable, packet-too-big, time-exceeded, "
+		"parameter-problem }",
 		p);
 	p = has(s, "# rule 1 \"web\"", p);
 	has(s, "ct mark set 1 accept", p);
@@ -235,14 +247,16 @@ static void test_timeouts(void **state)
 	has(s, "nf_conntrack_tcp_loose=1", NULL);
 	has(s, "nf_conntrack_icmp_timeout=5", NULL);
 	p = has(s, "ct timeout tcp_timeouts {", NULL);
-	p = has(s, "syn_sent: 120, syn_recv: 120, established: 3600, "
-		   "fin_wait: 120, close_wait: 120, last_ack: 120, "
-		   "time_wait: 120, close: 10 }",
+	p = has(s,
+		"syn_sent: 120, syn_recv: 120, established: 3600, "
+		"fin_wait: 120, close_wait: 120, last_ack: 120, "
+		"time_wait: 120, close: 10 }",
 		p);
 	p = has(s, "ct timeout udp_timeouts {", p);
 	p = has(s, "policy = { unreplied: 10, replied: 120 }", p);
-	has(s, "ct state new ct timeout set meta l4proto map { tcp : "
-	       "\"tcp_timeouts\", udp : \"udp_timeouts\" }",
+	has(s,
+	    "ct state new ct timeout set meta l4proto map { tcp : "
+	    "\"tcp_timeouts\", udp : \"udp_timeouts\" }",
 	    p);
 	free(s);
 
@@ -261,19 +275,22 @@ static void test_log_and_audit(void **state)
 	const char *p;
 
 	(void)state;
-	p = has(s, "counter r0-default { comment \"rule 0: default deny\" }\n"
-		   "\tlimit log-r0 { rate 5/second burst 5 packets }",
+	p = has(s,
+		"counter r0-default { comment \"rule 0: default deny\" }\n"
+		"\tlimit log-r0 { rate 5/second burst 5 packets }",
 		NULL);
 	p = has(s, "limit log-r1 { rate 5/second burst 5 packets }", p);
 	lacks(s, "log-r2");
 	/* The log on a rule of its own: a spent limit stops only it. */
-	p = has(s, "ip saddr 10.0.0.1 ip daddr 10.0.0.2 limit name \"log-r1\" "
-		   "log prefix \"fwc r1 x: \" comment \"rule 1 log\"\n"
-		   "\t\tip saddr 10.0.0.1 ip daddr 10.0.0.2 counter name "
-		   "\"r1-x\" drop",
+	p = has(s,
+		"ip saddr 10.0.0.1 ip daddr 10.0.0.2 limit name \"log-r1\" "
+		"log prefix \"fwc r1 x: \" comment \"rule 1 log\"\n"
+		"\t\tip saddr 10.0.0.1 ip daddr 10.0.0.2 counter name "
+		"\"r1-x\" drop",
 		p);
-	has(s, "\t\tlimit name \"log-r0\" log prefix \"fwc r0 default deny: \" "
-	       "comment \"rule 0 log\"\n\t\tcounter name \"r0-default\" drop",
+	has(s,
+	    "\t\tlimit name \"log-r0\" log prefix \"fwc r0 default deny: \" "
+	    "comment \"rule 0 log\"\n\t\tcounter name \"r0-default\" drop",
 	    p);
 	lacks(s, "would-drop");
 	free(s);
@@ -283,11 +300,13 @@ static void test_log_and_audit(void **state)
 		 "allow 10.0.0.1 -> 10.0.0.3 any\n");
 	p = has(s, "counter would-drop {", NULL);
 	p = has(s, "policy accept;", p);
-	p = has(s, "limit name \"log-r1\" log prefix \"fwc r1 would-drop: \"", p);
+	p = has(s, "limit name \"log-r1\" log prefix \"fwc r1 would-drop: \"",
+		p);
 	p = has(s, "counter name \"r1\" counter name \"would-drop\" accept", p);
 	p = has(s, "counter name \"r2\" ct mark set 2 accept", p);
-	has(s, "counter name \"r0-default\" counter name \"would-drop\" "
-	       "accept",
+	has(s,
+	    "counter name \"r0-default\" counter name \"would-drop\" "
+	    "accept",
 	    p);
 	lacks(s, " drop comment");
 	free(s);

@@ -11,7 +11,8 @@
 
 static void test_tables_agree_with_reference(void **state)
 {
-	const char *seed_env = getenv("FWC_SEED"), *n_env = getenv("FWC_POLICIES");
+	const char *seed_env = getenv("FWC_SEED"),
+		   *n_env = getenv("FWC_POLICIES");
 	uint64_t seed = seed_env ? strtoull(seed_env, NULL, 0) : 0x5eed2026;
 	unsigned long n_pol = n_env ? strtoul(n_env, NULL, 0) : 3000;
 	struct rng r = { seed };
@@ -25,8 +26,10 @@ static void test_tables_agree_with_reference(void **state)
 
 		randpol_make(&p, &r, 1 + rnd_below(&r, i % 10 == 0 ? 60 : 12));
 		/* IPv6 layouts alternate: the trie, and the LPM fallback. */
-		c = compile_text_opts(p.text, (struct fwc_compile_opts){
-			.v6_layout = i % 2 ? FWC_V6_LPM : FWC_V6_TRIE });
+		c = compile_text_opts(
+			p.text, (struct fwc_compile_opts){
+					.v6_layout = i % 2 ? FWC_V6_LPM :
+							     FWC_V6_TRIE });
 		if (c.err) { /* e.g. a random exclusion emptied nothing valid */
 			fail_msg("random policy %lu failed to compile:\n%s\n%s",
 				 i, p.text, c.diag);

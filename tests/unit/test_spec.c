@@ -35,7 +35,8 @@ static void test_password_manager_example(void **state)
 		{ "tcp 203.0.113.9:40000 -> 192.0.2.3:443", 1 },
 		{ "tcp 203.0.113.9:40000 -> 192.0.2.3:80", 1 },
 		{ "tcp 203.0.113.9:40000 -> 192.0.2.3:8080", 0 },
-		{ "tcp 203.0.113.9:40000 -> 192.0.2.16:443", 0 }, /* outside /28 */
+		{ "tcp 203.0.113.9:40000 -> 192.0.2.16:443",
+		  0 }, /* outside /28 */
 		{ "tcp 198.51.100.10:49152 -> 192.0.2.5:135", 2 },
 		{ "tcp 198.51.100.10:65535 -> 192.0.2.5:135", 2 },
 		{ "tcp 198.51.100.10:49151 -> 192.0.2.5:135", 0 },
@@ -44,7 +45,8 @@ static void test_password_manager_example(void **state)
 		{ "tcp 192.0.2.5:50000 -> 198.51.100.20:88", 4 },
 		{ "udp 192.0.2.5:50000 -> 198.51.100.20:464", 4 },
 		{ "udp 192.0.2.5:50000 -> 198.51.100.21:389", 4 },
-		{ "tcp 192.0.2.5:50000 -> 198.51.100.10:389", 5 - 5 }, /* not dc */
+		{ "tcp 192.0.2.5:50000 -> 198.51.100.10:389",
+		  5 - 5 }, /* not dc */
 		{ "tcp 192.0.2.5:50000 -> 198.51.100.10:49152", 5 },
 		{ "udp 192.0.2.5:50000 -> 198.51.100.10:49152", 0 },
 		{ "udp 192.0.2.5:50000 -> 198.51.100.53:53", 6 },
@@ -97,10 +99,20 @@ static void test_lists_exclusions_ranges(void **state)
 	assert_int_equal(classify(&c, "udp 198.51.100.8:9 -> 10.0.0.1:443"), 2);
 	assert_int_equal(classify(&c, "udp 198.51.100.9:9 -> 10.0.0.1:443"), 0);
 	assert_int_equal(classify(&c, "udp 198.51.100.8:9 -> 10.9.0.1:443"), 0);
-	assert_int_equal(classify(&c, "icmp6 2001:db8:10::1 -> 2001:db8:10:ffff::1 type echo-request"), 3);
-	assert_int_equal(classify(&c, "icmp6 2001:db8:10::1 -> 2001:db8:10::2 type 129"), 3);
-	assert_int_equal(classify(&c, "icmp6 2001:db8:10::1 -> 2001:db8:11::2 type 129"), 0);
-	assert_int_equal(classify(&c, "icmp6 2001:db8:10::1 -> 2001:db8:10::2 type 1"), 0);
+	assert_int_equal(
+		classify(
+			&c,
+			"icmp6 2001:db8:10::1 -> 2001:db8:10:ffff::1 type echo-request"),
+		3);
+	assert_int_equal(
+		classify(&c, "icmp6 2001:db8:10::1 -> 2001:db8:10::2 type 129"),
+		3);
+	assert_int_equal(
+		classify(&c, "icmp6 2001:db8:10::1 -> 2001:db8:11::2 type 129"),
+		0);
+	assert_int_equal(
+		classify(&c, "icmp6 2001:db8:10::1 -> 2001:db8:10::2 type 1"),
+		0);
 	compiled_free(&c);
 }
 
@@ -120,25 +132,33 @@ static void test_services_and_syntax(void **state)
 
 	(void)state;
 	assert_int_equal(c.err, 0);
-	assert_int_equal(classify(&c, "tcp 203.0.113.1:5 -> 192.0.2.2:3268"), 1);
+	assert_int_equal(classify(&c, "tcp 203.0.113.1:5 -> 192.0.2.2:3268"),
+			 1);
 	assert_int_equal(classify(&c, "udp 203.0.113.1:5 -> 192.0.2.1:88"), 1);
-	assert_int_equal(classify(&c, "udp 203.0.113.1:5 -> 192.0.2.1:3268"), 0);
-	assert_int_equal(classify(&c, "tcp 203.0.113.1:49152 -> 192.0.2.1:135"), 2);
-	assert_int_equal(classify(&c, "tcp 203.0.113.1:1024 -> 192.0.2.1:135"), 0);
+	assert_int_equal(classify(&c, "udp 203.0.113.1:5 -> 192.0.2.1:3268"),
+			 0);
+	assert_int_equal(classify(&c, "tcp 203.0.113.1:49152 -> 192.0.2.1:135"),
+			 2);
+	assert_int_equal(classify(&c, "tcp 203.0.113.1:1024 -> 192.0.2.1:135"),
+			 0);
 	assert_int_equal(classify(&c, "47 203.0.113.1 -> 192.0.2.1"), 3);
-	assert_int_equal(classify(&c, "icmp 203.0.113.1 -> 192.0.2.1 type 8"), 4);
-	assert_int_equal(classify(&c, "icmp 203.0.113.1 -> 192.0.2.1 type 0"), 0);
+	assert_int_equal(classify(&c, "icmp 203.0.113.1 -> 192.0.2.1 type 8"),
+			 4);
+	assert_int_equal(classify(&c, "icmp 203.0.113.1 -> 192.0.2.1 type 0"),
+			 0);
 	assert_string_equal(c.t->rule_meta[1].label, "a \"quoted\" label");
-	assert_string_equal(c.t->rule_meta[2].text,
-			    "allow any -> dc proto tcp port 135 from-port $rpc");
+	assert_string_equal(
+		c.t->rule_meta[2].text,
+		"allow any -> dc proto tcp port 135 from-port $rpc");
 	compiled_free(&c);
 }
 
 static void test_options(void **state)
 {
-	struct compiled c = compile_text("set default allow\nset non-ip drop\n"
-					 "set state off\n"
-					 "deny any -> 192.0.2.1 proto tcp port 22\n");
+	struct compiled c =
+		compile_text("set default allow\nset non-ip drop\n"
+			     "set state off\n"
+			     "deny any -> 192.0.2.1 proto tcp port 22\n");
 
 	(void)state;
 	assert_int_equal(c.err, 0);

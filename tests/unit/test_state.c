@@ -89,8 +89,8 @@ static void test_timeout_set(void **state)
 		assert_int_equal(c.err, 0);
 		for (int j = 0; j < FWC_TO_COUNT; j++)
 			assert_int_equal(c.t->meta.timeout[j],
-					 j == i ? (uint32_t)(7 + i)
-						: fwc_timeout_default(j));
+					 j == i ? (uint32_t)(7 + i) :
+						  fwc_timeout_default(j));
 		compiled_free(&c);
 	}
 	/* The limits, and a later statement overriding an earlier one. */

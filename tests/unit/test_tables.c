@@ -46,7 +46,8 @@ static void test_ivset_algebra(void **state)
 	assert_true(fwc_ivset_contains(&a, 61));
 	assert_true(fwc_ivset_contains(&a, 349));
 	assert_false(fwc_ivset_contains(&a, 350));
-	assert_true(fwc_ivset_count(&a) == 50 + 140 + 50); /* 0-49 61-200 300-349 */
+	assert_true(fwc_ivset_count(&a) ==
+		    50 + 140 + 50); /* 0-49 61-200 300-349 */
 	fwc_ivset_free(&a);
 	fwc_ivset_free(&b);
 }
@@ -75,10 +76,11 @@ static void test_partition_classes(void **state)
 
 static void test_trie_layout(void **state)
 {
-	struct compiled c = compile_text("zone a = 192.0.2.128/25\n"
-					 "zone b = 198.51.0.0/16\n"
-					 "zone h = 192.0.2.7\n"
-					 "allow a -> b any\nallow h -> b any\n");
+	struct compiled c =
+		compile_text("zone a = 192.0.2.128/25\n"
+			     "zone b = 198.51.0.0/16\n"
+			     "zone h = 192.0.2.7\n"
+			     "allow a -> b any\nallow h -> b any\n");
 
 	(void)state;
 	assert_int_equal(c.err, 0);
@@ -143,11 +145,11 @@ static void test_v6_layouts(void **state)
 static void test_row_merging(void **state)
 {
 	/* Many zones with the same rules share decision rows. */
-	struct compiled c = compile_text(
-		"zone a = { 192.0.2.1 192.0.2.2 192.0.2.3 }\n"
-		"zone b = { 198.51.100.1 198.51.100.2 }\n"
-		"allow a -> b proto tcp port { 80, 443 }\n"
-		"allow a -> b proto udp port 53\n");
+	struct compiled c =
+		compile_text("zone a = { 192.0.2.1 192.0.2.2 192.0.2.3 }\n"
+			     "zone b = { 198.51.100.1 198.51.100.2 }\n"
+			     "allow a -> b proto tcp port { 80, 443 }\n"
+			     "allow a -> b proto udp port 53\n");
 
 	(void)state;
 	assert_int_equal(c.err, 0);
