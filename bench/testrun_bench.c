@@ -10,7 +10,8 @@
  * connection tracking: "est" is the server's ACK of an established flow
  * (SYN, SYN-ACK and ACK sent first), the cost of every reply and of every
  * later packet of an allowed connection; "default" is the default-deny
- * frame, which now pays a flow-table miss before the rules.
+ * SYN, judged by the rules before the flow table, and "default ACK" the
+ * same frame with ACK for SYN, which pays a flow-table miss first.
  *
  *   testrun_bench [LABEL=]POLICY...
  *
@@ -55,10 +56,12 @@ enum verdict_kind {
 	V_DEFAULT,
 	V_KINDS
 };
-/* ct rows only: a packet of an established flow, no rule lookup. */
+/* ct rows only: a packet of an established flow, no rule lookup; */
 #define V_EST V_KINDS
-static const char *const kind_name[V_KINDS + 1] = { "allow", "deny", "default",
-						    "est" };
+/* the default-deny frame with ACK for SYN: a flow-table miss first. */
+#define V_MISS (V_KINDS + 1)
+static const char *const kind_name[V_KINDS + 2] = { "allow", "deny", "default",
+						    "est", "default" };
 
 struct policy {
 	const char *label;
@@ -353,6 +356,28 @@ struct cand {
 };
 
 /*
+ * A ct row for default-deny packet @d: its SYN (@kind V_DEFAULT), judged by
+ * the rules first, or the same with ACK for SYN (V_MISS), which looks up
+ * the flow table first and misses.
+ */
+static void add_default_case(struct policy *p, const struct cand *d, int family,
+			     int kind)
+{
+	struct bcase *c = new_case("ct", p->prog_ct, family);
+
+	c->pol = p;
+	c->kind = kind;
+	c->rule = 0;
+	c->depth[0] = d->depth[0];
+	c->depth[1] = d->depth[1];
+	c->verdict = XDP_DROP;
+	make_frame(&c->pkt, family, d->pkt.src, d->pkt.dst, d->pkt.k1,
+		   d->pkt.k2);
+	if (kind == V_MISS)
+		tcp_flags(&c->pkt, family, 0x10);
+}
+
+/*
  * Add one fwc case per verdict kind for @family, searching candidate
  * packets with the userspace classifier. For IPv4 the packet reading the
  * most trie levels wins (the worst case of the DIR-16-8-8 walk).
@@ -428,17 +453,8 @@ static void find_packets(struct policy *p, const struct fwc_tables *t,
 	if (best[V_ALLOW].found)
 		add_est_case(p, &best[V_ALLOW].pkt, best[V_ALLOW].rule, family);
 	if (best[V_DEFAULT].found) {
-		struct bcase *c = new_case("ct", p->prog_ct, family);
-
-		c->pol = p;
-		c->kind = V_DEFAULT;
-		c->rule = 0;
-		c->depth[0] = best[V_DEFAULT].depth[0];
-		c->depth[1] = best[V_DEFAULT].depth[1];
-		c->verdict = XDP_DROP;
-		make_frame(&c->pkt, family, best[V_DEFAULT].pkt.src,
-			   best[V_DEFAULT].pkt.dst, best[V_DEFAULT].pkt.k1,
-			   best[V_DEFAULT].pkt.k2);
+		add_default_case(p, &best[V_DEFAULT], family, V_DEFAULT);
+		add_default_case(p, &best[V_DEFAULT], family, V_MISS);
 	}
 }
 
@@ -628,7 +644,8 @@ static void packet_desc(const struct bcase *c, char *buf, size_t n)
 		return;
 	}
 	/* Trie levels read of src/dst (L), or LPM prefix lengths (/, 0 miss). */
-	snprintf(buf, n, "tcp%d %-7s %s%d/%d", c->family, kind_name[c->kind],
+	snprintf(buf, n, "tcp%d %-7s %s%s%d/%d", c->family, kind_name[c->kind],
+		 c->kind == V_MISS ? "ACK " : "",
 		 c->family == 4 || c->pol->v6_trie ? "L" : "/", c->depth[0],
 		 c->depth[1]);
 }

@@ -58,8 +58,11 @@ clangv=$(clang --version | head -1)
 	echo "\`est reply ACK\` is the server's ACK of a connection whose SYN, SYN-ACK"
 	echo "and ACK went first, a flow-table hit with no rule lookup (the cost of"
 	echo "every reply and every later packet of an allowed connection, counted"
-	echo "against the admitting rule); \`default\` is the default-deny frame,"
-	echo "which pays a flow-table miss before the rules."
+	echo "against the admitting rule); \`default\` is the default-deny SYN, which"
+	echo "the rules judge before the flow table (a bare SYN opens a connection,"
+	echo "none of a live flow needs one), so a denied SYN costs no flow lookup;"
+	echo "\`default ACK\` is the same frame with ACK for SYN, a mid-stream packet"
+	echo "of no flow, which pays a flow-table miss before the rules."
 	echo
 	echo "The same frame every repeat keeps every table entry it reads in the"
 	echo "CPU cache: this is the program's instruction cost, not the cost of"

@@ -293,6 +293,65 @@ static void test_tcp_session(void **state)
 	env_free(e);
 }
 
+/* SYN, SYN-ACK, ACK from client @c to server @s: each passes by @rule. */
+static void handshake(struct env *e, int fam, const uint8_t *c, uint16_t cport,
+		      const uint8_t *s, uint16_t sport, uint32_t rule)
+{
+	struct pb b;
+
+	tcp(&b, fam, c, cport, s, sport, SYN, 0);
+	PASS(e, &b, rule);
+	tcp(&b, fam, s, sport, c, cport, SYN | ACK, 0);
+	PASS(e, &b, rule);
+	tcp(&b, fam, c, cport, s, sport, ACK, 0);
+	PASS(e, &b, rule);
+}
+
+/*
+ * A bare SYN is judged by the rules before the flow table: one the rules
+ * deny is dropped even on the ports of a live flow, whose state it leaves
+ * alone; one they allow still refreshes its flow.
+ */
+static void test_bare_syn(void **state)
+{
+	struct env *e = env_load(policy);
+	struct pb b;
+	int fam;
+
+	(void)state;
+	for (fam = 4; fam <= 6; fam += 2) {
+		const uint8_t *c = lan(fam), *s = srv(fam);
+
+		handshake(e, fam, c, 40000, s, 80, 1);
+		assert_int_equal(only_flow(e, NULL).state,
+				 FWC_CT_TCP_ESTABLISHED);
+		/* From the server's side: no rule allows srv -> lan. */
+		tcp(&b, fam, s, 80, c, 40000, SYN, 0);
+		DROP(e, &b, 0);
+		tcp(&b, fam, s, 80, c, 40000, SYN | 0xc0, 0); /* ECE, CWR */
+		DROP(e, &b, 0);
+		assert_int_equal(only_flow(e, NULL).state,
+				 FWC_CT_TCP_ESTABLISHED);
+		tcp(&b, fam, s, 80, c, 40000, ACK | PSH, 100);
+		PASS(e, &b, 1);
+		/* From the client, allowed: the flow's, state unchanged. */
+		tcp(&b, fam, c, 40000, s, 80, SYN, 0);
+		PASS(e, &b, 1);
+		assert_int_equal(only_flow(e, NULL).state,
+				 FWC_CT_TCP_ESTABLISHED);
+		/* Denied by rule 5: dropped, counted there, no flow. */
+		tcp(&b, fam, c, 40002, s, 22, SYN, 0);
+		DROP(e, &b, 5);
+		assert_int_equal(n_flows(e), 1);
+		/* SYN-ACK and RST still look up the flow table first. */
+		tcp(&b, fam, s, 80, c, 40000, RST, 0);
+		PASS(e, &b, 1);
+		assert_int_equal(only_flow(e, NULL).state, FWC_CT_TCP_CLOSE);
+		flush_flows(e);
+	}
+	env_free(e);
+}
+
 /* Replies without a SYN first, and mid-stream packets, are not tracked. */
 static void test_no_syn(void **state)
 {
@@ -380,12 +439,7 @@ static void test_rst(void **state)
 	PASS(e, &b, 1);
 	assert_int_equal(only_flow(e, NULL).state, FWC_CT_TCP_CLOSE);
 	/* A RST from the client of an established flow, likewise. */
-	tcp(&b, 4, lan4, 40001, srv4, 443, SYN, 0);
-	PASS(e, &b, 1);
-	tcp(&b, 4, srv4, 443, lan4, 40001, SYN | ACK, 0);
-	PASS(e, &b, 1);
-	tcp(&b, 4, lan4, 40001, srv4, 443, ACK, 0);
-	PASS(e, &b, 1);
+	handshake(e, 4, lan4, 40001, srv4, 443, 1);
 	tcp(&b, 4, lan4, 40001, srv4, 443, RST, 0);
 	PASS(e, &b, 1);
 	/* Stragglers pass for tcp-close seconds, then the flow is gone. */
@@ -869,6 +923,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tcp_session),
+		cmocka_unit_test(test_bare_syn),
 		cmocka_unit_test(test_no_syn),
 		cmocka_unit_test(test_loose),
 		cmocka_unit_test(test_rst),
