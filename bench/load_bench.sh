@@ -96,10 +96,14 @@ if command -v strace >/dev/null; then
 	in_ns strace -f -T -e trace=bpf -o "$dir/strace" "$fwc" load "$dir/a.fwca" v0 \
 		--mode native --bpffs "$pins" >/dev/null 2>&1
 	in_ns "$fwc" unload v0 --bpffs "$pins" >/dev/null
-	echo "bpf() calls of \`fwc load ARTIFACT\` at $n rules (strace -T; the rest of the time is userspace):"
-	awk '{ if (!match($0, /bpf\(BPF_[A-Z_]+/)) next
-	       c = substr($0, RSTART + 4, RLENGTH - 4)
-	       if (!match($0, /<[0-9.]+>$/)) next
+	echo "bpf() calls of \`fwc load ARTIFACT\` at $n rules (strace -f -T, summed over the loader's threads, which overlap; the rest of the time is userspace):"
+	# With threads, strace splits a call: "bpf(CMD, ... <unfinished ...>",
+	# then "<... bpf resumed>...) = N <TIME>" from the same pid.
+	awk '{ c = ""
+	       if (match($0, /bpf\(BPF_[A-Z_]+/)) c = substr($0, RSTART + 4, RLENGTH - 4)
+	       if (/<unfinished \.\.\.>$/) { if (c != "") open[$1] = c; next }
+	       if (/<\.\.\. bpf resumed>/) { c = open[$1]; delete open[$1] }
+	       if (c == "" || !match($0, /<[0-9.]+>$/)) next
 	       n[c]++; s[c] += substr($0, RSTART + 1, RLENGTH - 2); t += substr($0, RSTART + 1, RLENGTH - 2) }
 	     END { for (c in n) printf "  %-24s %8d calls %8.3f s\n", c, n[c], s[c]
 	           printf "  %-24s %8s       %8.3f s\n", "total", "", t }' "$dir/strace" |

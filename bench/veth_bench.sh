@@ -375,7 +375,7 @@ fi
 	echo "only when its peer runs XDP), the gateway routes 10/8 to a sink"
 	echo "namespace (ip_forward=1) and filters in the forward hook:"
 	echo "\`nft, fwc --emit nft\` = the emitter's ruleset (inet table; one rule per"
-	echo "policy rule and family, named sets for the zones, per-rule counters,"
+	echo "policy rule and family, named sets for the zones and ports, per-rule counters,"
 	echo "conntrack state rules first); \`nft, linear\` = bench/linear.awk, one"
 	echo "rule per policy rule as written by hand with \`define\`d zones (inline"
 	echo "anonymous sets, ip table, no conntrack); \`iptables-legacy+ipset\` ="

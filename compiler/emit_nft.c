@@ -51,8 +51,10 @@
 struct emitter {
 	const struct fwc_policy *pol;
 	FILE *out;
-	bool *named; /* [2 * host id + (family == 6)]: a named set exists */
-	char *log;   /* the log statement of the rule being written, or NULL */
+	bool *named;  /* [2 * host id + (family == 6)]: a named set exists */
+	char *log;    /* the log statement of the rule being written, or NULL */
+	char **ports; /* named port sets p0.., by their elements' text */
+	size_t n_ports, cap_ports;
 };
 
 /* A rule's terms, merged where that cannot change what matches. */
@@ -150,6 +152,45 @@ static void put_numbers(FILE *f, const struct fwc_ivset *s)
 	}
 	if (s->n > 1)
 		fputs(" }", f);
+}
+
+/*
+ * Ports: one value or a range inline, more as a named set, one per
+ * distinct set (nft -f reads 10k rules in 8 s with named port sets, in
+ * 80 s with an anonymous set in every rule).
+ */
+static void put_ports(struct emitter *e, FILE *f, const struct fwc_ivset *s)
+{
+	char *text;
+	size_t len, k;
+	FILE *m;
+
+	if (s->n <= 1) {
+		put_numbers(f, s);
+		return;
+	}
+	m = open_memstream(&text, &len);
+	for (size_t i = 0; i < s->n; i++) {
+		fputs(i ? ", " : "", m);
+		put_u(m, s->iv[i].lo, s->iv[i].hi);
+	}
+	fclose(m);
+	for (k = 0; k < e->n_ports && strcmp(e->ports[k], text); k++)
+		;
+	if (k < e->n_ports)
+		free(text);
+	else
+		VEC_PUSH(e->ports, e->n_ports, e->cap_ports, text);
+	fprintf(f, "@p%zu", k);
+}
+
+static void emit_port_sets(struct emitter *e)
+{
+	for (size_t k = 0; k < e->n_ports; k++)
+		fprintf(e->out,
+			"	set p%zu {\n\t\ttype inet_service; flags interval;\n"
+			"\t\telements = { %s }\n\t}\n",
+			k, e->ports[k]);
 }
 
 /* One interval of addresses: an address, a prefix or a range. */
@@ -475,12 +516,12 @@ static void emit_term(struct emitter *e, const struct mterm *t,
 		}
 		if (!ivset_is(&t->dports, 0, 65535)) {
 			fprintf(f, "%s dport ", w);
-			put_numbers(f, &t->dports);
+			put_ports(e, f, &t->dports);
 			fputc(' ', f);
 		}
 		if (!ivset_is(sports, 0, 65535)) {
 			fprintf(f, "%s sport ", w);
-			put_numbers(f, sports);
+			put_ports(e, f, sports);
 			fputc(' ', f);
 		}
 		fclose(f);
@@ -831,6 +872,8 @@ int fwc_emit_nft(const struct fwc_policy *pol, const struct fwc_nft_opts *opts,
 {
 	const char *table = opts && opts->table ? opts->table : "fwc";
 	struct emitter e = { .pol = pol, .out = out };
+	char *chain = NULL;
+	size_t len = 0;
 	const char *verdict = pol->default_allow || pol->audit ? "accept" :
 								 "drop";
 
@@ -844,7 +887,9 @@ int fwc_emit_nft(const struct fwc_policy *pol, const struct fwc_nft_opts *opts,
 		emit_timeouts(&e);
 	}
 	emit_sets(&e);
-	fprintf(out,
+	/* The chain first, in memory: it names the port sets to declare. */
+	e.out = open_memstream(&chain, &len);
+	fprintf(e.out,
 		"\n\tchain forward {\n"
 		"\t\ttype filter hook forward priority filter; "
 		"policy %s;\n",
@@ -853,7 +898,15 @@ int fwc_emit_nft(const struct fwc_policy *pol, const struct fwc_nft_opts *opts,
 	for (size_t i = 0; i < pol->n_rules; i++)
 		emit_rule(&e, &pol->rules[i]);
 	emit_default(&e);
-	fputs("\t}\n}\n", out);
+	fputs("\t}\n}\n", e.out);
+	fclose(e.out);
+	e.out = out;
+	emit_port_sets(&e);
+	fwrite(chain, 1, len, out);
+	free(chain);
+	for (size_t k = 0; k < e.n_ports; k++)
+		free(e.ports[k]);
+	free(e.ports);
 	free(e.named);
 	return ferror(out) ? -EIO : 0;
 }

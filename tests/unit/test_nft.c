@@ -159,8 +159,18 @@ static void test_service_shapes(void **state)
 	const char *p;
 
 	(void)state;
+	/* Port sets are named, one per distinct set, declared first. */
+	p = has(s,
+		"\tset p0 {\n\t\ttype inet_service; flags interval;\n"
+		"\t\telements = { 80, 443 }\n\t}\n",
+		NULL);
+	p = has(s,
+		"\tset p1 {\n\t\ttype inet_service; flags interval;\n"
+		"\t\telements = { 1024-3388, 3390-65535 }\n\t}\n",
+		p);
+	lacks(s, "set p2");
 	/* tcp 80 and tcp 443: one rule with both ports. */
-	p = has(s, "ip daddr 10.0.0.1 tcp dport { 80, 443 } counter", NULL);
+	p = has(s, "ip daddr 10.0.0.1 tcp dport @p0 counter", p);
 	p = has(s, "ip daddr 10.0.0.1 icmp type { 3, 8 } counter", p);
 	p = has(s, "ip daddr 10.0.0.1 meta l4proto 47 counter", p);
 	p = has(s, "ip daddr 10.0.0.1 udp sport 53 counter", p);
@@ -168,16 +178,21 @@ static void test_service_shapes(void **state)
 		"ip daddr 10.0.0.2 meta l4proto { icmp, tcp, udp } "
 		"counter",
 		p);
-	p = has(s,
-		"ip daddr 10.0.0.3 tcp dport { 1024-3388, 3390-65535 } "
-		"counter",
-		p);
+	p = has(s, "ip daddr 10.0.0.3 tcp dport @p1 counter", p);
 	p = has(s,
 		"ip6 daddr 2001:db8::3 meta l4proto { tcp, sctp } "
 		"th dport 9 counter",
 		p);
 	/* fwc matches ICMPv6 types in IPv4 packets too: so does nft. */
 	has(s, "ip daddr 10.0.0.4 icmpv6 type 128 counter", p);
+	free(s);
+	/* The same set twice: declared once, used twice. */
+	s = emit("allow any -> 10.0.0.1 proto tcp port { 80, 443 }\n"
+		 "allow any -> 10.0.0.2 proto udp from-port { 80, 443 }\n");
+	p = has(s, "elements = { 80, 443 }", NULL);
+	lacks(p, "elements = ");
+	p = has(s, "ip daddr 10.0.0.1 tcp dport @p0 counter", p);
+	has(s, "ip daddr 10.0.0.2 udp sport @p0 counter", p);
 	free(s);
 }
 
