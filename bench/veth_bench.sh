@@ -392,8 +392,9 @@ fi
 	echo "about 45-55 ns a packet on this path, so 0.9 x leaves a firewall about"
 	echo "5 ns a packet on top of \`XDP_DROP\`, about what the parser alone costs"
 	echo "(4-5 ns own in the test-run table); fwc's own cost there (about 20 ns"
-	echo "stateless, 40 ns with the flow-table miss a denied packet pays) shows"
-	echo "up here as \`+ns/pkt\`. The stack firewalls' rows at 10k rules count a"
+	echo "stateless or for the SYN sent here, which meets the rules before"
+	echo "the flow table; 40 ns for a denied packet of no flow that is not a"
+	echo "SYN, which pays a flow-table miss first) shows up here as \`+ns/pkt\`. The stack firewalls' rows at 10k rules count a"
 	echo "few hundred packets: their rates are good to about 20 %."
 	echo
 	echo '```'
