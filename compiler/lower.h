@@ -11,10 +11,12 @@ struct fwc_lower {
 	struct vectab {
 		uint32_t *slot;
 		size_t cap;
-		uint32_t **vec;
+		uint32_t **vec; /* into blocks: stable, freed together */
 		size_t *len;
 		uint64_t *hash;
 		uint32_t n, cap_vec;
+		uint32_t **blocks;
+		size_t n_blocks, cap_blocks, used, room;
 	} lists;
 	uint32_t empty_list;
 	uint8_t *realised; /* list reached by a same-family address pair */
