@@ -104,9 +104,9 @@ bpf-tests: $(BPF_TEST_BINS)
 
 # Traffic of the end-to-end tests and the demo (TCP connect, UDP echo).
 PROBE := $(O)/fwc-probe
-$(PROBE): tests/e2e/probe.c
+$(PROBE): tests/e2e/probe.c tests/lib/netprobe.h
 	@mkdir -p $(O)
-	$(CC) $(CFLAGS) -o $@ $<
+	$(CC) $(CFLAGS) -Itests/lib -o $@ $<
 
 e2e-tests: all $(PROBE)
 	@set -e; for t in tests/e2e/*.sh; do [ -x "$$t" ] || continue; \
@@ -116,9 +116,9 @@ e2e-tests: all $(PROBE)
 # loaded in nftables, on the same lab and flows (tests/diff/).
 DIFFPROBE := $(O)/tests/fwc-diffprobe
 DIFFPLAN := $(O)/tests/fwc-diffplan
-$(DIFFPROBE): tests/diff/diffprobe.c
+$(DIFFPROBE): tests/diff/diffprobe.c tests/lib/netprobe.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $<
+	$(CC) $(CFLAGS) -Itests/lib -o $@ $<
 
 $(DIFFPLAN): tests/diff/diffplan.c tests/unit/randpol.h $(COMPILER_OBJS)
 	@mkdir -p $(dir $@)

@@ -68,70 +68,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_FDS 4096
+#include "netprobe.h"
+
 #define MAX_SIZES 4
 #define MAX_SIZE 60000
 #define TCP_PROBE_LEN 32
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-/* Milliseconds left until @end, for poll(). */
-static int left(double end)
-{
-	double l = end - now_ms();
-
-	return l <= 0 ? 0 : (int)l + 1;
-}
-
-/* "ADDR", "ADDR:PORT", "[V6]:PORT"; @need_port for destinations. */
-static int parse_ep(const char *s, struct sockaddr_storage *ss, socklen_t *len,
-		    bool need_port)
-{
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *port = NULL, *colon = strrchr(s, ':');
-	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-	size_t n;
-
-	memset(ss, 0, sizeof(*ss));
-	if (s[0] == '[') {
-		const char *end = strchr(s, ']');
-
-		if (!end || (end[1] && end[1] != ':'))
-			return -1;
-		n = (size_t)(end - s - 1);
-		port = end[1] ? end + 2 : NULL;
-		s++;
-	} else if (colon && strchr(s, ':') == colon) {
-		n = (size_t)(colon - s);
-		port = colon + 1;
-	} else {
-		n = strlen(s);
-	}
-	if (n >= sizeof(host) || (need_port && !port))
-		return -1;
-	memcpy(host, s, n);
-	host[n] = '\0';
-	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons(port ? (uint16_t)atoi(port) : 0);
-		*len = sizeof(*a4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons(port ? (uint16_t)atoi(port) : 0);
-		*len = sizeof(*a6);
-		return 0;
-	}
-	return -1;
-}
 
 static void reuse(int fd)
 {
@@ -161,7 +102,7 @@ static int sock_from(int type, int proto, const char *from,
 	socklen_t slen;
 	int fd;
 
-	if (parse_ep(from, &src, &slen, false) ||
+	if (np_parse_ep(from, &src, &slen, false) ||
 	    src.ss_family != dst->ss_family) {
 		fprintf(stderr, "fwc-diffprobe: bad --from %s\n", from);
 		return -1;
@@ -206,7 +147,7 @@ static const char *err_word(int err)
 static const char *tcp_echo(int fd, int timeout)
 {
 	char out[TCP_PROBE_LEN], in[TCP_PROBE_LEN];
-	double end = now_ms() + timeout;
+	double end = np_now_ms() + timeout;
 	size_t got = 0;
 
 	memset(out, 'f', sizeof(out));
@@ -216,7 +157,7 @@ static const char *tcp_echo(int fd, int timeout)
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		ssize_t n;
 
-		if (poll(&p, 1, left(end)) != 1)
+		if (poll(&p, 1, np_left(end)) != 1)
 			return "noecho";
 		n = recv(fd, in + got, sizeof(in) - got, MSG_DONTWAIT);
 		if (n <= 0)
@@ -234,7 +175,7 @@ static int do_tcp(const char *from, const char *to, int timeout)
 	const char *word;
 	int fd, err = 0;
 
-	if (parse_ep(to, &dst, &len, true))
+	if (np_parse_ep(to, &dst, &len, true))
 		return 2;
 	fd = sock_from(SOCK_STREAM, 0, from, &dst);
 	if (fd < 0)
@@ -281,7 +222,7 @@ static const char *udp_once(int fd, char *buf, size_t size, uint32_t tag,
 			    int timeout)
 {
 	static char in[MAX_SIZE + 1];
-	double end = now_ms() + timeout;
+	double end = np_now_ms() + timeout;
 
 	for (size_t i = 0; i < size; i++)
 		buf[i] = (char)(tag + i);
@@ -292,7 +233,7 @@ static const char *udp_once(int fd, char *buf, size_t size, uint32_t tag,
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		ssize_t n;
 
-		if (poll(&p, 1, left(end)) != 1)
+		if (poll(&p, 1, np_left(end)) != 1)
 			return "none";
 		n = recv(fd, in, sizeof(in), MSG_DONTWAIT);
 		if (n < 0) {
@@ -315,7 +256,7 @@ static int do_udp(const char *from, const char *to, int timeout,
 	socklen_t len;
 	int n = parse_sizes(size_list, sizes), fd;
 
-	if (n <= 0 || parse_ep(to, &dst, &len, true))
+	if (n <= 0 || np_parse_ep(to, &dst, &len, true))
 		return 2;
 	fd = sock_from(SOCK_DGRAM, 0, from, &dst);
 	if (fd < 0)
@@ -404,7 +345,7 @@ static const char *ping_once(int fd, int family,
 			     int timeout)
 {
 	static uint8_t out[MAX_SIZE], in[MAX_SIZE + 100];
-	double end = now_ms() + timeout;
+	double end = np_now_ms() + timeout;
 
 	memset(out, 0xa5, size);
 	out[0] = family == AF_INET ? ICMP_ECHO : ICMP6_ECHO_REQUEST;
@@ -425,7 +366,7 @@ static const char *ping_once(int fd, int family,
 		ssize_t n;
 		int r;
 
-		if (poll(&p, 1, left(end)) != 1)
+		if (poll(&p, 1, np_left(end)) != 1)
 			return "none";
 		n = recvfrom(fd, in, sizeof(in), MSG_DONTWAIT,
 			     (struct sockaddr *)&peer, &plen);
@@ -454,7 +395,8 @@ static int do_ping(const char *from, const char *to, int timeout, int id,
 	socklen_t len;
 	int n = parse_sizes(size_list, sizes), fd, family;
 
-	if (n <= 0 || id < 0 || id > 65535 || parse_ep(to, &dst, &len, false))
+	if (n <= 0 || id < 0 || id > 65535 ||
+	    np_parse_ep(to, &dst, &len, false))
 		return 2;
 	family = dst.ss_family;
 	fd = sock_from(SOCK_RAW,
@@ -689,8 +631,9 @@ static int do_stray(const char *from, const char *to, const char *at,
 	size_t n;
 	int catcher, fd;
 
-	if (!at || !x->kind || parse_ep(from, &src, &len, false) ||
-	    parse_ep(to, &dst, &len, false) || src.ss_family != dst.ss_family)
+	if (!at || !x->kind || np_parse_ep(from, &src, &len, false) ||
+	    np_parse_ep(to, &dst, &len, false) ||
+	    src.ss_family != dst.ss_family)
 		return 2;
 	x->family = dst.ss_family;
 	if (x->family == AF_INET) {
@@ -712,14 +655,14 @@ static int do_stray(const char *from, const char *to, const char *at,
 		perror("fwc-diffprobe: stray: sendto");
 		return 2;
 	}
-	end = now_ms() + timeout;
+	end = np_now_ms() + timeout;
 	for (;;) {
 		struct pollfd p = { .fd = catcher, .events = POLLIN };
 		struct sockaddr_ll ll;
 		socklen_t llen = sizeof(ll);
 		ssize_t got;
 
-		if (poll(&p, 1, left(end)) != 1) {
+		if (poll(&p, 1, np_left(end)) != 1) {
 			puts("none");
 			return 0;
 		}
@@ -736,106 +679,26 @@ static int do_stray(const char *from, const char *to, const char *at,
 
 /* ---- servers --------------------------------------------------------- */
 
-struct server {
-	struct pollfd p[MAX_FDS];
-	bool tcp[MAX_FDS];
-	int n_listen, n;
-};
-
-static int listen_on(const char *spec, bool *tcp)
+/* The servers' sockets: as the clients' (see the top of this file). */
+static void serve_setup(int fd, int family)
 {
-	struct sockaddr_storage a;
-	socklen_t len;
-	int fd, on = 1;
+	int on = 1;
 
-	*tcp = !strncmp(spec, "tcp:", 4);
-	if ((!*tcp && strncmp(spec, "udp:", 4)) ||
-	    parse_ep(spec + 4, &a, &len, true)) {
-		fprintf(stderr, "fwc-diffprobe: bad listener %s\n", spec);
-		return -1;
-	}
-	fd = socket(a.ss_family, *tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
-	if (fd < 0)
-		return -1;
 	reuse(fd);
-	no_pmtu(fd, a.ss_family);
-	if (a.ss_family == AF_INET6)
+	no_pmtu(fd, family);
+	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
-	if (bind(fd, (struct sockaddr *)&a, len) || (*tcp && listen(fd, 128))) {
-		fprintf(stderr, "fwc-diffprobe: %s: %s\n", spec,
-			strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static void serve_event(struct server *s, int i)
-{
-	static char buf[65536];
-	struct sockaddr_storage peer;
-	socklen_t plen = sizeof(peer);
-	ssize_t n;
-	int c;
-
-	if (i >= s->n_listen) {
-		/* A connection: echo until the peer closes or resets. */
-		n = recv(s->p[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n > 0) {
-			send(s->p[i].fd, buf, (size_t)n,
-			     MSG_NOSIGNAL | MSG_DONTWAIT);
-		} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-			close(s->p[i].fd);
-			s->p[i] = s->p[--s->n];
-		}
-		return;
-	}
-	if (!s->tcp[i]) {
-		/* Bound to one address: the echo leaves from it. */
-		n = recvfrom(s->p[i].fd, buf, sizeof(buf), MSG_DONTWAIT,
-			     (struct sockaddr *)&peer, &plen);
-		if (n > 0)
-			sendto(s->p[i].fd, buf, (size_t)n, 0,
-			       (struct sockaddr *)&peer, plen);
-		return;
-	}
-	c = accept(s->p[i].fd, NULL, NULL);
-	if (c < 0)
-		return;
-	if (s->n == MAX_FDS) {
-		close(c);
-		return;
-	}
-	s->p[s->n++] = (struct pollfd){ .fd = c, .events = POLLIN };
 }
 
 static int do_serve(char **specs, int n, int secs)
 {
-	static struct server s;
-	double end = now_ms() + secs * 1e3;
+	static const struct np_serve_opts o = {
+		.prog = "fwc-diffprobe",
+		.setup = serve_setup,
+		.echo_tcp = true,
+	};
 
-	if (n <= 0 || n > MAX_FDS / 2)
-		return 2;
-	for (int i = 0; i < n; i++) {
-		int fd = listen_on(specs[i], &s.tcp[i]);
-
-		if (fd < 0)
-			return 2;
-		s.p[i] = (struct pollfd){ .fd = fd, .events = POLLIN };
-	}
-	s.n_listen = s.n = n;
-	printf("ready\n");
-	fflush(stdout);
-	while (now_ms() < end) {
-		int l = left(end);
-
-		if (poll(s.p, (nfds_t)s.n, l > 1000 ? 1000 : l) <= 0)
-			continue;
-		for (int i = s.n - 1; i >= 0; i--)
-			if (s.p[i].revents)
-				serve_event(&s, i);
-	}
-	return 0;
+	return np_serve(&o, specs, n, secs);
 }
 
 /* ---- conntrack ------------------------------------------------------- */

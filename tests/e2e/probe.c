@@ -42,61 +42,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_FDS 256
+#include "netprobe.h"
+
 #define MAX_COUNT 1000000
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-/* "ADDR", "ADDR:PORT", "[V6]:PORT"; @need_port for destinations. */
-static int parse_ep(const char *s, struct sockaddr_storage *ss, socklen_t *len,
-		    bool need_port)
-{
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *port = NULL;
-	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-	const char *colon = strrchr(s, ':');
-	size_t n;
-
-	memset(ss, 0, sizeof(*ss));
-	if (s[0] == '[') {
-		const char *end = strchr(s, ']');
-
-		if (!end || (end[1] && end[1] != ':'))
-			return -1;
-		n = (size_t)(end - s - 1);
-		port = end[1] ? end + 2 : NULL;
-		s++;
-	} else if (colon && strchr(s, ':') == colon) {
-		n = (size_t)(colon - s);
-		port = colon + 1;
-	} else {
-		n = strlen(s); /* bare IPv4 or IPv6 address */
-	}
-	if (n >= sizeof(host) || (need_port && !port))
-		return -1;
-	memcpy(host, s, n);
-	host[n] = '\0';
-	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons(port ? (uint16_t)atoi(port) : 0);
-		*len = sizeof(*a4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons(port ? (uint16_t)atoi(port) : 0);
-		*len = sizeof(*a6);
-		return 0;
-	}
-	return -1;
-}
 
 static int sock_for(int type, const char *from,
 		    const struct sockaddr_storage *dst)
@@ -110,7 +58,7 @@ static int sock_for(int type, const char *from,
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (from) {
-		if (parse_ep(from, &src, &slen, false) ||
+		if (np_parse_ep(from, &src, &slen, false) ||
 		    src.ss_family != dst->ss_family) {
 			fprintf(stderr, "fwc-probe: bad --from %s\n", from);
 			close(fd);
@@ -133,7 +81,7 @@ static int do_tcp(const char *from, const char *to, int timeout)
 	socklen_t len, elen = sizeof(int);
 	int fd, err = 0, rc;
 
-	if (parse_ep(to, &dst, &len, true)) {
+	if (np_parse_ep(to, &dst, &len, true)) {
 		fprintf(stderr, "fwc-probe: bad address %s\n", to);
 		return 2;
 	}
@@ -190,7 +138,7 @@ static void udp_collect(int fd, struct udp_run *r)
 		memcpy(&seq, buf, sizeof(seq));
 		seq = ntohl(seq);
 		if (seq < r->count && r->got_at[seq] == 0)
-			r->got_at[seq] = now_ms();
+			r->got_at[seq] = np_now_ms();
 	}
 }
 
@@ -229,7 +177,7 @@ static int do_udp(const char *from, const char *to, int timeout, uint32_t count,
 	double next, end;
 	int fd, rc = 2;
 
-	if (parse_ep(to, &dst, &len, true) || size < 4 || size > 1400 ||
+	if (np_parse_ep(to, &dst, &len, true) || size < 4 || size > 1400 ||
 	    count == 0 || count > MAX_COUNT) {
 		fprintf(stderr, "fwc-probe: bad udp arguments\n");
 		return 2;
@@ -245,33 +193,33 @@ static int do_udp(const char *from, const char *to, int timeout, uint32_t count,
 	r.got_at = calloc(count, sizeof(double));
 	if (!r.sent_at || !r.got_at)
 		goto out;
-	next = now_ms();
+	next = np_now_ms();
 	for (uint32_t i = 0; i < count; i++) {
 		uint32_t seq = htonl(i);
 
 		memcpy(buf, &seq, sizeof(seq));
-		r.sent_at[i] = now_ms();
+		r.sent_at[i] = np_now_ms();
 		/* ECONNREFUSED from an ICMP error: keep sending. */
 		send(fd, buf, size, 0);
 		next += interval;
-		while (now_ms() < next) {
+		while (np_now_ms() < next) {
 			struct pollfd p = { .fd = fd, .events = POLLIN };
 
-			poll(&p, 1, (int)(next - now_ms()) + 1);
+			poll(&p, 1, (int)(next - np_now_ms()) + 1);
 			udp_collect(fd, &r);
 		}
 		udp_collect(fd, &r);
 	}
-	end = now_ms() + timeout;
+	end = np_now_ms() + timeout;
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		uint32_t got = 0;
 
 		for (uint32_t i = 0; i < count; i++)
 			got += r.got_at[i] != 0;
-		if (got == count || now_ms() >= end)
+		if (got == count || np_now_ms() >= end)
 			break;
-		poll(&p, 1, (int)(end - now_ms()) + 1);
+		poll(&p, 1, (int)(end - np_now_ms()) + 1);
 		udp_collect(fd, &r);
 	}
 	udp_report(&r);
@@ -306,12 +254,13 @@ static int do_stream(const char *from, const char *to, int timeout,
 {
 	struct sockaddr_storage dst;
 	static char buf[65536];
-	double start = now_ms(), next = start;
+	double start = np_now_ms(), next = start;
 	uint64_t sent = 0;
 	socklen_t len, elen = sizeof(int);
 	int fd, err = 0;
 
-	if (parse_ep(to, &dst, &len, true) || size < 1 || size > sizeof(buf)) {
+	if (np_parse_ep(to, &dst, &len, true) || size < 1 ||
+	    size > sizeof(buf)) {
 		fprintf(stderr, "fwc-probe: bad stream arguments\n");
 		return 2;
 	}
@@ -346,8 +295,8 @@ static int do_stream(const char *from, const char *to, int timeout,
 				return stream_fail(fd, sent, "send stalled");
 		}
 		next += interval;
-		while (now_ms() < next)
-			poll(NULL, 0, (int)(next - now_ms()) + 1);
+		while (np_now_ms() < next)
+			poll(NULL, 0, (int)(next - np_now_ms()) + 1);
 	}
 	/* The server reads to EOF, then closes: all of it arrived. */
 	shutdown(fd, SHUT_WR);
@@ -363,105 +312,16 @@ static int do_stream(const char *from, const char *to, int timeout,
 			return stream_fail(fd, sent, strerror(errno));
 	}
 	printf("streamed %llu bytes in %.0f ms\n", (unsigned long long)sent,
-	       now_ms() - start);
+	       np_now_ms() - start);
 	close(fd);
 	return 0;
 }
 
-static int listen_on(const char *spec)
-{
-	struct sockaddr_storage a;
-	bool tcp = !strncmp(spec, "tcp:", 4);
-	socklen_t len;
-	int one = 1, fd;
-
-	if ((!tcp && strncmp(spec, "udp:", 4)) ||
-	    parse_ep(spec + 4, &a, &len, true)) {
-		fprintf(stderr, "fwc-probe: bad listener %s\n", spec);
-		return -1;
-	}
-	fd = socket(a.ss_family, tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&a, len) || (tcp && listen(fd, 64))) {
-		fprintf(stderr, "fwc-probe: %s: %s\n", spec, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* One poll set: listeners first, then accepted connections. */
-struct server {
-	struct pollfd p[MAX_FDS];
-	bool tcp[MAX_FDS];
-	int n_listen, n;
-};
-
-static void serve_event(struct server *s, int i)
-{
-	char buf[65536];
-	struct sockaddr_storage peer;
-	socklen_t plen = sizeof(peer);
-	ssize_t n;
-	int c;
-
-	if (i >= s->n_listen) {
-		/* A connection: the peer closes or resets it, then we do. */
-		if (read(s->p[i].fd, buf, sizeof(buf)) <= 0) {
-			close(s->p[i].fd);
-			s->p[i] = s->p[--s->n];
-		}
-		return;
-	}
-	if (!s->tcp[i]) {
-		n = recvfrom(s->p[i].fd, buf, sizeof(buf), MSG_DONTWAIT,
-			     (struct sockaddr *)&peer, &plen);
-		if (n > 0)
-			sendto(s->p[i].fd, buf, (size_t)n, 0,
-			       (struct sockaddr *)&peer, plen);
-		return;
-	}
-	c = accept(s->p[i].fd, NULL, NULL);
-	if (c < 0)
-		return;
-	if (s->n == MAX_FDS) {
-		close(c);
-		return;
-	}
-	s->p[s->n++] = (struct pollfd){ .fd = c, .events = POLLIN };
-}
-
 static int do_serve(char **specs, int n, int secs)
 {
-	struct server s = { 0 };
-	double end = now_ms() + secs * 1e3;
+	static const struct np_serve_opts o = { .prog = "fwc-probe" };
 
-	if (n <= 0 || n > MAX_FDS / 2)
-		return 2;
-	for (int i = 0; i < n; i++) {
-		int fd = listen_on(specs[i]);
-
-		if (fd < 0)
-			return 2;
-		s.p[i] = (struct pollfd){ .fd = fd, .events = POLLIN };
-		s.tcp[i] = !strncmp(specs[i], "tcp:", 4);
-	}
-	s.n_listen = s.n = n;
-	/* Tell the caller we listen: it waits for this line. */
-	printf("ready\n");
-	fflush(stdout);
-	while (now_ms() < end) {
-		int left = (int)(end - now_ms()) + 1;
-
-		if (poll(s.p, (nfds_t)s.n, left > 1000 ? 1000 : left) <= 0)
-			continue;
-		for (int i = s.n - 1; i >= 0; i--)
-			if (s.p[i].revents)
-				serve_event(&s, i);
-	}
-	return 0;
+	return np_serve(&o, specs, n, secs);
 }
 
 static int usage(void)
