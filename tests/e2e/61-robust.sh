@@ -99,10 +99,18 @@ echo "a holder killed with SIGKILL releases the lock"
 # One process holds it (the shell becomes sleep, keeping fd 9).
 (exec 9<"$FWC_BPFFS"; flock -x 9; exec sleep 30) &
 holder=$!
-sleep 0.3
+# Until the holder has the lock (a busy machine may take a while).
+for _ in $(seq 100); do
+	(exec 8<"$FWC_BPFFS"; flock -n -x 8) || break
+	sleep 0.05
+done
+check "the holder has the lock" bash -c "(exec 8<'$FWC_BPFFS'; ! flock -n -x 8)"
 fwc_bg load "$B" cli web >"$TMP/wait.out" 2>&1
 loader=$!
-sleep 0.5
+for _ in $(seq 100); do
+	grep -q "waiting for another fwc load or unload" "$TMP/wait.out" && break
+	sleep 0.05
+done
 check "the load waits while the lock is held" kill -0 "$loader"
 check "  and says so" grep -q "waiting for another fwc load or unload" "$TMP/wait.out"
 kill -9 "$holder"
