@@ -417,21 +417,37 @@ static int read_lock(const char *root)
 	return fd;
 }
 
-int fwc_status(const char *root, char **ifaces, int n_ifaces, bool json)
+/*
+ * The pinned interfaces a report covers, listed under the lock (no load
+ * half done), and the report's opening: "[" for JSON, or a line saying
+ * that nothing is loaded.
+ */
+static int report_begin(const char *root, char **ifaces, int n_ifaces,
+			bool json, struct pinned **p, int *n)
 {
-	struct pinned *p;
-	int n, err, broken = 0, lock = read_lock(root);
+	int err, lock = read_lock(root);
 
-	err = pinned_list(root, ifaces, n_ifaces, &p, &n);
+	err = pinned_list(root, ifaces, n_ifaces, p, n);
 	if (lock >= 0)
 		close(lock);
 	if (err)
 		return err;
 	if (json)
 		printf("[");
-	else if (!n)
+	else if (!*n)
 		printf("no fwc policy loaded (nothing pinned under %s)\n",
 		       root);
+	return 0;
+}
+
+int fwc_status(const char *root, char **ifaces, int n_ifaces, bool json)
+{
+	struct pinned *p;
+	int n, broken = 0;
+	int err = report_begin(root, ifaces, n_ifaces, json, &p, &n);
+
+	if (err)
+		return err;
 	for (int i = 0; i < n; i++) {
 		if (json)
 			status_json(p, n, i);
@@ -650,18 +666,11 @@ static int stats_set(const struct pinned *p, int n, int i, bool json,
 int fwc_stats(const char *root, char **ifaces, int n_ifaces, bool json)
 {
 	struct pinned *p;
-	int n, err, printed = 0, rc = 0, lock = read_lock(root);
+	int n, printed = 0, rc = 0;
+	int err = report_begin(root, ifaces, n_ifaces, json, &p, &n);
 
-	err = pinned_list(root, ifaces, n_ifaces, &p, &n);
-	if (lock >= 0)
-		close(lock);
 	if (err)
 		return err;
-	if (json)
-		printf("[");
-	else if (!n)
-		printf("no fwc policy loaded (nothing pinned under %s)\n",
-		       root);
 	for (int i = 0; !err && i < n; i++) {
 		bool seen = false;
 
