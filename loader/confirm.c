@@ -142,7 +142,10 @@ int fwc_state_begin(struct fwc_state_rec *r, const struct fwc_tables *t)
 	int fd, err = fwc_mkdirs(state_dir());
 
 	memset(r, 0, sizeof(*r));
-	r->t = t;
+	r->t = malloc(sizeof(*r->t));
+	if (!r->t)
+		return r->err = -ENOMEM;
+	*r->t = *t;
 	if (err)
 		return r->err = err;
 	if ((size_t)snprintf(r->tmp, sizeof(r->tmp), "%s/.current-XXXXXX",
@@ -169,6 +172,8 @@ int fwc_state_end(struct fwc_state_rec *r, char **ifaces, int n, bool keep)
 	if (r->running)
 		pthread_join(r->thread, NULL);
 	r->running = false;
+	free(r->t); /* the copy's shell: the arrays are the load's */
+	r->t = NULL;
 	err = r->err;
 	/* One artifact, hard-linked into every interface's directory. */
 	for (int i = 0; keep && !err && i < n; i++) {

@@ -264,7 +264,11 @@ int fwc_confirm_load(const struct fwc_load_opts *o, double seconds);
  * which links them into place if @keep (the load succeeded).
  */
 struct fwc_state_rec {
-	const struct fwc_tables *t;
+	/*
+	 * A shallow copy: the load sets meta.gen in its tables while the
+	 * thread reads them; the arrays are read-only after the compile.
+	 */
+	struct fwc_tables *t;
 	char tmp[PATH_MAX];
 	pthread_t thread;
 	bool running;
