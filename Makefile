@@ -108,9 +108,17 @@ $(PROBE): tests/e2e/probe.c tests/lib/netprobe.h
 	@mkdir -p $(O)
 	$(CC) $(CFLAGS) -Itests/lib -o $@ $<
 
-e2e-tests: all $(PROBE)
+# fwc built with ThreadSanitizer, for the loader's threads (25-threads.sh).
+TSAN_O := build-tsan
+ifneq ($(O),$(TSAN_O))
+$(TSAN_O)/fwc: $(wildcard compiler/*.[ch] loader/*.[ch] bpf/*.[ch] include/*.h) fwc.c
+	CFLAGS="-O1 -g -fsanitize=thread" $(MAKE) --no-print-directory \
+		O=$(TSAN_O) $(TSAN_O)/fwc
+endif
+
+e2e-tests: all $(PROBE) $(TSAN_O)/fwc
 	@set -e; for t in tests/e2e/*.sh; do [ -x "$$t" ] || continue; \
-		echo "== $$t"; FWC=$(O)/fwc $$t; done
+		echo "== $$t"; FWC=$(O)/fwc FWC_TSAN=$(TSAN_O)/fwc $$t; done
 
 # Differential tests: the XDP gateway against `fwc compile --emit nft`
 # loaded in nftables, on the same lab and flows (tests/diff/).
@@ -251,4 +259,4 @@ format-check:
 		echo "format: $(words $(FORMAT_SRCS)) files match .clang-format"
 
 clean:
-	rm -rf $(O) $(ASAN_O) fwc
+	rm -rf $(O) $(ASAN_O) $(TSAN_O) fwc
