@@ -25,6 +25,8 @@ fi
 NS="fwcb-$$-load"
 pins=/sys/fs/bpf/fwcb-$$-load
 dir=$(mktemp -d /tmp/fwcb-load-XXXXXX)
+# The loads' rollback copies stay in the run's directory, not /run/fwc.
+export FWC_STATE_DIR="$dir/state"
 nse=(nsenter --net="/run/netns/$NS")
 in_ns() { "${nse[@]}" "$@"; }
 cleanup() {

@@ -62,6 +62,8 @@ prefix="fwcb-$$-"
 SND=${prefix}snd GW=${prefix}gw SINK=${prefix}sink
 pins=/sys/fs/bpf/fwcb-$$
 dir=$(mktemp -d /tmp/fwcb-veth-XXXXXX)
+# The loads' rollback copies stay in the run's directory, not /run/fwc.
+export FWC_STATE_DIR="$dir/state"
 in_ns() {
 	local ns=$1
 	shift
