@@ -522,7 +522,8 @@ static void rule_record(const struct table *t, uint32_t id,
 {
 	memset(rec, 0, sizeof(*rec));
 	if (id == FWC_CT_NO_RULE)
-		snprintf(rec->text, sizeof(rec->text), "orphan-flow");
+		snprintf(rec->text, sizeof(rec->text), "%s",
+			 fwc_rsv_name(FWC_RSV_ORPHAN));
 	else if (bpf_map_lookup_elem(t->rule_meta, &id, rec))
 		snprintf(rec->text, sizeof(rec->text), "rule %u", id);
 }

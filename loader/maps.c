@@ -219,11 +219,9 @@ static int fill_v6(struct bpf_map *map, const struct fwc_tables *t)
 	return 0;
 }
 
-/* What a person with only bpftool reads for counter @id. */
-static void label_text(const struct fwc_tables *t, uint32_t id,
-		       struct fwc_label *l)
+const char *fwc_rsv_name(uint32_t rsv)
 {
-	static const char *const rsv[FWC_RSV_COUNT] = {
+	static const char *const names[FWC_RSV_COUNT] = {
 		[FWC_RSV_NON_IP] = "non-ip",
 		[FWC_RSV_MALFORMED] = "malformed",
 		[FWC_RSV_FRAGMENT] = "fragment",
@@ -233,6 +231,14 @@ static void label_text(const struct fwc_tables *t, uint32_t id,
 		[FWC_RSV_LOG_SUPPRESSED] = "log-suppressed",
 		[FWC_RSV_LOG_LOST] = "log-lost",
 	};
+
+	return rsv < FWC_RSV_COUNT && names[rsv] ? names[rsv] : "reserved";
+}
+
+/* What a person with only bpftool reads for counter @id. */
+static void label_text(const struct fwc_tables *t, uint32_t id,
+		       struct fwc_label *l)
+{
 	const struct fwc_rule_meta *rm;
 	const size_t max = FWC_LABEL_LEN - 1;
 
@@ -245,7 +251,7 @@ static void label_text(const struct fwc_tables *t, uint32_t id,
 	}
 	if (id > t->meta.n_rules) {
 		snprintf(l->text, sizeof(l->text), "%s",
-			 rsv[id - t->meta.n_rules - 1]);
+			 fwc_rsv_name(id - t->meta.n_rules - 1));
 		return;
 	}
 	rm = t->rule_meta ? &t->rule_meta[id] : NULL;

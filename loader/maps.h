@@ -12,6 +12,10 @@ int fwc_maps_size(struct fwc_bpf *skel, const struct fwc_tables *t);
 /* Copy @t into the loaded maps (batch updates where possible). */
 int fwc_maps_fill(struct fwc_bpf *skel, const struct fwc_tables *t);
 
+/* The name of reserved counter @rsv (enum fwc_rsv), as stats and bpftool
+ * show it. */
+const char *fwc_rsv_name(uint32_t rsv);
+
 /* Whole-array reads and writes of keys 0..n-1 by fd, batched. */
 int fwc_array_write(int fd, const void *vals, size_t vsz, uint32_t n);
 int fwc_array_read(int fd, void *vals, size_t vsz, uint32_t n);

@@ -18,6 +18,7 @@
 
 #include "diag.h"
 #include "loader.h"
+#include "maps.h"
 
 /* One interface directory under the root. */
 struct pinned {
@@ -463,17 +464,6 @@ int fwc_status(const char *root, char **ifaces, int n_ifaces, bool json)
 	return broken ? -EUCLEAN : 0;
 }
 
-static const char *const rsv_names[FWC_RSV_COUNT] = {
-	[FWC_RSV_NON_IP] = "non-ip",
-	[FWC_RSV_MALFORMED] = "malformed",
-	[FWC_RSV_FRAGMENT] = "fragment",
-	[FWC_RSV_ND] = "neighbour-discovery",
-	[FWC_RSV_ORPHAN] = "orphan-flow",
-	[FWC_RSV_WOULD_DROP] = "would-drop",
-	[FWC_RSV_LOG_SUPPRESSED] = "log-suppressed",
-	[FWC_RSV_LOG_LOST] = "log-lost",
-};
-
 /* What became of the packets of reserved counter @k. */
 static const char *rsv_action(uint32_t k, const struct fwc_meta *meta)
 {
@@ -544,7 +534,7 @@ static int stats_rows(const struct pinned *p, struct row **out, uint32_t *n_out,
 								 "deny";
 			continue;
 		}
-		r->name = rsv_names[id - nr - 1];
+		r->name = fwc_rsv_name(id - nr - 1);
 		r->action = rsv_action(id - nr - 1, &meta);
 	}
 out:
