@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "compile.h"
@@ -83,6 +84,26 @@ static inline uint32_t classify(const struct compiled *c, const char *pkt)
 		fail_msg("tables say rule %u, reference says %u for %s", a, b,
 			 pkt);
 	return a;
+}
+
+/*
+ * @c written as an artifact and read back: the tables fwc load would get
+ * (the caller frees them). Its header must come back byte for byte.
+ */
+static inline struct fwc_tables *artifact_roundtrip(const struct compiled *c)
+{
+	char path[] = "/tmp/fwc-test-artifact-XXXXXX";
+	struct fwc_tables *t = NULL;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(c->err, 0);
+	assert_int_equal(fwc_artifact_write(c->t, path), 0);
+	assert_int_equal(fwc_artifact_read(path, &t), 0);
+	unlink(path);
+	assert_memory_equal(&t->meta, &c->t->meta, sizeof(t->meta));
+	return t;
 }
 
 #endif
