@@ -296,10 +296,15 @@ expect_eq "--count without --watch: usage, exit 2" 2 "$rc"
 # The key is typed only once the first frame is on the screen: before
 # that, fwc has not yet taken the terminal, and a Ctrl-C typed then would
 # hit whatever process is starting up (as it would for an admin).
+# script(1) runs the command with $SHELL; dash does not exec a lone
+# command, stays in the terminal's foreground group and dies of the
+# Ctrl-C itself (exit 130 whatever fwc does), so exec fwc, with one
+# fixed shell, to test fwc alone wherever the suite runs.
 for key in q '\003'; do
 	rm -f "$TMP/keys" "$TMP/tty.out"
 	mkfifo "$TMP/keys"
-	lab_in gw timeout 10 script -qec "'$FWC' stats --watch -i 0.2" \
+	lab_in gw env SHELL=/bin/sh timeout 10 \
+		script -qec "exec '$FWC' stats --watch -i 0.2" \
 		/dev/null <"$TMP/keys" >"$TMP/tty.out" 2>&1 &
 	tty_pid=$!
 	exec 9>"$TMP/keys"
