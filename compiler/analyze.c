@@ -201,7 +201,7 @@ static void format_count(fwc_u128 n, char *buf, size_t len)
 	unsigned int bits = 0;
 
 	if (n >> 40) {
-		while (((fwc_u128)1 << (bits + 1)) <= n && bits < 127)
+		while (bits < 127 && ((fwc_u128)1 << (bits + 1)) <= n)
 			bits++;
 		snprintf(buf, len, "~2^%u", bits);
 		return;
