@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* fwc: the command line. It parses arguments and calls; nothing more. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -159,9 +160,19 @@ static void print_stats(const struct fwc_tables *t)
 	       "service %u\n",
 	       m->n_src, m->n_dst, m->n_addr, m->n_pc, m->n_svc);
 	printf("decision rows    %u\n", m->n_rows);
-	printf("ipv6 lookup      %s\n", m->flags & FWC_META_V6_TRIE ?
-						"trie (v6_root + chunks)" :
-						"lpm (v6_lpm)");
+	if (m->flags & FWC_META_V6_TRIE) {
+		uint8_t pre[16];
+		char s[INET6_ADDRSTRLEN];
+
+		for (int i = 0; i < 16; i++)
+			pre[i] = (uint8_t)(m->v6_pre[i / 4] >>
+					   (24 - 8 * (i % 4)));
+		inet_ntop(AF_INET6, pre, s, sizeof(s));
+		printf("ipv6 lookup      trie (v6_root + chunks) under %s/%u\n",
+		       s, 8 * m->v6_at);
+	} else {
+		printf("ipv6 lookup      lpm (v6_lpm)\n");
+	}
 	printf("%-16s %12s %12s\n", "table", "entries", "bytes");
 	for (size_t i = 0; i < sizeof(tables) / sizeof(*tables); i++) {
 		size_t b = fwc_tables_bytes(t, tables[i]);

@@ -206,8 +206,11 @@ static int v4_reps(const struct fwc_tables *t, struct rep **out)
 	return cnt;
 }
 
-/* Trie walk: for each class, the address whose lookup reads most chunks. */
-static void v6_walk(const struct fwc_tables *t, uint32_t e, uint8_t *a,
+/*
+ * Trie walk: for each class, the address whose lookup reads most chunks.
+ * Level 1 is the root, at bytes @at and @at + 1.
+ */
+static void v6_walk(const struct fwc_tables *t, uint32_t e, uint8_t *a, int at,
 		    int level, struct rep *r)
 {
 	if (!(e & FWC_TRIE_CHUNK)) {
@@ -218,14 +221,14 @@ static void v6_walk(const struct fwc_tables *t, uint32_t e, uint8_t *a,
 		return;
 	}
 	for (uint32_t i = 0; i < FWC_TRIE_CHUNK_SIZE; i++) {
-		a[level + 1] = (uint8_t)i;
+		a[at + level + 1] = (uint8_t)i;
 		v6_walk(t,
 			t->chunks[(size_t)(e & ~FWC_TRIE_CHUNK) *
 					  FWC_TRIE_CHUNK_SIZE +
 				  i],
-			a, level + 1, r);
+			a, at, level + 1, r);
 	}
-	a[level + 1] = 0;
+	a[at + level + 1] = 0;
 }
 
 /*
@@ -244,12 +247,17 @@ static int v6_reps(const struct fwc_tables *t, struct rep **out)
 	if (!r || !seen)
 		die("out of memory\n");
 	if (t->meta.flags & FWC_META_V6_TRIE) {
+		int at = (int)t->meta.v6_at;
 		uint8_t a[16] = { 0 };
 
+		/* Inside the common prefix: its bytes, then the walk. */
+		for (i = 0; i < 16; i++)
+			a[i] = (uint8_t)(t->meta.v6_pre[i / 4] >>
+					 (24 - 8 * (i % 4)));
 		for (i = 0; i < FWC_TRIE_ROOT_SIZE; i++) {
-			a[0] = (uint8_t)(i >> 8);
-			a[1] = (uint8_t)i;
-			v6_walk(t, t->v6_root[i], a, 1, r);
+			a[at] = (uint8_t)(i >> 8);
+			a[at + 1] = (uint8_t)i;
+			v6_walk(t, t->v6_root[i], a, at, 1, r);
 		}
 		for (i = 0; i < n; i++)
 			if (r[i].depth)

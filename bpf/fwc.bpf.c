@@ -106,25 +106,53 @@ static __always_inline int fwc_addr_v4(const struct fwc_meta *m, const __u8 *a,
 	return 0;
 }
 
+/* Byte @i (0..15) of the address held as big-endian halves @hi and @lo. */
+static __always_inline __u32 fwc_byte(__u64 hi, __u64 lo, __u32 i)
+{
+	return ((i < 8 ? hi : lo) >> ((15 - i) * 8 & 63)) & 0xff;
+}
+
 /*
- * IPv6: the trie of v6_root and 8-bit chunks, one read per byte until a
- * leaf (at most 15), when the compiler chose it; else disjoint prefixes
- * in an LPM trie, where a miss is addr class 0.
+ * IPv6: outside the policy's common prefix (meta.v6_pre) one class; else
+ * the trie of v6_root and 8-bit chunks from byte meta.v6_at, one read per
+ * byte until a leaf, when the compiler chose it; else disjoint prefixes
+ * in an LPM trie, where a miss is addr class 0. The address is read as
+ * four aligned words (the header sits on the stack) into two registers.
  */
 static __always_inline int fwc_addr_v6(const struct fwc_meta *m, const __u8 *a,
 				       __u32 *cls)
 {
 	struct fwc_v6_key key = { .prefixlen = 128 };
-	__u32 v, c, *p;
-	int i;
+	const __u32 *w = (const __u32 *)a;
+	__u32 w0, w1, w2, w3, v, c, at, i, *p;
+	__u64 hi, lo;
 
 	if (m->flags & FWC_META_V6_TRIE) {
-		if (fwc_get(&v6_root, ((__u32)a[0] << 8) | a[1], &v))
+		w0 = bpf_ntohl(w[0]);
+		w1 = bpf_ntohl(w[1]);
+		w2 = bpf_ntohl(w[2]);
+		w3 = bpf_ntohl(w[3]);
+		if (((w0 ^ m->v6_pre[0]) & m->v6_mask[0]) |
+		    ((w1 ^ m->v6_pre[1]) & m->v6_mask[1]) |
+		    ((w2 ^ m->v6_pre[2]) & m->v6_mask[2]) |
+		    ((w3 ^ m->v6_pre[3]) & m->v6_mask[3])) {
+			*cls = m->v6_outside;
+			return 0;
+		}
+		hi = (__u64)w0 << 32 | w1;
+		lo = (__u64)w2 << 32 | w3;
+		at = m->v6_at;
+		if (at > 14 || fwc_get(&v6_root,
+				       fwc_byte(hi, lo, at) << 8 |
+					       fwc_byte(hi, lo, at + 1),
+				       &v))
 			return -1;
-		for (i = 2; i < 16 && (v & FWC_TRIE_CHUNK); i++) {
+		for (i = at + 2; i < 16 && (v & FWC_TRIE_CHUNK); i++) {
 			c = v & ~FWC_TRIE_CHUNK;
 			if (c >= m->n_chunks ||
-			    fwc_get(&chunks, c * FWC_TRIE_CHUNK_SIZE + a[i],
+			    fwc_get(&chunks,
+				    c * FWC_TRIE_CHUNK_SIZE +
+					    fwc_byte(hi, lo, i),
 				    &v))
 				return -1;
 		}

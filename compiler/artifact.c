@@ -269,6 +269,10 @@ static bool tables_consistent(const struct fwc_tables *t)
 	    !trie_entries_ok(m, t->chunks,
 			     (size_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE))
 		return false;
+	/* The root reads bytes v6_at and v6_at + 1 of 16. */
+	if ((m->flags & FWC_META_V6_TRIE) &&
+	    (m->v6_at > 14 || m->v6_outside >= m->n_addr))
+		return false;
 	for (uint32_t i = 0; i < m->n_v6; i++)
 		if (t->v6_vals[i] >= m->n_addr || t->v6_keys[i].prefixlen > 128)
 			return false;

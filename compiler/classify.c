@@ -7,13 +7,13 @@
 
 #include "tables.h"
 
-/* The root by the first 16 bits, then one chunk per byte while needed. */
+/* The root by bytes @at and @at + 1, then one chunk per byte while needed. */
 static uint32_t trie_class(const struct fwc_tables *t, const uint32_t *root,
-			   const uint8_t *a, int len)
+			   const uint8_t *a, int at, int len)
 {
-	uint32_t e = root[(uint32_t)a[0] << 8 | a[1]];
+	uint32_t e = root[(uint32_t)a[at] << 8 | a[at + 1]];
 
-	for (int i = 2; i < len && (e & FWC_TRIE_CHUNK); i++)
+	for (int i = at + 2; i < len && (e & FWC_TRIE_CHUNK); i++)
 		e = t->chunks[(size_t)(e & ~FWC_TRIE_CHUNK) *
 				      FWC_TRIE_CHUNK_SIZE +
 			      a[i]];
@@ -50,11 +50,20 @@ static uint32_t v6_class(const struct fwc_tables *t, const uint8_t *a)
 static uint32_t addr_class(const struct fwc_tables *t, int family,
 			   const uint8_t *a)
 {
+	const struct fwc_meta *m = &t->meta;
+
 	if (family == 4)
-		return trie_class(t, t->v4_root, a, 4);
-	if (t->meta.flags & FWC_META_V6_TRIE)
-		return trie_class(t, t->v6_root, a, 16);
-	return v6_class(t, a);
+		return trie_class(t, t->v4_root, a, 0, 4);
+	if (!(m->flags & FWC_META_V6_TRIE))
+		return v6_class(t, a);
+	for (int k = 0; k < 4; k++) {
+		uint32_t w = (uint32_t)a[4 * k] << 24 | a[4 * k + 1] << 16 |
+			     a[4 * k + 2] << 8 | a[4 * k + 3];
+
+		if ((w ^ m->v6_pre[k]) & m->v6_mask[k])
+			return m->v6_outside;
+	}
+	return trie_class(t, t->v6_root, a, (int)m->v6_at, 16);
 }
 
 void fwc_tables_classes(const struct fwc_tables *t,

@@ -63,14 +63,19 @@ static uint32_t trie_entry(struct trie_builder *b, fwc_u128 base,
 	return chunk | FWC_TRIE_CHUNK;
 }
 
-/* A root of 2^16 entries over @bits-bit addresses, then 8-bit chunks. */
-static uint32_t *build_trie(struct trie_builder *b, unsigned int bits)
+/*
+ * A root of 2^16 entries over the block of 2^@bits addresses from @base,
+ * then 8-bit chunks.
+ */
+static uint32_t *build_trie(struct trie_builder *b, fwc_u128 base,
+			    unsigned int bits)
 {
 	uint32_t *root = xcalloc(FWC_TRIE_ROOT_SIZE, sizeof(*root));
 
 	b->depth = 1;
 	for (uint32_t i = 0; i < FWC_TRIE_ROOT_SIZE && !b->over; i++)
-		root[i] = trie_entry(b, (fwc_u128)i << (bits - 16), bits - 16);
+		root[i] = trie_entry(b, base + ((fwc_u128)i << (bits - 16)),
+				     bits - 16);
 	return root;
 }
 
@@ -81,7 +86,7 @@ static void build_v4_trie(struct fwc_tables *t, const struct fwc_classes *c)
 				  .n_seg = c->n_aseg4,
 				  .limit = UINT32_MAX };
 
-	t->v4_root = build_trie(&b, 32);
+	t->v4_root = build_trie(&b, 0, 32);
 }
 
 /* Prefixes the LPM layout would hold (addr class 0 is the miss). */
@@ -113,6 +118,51 @@ static bool trie_cheaper(unsigned int depth, size_t n)
 }
 
 /*
+ * The longest whole-byte prefix, at most 14 bytes (the root indexes the
+ * next two), whose block holds every IPv6 class boundary, with one class
+ * outside it. The first segment holds all below the block, the last all
+ * above, so both must be that class unless the block reaches an end.
+ */
+static void v6_prefix(const struct fwc_classes *c, struct fwc_meta *m,
+		      fwc_u128 *base)
+{
+	const struct fwc_seg *s = c->aseg6;
+	fwc_u128 x = s[0].hi, y = s[c->n_aseg6 - 1].lo, lo = 0, hi;
+	unsigned int at;
+
+	for (at = 14; at > 0; at--) {
+		unsigned int sh = 128 - 8 * at;
+
+		if (x >> sh != y >> sh)
+			continue;
+		lo = x >> sh << sh;
+		hi = lo | (((fwc_u128)1 << sh) - 1);
+		if (lo && ~hi && s[0].cls != s[c->n_aseg6 - 1].cls)
+			continue;
+		break;
+	}
+	memset(m->v6_pre, 0, sizeof(m->v6_pre));
+	memset(m->v6_mask, 0, sizeof(m->v6_mask));
+	m->v6_at = at;
+	m->v6_outside = 0;
+	*base = 0;
+	if (!at)
+		return;
+	*base = lo;
+	m->v6_outside = lo ? s[0].cls : s[c->n_aseg6 - 1].cls;
+	for (unsigned int k = 0; k < 4; k++) {
+		unsigned int sh = 96 - 32 * k,
+			     bytes = at > 4 * k ? at - 4 * k : 0;
+
+		m->v6_pre[k] = (uint32_t)(lo >> sh);
+		m->v6_mask[k] = bytes >= 4 ? UINT32_MAX :
+				bytes	   ? ~(UINT32_MAX >> (8 * bytes)) :
+					     0;
+		m->v6_pre[k] &= m->v6_mask[k];
+	}
+}
+
+/*
  * IPv6 as a trie when its chunks fit @budget and its depth makes it the
  * cheaper lookup: then the cost no longer grows with the prefix count.
  * Otherwise (a few host routes, or many long unrelated prefixes), drop
@@ -126,10 +176,12 @@ static bool build_v6_trie(struct fwc_tables *t, const struct fwc_classes *c,
 				  .seg = c->aseg6,
 				  .n_seg = c->n_aseg6,
 				  .cap_chunks = before };
+	fwc_u128 base;
 
 	b.limit = before + (opts->v6_trie_chunks ? opts->v6_trie_chunks :
 						   FWC_V6_TRIE_BUDGET);
-	t->v6_root = build_trie(&b, 128);
+	v6_prefix(c, &t->meta, &base);
+	t->v6_root = build_trie(&b, base, 128 - 8 * t->meta.v6_at);
 	if (!b.over && (opts->v6_layout == FWC_V6_TRIE ||
 			trie_cheaper(b.max_depth, v6_lpm_prefixes(c)))) {
 		t->meta.flags |= FWC_META_V6_TRIE;
@@ -138,6 +190,9 @@ static bool build_v6_trie(struct fwc_tables *t, const struct fwc_classes *c,
 	free(t->v6_root);
 	t->v6_root = NULL;
 	t->meta.n_chunks = before;
+	t->meta.v6_at = t->meta.v6_outside = 0;
+	memset(t->meta.v6_pre, 0, sizeof(t->meta.v6_pre));
+	memset(t->meta.v6_mask, 0, sizeof(t->meta.v6_mask));
 	return false;
 }
 

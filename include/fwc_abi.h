@@ -27,13 +27,18 @@
  * chunks fit its memory budget and the trie's depth costs less than an
  * LPM lookup; otherwise an LPM trie of disjoint prefixes (struct
  * fwc_v6_key), where a miss is addr class 0.
+ *
+ * The IPv6 trie starts below the longest whole-byte prefix that holds
+ * every class boundary (an estate's /32 or /48): an address outside it
+ * is addr class meta.v6_outside at once, and v6_root indexes the two
+ * bytes after it (meta.v6_at), so a /64 of a /48 is two reads, not seven.
  */
 #ifndef FWC_ABI_H
 #define FWC_ABI_H
 
 #include <linux/types.h>
 
-#define FWC_ABI_VERSION 3
+#define FWC_ABI_VERSION 4
 
 /* Trie entries: a leaf holds an addr class, a chunk pointer has this bit. */
 #define FWC_TRIE_CHUNK 0x80000000u
@@ -109,6 +114,17 @@ struct fwc_meta {
 	__u32 timeout[FWC_TO_COUNT]; /* seconds, enum fwc_timeout */
 	/* ABI 3: the deny log. */
 	__u32 log_rate; /* events per second and rule, and the burst */
+	/*
+	 * ABI 4: the IPv6 trie's prefix. An address whose 32-bit words
+	 * (host order of the network-order bytes) w[k] have
+	 * (w[k] ^ v6_pre[k]) & v6_mask[k] nonzero for some k is outside:
+	 * addr class v6_outside. Else v6_root is indexed by its bytes
+	 * v6_at and v6_at + 1 (v6_at <= 14; 0: no prefix, mask all zero).
+	 */
+	__u32 v6_at;
+	__u32 v6_outside;
+	__u32 v6_pre[4];
+	__u32 v6_mask[4];
 };
 
 struct fwc_addr_class {

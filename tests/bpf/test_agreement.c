@@ -1223,6 +1223,7 @@ struct totals {
 	unsigned long spec_failed, spec_shown; /* tables vs the model */
 	unsigned long by_verdict[2];
 	unsigned long by_rule; /* decided by a rule, not the default */
+	unsigned long v6_pre;  /* IPv6 tries under a common prefix */
 };
 
 /* Expected (verdict, counter id) of @p according to the tables. */
@@ -1340,6 +1341,7 @@ static void run_policy(const char *text, unsigned long n_packets, struct gen *g,
 		tot->rejected++;
 		return;
 	}
+	tot->v6_pre += (r.t->meta.flags & FWC_META_V6_TRIE) && r.t->meta.v6_at;
 	for (i = 0; i < n_packets; i++) {
 		rand_packet(g, &p);
 		tot->packets++;
@@ -1378,10 +1380,12 @@ static void test_agreement(void **state)
 	printf("agreement: %lu policies (%lu rejected), %lu packets "
 	       "(%lu pass, %lu drop, %lu decided by a rule), %lu datapath "
 	       "mismatches, %lu policies where the tables differ from the "
-	       "policy text\n",
+	       "policy text; %lu IPv6 tries under a common prefix\n",
 	       tot.policies, tot.rejected, tot.packets, tot.by_verdict[1],
-	       tot.by_verdict[0], tot.by_rule, tot.failed, tot.spec_failed);
+	       tot.by_verdict[0], tot.by_rule, tot.failed, tot.spec_failed,
+	       tot.v6_pre);
 	assert_int_equal(tot.rejected, 0);
+	assert_true(tot.v6_pre > 0);
 	assert_int_equal(tot.failed, 0);
 	assert_int_equal(tot.spec_failed, 0);
 }

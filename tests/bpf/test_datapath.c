@@ -854,6 +854,48 @@ static void test_v6_miss(void **state)
 	env_free(e);
 }
 
+/*
+ * The IPv6 trie below a common prefix: an address outside it takes the
+ * outside class (here `any`'s) with no trie read, one inside is walked
+ * from the bytes after the prefix. The holes make the site the class
+ * with the most prefixes, so addr class 0 (the LPM miss class) is the
+ * site's, and the outside class cannot pass for it.
+ */
+static void test_v6_prefix(void **state)
+{
+	struct env *e =
+		env_load("set state off\n"
+			 "zone site = { 2001:db8:42::/48, !2001:db8:42:1::/64, "
+			 "!2001:db8:42:4000::/64, !2001:db8:42:8000::/64, "
+			 "!2001:db8:42:c000::/64 }\n"
+			 "allow site -> site proto tcp port 22\n"  /* 1 */
+			 "allow any -> site proto tcp port 80\n"); /* 2 */
+	uint8_t a[16], b6[16], far[16], hole[16];
+	struct pb b;
+
+	(void)state;
+	assert_true(e->t->meta.flags & FWC_META_V6_TRIE);
+	assert_int_equal(e->t->meta.v6_at, 5); /* 2001:db8:00, then 42 */
+	assert_int_not_equal(e->t->meta.v6_outside, 0);
+	pb_addr("2001:db8:42:10::5", a);
+	pb_addr("2001:db8:42:20::9", b6);
+	pb_addr("2001:db9::1", far);
+	pb_addr("2001:db8:42:1::5", hole);
+	pb_simple(&b, 6, 6, a, b6, 22, 40000, 0);
+	PASS(e, &b, 1);
+	pb_simple(&b, 6, 6, far, b6, 80, 40000, 0);
+	PASS(e, &b, 2);
+	pb_simple(&b, 6, 6, hole, b6, 80, 40000, 0);
+	PASS(e, &b, 2);
+	pb_simple(&b, 6, 6, far, b6, 22, 40000, 0);
+	DROP(e, &b, 0);
+	pb_simple(&b, 6, 6, hole, b6, 22, 40000, 0);
+	DROP(e, &b, 0);
+	pb_simple(&b, 6, 6, a, far, 80, 40000, 0);
+	DROP(e, &b, 0);
+	env_free(e);
+}
+
 static void test_labels(void **state)
 {
 	struct env *e = env_load(policy);
@@ -933,6 +975,7 @@ int main(void)
 		cmocka_unit_test(test_fail_closed),
 		cmocka_unit_test(test_broken_trie),
 		cmocka_unit_test(test_v6_miss),
+		cmocka_unit_test(test_v6_prefix),
 		cmocka_unit_test(test_labels),
 		cmocka_unit_test(test_empty_tables),
 	};

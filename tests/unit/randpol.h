@@ -92,6 +92,12 @@ static inline void rp_host(struct randpol *p, struct rng *r, int nzones)
 		rp_note(p->v4, &p->n4, b);
 		break;
 	case 4: /* v6 prefix */
+		if (rnd_below(r, 4) == 0) {
+			/* A wide one: the IPv6 trie's common prefix moves. */
+			rp_put(p, "2001:db8::/%u", 32 + rnd_below(r, 80));
+			rp_note(p->v6, &p->n6, 0);
+			break;
+		}
 		len = 112 + rnd_below(r, 17);
 		a &= len == 112 ? 0 : (0xffffu << (128 - len)) & 0xffff;
 		rp_put(p, "2001:db8::%x/%u", a, len);
@@ -260,6 +266,11 @@ static inline void randpol_packet(const struct randpol *p, struct rng *r,
 		memcpy(pkt->dst, pfx, 4);
 		pkt->src[14] = (uint8_t)(s >> 8), pkt->src[15] = (uint8_t)s;
 		pkt->dst[14] = (uint8_t)(d >> 8), pkt->dst[15] = (uint8_t)d;
+		/* Now and then one byte elsewhere: in or out of a prefix. */
+		if (rnd_below(r, 8) == 0)
+			pkt->src[2 + rnd_below(r, 12)] = (uint8_t)rnd(r);
+		if (rnd_below(r, 8) == 0)
+			pkt->dst[2 + rnd_below(r, 12)] = (uint8_t)rnd(r);
 	}
 	if (pkt->proto == 1 || pkt->proto == 58) {
 		pkt->k1 = rnd_below(r, 2) ? (uint16_t)rnd_below(r, 256) :

@@ -9,6 +9,19 @@
 #include "helpers.h"
 #include "randpol.h"
 
+/* Is @a outside the IPv6 trie's common prefix (see fwc_meta)? */
+static bool v6_outside(const struct fwc_meta *m, const uint8_t *a)
+{
+	for (int k = 0; k < 4; k++) {
+		uint32_t w = (uint32_t)a[4 * k] << 24 | a[4 * k + 1] << 16 |
+			     a[4 * k + 2] << 8 | a[4 * k + 3];
+
+		if ((w ^ m->v6_pre[k]) & m->v6_mask[k])
+			return true;
+	}
+	return false;
+}
+
 static void test_tables_agree_with_reference(void **state)
 {
 	const char *seed_env = getenv("FWC_SEED"),
@@ -18,6 +31,8 @@ static void test_tables_agree_with_reference(void **state)
 	struct rng r = { seed };
 	struct randpol p = { 0 };
 	unsigned long packets = 0, matched = 0;
+	/* IPv6 trie prefixes seen: none, partial, 14 bytes; outside hits. */
+	unsigned long at_none = 0, at_part = 0, at_full = 0, outside = 0;
 
 	(void)state;
 	printf("seed 0x%llx, %lu policies\n", (unsigned long long)seed, n_pol);
@@ -34,11 +49,20 @@ static void test_tables_agree_with_reference(void **state)
 			fail_msg("random policy %lu failed to compile:\n%s\n%s",
 				 i, p.text, c.diag);
 		}
+		if (c.t->meta.flags & FWC_META_V6_TRIE) {
+			at_none += c.t->meta.v6_at == 0;
+			at_part += c.t->meta.v6_at && c.t->meta.v6_at < 14;
+			at_full += c.t->meta.v6_at == 14;
+		}
 		for (int k = 0; k < 200; k++) {
 			struct fwc_packet pkt;
 			uint32_t a, b;
 
 			randpol_packet(&p, &r, &pkt);
+			if (pkt.family == 6 && c.t->meta.v6_at &&
+			    (c.t->meta.flags & FWC_META_V6_TRIE))
+				outside += v6_outside(&c.t->meta, pkt.src) ||
+					   v6_outside(&c.t->meta, pkt.dst);
 			a = fwc_tables_classify(c.t, &pkt);
 			b = fwc_reference_classify(c.pol, &pkt);
 			packets++;
@@ -56,8 +80,13 @@ static void test_tables_agree_with_reference(void **state)
 		compiled_free(&c);
 	}
 	printf("%lu packets agreed (%lu matched a rule)\n", packets, matched);
-	/* The generator must exercise rules, not just the default. */
+	printf("IPv6 trie prefixes: %lu none, %lu partial, %lu of 14 bytes; "
+	       "%lu packets outside one\n",
+	       at_none, at_part, at_full, outside);
+	/* The generator must exercise rules, not just the default, */
 	assert_true(matched > packets / 20);
+	/* and every shape of the IPv6 trie's prefix, inside and out. */
+	assert_true(at_none && at_part && at_full && outside);
 	free(p.text);
 }
 

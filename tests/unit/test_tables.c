@@ -142,6 +142,70 @@ static void test_v6_layouts(void **state)
 	compiled_free(&c);
 }
 
+/*
+ * The IPv6 trie starts below the longest whole-byte prefix that holds
+ * every class boundary; outside it, one class without a trie read.
+ */
+static void test_v6_prefix(void **state)
+{
+	/* One /48 site: /64s in it, and hosts of one /64. */
+	static const char site[] =
+		"zone a = { 2001:db8:42:10::/64 2001:db8:42:20::/64 }\n"
+		"zone b = { 2001:db8:42:30::7 }\n"
+		"allow a -> b proto tcp port 22\n"
+		"allow any -> a proto tcp port 80\n";
+	/* Boundaries at both ends of the space, with different classes. */
+	static const char ends[] = "zone lo = ::/8\n"
+				   "zone hi = ff00::/8\n"
+				   "zone mid = 2001:db8::/32\n"
+				   "allow lo -> hi proto tcp port 22\n"
+				   "allow mid -> any proto tcp port 22\n";
+	struct fwc_compile_opts trie = { .v6_layout = FWC_V6_TRIE };
+	struct compiled c = compile_text_opts(site, trie);
+
+	(void)state;
+	assert_int_equal(c.err, 0);
+	assert_true(c.t->meta.flags & FWC_META_V6_TRIE);
+	/* 2001:db8:42:: then byte 6 (00): bytes 7-8 index the root. */
+	assert_int_equal(c.t->meta.v6_at, 7);
+	assert_int_equal(c.t->meta.v6_pre[0], 0x20010db8);
+	assert_int_equal(c.t->meta.v6_pre[1], 0x00420000);
+	assert_int_equal(c.t->meta.v6_mask[1], 0xffffff00);
+	assert_int_equal(c.t->meta.v6_mask[2], 0);
+	assert_int_equal(
+		classify(&c,
+			 "tcp [2001:db8:42:10::1]:1 -> [2001:db8:42:30::7]:22"),
+		1);
+	assert_int_equal(
+		classify(
+			&c,
+			"tcp [2001:db8:42:20:ffff::]:1 -> [2001:db8:42:30::7]:22"),
+		1);
+	/* Next to the host, and outside the site: no zone. */
+	assert_int_equal(
+		classify(&c,
+			 "tcp [2001:db8:42:10::1]:1 -> [2001:db8:42:30::8]:22"),
+		0);
+	assert_int_equal(
+		classify(&c,
+			 "tcp [2001:db8:43:10::1]:1 -> [2001:db8:42:30::7]:22"),
+		0);
+	/* any: the outside class is in it. */
+	assert_int_equal(
+		classify(&c, "tcp [fe80::1]:1 -> [2001:db8:42:10::9]:80"), 2);
+	assert_int_equal(classify(&c, "tcp [::1]:1 -> [2001:db8:42:11::9]:80"),
+			 0);
+	compiled_free(&c);
+	c = compile_text_opts(ends, trie);
+	assert_int_equal(c.err, 0);
+	assert_true(c.t->meta.flags & FWC_META_V6_TRIE);
+	assert_int_equal(c.t->meta.v6_at, 0);
+	assert_int_equal(classify(&c, "tcp [::1]:1 -> [ff02::1]:22"), 1);
+	assert_int_equal(classify(&c, "tcp [2001:db8::1]:1 -> [::1]:22"), 2);
+	assert_int_equal(classify(&c, "tcp [2001:db9::1]:1 -> [::1]:22"), 0);
+	compiled_free(&c);
+}
+
 static void test_row_merging(void **state)
 {
 	/* Many zones with the same rules share decision rows. */
@@ -213,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_partition_classes),
 		cmocka_unit_test(test_trie_layout),
 		cmocka_unit_test(test_v6_layouts),
+		cmocka_unit_test(test_v6_prefix),
 		cmocka_unit_test(test_row_merging),
 		cmocka_unit_test(test_artifact_roundtrip_and_determinism),
 	};
