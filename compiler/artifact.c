@@ -309,6 +309,7 @@ int fwc_artifact_read(const char *path, struct fwc_tables **out)
 	struct buf in = { 0 }, raw = { 0 };
 	struct fwc_tables *t = NULL;
 	uLongf rawlen;
+	uint32_t abi;
 	size_t len;
 	char *text;
 	int err = fwc_read_file(path, &text, &len);
@@ -332,6 +333,17 @@ int fwc_artifact_read(const char *path, struct fwc_tables **out)
 	if (uncompress(raw.p, &rawlen, in.p + HEADER, len - HEADER) != Z_OK ||
 	    rawlen != raw.n)
 		goto out;
+	/* The tables start with struct fwc_meta, abi_version first. */
+	abi = get_u32(&raw);
+	raw.off = 0;
+	if (!raw.bad && abi != FWC_ABI_VERSION) {
+		fprintf(stderr,
+			"%s: error: artifact has tables of ABI %u, this fwc "
+			"reads ABI %u: compile the policy again\n",
+			path, abi, FWC_ABI_VERSION);
+		err = -EPROTO;
+		goto out;
+	}
 	t = xcalloc(1, sizeof(*t));
 	deserialise(&raw, t);
 	if (raw.bad || raw.off != raw.n || !tables_consistent(t))
@@ -340,7 +352,7 @@ int fwc_artifact_read(const char *path, struct fwc_tables **out)
 	t = NULL;
 	err = 0;
 out:
-	if (err)
+	if (err == -EINVAL)
 		fprintf(stderr, "%s: error: not a valid fwc artifact\n", path);
 	fwc_tables_free(t);
 	free(text);

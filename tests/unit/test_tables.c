@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* Address sets, partitions, the trie and the artifact. */
+#include <errno.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -262,6 +263,11 @@ static void test_artifact_roundtrip_and_determinism(void **state)
 		fclose(f);
 	}
 	assert_int_not_equal(fwc_artifact_read(p1, &back), 0);
+	/* One of another table ABI is refused as such. */
+	c.t->meta.abi_version = FWC_ABI_VERSION - 1;
+	assert_int_equal(fwc_artifact_write(c.t, p1), 0);
+	assert_int_equal(fwc_artifact_read(p1, &back), -EPROTO);
+	c.t->meta.abi_version = FWC_ABI_VERSION;
 	unlink(p1);
 	unlink(p2);
 	free(t1);
