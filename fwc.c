@@ -127,6 +127,8 @@ static size_t table_entries(const struct fwc_meta *m, const char *name,
 		return bytes / 4;
 	if (!strcmp(name, "chunks"))
 		return (size_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE;
+	if (!strcmp(name, "v6_range"))
+		return m->n_v6_ranges;
 	if (!strcmp(name, "v6_lpm"))
 		return m->n_v6;
 	if (!strcmp(name, "addr_class"))
@@ -149,8 +151,9 @@ static size_t table_entries(const struct fwc_meta *m, const char *name,
 static void print_stats(const struct fwc_tables *t)
 {
 	static const char *const tables[] = {
-		"v4_root", "v6_root", "chunks", "v6_lpm", "addr_class", "pair",
-		"proto",   "pinfo",   "l4",	"svc",	  "decision",	"rules",
+		"v4_root",    "v6_root",  "chunks", "v6_range", "v6_lpm",
+		"addr_class", "pair",	  "proto",  "pinfo",	"l4",
+		"svc",	      "decision", "rules",
 	};
 	const struct fwc_meta *m = &t->meta;
 	size_t total = 0;

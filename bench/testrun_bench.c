@@ -206,6 +206,44 @@ static int v4_reps(const struct fwc_tables *t, struct rep **out)
 	return cnt;
 }
 
+static void rep_note(struct rep *r, uint32_t n, uint32_t cls, const uint8_t *a,
+		     int depth)
+{
+	if (cls < n && depth > r[cls].depth) {
+		memcpy(r[cls].addr, a, 16);
+		r[cls].depth = depth;
+	}
+}
+
+static void words_bytes(const uint32_t *w, uint8_t *a)
+{
+	for (int i = 0; i < 16; i++)
+		a[i] = (uint8_t)(w[i / 4] >> (24 - 8 * (i % 4)));
+}
+
+/*
+ * A range leaf's classes: its first address, and one of the block @a
+ * outside it (the block's first, or the one after the range).
+ */
+static void v6_range_reps(const struct fwc_tables *t, uint32_t e,
+			  const uint8_t *a, int level, struct rep *r)
+{
+	const struct fwc_v6_range *rg = &t->v6_ranges[e & ~FWC_TRIE_RANGE];
+	uint8_t lo[16], out[16];
+	int i;
+
+	words_bytes(rg->lo, lo);
+	rep_note(r, t->meta.n_addr, rg->in, lo, level + 1);
+	if (memcmp(a, lo, 16) < 0) {
+		memcpy(out, a, 16);
+	} else {
+		words_bytes(rg->hi, out);
+		for (i = 15; i >= 0 && ++out[i] == 0; i--)
+			;
+	}
+	rep_note(r, t->meta.n_addr, rg->out, out, level + 1);
+}
+
 /*
  * Trie walk: for each class, the address whose lookup reads most chunks.
  * Level 1 is the root, at bytes @at and @at + 1.
@@ -214,10 +252,10 @@ static void v6_walk(const struct fwc_tables *t, uint32_t e, uint8_t *a, int at,
 		    int level, struct rep *r)
 {
 	if (!(e & FWC_TRIE_CHUNK)) {
-		if (e < t->meta.n_addr && level > r[e].depth) {
-			memcpy(r[e].addr, a, 16);
-			r[e].depth = level;
-		}
+		if (e & FWC_TRIE_RANGE)
+			v6_range_reps(t, e, a, level, r);
+		else
+			rep_note(r, t->meta.n_addr, e, a, level);
 		return;
 	}
 	for (uint32_t i = 0; i < FWC_TRIE_CHUNK_SIZE; i++) {
@@ -251,9 +289,7 @@ static int v6_reps(const struct fwc_tables *t, struct rep **out)
 		uint8_t a[16] = { 0 };
 
 		/* Inside the common prefix: its bytes, then the walk. */
-		for (i = 0; i < 16; i++)
-			a[i] = (uint8_t)(t->meta.v6_pre[i / 4] >>
-					 (24 - 8 * (i % 4)));
+		words_bytes(t->meta.v6_pre, a);
 		for (i = 0; i < FWC_TRIE_ROOT_SIZE; i++) {
 			a[at] = (uint8_t)(i >> 8);
 			a[at + 1] = (uint8_t)i;

@@ -39,6 +39,7 @@ FWC_ARRAY(meta, struct fwc_meta);
 FWC_ARRAY(v4_root, __u32);
 FWC_ARRAY(v6_root, __u32);
 FWC_ARRAY(chunks, __u32);
+FWC_ARRAY(v6_range, struct fwc_v6_range);
 FWC_ARRAY(addr_class, struct fwc_addr_class);
 FWC_ARRAY(pair, __u32);
 FWC_ARRAY(proto, __u32);
@@ -112,10 +113,24 @@ static __always_inline __u32 fwc_byte(__u64 hi, __u64 lo, __u32 i)
 	return ((i < 8 ? hi : lo) >> ((15 - i) * 8 & 63)) & 0xff;
 }
 
+/* Is the address (big-endian halves @hi, @lo) within @r's lo..hi? */
+static __always_inline int fwc_in_range(__u64 hi, __u64 lo,
+					const struct fwc_v6_range *r)
+{
+	__u64 lh = (__u64)r->lo[0] << 32 | r->lo[1];
+	__u64 ll = (__u64)r->lo[2] << 32 | r->lo[3];
+	__u64 hh = (__u64)r->hi[0] << 32 | r->hi[1];
+	__u64 hl = (__u64)r->hi[2] << 32 | r->hi[3];
+
+	return (hi > lh || (hi == lh && lo >= ll)) &&
+	       (hi < hh || (hi == hh && lo <= hl));
+}
+
 /*
  * IPv6: outside the policy's common prefix (meta.v6_pre) one class; else
  * the trie of v6_root and 8-bit chunks from byte meta.v6_at, one read per
- * byte until a leaf, when the compiler chose it; else disjoint prefixes
+ * byte until a leaf or a range leaf (one read, a compare), when the
+ * compiler chose it; else disjoint prefixes
  * in an LPM trie, where a miss is addr class 0. The address is read as
  * four aligned words (the header sits on the stack) into two registers.
  */
@@ -125,6 +140,7 @@ static __always_inline int fwc_addr_v6(const struct fwc_meta *m, const __u8 *a,
 	struct fwc_v6_key key = { .prefixlen = 128 };
 	const __u32 *w = (const __u32 *)a;
 	__u32 w0, w1, w2, w3, v, c, at, i, *p;
+	struct fwc_v6_range *r;
 	__u64 hi, lo;
 
 	if (m->flags & FWC_META_V6_TRIE) {
@@ -158,6 +174,13 @@ static __always_inline int fwc_addr_v6(const struct fwc_meta *m, const __u8 *a,
 		}
 		if (v & FWC_TRIE_CHUNK)
 			return -1;
+		if (v & FWC_TRIE_RANGE) {
+			c = v & ~FWC_TRIE_RANGE;
+			r = bpf_map_lookup_elem(&v6_range, &c);
+			if (!r)
+				return -1;
+			v = fwc_in_range(hi, lo, r) ? r->in : r->out;
+		}
 		*cls = v;
 		return 0;
 	}

@@ -65,6 +65,8 @@ static void serialise(const struct fwc_tables *t, struct buf *b)
 	if (m->flags & FWC_META_V6_TRIE)
 		put_u32s(b, t->v6_root, FWC_TRIE_ROOT_SIZE);
 	put_u32s(b, t->chunks, (size_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE);
+	put_u32s(b, (const uint32_t *)t->v6_ranges,
+		 (size_t)m->n_v6_ranges * sizeof(*t->v6_ranges) / 4);
 	for (uint32_t i = 0; i < m->n_v6; i++) {
 		put_u32(b, t->v6_keys[i].prefixlen);
 		put(b, t->v6_keys[i].addr, 16);
@@ -194,6 +196,8 @@ static void deserialise(struct buf *b, struct fwc_tables *t)
 	if (m->flags & FWC_META_V6_TRIE)
 		t->v6_root = get_u32s(b, FWC_TRIE_ROOT_SIZE);
 	t->chunks = get_u32s(b, (size_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE);
+	t->v6_ranges =
+		get_u32s(b, (size_t)m->n_v6_ranges * sizeof(*t->v6_ranges) / 4);
 	t->v6_keys = xcalloc(b->bad || m->n_v6 > b->n ? 1 : m->n_v6,
 			     sizeof(*t->v6_keys));
 	for (uint32_t i = 0; i < m->n_v6 && !b->bad; i++) {
@@ -243,16 +247,58 @@ bool fwc_artifact_probe(const char *path)
 	return yes;
 }
 
-/* Trie entries are addr classes or chunk indexes within the pool. */
-static bool trie_entries_ok(const struct fwc_meta *m, const uint32_t *e,
-			    size_t n)
+/*
+ * A trie walk from @e at @level (1: root) of @levels must end on a leaf
+ * within the tables: a class, a chunk of the pool, a range leaf only in
+ * IPv6, no chunk past the last byte. @seen marks each chunk's levels
+ * checked, per family, so shared or looping chunks cost one visit each.
+ */
+static bool trie_walk_ok(const struct fwc_tables *t, uint32_t e, int level,
+			 int levels, bool v6, uint32_t *seen)
 {
-	for (size_t i = 0; i < n; i++)
-		if (e[i] & FWC_TRIE_CHUNK ?
-			    (e[i] & ~FWC_TRIE_CHUNK) >= m->n_chunks :
-			    e[i] >= m->n_addr)
+	const struct fwc_meta *m = &t->meta;
+	uint32_t bit = 1u << (v6 ? level : level + 15);
+	uint32_t c;
+
+	if (!(e & FWC_TRIE_CHUNK)) {
+		if (!(e & FWC_TRIE_RANGE))
+			return e < m->n_addr;
+		e &= ~FWC_TRIE_RANGE;
+		return v6 && e < m->n_v6_ranges &&
+		       t->v6_ranges[e].in < m->n_addr &&
+		       t->v6_ranges[e].out < m->n_addr;
+	}
+	c = e & ~FWC_TRIE_CHUNK;
+	if (level >= levels || c >= m->n_chunks)
+		return false;
+	if (seen[c] & bit)
+		return true;
+	seen[c] |= bit;
+	for (uint32_t i = 0; i < FWC_TRIE_CHUNK_SIZE; i++)
+		if (!trie_walk_ok(
+			    t, t->chunks[(size_t)c * FWC_TRIE_CHUNK_SIZE + i],
+			    level + 1, levels, v6, seen))
 			return false;
 	return true;
+}
+
+/* Both tries: IPv4 in at most 3 levels, IPv6 in 15 - v6_at. */
+static bool tries_ok(const struct fwc_tables *t)
+{
+	const struct fwc_meta *m = &t->meta;
+	uint32_t *seen = xcalloc(m->n_chunks ? m->n_chunks : 1, sizeof(*seen));
+	bool ok = true;
+
+	for (uint32_t i = 0; ok && i < FWC_TRIE_ROOT_SIZE; i++)
+		ok = trie_walk_ok(t, t->v4_root[i], 1, 3, false, seen);
+	if (m->flags & FWC_META_V6_TRIE) {
+		ok = ok && m->v6_at <= 14 && m->v6_outside < m->n_addr;
+		for (uint32_t i = 0; ok && i < FWC_TRIE_ROOT_SIZE; i++)
+			ok = trie_walk_ok(t, t->v6_root[i], 1,
+					  15 - (int)m->v6_at, true, seen);
+	}
+	free(seen);
+	return ok;
 }
 
 /* Every index the classifier follows must stay inside its table. */
@@ -263,15 +309,7 @@ static bool tables_consistent(const struct fwc_tables *t)
 	if (m->abi_version != FWC_ABI_VERSION || m->n_src == 0 ||
 	    m->n_dst == 0 || m->n_svc == 0 || m->n_addr == 0 || m->n_pc == 0)
 		return false;
-	if (!trie_entries_ok(m, t->v4_root, FWC_TRIE_ROOT_SIZE) ||
-	    ((m->flags & FWC_META_V6_TRIE) &&
-	     !trie_entries_ok(m, t->v6_root, FWC_TRIE_ROOT_SIZE)) ||
-	    !trie_entries_ok(m, t->chunks,
-			     (size_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE))
-		return false;
-	/* The root reads bytes v6_at and v6_at + 1 of 16. */
-	if ((m->flags & FWC_META_V6_TRIE) &&
-	    (m->v6_at > 14 || m->v6_outside >= m->n_addr))
+	if (!tries_ok(t))
 		return false;
 	for (uint32_t i = 0; i < m->n_v6; i++)
 		if (t->v6_vals[i] >= m->n_addr || t->v6_keys[i].prefixlen > 128)

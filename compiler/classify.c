@@ -7,17 +7,42 @@
 
 #include "tables.h"
 
-/* The root by bytes @at and @at + 1, then one chunk per byte while needed. */
+/* The address as four words, most significant first (fwc_meta.v6_pre). */
+static void addr_words(const uint8_t *a, uint32_t w[4])
+{
+	for (int k = 0; k < 4; k++)
+		w[k] = (uint32_t)a[4 * k] << 24 | a[4 * k + 1] << 16 |
+		       a[4 * k + 2] << 8 | a[4 * k + 3];
+}
+
+static int words_cmp(const uint32_t *x, const uint32_t *y)
+{
+	for (int k = 0; k < 4; k++)
+		if (x[k] != y[k])
+			return x[k] < y[k] ? -1 : 1;
+	return 0;
+}
+
+/*
+ * The root by bytes @at and @at + 1, then one chunk per byte while
+ * needed; an IPv6 walk may end on a range leaf.
+ */
 static uint32_t trie_class(const struct fwc_tables *t, const uint32_t *root,
 			   const uint8_t *a, int at, int len)
 {
-	uint32_t e = root[(uint32_t)a[at] << 8 | a[at + 1]];
+	uint32_t e = root[(uint32_t)a[at] << 8 | a[at + 1]], w[4];
+	const struct fwc_v6_range *r;
 
 	for (int i = at + 2; i < len && (e & FWC_TRIE_CHUNK); i++)
 		e = t->chunks[(size_t)(e & ~FWC_TRIE_CHUNK) *
 				      FWC_TRIE_CHUNK_SIZE +
 			      a[i]];
-	return e;
+	if (!(e & FWC_TRIE_RANGE) || (e & FWC_TRIE_CHUNK))
+		return e;
+	r = &t->v6_ranges[e & ~FWC_TRIE_RANGE];
+	addr_words(a, w);
+	return words_cmp(w, r->lo) >= 0 && words_cmp(w, r->hi) <= 0 ? r->in :
+								      r->out;
 }
 
 /* LPM over disjoint sorted prefixes: the one that may contain @a. */
@@ -51,18 +76,16 @@ static uint32_t addr_class(const struct fwc_tables *t, int family,
 			   const uint8_t *a)
 {
 	const struct fwc_meta *m = &t->meta;
+	uint32_t w[4];
 
 	if (family == 4)
 		return trie_class(t, t->v4_root, a, 0, 4);
 	if (!(m->flags & FWC_META_V6_TRIE))
 		return v6_class(t, a);
-	for (int k = 0; k < 4; k++) {
-		uint32_t w = (uint32_t)a[4 * k] << 24 | a[4 * k + 1] << 16 |
-			     a[4 * k + 2] << 8 | a[4 * k + 3];
-
-		if ((w ^ m->v6_pre[k]) & m->v6_mask[k])
+	addr_words(a, w);
+	for (int k = 0; k < 4; k++)
+		if ((w[k] ^ m->v6_pre[k]) & m->v6_mask[k])
 			return m->v6_outside;
-	}
 	return trie_class(t, t->v6_root, a, (int)m->v6_at, 16);
 }
 

@@ -21,18 +21,65 @@ struct trie_builder {
 	struct fwc_tables *t;
 	const struct fwc_seg *seg;
 	size_t n_seg, cur;
-	size_t cap_chunks;
+	size_t cap_chunks, cap_ranges;
 	uint32_t limit; /* chunks the pool may hold */
+	bool ranges;	/* IPv6: range leaves (FWC_TRIE_RANGE) */
 	bool over;	/* the limit was hit: the trie is unusable */
 	unsigned int depth, max_depth; /* reads to reach a leaf */
 };
 
-/* Entry for the block [base, base + 2^width - 1]: a leaf, or a chunk. */
+static void u128_words(fwc_u128 x, uint32_t w[4])
+{
+	for (unsigned int k = 0; k < 4; k++)
+		w[k] = (uint32_t)(x >> (96 - 32 * k));
+}
+
+/*
+ * A range leaf for the block ending at @end when it holds one range of
+ * a class amid another (the segments A B, or A B A): 0 if it does not.
+ */
+static uint32_t trie_range(struct trie_builder *b, fwc_u128 end)
+{
+	const struct fwc_seg *s = &b->seg[b->cur];
+	struct fwc_v6_range *r;
+	fwc_u128 hi;
+
+	/* s[0] ends inside the block, so s[1] exists. */
+	if (s[1].hi >= end)
+		hi = end;
+	else if (b->cur + 2 < b->n_seg && s[2].hi >= end &&
+		 s[2].cls == s[0].cls)
+		hi = s[1].hi;
+	else
+		return 0;
+	if (b->t->meta.n_v6_ranges >= FWC_TRIE_RANGE) {
+		b->over = true;
+		return 0;
+	}
+	if (b->t->meta.n_v6_ranges == b->cap_ranges) {
+		b->cap_ranges = b->cap_ranges ? b->cap_ranges * 2 : 64;
+		b->t->v6_ranges = xrealloc(b->t->v6_ranges, b->cap_ranges,
+					   sizeof(*b->t->v6_ranges));
+	}
+	r = &b->t->v6_ranges[b->t->meta.n_v6_ranges];
+	u128_words(s[1].lo, r->lo);
+	u128_words(hi, r->hi);
+	r->in = s[1].cls;
+	r->out = s[0].cls;
+	if (b->depth + 1 > b->max_depth)
+		b->max_depth = b->depth + 1;
+	return b->t->meta.n_v6_ranges++ | FWC_TRIE_RANGE;
+}
+
+/*
+ * Entry for the block [base, base + 2^width - 1]: a leaf, a range leaf
+ * (IPv6) or a chunk.
+ */
 static uint32_t trie_entry(struct trie_builder *b, fwc_u128 base,
 			   unsigned int width)
 {
 	fwc_u128 end = base + (((fwc_u128)1 << width) - 1);
-	uint32_t chunk;
+	uint32_t chunk, range;
 
 	while (b->seg[b->cur].hi < base)
 		b->cur++;
@@ -41,6 +88,8 @@ static uint32_t trie_entry(struct trie_builder *b, fwc_u128 base,
 			b->max_depth = b->depth;
 		return b->seg[b->cur].cls;
 	}
+	if (b->ranges && (range = trie_range(b, end)))
+		return range;
 	if (b->t->meta.n_chunks >= b->limit) {
 		b->over = true;
 		return 0;
@@ -150,11 +199,10 @@ static void v6_prefix(const struct fwc_classes *c, struct fwc_meta *m,
 		return;
 	*base = lo;
 	m->v6_outside = lo ? s[0].cls : s[c->n_aseg6 - 1].cls;
+	u128_words(lo, m->v6_pre);
 	for (unsigned int k = 0; k < 4; k++) {
-		unsigned int sh = 96 - 32 * k,
-			     bytes = at > 4 * k ? at - 4 * k : 0;
+		unsigned int bytes = at > 4 * k ? at - 4 * k : 0;
 
-		m->v6_pre[k] = (uint32_t)(lo >> sh);
 		m->v6_mask[k] = bytes >= 4 ? UINT32_MAX :
 				bytes	   ? ~(UINT32_MAX >> (8 * bytes)) :
 					     0;
@@ -175,7 +223,8 @@ static bool build_v6_trie(struct fwc_tables *t, const struct fwc_classes *c,
 	struct trie_builder b = { .t = t,
 				  .seg = c->aseg6,
 				  .n_seg = c->n_aseg6,
-				  .cap_chunks = before };
+				  .cap_chunks = before,
+				  .ranges = true };
 	fwc_u128 base;
 
 	b.limit = before + (opts->v6_trie_chunks ? opts->v6_trie_chunks :
@@ -189,6 +238,9 @@ static bool build_v6_trie(struct fwc_tables *t, const struct fwc_classes *c,
 	}
 	free(t->v6_root);
 	t->v6_root = NULL;
+	free(t->v6_ranges);
+	t->v6_ranges = NULL;
+	t->meta.n_v6_ranges = 0;
 	t->meta.n_chunks = before;
 	t->meta.v6_at = t->meta.v6_outside = 0;
 	memset(t->meta.v6_pre, 0, sizeof(t->meta.v6_pre));
@@ -711,6 +763,7 @@ void fwc_tables_free(struct fwc_tables *t)
 	free(t->v4_root);
 	free(t->v6_root);
 	free(t->chunks);
+	free(t->v6_ranges);
 	free(t->v6_keys);
 	free(t->v6_vals);
 	free(t->addr);
@@ -742,6 +795,8 @@ size_t fwc_tables_bytes(const struct fwc_tables *t, const char *table)
 			       0;
 	if (!strcmp(table, "chunks"))
 		return (size_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE * 4;
+	if (!strcmp(table, "v6_range"))
+		return (size_t)m->n_v6_ranges * sizeof(struct fwc_v6_range);
 	if (!strcmp(table, "v6_lpm"))
 		return (size_t)m->n_v6 * (sizeof(struct fwc_v6_key) + 4);
 	if (!strcmp(table, "addr_class"))

@@ -32,6 +32,10 @@
  * every class boundary (an estate's /32 or /48): an address outside it
  * is addr class meta.v6_outside at once, and v6_root indexes the two
  * bytes after it (meta.v6_at), so a /64 of a /48 is two reads, not seven.
+ * An IPv6 trie entry with FWC_TRIE_RANGE ends the walk where its block
+ * holds a single range of one class amid another (a server's /128 in
+ * its own /48): struct fwc_v6_range in v6_range, one read and a compare
+ * instead of a chunk per byte.
  */
 #ifndef FWC_ABI_H
 #define FWC_ABI_H
@@ -42,6 +46,8 @@
 
 /* Trie entries: a leaf holds an addr class, a chunk pointer has this bit. */
 #define FWC_TRIE_CHUNK 0x80000000u
+/* IPv6 only: a leaf that is the index of a struct fwc_v6_range. */
+#define FWC_TRIE_RANGE 0x40000000u
 #define FWC_TRIE_ROOT_SIZE 65536u
 #define FWC_TRIE_CHUNK_SIZE 256u
 
@@ -125,6 +131,18 @@ struct fwc_meta {
 	__u32 v6_outside;
 	__u32 v6_pre[4];
 	__u32 v6_mask[4];
+	__u32 n_v6_ranges; /* struct fwc_v6_range entries */
+};
+
+/*
+ * A trie leaf for the block holding it: addresses lo..hi (as the words of
+ * fwc_meta.v6_pre) are addr class in, the rest of the block class out.
+ */
+struct fwc_v6_range {
+	__u32 lo[4];
+	__u32 hi[4];
+	__u32 in;
+	__u32 out;
 };
 
 struct fwc_addr_class {

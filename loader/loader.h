@@ -43,6 +43,7 @@ enum fwc_map_idx {
 	FWC_M_V4_ROOT,
 	FWC_M_V6_ROOT,
 	FWC_M_CHUNKS,
+	FWC_M_V6_RANGE, /* ABI 4: an older set has none (fwc_set_open) */
 	FWC_M_V6_LPM,
 	FWC_M_ADDR_CLASS,
 	FWC_M_PAIR,

@@ -33,6 +33,7 @@ static void test_tables_agree_with_reference(void **state)
 	unsigned long packets = 0, matched = 0;
 	/* IPv6 trie prefixes seen: none, partial, 14 bytes; outside hits. */
 	unsigned long at_none = 0, at_part = 0, at_full = 0, outside = 0;
+	unsigned long ranged = 0; /* IPv6 tries with range leaves */
 
 	(void)state;
 	printf("seed 0x%llx, %lu policies\n", (unsigned long long)seed, n_pol);
@@ -53,6 +54,7 @@ static void test_tables_agree_with_reference(void **state)
 			at_none += c.t->meta.v6_at == 0;
 			at_part += c.t->meta.v6_at && c.t->meta.v6_at < 14;
 			at_full += c.t->meta.v6_at == 14;
+			ranged += c.t->meta.n_v6_ranges > 0;
 		}
 		for (int k = 0; k < 200; k++) {
 			struct fwc_packet pkt;
@@ -81,12 +83,12 @@ static void test_tables_agree_with_reference(void **state)
 	}
 	printf("%lu packets agreed (%lu matched a rule)\n", packets, matched);
 	printf("IPv6 trie prefixes: %lu none, %lu partial, %lu of 14 bytes; "
-	       "%lu packets outside one\n",
-	       at_none, at_part, at_full, outside);
+	       "%lu packets outside one; %lu tries with range leaves\n",
+	       at_none, at_part, at_full, outside, ranged);
 	/* The generator must exercise rules, not just the default, */
 	assert_true(matched > packets / 20);
 	/* and every shape of the IPv6 trie's prefix, inside and out. */
-	assert_true(at_none && at_part && at_full && outside);
+	assert_true(at_none && at_part && at_full && outside && ranged);
 	free(p.text);
 }
 

@@ -106,9 +106,14 @@ static void test_v6_layouts(void **state)
 		"2001:db8:14::/48 2001:db8:16::/48 2001:db8:18::/48 "
 		"2001:db8:1a::/48 2001:db8:1c::/48 2001:db8:1e::/48 }\n"
 		"allow a -> any proto tcp port 22\n";
-	/* Two host routes: 15 reads of a trie lose to a 2-prefix LPM. */
+	/* Two servers in their own /56s: a root read and a range leaf. */
 	static const char hosts[] = "zone a = { 2001:db8::5, 2001:db8:1::7 }\n"
 				    "allow a -> any proto tcp port 22\n";
+	/* Two pairs of hosts: 10 reads of a trie lose to a 4-prefix LPM. */
+	static const char pairs[] =
+		"zone a = { 2001:db8:1::5, 2001:db8:1::7, 2001:db8:2::5, "
+		"2001:db8:2::7 }\n"
+		"allow a -> any proto tcp port 22\n";
 	struct fwc_compile_opts lpm = { .v6_layout = FWC_V6_LPM };
 	struct fwc_compile_opts trie = { .v6_layout = FWC_V6_TRIE };
 	struct fwc_compile_opts tiny = { .v6_layout = FWC_V6_TRIE,
@@ -123,21 +128,32 @@ static void test_v6_layouts(void **state)
 	assert_int_equal(classify(&c, "tcp [2001:db8:1f::5]:1 -> [::1]:22"), 0);
 	compiled_free(&c);
 	c = compile_text(hosts);
-	assert_false(c.t->meta.flags & FWC_META_V6_TRIE);
-	assert_int_equal(c.t->meta.n_v6, 2);
+	assert_true(c.t->meta.flags & FWC_META_V6_TRIE);
+	assert_int_equal(c.t->meta.n_chunks, 0);
+	assert_int_equal(c.t->meta.n_v6_ranges, 2);
 	assert_int_equal(classify(&c, "tcp [2001:db8:1::7]:1 -> [::1]:22"), 1);
+	assert_int_equal(classify(&c, "tcp [2001:db8::5]:1 -> [::1]:22"), 1);
+	assert_int_equal(classify(&c, "tcp [2001:db8:1::6]:1 -> [::1]:22"), 0);
+	assert_int_equal(classify(&c, "tcp [2001:db8:1::8]:1 -> [::1]:22"), 0);
+	assert_int_equal(classify(&c, "tcp [2001:db8::4]:1 -> [::1]:22"), 0);
+	compiled_free(&c);
+	c = compile_text(pairs);
+	assert_false(c.t->meta.flags & FWC_META_V6_TRIE);
+	assert_int_equal(c.t->meta.n_v6, 4);
+	assert_int_equal(classify(&c, "tcp [2001:db8:2::7]:1 -> [::1]:22"), 1);
 	compiled_free(&c);
 	/* Forced either way, and over the chunk budget: LPM. */
 	c = compile_text_opts(wide, lpm);
 	assert_false(c.t->meta.flags & FWC_META_V6_TRIE);
 	assert_int_equal(c.t->meta.n_v6, 16);
 	compiled_free(&c);
-	c = compile_text_opts(hosts, trie);
+	c = compile_text_opts(pairs, trie);
 	assert_true(c.t->meta.flags & FWC_META_V6_TRIE);
 	assert_int_equal(classify(&c, "tcp [2001:db8:1::7]:1 -> [::1]:22"), 1);
-	assert_int_equal(classify(&c, "tcp [2001:db8:1::8]:1 -> [::1]:22"), 0);
+	assert_int_equal(classify(&c, "tcp [2001:db8:1::6]:1 -> [::1]:22"), 0);
+	assert_int_equal(classify(&c, "tcp [2001:db8:2::8]:1 -> [::1]:22"), 0);
 	compiled_free(&c);
-	c = compile_text_opts(hosts, tiny);
+	c = compile_text_opts(pairs, tiny);
 	assert_false(c.t->meta.flags & FWC_META_V6_TRIE);
 	assert_int_equal(c.t->meta.n_chunks, 0);
 	compiled_free(&c);
@@ -204,6 +220,50 @@ static void test_v6_prefix(void **state)
 	assert_int_equal(classify(&c, "tcp [::1]:1 -> [ff02::1]:22"), 1);
 	assert_int_equal(classify(&c, "tcp [2001:db8::1]:1 -> [::1]:22"), 2);
 	assert_int_equal(classify(&c, "tcp [2001:db9::1]:1 -> [::1]:22"), 0);
+	compiled_free(&c);
+}
+
+/* Tries an artifact could hold but the classifiers must never walk. */
+static void test_artifact_bad_tries(void **state)
+{
+	struct compiled c = compile_text(
+		"zone a = { 2001:db8::5, 2001:db8:1::7, 192.0.2.7 }\n"
+		"allow a -> any proto tcp port 22\n");
+	char path[] = "/tmp/fwc-test-trie-XXXXXX";
+	struct fwc_tables *back;
+	uint32_t *e, keep;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	assert_true(c.t->meta.n_v6_ranges > 0);
+	/* A range leaf's class beyond the classes. */
+	keep = c.t->v6_ranges[0].in;
+	c.t->v6_ranges[0].in = c.t->meta.n_addr;
+	assert_int_equal(fwc_artifact_write(c.t, path), 0);
+	assert_int_equal(fwc_artifact_read(path, &back), -EINVAL);
+	c.t->v6_ranges[0].in = keep;
+	/* A range leaf in the IPv4 trie. */
+	e = &c.t->v4_root[192 << 8];
+	keep = *e;
+	*e = FWC_TRIE_RANGE;
+	assert_int_equal(fwc_artifact_write(c.t, path), 0);
+	assert_int_equal(fwc_artifact_read(path, &back), -EINVAL);
+	/* A chunk where IPv4 has no byte left (root, chunk, chunk, chunk). */
+	assert_true(keep & FWC_TRIE_CHUNK);
+	*e = keep;
+	e = &c.t->chunks[(keep & ~FWC_TRIE_CHUNK) * FWC_TRIE_CHUNK_SIZE];
+	e = &c.t->chunks[(e[2] & ~FWC_TRIE_CHUNK) * FWC_TRIE_CHUNK_SIZE];
+	keep = e[7];
+	e[7] = FWC_TRIE_CHUNK;
+	assert_int_equal(fwc_artifact_write(c.t, path), 0);
+	assert_int_equal(fwc_artifact_read(path, &back), -EINVAL);
+	e[7] = keep;
+	assert_int_equal(fwc_artifact_write(c.t, path), 0);
+	assert_int_equal(fwc_artifact_read(path, &back), 0);
+	fwc_tables_free(back);
+	unlink(path);
 	compiled_free(&c);
 }
 
@@ -284,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_trie_layout),
 		cmocka_unit_test(test_v6_layouts),
 		cmocka_unit_test(test_v6_prefix),
+		cmocka_unit_test(test_artifact_bad_tries),
 		cmocka_unit_test(test_row_merging),
 		cmocka_unit_test(test_artifact_roundtrip_and_determinism),
 	};
