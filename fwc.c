@@ -167,11 +167,10 @@ static void print_stats(const struct fwc_tables *t)
 		uint8_t pre[16];
 		char s[INET6_ADDRSTRLEN];
 
-		for (int i = 0; i < 16; i++)
-			pre[i] = (uint8_t)(m->v6_pre[i / 4] >>
-					   (24 - 8 * (i % 4)));
+		fwc_v6_bytes(m->v6_pre, pre);
 		inet_ntop(AF_INET6, pre, s, sizeof(s));
-		printf("ipv6 lookup      trie (v6_root + chunks) under %s/%u\n",
+		printf("ipv6 lookup      trie (v6_root, chunks, v6_range) "
+		       "under %s/%u\n",
 		       s, 8 * m->v6_at);
 	} else {
 		printf("ipv6 lookup      lpm (v6_lpm)\n");

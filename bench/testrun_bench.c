@@ -215,12 +215,6 @@ static void rep_note(struct rep *r, uint32_t n, uint32_t cls, const uint8_t *a,
 	}
 }
 
-static void words_bytes(const uint32_t *w, uint8_t *a)
-{
-	for (int i = 0; i < 16; i++)
-		a[i] = (uint8_t)(w[i / 4] >> (24 - 8 * (i % 4)));
-}
-
 /*
  * A range leaf's classes: its first address, and one of the block @a
  * outside it (the block's first, or the one after the range).
@@ -232,12 +226,12 @@ static void v6_range_reps(const struct fwc_tables *t, uint32_t e,
 	uint8_t lo[16], out[16];
 	int i;
 
-	words_bytes(rg->lo, lo);
+	fwc_v6_bytes(rg->lo, lo);
 	rep_note(r, t->meta.n_addr, rg->in, lo, level + 1);
 	if (memcmp(a, lo, 16) < 0) {
 		memcpy(out, a, 16);
 	} else {
-		words_bytes(rg->hi, out);
+		fwc_v6_bytes(rg->hi, out);
 		for (i = 15; i >= 0 && ++out[i] == 0; i--)
 			;
 	}
@@ -289,7 +283,7 @@ static int v6_reps(const struct fwc_tables *t, struct rep **out)
 		uint8_t a[16] = { 0 };
 
 		/* Inside the common prefix: its bytes, then the walk. */
-		words_bytes(t->meta.v6_pre, a);
+		fwc_v6_bytes(t->meta.v6_pre, a);
 		for (i = 0; i < FWC_TRIE_ROOT_SIZE; i++) {
 			a[at] = (uint8_t)(i >> 8);
 			a[at + 1] = (uint8_t)i;

@@ -130,8 +130,8 @@ static __always_inline int fwc_in_range(__u64 hi, __u64 lo,
  * IPv6: outside the policy's common prefix (meta.v6_pre) one class; else
  * the trie of v6_root and 8-bit chunks from byte meta.v6_at, one read per
  * byte until a leaf or a range leaf (one read, a compare), when the
- * compiler chose it; else disjoint prefixes
- * in an LPM trie, where a miss is addr class 0. The address is read as
+ * compiler chose it; else disjoint prefixes in an LPM trie, where a miss
+ * is addr class 0. The address is read as
  * four aligned words (the header sits on the stack) into two registers.
  */
 static __always_inline int fwc_addr_v6(const struct fwc_meta *m, const __u8 *a,

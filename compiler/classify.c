@@ -7,12 +7,28 @@
 
 #include "tables.h"
 
-/* The address as four words, most significant first (fwc_meta.v6_pre). */
-static void addr_words(const uint8_t *a, uint32_t w[4])
+void fwc_v6_words(const uint8_t a[16], uint32_t w[4])
 {
 	for (int k = 0; k < 4; k++)
 		w[k] = (uint32_t)a[4 * k] << 24 | a[4 * k + 1] << 16 |
 		       a[4 * k + 2] << 8 | a[4 * k + 3];
+}
+
+void fwc_v6_bytes(const uint32_t w[4], uint8_t a[16])
+{
+	for (int i = 0; i < 16; i++)
+		a[i] = (uint8_t)(w[i / 4] >> (24 - 8 * (i % 4)));
+}
+
+bool fwc_v6_outside(const struct fwc_meta *m, const uint8_t a[16])
+{
+	uint32_t w[4];
+
+	fwc_v6_words(a, w);
+	for (int k = 0; k < 4; k++)
+		if ((w[k] ^ m->v6_pre[k]) & m->v6_mask[k])
+			return true;
+	return false;
 }
 
 static int words_cmp(const uint32_t *x, const uint32_t *y)
@@ -40,7 +56,7 @@ static uint32_t trie_class(const struct fwc_tables *t, const uint32_t *root,
 	if (!(e & FWC_TRIE_RANGE) || (e & FWC_TRIE_CHUNK))
 		return e;
 	r = &t->v6_ranges[e & ~FWC_TRIE_RANGE];
-	addr_words(a, w);
+	fwc_v6_words(a, w);
 	return words_cmp(w, r->lo) >= 0 && words_cmp(w, r->hi) <= 0 ? r->in :
 								      r->out;
 }
@@ -76,16 +92,13 @@ static uint32_t addr_class(const struct fwc_tables *t, int family,
 			   const uint8_t *a)
 {
 	const struct fwc_meta *m = &t->meta;
-	uint32_t w[4];
 
 	if (family == 4)
 		return trie_class(t, t->v4_root, a, 0, 4);
 	if (!(m->flags & FWC_META_V6_TRIE))
 		return v6_class(t, a);
-	addr_words(a, w);
-	for (int k = 0; k < 4; k++)
-		if ((w[k] ^ m->v6_pre[k]) & m->v6_mask[k])
-			return m->v6_outside;
+	if (fwc_v6_outside(m, a))
+		return m->v6_outside;
 	return trie_class(t, t->v6_root, a, (int)m->v6_at, 16);
 }
 

@@ -3,6 +3,7 @@
 #ifndef FWC_TABLES_H
 #define FWC_TABLES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,6 +59,14 @@ void fwc_tables_classes(const struct fwc_tables *t,
 			uint32_t *dst, uint32_t *svc);
 /* Action of rule @id (0 = default). */
 uint32_t fwc_tables_action(const struct fwc_tables *t, uint32_t id);
+/*
+ * An IPv6 address as the four words of fwc_meta.v6_pre and
+ * fwc_v6_range (most significant first), and back.
+ */
+void fwc_v6_words(const uint8_t a[16], uint32_t w[4]);
+void fwc_v6_bytes(const uint32_t w[4], uint8_t a[16]);
+/* Is @a outside the IPv6 trie's common prefix (fwc_meta.v6_pre)? */
+bool fwc_v6_outside(const struct fwc_meta *m, const uint8_t a[16]);
 
 /* Bytes each table takes, for --stats and the loader's map sizes. */
 size_t fwc_tables_bytes(const struct fwc_tables *t, const char *table);

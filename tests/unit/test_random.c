@@ -9,19 +9,6 @@
 #include "helpers.h"
 #include "randpol.h"
 
-/* Is @a outside the IPv6 trie's common prefix (see fwc_meta)? */
-static bool v6_outside(const struct fwc_meta *m, const uint8_t *a)
-{
-	for (int k = 0; k < 4; k++) {
-		uint32_t w = (uint32_t)a[4 * k] << 24 | a[4 * k + 1] << 16 |
-			     a[4 * k + 2] << 8 | a[4 * k + 3];
-
-		if ((w ^ m->v6_pre[k]) & m->v6_mask[k])
-			return true;
-	}
-	return false;
-}
-
 static void test_tables_agree_with_reference(void **state)
 {
 	const char *seed_env = getenv("FWC_SEED"),
@@ -63,8 +50,9 @@ static void test_tables_agree_with_reference(void **state)
 			randpol_packet(&p, &r, &pkt);
 			if (pkt.family == 6 && c.t->meta.v6_at &&
 			    (c.t->meta.flags & FWC_META_V6_TRIE))
-				outside += v6_outside(&c.t->meta, pkt.src) ||
-					   v6_outside(&c.t->meta, pkt.dst);
+				outside +=
+					fwc_v6_outside(&c.t->meta, pkt.src) ||
+					fwc_v6_outside(&c.t->meta, pkt.dst);
 			a = fwc_tables_classify(c.t, &pkt);
 			b = fwc_reference_classify(c.pol, &pkt);
 			packets++;
