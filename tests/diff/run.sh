@@ -92,11 +92,7 @@ diff_cleanup() {
 	else
 		rm -rf "$TMP"
 	fi
-	if ip netns list | grep -q "^${LAB_PREFIX}" ||
-		compgen -G "/sys/fs/bpf/fwcd-$$*" >/dev/null; then
-		echo "diff: cleanup left namespaces or pins behind" >&2
-		rc=1
-	fi
+	lab_left_behind diff "/sys/fs/bpf/fwcd-$$*" && rc=1
 	exit $rc
 }
 trap diff_cleanup EXIT

@@ -45,11 +45,7 @@ e2e_cleanup() {
 	lab_cleanup_prefix
 	rm -rf "$TMP"
 	# Nothing may survive a test, passed or failed.
-	if ip netns list | grep -q "^${LAB_PREFIX}" ||
-		compgen -G "/sys/fs/bpf/fwct-$$*" >/dev/null; then
-		echo "e2e: cleanup left namespaces or pins behind" >&2
-		rc=1
-	fi
+	lab_left_behind e2e "/sys/fs/bpf/fwct-$$*" && rc=1
 	exit $rc
 }
 trap e2e_cleanup EXIT

@@ -136,6 +136,16 @@ lab_cleanup() {
 }
 
 # Remove every namespace with our prefix (for a lab left by a killed run).
+# True (and says so) when a namespace of LAB_PREFIX or a pin directory
+# matching the glob $2 survived cleanup; $1 names the suite.
+lab_left_behind() {
+	if ip netns list | grep -q "^${LAB_PREFIX}" || compgen -G "$2" >/dev/null; then
+		echo "$1: cleanup left namespaces or pins behind" >&2
+		return 0
+	fi
+	return 1
+}
+
 lab_cleanup_prefix() {
 	local ns pid
 	for ns in $(ip netns list | awk '{print $1}' | grep "^${LAB_PREFIX}" || true); do
