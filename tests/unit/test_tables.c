@@ -177,6 +177,15 @@ static void test_v6_prefix(void **state)
 				   "zone mid = 2001:db8::/32\n"
 				   "allow lo -> hi proto tcp port 22\n"
 				   "allow mid -> any proto tcp port 22\n";
+	/*
+	 * Holes give the site the most prefixes, so addr class 0 (what an
+	 * LPM miss reads) is the site's: the outside class must be kept.
+	 */
+	static const char holes[] =
+		"zone site = { 2001:db8:42::/48, !2001:db8:42:1::/64, "
+		"!2001:db8:42:4000::/64, !2001:db8:42:8000::/64, "
+		"!2001:db8:42:c000::/64 }\n"
+		"allow site -> site proto tcp port 22\n";
 	struct fwc_compile_opts trie = { .v6_layout = FWC_V6_TRIE };
 	struct compiled c = compile_text_opts(site, trie);
 
@@ -220,6 +229,22 @@ static void test_v6_prefix(void **state)
 	assert_int_equal(classify(&c, "tcp [::1]:1 -> [ff02::1]:22"), 1);
 	assert_int_equal(classify(&c, "tcp [2001:db8::1]:1 -> [::1]:22"), 2);
 	assert_int_equal(classify(&c, "tcp [2001:db9::1]:1 -> [::1]:22"), 0);
+	compiled_free(&c);
+	c = compile_text_opts(holes, trie);
+	assert_int_equal(c.err, 0);
+	assert_int_equal(c.t->meta.v6_at, 5);
+	assert_int_not_equal(c.t->meta.v6_outside, 0);
+	assert_int_equal(
+		classify(&c,
+			 "tcp [2001:db8:42:10::1]:1 -> [2001:db8:42:20::1]:22"),
+		1);
+	assert_int_equal(
+		classify(&c, "tcp [2001:db9::1]:1 -> [2001:db8:42:20::1]:22"),
+		0);
+	assert_int_equal(
+		classify(&c,
+			 "tcp [2001:db8:42:1::1]:1 -> [2001:db8:42:20::1]:22"),
+		0);
 	compiled_free(&c);
 }
 
