@@ -12,6 +12,7 @@ struct parser {
 	const struct fwc_src *src;
 	struct fwc_token cur;
 	int failed; /* the current statement had an error */
+	int depth;  /* '{' and '!' open around the current token */
 };
 
 static const char *const keywords[] = {
@@ -101,6 +102,22 @@ static void val_push(struct fwc_val *list, struct fwc_val *item)
 
 static struct fwc_val *parse_value(struct parser *p, const char *what);
 
+/* One level deeper into '{' or '!'; false (after an error) past the bound. */
+static bool nest_enter(struct parser *p)
+{
+	if (p->depth < FWC_MAX_DEPTH) {
+		p->depth++;
+		return true;
+	}
+	if (!p->failed)
+		fwc_error(p->diag, p->cur.pos,
+			  "nesting too deep: more than %d levels of '{' and "
+			  "'!'",
+			  FWC_MAX_DEPTH);
+	p->failed = 1;
+	return false;
+}
+
 /* A statement keyword on a later line: the list before it was not closed. */
 static bool starts_statement(const struct parser *p, struct fwc_pos open)
 {
@@ -182,11 +199,18 @@ static struct fwc_val *parse_value(struct parser *p, const char *what)
 		next(p);
 		return v;
 	case TOK_LBRACE:
-		return parse_list(p, what);
+		if (!nest_enter(p))
+			return NULL;
+		v = parse_list(p, what);
+		p->depth--;
+		return v;
 	case TOK_BANG:
+		if (!nest_enter(p))
+			return NULL;
 		v = new_val(VAL_NOT, p->cur.pos);
 		next(p);
 		item = parse_value(p, what);
+		p->depth--;
 		if (!item) {
 			val_free(v);
 			return NULL;
@@ -336,8 +360,13 @@ static struct fwc_svc *parse_svc_item(struct parser *p)
 		next(p);
 		return s;
 	}
-	if (p->cur.kind == TOK_LBRACE)
-		return parse_svc_list(p);
+	if (p->cur.kind == TOK_LBRACE) {
+		if (!nest_enter(p))
+			return NULL;
+		s = parse_svc_list(p);
+		p->depth--;
+		return s;
+	}
 	if (p->cur.kind == TOK_WORD && !fwc_is_keyword(p->cur.text)) {
 		s = new_svc(SVC_REF, p->cur.pos);
 		s->name = xstrdup(p->cur.text);

@@ -7,6 +7,14 @@
 
 #include "lexer.h"
 
+/*
+ * Deepest nesting of a value: '{' and '!' in the parser, and in the
+ * resolver the whole expansion of a rule's hosts or service, with every
+ * zone, service and macro it goes through (zone a = b, zone b = { c }...).
+ * It bounds the recursion of both, so that no input overflows the stack.
+ */
+#define FWC_MAX_DEPTH 256
+
 /* A value in host or port context: interpreted by resolve. */
 enum fwc_val_kind {
 	VAL_WORD,  /* 192.0.2.0/24, 135-139, dmz, tcp, echo-request */

@@ -27,6 +27,7 @@ struct sym {
 	const struct fwc_stmt *st;
 	int state; /* 0 new, 1 resolving (cycle guard), 2 done, -1 failed */
 	bool used;
+	unsigned int height;	/* zone, service: nesting depth of the value */
 	uint32_t hosts;		/* zone: host set id */
 	struct svc_term *terms; /* service */
 	size_t n_terms;
@@ -48,6 +49,11 @@ struct resolver {
 	size_t sym_cap;
 	struct intern host_tab, set_tab;
 	uint32_t full_ports, full_types, all_protos;
+	/* Nesting of the expansion under way (FWC_MAX_DEPTH), its deepest
+	 * level so far, where it started, and whether it went too deep. */
+	unsigned int depth, peak;
+	struct fwc_pos top;
+	bool too_deep, any_too_deep;
 };
 
 /* ---- hashing ---------------------------------------------------------- */
@@ -330,6 +336,74 @@ static bool sym_enter(struct resolver *r, struct sym *s, struct fwc_pos use)
 	return true;
 }
 
+/* ---- nesting ---------------------------------------------------------- */
+
+/*
+ * Expansions recurse through lists, '!' and definitions; each level is
+ * counted, so that a chain of 100000 zones is an error, not a stack
+ * overflow. A zone or service resolved once counts with its height.
+ */
+static void too_deep(struct resolver *r, struct fwc_pos pos)
+{
+	if (r->too_deep)
+		return;
+	r->too_deep = r->any_too_deep = true;
+	fwc_error(r->diag, pos,
+		  "nesting too deep: more than %d levels of '{', '!' and "
+		  "names defined through other names",
+		  FWC_MAX_DEPTH);
+	fwc_note(r->diag, r->top, "in the expansion of this");
+}
+
+/* Enters one level, plus @below levels of an already resolved value. */
+static bool depth_enter(struct resolver *r, struct fwc_pos pos,
+			unsigned int below)
+{
+	if (r->depth == 0) {
+		r->top = pos;
+		r->too_deep = false;
+	}
+	if (r->depth + 1 + below > FWC_MAX_DEPTH) {
+		too_deep(r, pos);
+		return false;
+	}
+	r->depth++;
+	if (r->depth + below > r->peak)
+		r->peak = r->depth + below;
+	return true;
+}
+
+/* Starts resolving a definition: its height is the peak it reaches. */
+static unsigned int height_begin(struct resolver *r)
+{
+	unsigned int saved = r->peak;
+
+	r->peak = r->depth;
+	return saved;
+}
+
+static unsigned int height_end(struct resolver *r, unsigned int saved)
+{
+	unsigned int h = r->peak - r->depth;
+
+	if (saved > r->peak)
+		r->peak = saved;
+	return h;
+}
+
+/* A memoized definition used at the current depth: its height counts. */
+static bool height_fits(struct resolver *r, struct fwc_pos pos,
+			const struct sym *s)
+{
+	if (r->depth + s->height > FWC_MAX_DEPTH) {
+		too_deep(r, pos);
+		return false;
+	}
+	if (r->depth + s->height > r->peak)
+		r->peak = r->depth + s->height;
+	return true;
+}
+
 /* ---- hosts ------------------------------------------------------------ */
 
 static int resolve_hosts(struct resolver *r, const struct fwc_val *v,
@@ -449,6 +523,7 @@ static int resolve_zone_ref(struct resolver *r, const struct fwc_val *v,
 			    struct fwc_addrset *out)
 {
 	struct sym *s = sym_find(r, SYM_ZONE, v->text);
+	int err;
 
 	if (!s) {
 		unknown(r, v->pos, SYM_ZONE, v->text);
@@ -456,10 +531,14 @@ static int resolve_zone_ref(struct resolver *r, const struct fwc_val *v,
 	}
 	if (s->state == 0 || s->state == 1) {
 		struct fwc_addrset z = { 0 };
+		unsigned int saved;
 
 		if (!sym_enter(r, s, v->pos))
 			return -EINVAL;
-		if (resolve_hosts(r, s->st->val, &z)) {
+		saved = height_begin(r);
+		err = resolve_hosts(r, s->st->val, &z);
+		s->height = height_end(r, saved);
+		if (err) {
 			s->state = -1;
 			fwc_addrset_free(&z);
 			return -EINVAL;
@@ -467,6 +546,8 @@ static int resolve_zone_ref(struct resolver *r, const struct fwc_val *v,
 		fwc_addrset_normalise(&z);
 		s->hosts = intern_hosts(r, &z);
 		s->state = 2;
+	} else if (s->state == 2 && !height_fits(r, v->pos, s)) {
+		return -EINVAL;
 	}
 	s->used = true;
 	if (s->state < 0)
@@ -519,8 +600,8 @@ static int resolve_host_list(struct resolver *r, const struct fwc_val *v,
 	return err;
 }
 
-static int resolve_hosts(struct resolver *r, const struct fwc_val *v,
-			 struct fwc_addrset *out)
+static int resolve_hosts_at(struct resolver *r, const struct fwc_val *v,
+			    struct fwc_addrset *out)
 {
 	struct fwc_addrset tmp = { 0 };
 	struct sym *s;
@@ -557,6 +638,33 @@ static int resolve_hosts(struct resolver *r, const struct fwc_val *v,
 	}
 	}
 	return -EINVAL;
+}
+
+/* A name on the level that went too deep still counts as used. */
+static void mark_used(struct resolver *r, const struct fwc_val *v)
+{
+	struct sym *s = NULL;
+
+	if (v->kind == VAL_WORD && !looks_like_address(v->text))
+		s = sym_find(r, SYM_ZONE, v->text);
+	else if (v->kind == VAL_MACRO)
+		s = sym_find(r, SYM_DEFINE, v->text);
+	if (s)
+		s->used = true;
+}
+
+static int resolve_hosts(struct resolver *r, const struct fwc_val *v,
+			 struct fwc_addrset *out)
+{
+	int err;
+
+	if (!depth_enter(r, v->pos, 0)) {
+		mark_used(r, v);
+		return -EINVAL;
+	}
+	err = resolve_hosts_at(r, v, out);
+	r->depth--;
+	return err;
 }
 
 /* ---- ports, protocols, ICMP types ------------------------------------- */
@@ -688,9 +796,9 @@ static int resolve_number_list(struct resolver *r, const struct fwc_val *v,
 	return err;
 }
 
-static int resolve_numbers(struct resolver *r, const struct fwc_val *v,
-			   struct fwc_ivset *out, leaf_fn leaf, void *ctx,
-			   unsigned int max)
+static int resolve_numbers_at(struct resolver *r, const struct fwc_val *v,
+			      struct fwc_ivset *out, leaf_fn leaf, void *ctx,
+			      unsigned int max)
 {
 	struct fwc_val list = { .kind = VAL_LIST };
 	struct sym *s;
@@ -716,6 +824,21 @@ static int resolve_numbers(struct resolver *r, const struct fwc_val *v,
 		return resolve_number_list(r, &list, out, leaf, ctx, max);
 	}
 	return -EINVAL;
+}
+
+static int resolve_numbers(struct resolver *r, const struct fwc_val *v,
+			   struct fwc_ivset *out, leaf_fn leaf, void *ctx,
+			   unsigned int max)
+{
+	int err;
+
+	if (!depth_enter(r, v->pos, 0)) {
+		mark_used(r, v);
+		return -EINVAL;
+	}
+	err = resolve_numbers_at(r, v, out, leaf, ctx, max);
+	r->depth--;
+	return err;
 }
 
 static int port_leaf(struct resolver *r, const struct fwc_val *v,
@@ -912,10 +1035,15 @@ static int resolve_svc_ref(struct resolver *r, const struct fwc_svc *s,
 	}
 	if (sym->state == 0 || sym->state == 1) {
 		struct term_vec tv = { 0 };
+		unsigned int saved;
+		int err;
 
 		if (!sym_enter(r, sym, s->pos))
 			return -EINVAL;
-		if (resolve_svc(r, sym->st->svc, &tv)) {
+		saved = height_begin(r);
+		err = resolve_svc(r, sym->st->svc, &tv);
+		sym->height = height_end(r, saved);
+		if (err) {
 			free(tv.v);
 			sym->state = -1;
 			return -EINVAL;
@@ -923,6 +1051,8 @@ static int resolve_svc_ref(struct resolver *r, const struct fwc_svc *s,
 		sym->terms = tv.v;
 		sym->n_terms = tv.n;
 		sym->state = 2;
+	} else if (sym->state == 2 && !height_fits(r, s->pos, sym)) {
+		return -EINVAL;
 	}
 	sym->used = true;
 	if (sym->state < 0)
@@ -932,8 +1062,8 @@ static int resolve_svc_ref(struct resolver *r, const struct fwc_svc *s,
 	return 0;
 }
 
-static int resolve_svc(struct resolver *r, const struct fwc_svc *s,
-		       struct term_vec *out)
+static int resolve_svc_at(struct resolver *r, const struct fwc_svc *s,
+			  struct term_vec *out)
 {
 	struct svc_term any = { r->all_protos, r->full_ports, r->full_ports,
 				r->full_types };
@@ -953,6 +1083,23 @@ static int resolve_svc(struct resolver *r, const struct fwc_svc *s,
 		return err ? -EINVAL : 0;
 	}
 	return -EINVAL;
+}
+
+static int resolve_svc(struct resolver *r, const struct fwc_svc *s,
+		       struct term_vec *out)
+{
+	struct sym *sym;
+	int err;
+
+	if (!depth_enter(r, s->pos, 0)) {
+		if (s->kind == SVC_REF &&
+		    (sym = sym_find(r, SYM_SERVICE, s->name)))
+			sym->used = true;
+		return -EINVAL;
+	}
+	err = resolve_svc_at(r, s, out);
+	r->depth--;
+	return err;
 }
 
 /* ---- statements ------------------------------------------------------- */
@@ -1187,6 +1334,8 @@ static void resolve_unused(struct resolver *r)
 
 		if (s->used)
 			continue;
+		if (fwc_diag_full(r->diag))
+			break;
 		fwc_finding(r->diag, s->st->name_pos, "unused", NULL, 0,
 			    "%s '%s' is never used", sym_kind_name[s->kind],
 			    s->st->name);
@@ -1251,7 +1400,8 @@ int fwc_resolve(const struct fwc_ast *ast, struct fwc_diag *diag,
 		else if (st->kind == ST_RULE)
 			resolve_rule(&r, st);
 	}
-	if (!fwc_diag_full(diag))
+	/* Past a chain too deep, what follows it would only repeat that. */
+	if (!fwc_diag_full(diag) && !r.any_too_deep)
 		resolve_unused(&r);
 	warn_duplicate_labels(&r);
 	for (size_t i = 0; i < r.n_syms; i++)
