@@ -200,7 +200,7 @@ static int compile_nft(const char *path, const char *out)
 	err = fwc_read_file(path, &text, &len);
 	if (err) {
 		fprintf(stderr, "%s: error: cannot read policy: %s\n", path,
-			strerror(-err));
+			fwc_read_error(err));
 		return EXIT_ERR;
 	}
 	err = fwc_compile(path, text, len, &opts, &t, &pol);
@@ -354,7 +354,8 @@ static int cmd_test(int argc, char **argv)
 	}
 	if (packets ? optind != argc - 1 : optind != argc - 2)
 		goto usage;
-	if (fwc_artifact_probe(argv[optind])) {
+	if (fwc_file_regular(argv[optind]) &&
+	    fwc_artifact_probe(argv[optind])) {
 		/* The tables alone: no resolved rules to scan. */
 		if (reference) {
 			fprintf(stderr,
@@ -370,7 +371,7 @@ static int cmd_test(int argc, char **argv)
 	err = fwc_read_file(argv[optind], &text, &len);
 	if (err) {
 		fprintf(stderr, "%s: error: cannot read policy: %s\n",
-			argv[optind], strerror(-err));
+			argv[optind], fwc_read_error(err));
 		return EXIT_ERR;
 	}
 	err = fwc_compile(argv[optind], text, len, &opts, &ts.t,
@@ -422,7 +423,7 @@ static int compile_policy(const char *path, struct fwc_tables **t,
 
 	if (err) {
 		fprintf(stderr, "%s: error: cannot read policy: %s\n", path,
-			strerror(-err));
+			fwc_read_error(err));
 		return err;
 	}
 	err = fwc_compile(path, text, len, &opts, t, pol);

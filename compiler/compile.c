@@ -2,50 +2,12 @@
 /* The pipeline: text → tokens → AST → resolved rules → classes → tables. */
 #include <errno.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "compile.h"
 #include "diag.h"
 #include "lower.h"
 #include "sha256.h"
 #include "util.h"
-
-/* Policies are text; anything bigger than this is not one. */
-#define MAX_POLICY_BYTES (256u << 20)
-
-int fwc_read_file(const char *path, char **text, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	struct stat st;
-	char *buf = NULL;
-	int err = 0;
-
-	if (!f)
-		return -errno;
-	if (fstat(fileno(f), &st)) {
-		err = -errno;
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		err = -EISDIR;
-		goto out;
-	}
-	if (st.st_size > MAX_POLICY_BYTES) {
-		err = -EFBIG;
-		goto out;
-	}
-	buf = xcalloc((size_t)st.st_size + 1, 1);
-	*len = fread(buf, 1, (size_t)st.st_size, f);
-	if (ferror(f)) {
-		err = -EIO;
-		free(buf);
-		goto out;
-	}
-	*text = buf;
-out:
-	fclose(f);
-	return err;
-}
 
 static bool only_blanks(const char *text, size_t len)
 {
@@ -170,6 +132,7 @@ int fwc_compile_string(const char *name, const char *text, size_t len,
 int fwc_compile_file(const char *path, const struct fwc_compile_opts *opts,
 		     struct fwc_tables **out)
 {
+	const char *name = strcmp(path, "-") ? path : "<stdin>";
 	char *text;
 	size_t len;
 	int err = fwc_read_file(path, &text, &len);
@@ -179,19 +142,19 @@ int fwc_compile_file(const char *path, const struct fwc_compile_opts *opts,
 
 		if (opts && opts->json) {
 			fputs("{\"file\": ", f);
-			fwc_json_str(f, path);
+			fwc_json_str(f, name);
 			fprintf(f,
 				", \"line\": 0, \"col\": 0, \"severity\": "
 				"\"error\", \"kind\": \"error\", \"rules\": [], "
 				"\"message\": \"cannot read policy: %s\"}",
-				strerror(-err));
+				fwc_read_error(err));
 		} else {
-			fprintf(f, "%s: error: cannot read policy: %s\n", path,
-				strerror(-err));
+			fprintf(f, "%s: error: cannot read policy: %s\n", name,
+				fwc_read_error(err));
 		}
 		return err;
 	}
-	err = fwc_compile(path, text, len, opts, out, NULL);
+	err = fwc_compile(name, text, len, opts, out, NULL);
 	free(text);
 	return err;
 }
@@ -199,7 +162,8 @@ int fwc_compile_file(const char *path, const struct fwc_compile_opts *opts,
 int fwc_tables_open(const char *path, const struct fwc_compile_opts *opts,
 		    struct fwc_tables **out)
 {
-	if (fwc_artifact_probe(path))
+	/* Only a regular file is opened twice (a FIFO could block). */
+	if (fwc_file_regular(path) && fwc_artifact_probe(path))
 		return fwc_artifact_read(path, out);
 	return fwc_compile_file(path, opts, out);
 }

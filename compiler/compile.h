@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "readfile.h"
 #include "tables.h"
 
 struct fwc_policy;
@@ -49,8 +50,6 @@ int fwc_compile_string(const char *name, const char *text, size_t len,
 		       struct fwc_tables **out);
 int fwc_compile_file(const char *path, const struct fwc_compile_opts *opts,
 		     struct fwc_tables **out);
-/* Reads a whole file; 0 or -errno. */
-int fwc_read_file(const char *path, char **text, size_t *len);
 void fwc_policy_destroy(struct fwc_policy *pol);
 
 /* Deterministic zlib-compressed artifact (`fwc compile -o`). */
@@ -62,7 +61,7 @@ int fwc_artifact_read(const char *path, struct fwc_tables **out);
 /* True when @path starts with the artifact magic. */
 bool fwc_artifact_probe(const char *path);
 
-/* Policy source or artifact, whichever @path holds. */
+/* Policy source or artifact, whichever @path holds ("-": source on stdin). */
 int fwc_tables_open(const char *path, const struct fwc_compile_opts *opts,
 		    struct fwc_tables **out);
 

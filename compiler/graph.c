@@ -423,7 +423,7 @@ int fwc_graph_build(const char *path, FILE *err, struct fwc_graph **out)
 	int rc;
 
 	*out = NULL;
-	if (fwc_artifact_probe(path)) {
+	if (fwc_file_regular(path) && fwc_artifact_probe(path)) {
 		fprintf(err ? err : stderr,
 			"%s: error: a compiled artifact "
 			"has no zone names; give the policy source\n",
@@ -434,7 +434,7 @@ int fwc_graph_build(const char *path, FILE *err, struct fwc_graph **out)
 	if (rc) {
 		fprintf(err ? err : stderr,
 			"%s: error: cannot read policy: %s\n", path,
-			strerror(-rc));
+			fwc_read_error(rc));
 		return rc;
 	}
 	rc = fwc_compile(path, text, len, &opts, &t, NULL);

@@ -4,6 +4,8 @@
  * the compiler get a clear error at file:line:col, or work.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include "helpers.h"
 
@@ -159,6 +161,136 @@ static void test_deep_within_bound(void **state)
 	free(s);
 }
 
+/* ---- 7: what a path may name ------------------------------------------ */
+
+/* Compiles @path as fwc check does; returns the error, *@diag its text. */
+static int compile_path(const char *path, char **diag)
+{
+	struct fwc_compile_opts opts = { .warnings = true };
+	struct fwc_tables *t = NULL;
+	size_t n;
+	FILE *f = open_memstream(diag, &n);
+	int err;
+
+	opts.err = f;
+	err = fwc_tables_open(path, &opts, &t);
+	fclose(f);
+	fwc_tables_free(t);
+	return err;
+}
+
+static void expect_unreadable(const char *path, int err, const char *needle)
+{
+	char *text = NULL, *diag = NULL;
+	size_t len = 0;
+
+	assert_int_equal(fwc_read_file(path, &text, &len), err);
+	assert_null(text);
+	assert_int_equal(compile_path(path, &diag), err);
+	if (!strstr(diag, needle))
+		fail_msg("%s: diagnostic lacks '%s':\n%s", path, needle, diag);
+	free(diag);
+}
+
+#define NOT_REGULAR                                                        \
+	"error: cannot read policy: not a regular file (a FIFO, a device " \
+	"or a socket): give a file, or - for standard input"
+
+static void test_fifo_does_not_hang(void **state)
+{
+	char dir[] = "/tmp/fwc-test-fifo-XXXXXX", path[64];
+	struct fwc_tables *t = NULL;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/p.pol", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10); /* a hang is a failure, not a stuck test run */
+	expect_unreadable(path, -ESPIPE, NOT_REGULAR);
+	assert_int_not_equal(fwc_artifact_read(path, &t), 0);
+	assert_null(t);
+	alarm(0);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void test_devices_refused(void **state)
+{
+	char *diag = NULL;
+
+	(void)state;
+	alarm(10);
+	expect_unreadable("/dev/zero", -ESPIPE, "/dev/zero: " NOT_REGULAR);
+	expect_unreadable("/dev/urandom", -ESPIPE, NOT_REGULAR);
+	expect_unreadable("/dev/null", -ESPIPE, NOT_REGULAR);
+	/* Regular, st_size 0, and unreadable: an error, not "empty". */
+	assert_int_not_equal(compile_path("/proc/self/mem", &diag), 0);
+	assert_null(strstr(diag, "empty policy"));
+	assert_non_null(strstr(diag, "cannot read policy"));
+	free(diag);
+	alarm(0);
+}
+
+/* /proc files say st_size 0 and have content: what is there is read. */
+static void test_size_zero_files_read_whole(void **state)
+{
+	char *text = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(fwc_read_file("/proc/self/status", &text, &len), 0);
+	assert_true(len > 0);
+	assert_non_null(strstr(text, "Pid:"));
+	assert_int_equal(strlen(text), len);
+	free(text);
+}
+
+static void test_too_big(void **state)
+{
+	char path[] = "/tmp/fwc-test-big-XXXXXX", *text = NULL;
+	int fd = mkstemp(path);
+	size_t len;
+
+	(void)state;
+	assert_true(fd >= 0);
+	/* Sparse: 64 MiB and one byte cost no disk. */
+	assert_int_equal(ftruncate(fd, (off_t)FWC_MAX_FILE_BYTES + 1), 0);
+	close(fd);
+	expect_unreadable(path, -EFBIG,
+			  "error: cannot read policy: larger than 64 MiB");
+	/* At the bound exactly, it is read (and is no policy). */
+	assert_int_equal(truncate(path, (off_t)FWC_MAX_FILE_BYTES), 0);
+	assert_int_equal(fwc_read_file(path, &text, &len), 0);
+	assert_int_equal(len, FWC_MAX_FILE_BYTES);
+	free(text);
+	unlink(path);
+}
+
+/* "-" is standard input, read to its end (a pipe says no size). */
+static void test_stdin(void **state)
+{
+	static const char pol[] = "zone a = 192.0.2.0/24\n"
+				  "allow a -> a proto tcp port 22\n"
+				  "allow a -> b any\n";
+	int p[2], saved = dup(STDIN_FILENO);
+	char *diag = NULL;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], pol, sizeof(pol) - 1),
+			 (ssize_t)sizeof(pol) - 1);
+	close(p[1]);
+	assert_int_equal(dup2(p[0], STDIN_FILENO), STDIN_FILENO);
+	close(p[0]);
+	assert_int_equal(compile_path("-", &diag), -EINVAL);
+	dup2(saved, STDIN_FILENO);
+	close(saved);
+	/* The whole text was read: the error is on line 3, named <stdin>. */
+	if (!strstr(diag, "<stdin>:3:12: error: unknown zone 'b'"))
+		fail_msg("unexpected diagnostic:\n%s", diag);
+	free(diag);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +298,11 @@ int main(void)
 		cmocka_unit_test(test_deep_bangs),
 		cmocka_unit_test(test_deep_chains),
 		cmocka_unit_test(test_deep_within_bound),
+		cmocka_unit_test(test_fifo_does_not_hang),
+		cmocka_unit_test(test_devices_refused),
+		cmocka_unit_test(test_size_zero_files_read_whole),
+		cmocka_unit_test(test_too_big),
+		cmocka_unit_test(test_stdin),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
