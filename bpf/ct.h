@@ -219,6 +219,67 @@ out:
 	return 1;
 }
 
+/* The rules (bpf/fwc.bpf.c): the deciding rule id, and whether it allows. */
+static int fwc_classify(const struct fwc_meta *m, const struct fwc_hdr *h,
+			__u32 *rule);
+static int fwc_rule_allows(__u32 id);
+
+/* A flow's opening packet, rebuilt: the stack has no room for it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fwc_hdr);
+} ct_scratch SEC(".maps");
+
+/*
+ * fwc load --flush-flows (FWC_META_FLUSH_FLOWS): a flow that an older
+ * generation admitted meets this policy on its first packet here, before
+ * it may pass. Its opening packet (the key as the opener sent it) is
+ * classified with these tables: when an allow rule admits it, the flow
+ * moves to this generation, counted against that rule; else it is
+ * flushed, from the new program's first packet on (the loader's walk
+ * after the swap comes too late for a busy flow): deleted, and the packet
+ * meets the rules as a new one. 1 when flushed.
+ */
+static __always_inline int fwc_ct_flushed(const struct fwc_meta *m,
+					  struct fwc_ct_val *v,
+					  const struct fwc_flow *f)
+{
+	const struct fwc_ct_key *k = &f->key;
+	int s = v->orig & 1;
+	__u32 id = 0;
+	struct fwc_hdr *o;
+
+	if (!(m->flags & FWC_META_FLUSH_FLOWS) || v->gen == m->gen ||
+	    v->gen == m->gen + 1)
+		return 0;
+	o = bpf_map_lookup_elem(&ct_scratch, &id);
+	if (!o)
+		return 0;
+	__builtin_memset(o, 0, sizeof(*o));
+	o->family = k->family;
+	o->proto = k->proto;
+	__builtin_memcpy(o->src, s ? k->addr[1] : k->addr[0], 16);
+	__builtin_memcpy(o->dst, s ? k->addr[0] : k->addr[1], 16);
+	if (k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP) {
+		o->k1 = s ? k->port[0] : k->port[1];
+		o->k2 = s ? k->port[1] : k->port[0];
+	} else {
+		o->k1 = k->family == 4 ? FWC_ICMP_ECHO : FWC_ICMP6_ECHO;
+		o->echo_id = k->echo_id;
+	}
+	if (!fwc_classify(m, o, &id) && id <= m->n_rules &&
+	    fwc_rule_allows(id)) {
+		v->prev_rule = v->gen + 1 == m->gen ? v->rule : FWC_CT_NO_RULE;
+		v->rule = id;
+		v->gen = m->gen;
+		return 0;
+	}
+	bpf_map_delete_elem(&ct, &f->key);
+	return 1;
+}
+
 /* Does the packet belong to flow @v? Advances its state when it does. */
 static __always_inline int fwc_ct_match(const struct fwc_meta *m,
 					struct fwc_ct_val *v,
@@ -227,7 +288,7 @@ static __always_inline int fwc_ct_match(const struct fwc_meta *m,
 {
 	int reply = f->side != v->orig;
 
-	if (fwc_ct_expired(m, v, now))
+	if (fwc_ct_expired(m, v, now) || fwc_ct_flushed(m, v, f))
 		return 0;
 	switch (f->kind) {
 	case FWC_FLOW_TCP:

@@ -86,6 +86,13 @@ enum fwc_reserved {
 #define FWC_META_STATE_LOOSE (1u << 3)
 /* set mode audit / fwc load --audit: what the policy drops passes. */
 #define FWC_META_AUDIT (1u << 4)
+/*
+ * fwc load --flush-flows (set by the loader, never compiled): a flow of
+ * an older generation is checked against this policy on its first packet
+ * here, as its opening packet; one the policy does not admit is deleted
+ * and the packet meets the rules (bpf/ct.h, fwc_ct_flushed).
+ */
+#define FWC_META_FLUSH_FLOWS (1u << 6)
 
 /* Idle timeouts of tracked flows and fragments: struct fwc_meta.timeout[]. */
 enum fwc_timeout {
