@@ -255,14 +255,45 @@ static void migrate_one(const struct fwc_flows_ctx *c,
 	bpf_map_update_elem(c->ct, k, &cur, BPF_EXIST);
 }
 
+int fwc_flows_doomed(const struct fwc_flows_ctx *c, struct fwc_ct_key **keys,
+		     size_t *n)
+{
+	uint64_t now = mono_ns();
+	struct fwc_ct_val v;
+	size_t w = 0;
+	int err = all_keys(c->ct, keys, n);
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < *n; i++)
+		if (!bpf_map_lookup_elem(c->ct, &(*keys)[i], &v) &&
+		    ct_live(&c->t->meta, &v, now) &&
+		    admits(c->t, &(*keys)[i], &v) == FWC_CT_NO_RULE)
+			(*keys)[w++] = (*keys)[i];
+	*n = w;
+	return 0;
+}
+
 int fwc_flows_migrate(const struct fwc_flows_ctx *c, struct fwc_flows_walk *w)
 {
 	struct fwc_ct_key *keys;
 	uint64_t now = mono_ns();
+	struct fwc_ct_val v;
 	size_t n;
 	int err;
 
 	memset(w, 0, sizeof(*w));
+	/*
+	 * Flows doomed at the swap that are gone now: the new program
+	 * flushed them on their first packet (or they expired meanwhile).
+	 */
+	for (size_t i = 0; c->flush && i < c->n_doomed; i++) {
+		if (!bpf_map_lookup_elem(c->ct, &c->doomed[i], &v) &&
+		    v.gen + 1 == c->t->meta.gen)
+			continue; /* still there: the walk flushes it */
+		w->live++;
+		w->flushed++;
+	}
 	err = all_keys(c->ct, &keys, &n);
 	if (err)
 		return err;

@@ -62,6 +62,7 @@ enum fwc_map_idx {
 	FWC_M_LOG_STATE, /* the log's rate limiter, one bucket per rule */
 	FWC_M_INFO,	 /* created by the loader: struct fwc_info */
 	FWC_M_RULE_META, /* created by the loader: struct fwc_rule_record */
+	FWC_M_CARRIED,	 /* created by the loader: what earlier loads counted */
 	FWC_M_COUNT,
 };
 
@@ -121,7 +122,10 @@ void fwc_pin_discard(const char *dir, const char *suffix);
 int fwc_pin_remove_dir(const char *dir);
 /* Whether @dir holds NAME-new pins (a load in progress, or killed). */
 bool fwc_pin_has_new(const char *dir);
-/* Creates the loader's own maps (info, rule_meta) with BTF, in @s. */
+/*
+ * Creates the loader's own maps (info, rule_meta, carried) with BTF, in
+ * @s, for a set of @n_rules rules.
+ */
 int fwc_records_create(struct fwc_set *s, uint32_t n_rules);
 /* Kernel id of the object behind @fd (0 when unknown). */
 uint32_t fwc_obj_id(int fd);
@@ -160,6 +164,13 @@ int fwc_load(const struct fwc_load_opts *o);
 int fwc_unload(const char *root, char **ifaces, int n_ifaces);
 /* Per-CPU counters 0..n-1 of map @fd, summed over CPUs, into @out. */
 int fwc_counters_read(int fd, uint32_t n, struct fwc_counter *out);
+/*
+ * Counters 0..n-1 of set @s as fwc stats shows them: what its program
+ * counted (counters, summed over CPUs) plus what earlier loads counted
+ * for the same rules (carried; absent in a set of an older fwc).
+ */
+int fwc_set_counters(const struct fwc_set *s, uint32_t n,
+		     struct fwc_counter *out);
 /* Drops @iface from the interface list of the set whose info map is @fd. */
 int fwc_info_forget(int fd, const char *iface);
 
@@ -234,6 +245,9 @@ struct fwc_flows_ctx {
 	int ct, remap;		    /* the new set's maps */
 	const struct fwc_tables *t; /* the new tables (meta.gen set) */
 	bool flush;		    /* drop what the new policy denies */
+	/* fwc_flows_doomed's list: what the program may have flushed */
+	const struct fwc_ct_key *doomed;
+	size_t n_doomed;
 };
 
 struct fwc_flows_walk {
@@ -242,6 +256,13 @@ struct fwc_flows_walk {
 
 /* After the swap: move every flow to the new generation (or flush it). */
 int fwc_flows_migrate(const struct fwc_flows_ctx *c, struct fwc_flows_walk *w);
+/*
+ * Before the swap (flush): the live flows tables @c->t will not admit,
+ * into *@keys (to free). The new program flushes each on its first packet
+ * (FWC_META_FLUSH_FLOWS); fwc_flows_migrate counts those as flushed.
+ */
+int fwc_flows_doomed(const struct fwc_flows_ctx *c, struct fwc_ct_key **keys,
+		     size_t *n);
 
 /* guard.c: the lockout guard (SSH_CONNECTION, --keep) */
 /* 0 to go on; -EPERM when @t would drop a session (told). */
@@ -310,7 +331,7 @@ struct fwc_stat_set {
 struct fwc_stat_iface {
 	char name[NAME_MAX + 1];
 	bool enforcing;
-	char state[320]; /* "attached", or what is wrong */
+	char state[1024]; /* "attached", or what is wrong */
 };
 
 struct fwc_snapshot {

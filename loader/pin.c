@@ -50,6 +50,7 @@ const char *const fwc_map_names[FWC_M_COUNT] = {
 	[FWC_M_LOG_STATE] = "log_state",
 	[FWC_M_INFO] = "info",
 	[FWC_M_RULE_META] = "rule_meta",
+	[FWC_M_CARRIED] = "carried",
 };
 
 void fwc_set_init(struct fwc_set *s)
@@ -370,8 +371,12 @@ int fwc_set_open(const char *dir, struct fwc_set *s)
 	}
 	for (int i = 0; i < FWC_M_COUNT; i++) {
 		s->maps[i] = fwc_pin_get(dir, fwc_map_names[i]);
-		/* A set loaded by an fwc of ABI 3 has no v6_range: reloadable. */
-		if (s->maps[i] == -ENOENT && i == FWC_M_V6_RANGE)
+		/*
+		 * A set loaded by an fwc of ABI 3 has no v6_range, one of an
+		 * fwc before exact carry-over no carried: reloadable.
+		 */
+		if (s->maps[i] == -ENOENT &&
+		    (i == FWC_M_V6_RANGE || i == FWC_M_CARRIED))
 			continue;
 		if (s->maps[i] < 0) {
 			err = s->maps[i];
@@ -512,12 +517,13 @@ uint32_t fwc_obj_id(int fd)
 }
 
 /*
- * BTF for struct fwc_info and struct fwc_rule_record, so that `bpftool map
- * dump` prints field names and strings, as it does for the program's maps.
+ * BTF for struct fwc_info, struct fwc_rule_record and struct fwc_counter,
+ * so that `bpftool map dump` prints field names and strings, as it does
+ * for the program's maps.
  */
 struct btf_ids {
 	int u32, u64, u8, chr;
-	int info, rec;
+	int info, rec, counter;
 };
 
 static int rec_array(struct btf *b, const struct btf_ids *t, int elem, int n)
@@ -579,6 +585,17 @@ static int btf_add_record(struct btf *b, struct btf_ids *t)
 	return t->rec < 0 || err < 0 ? -EINVAL : 0;
 }
 
+static int btf_add_counter(struct btf *b, struct btf_ids *t)
+{
+	int err = 0;
+
+	t->counter =
+		btf__add_struct(b, "fwc_counter", sizeof(struct fwc_counter));
+	err |= FIELD(b, struct fwc_counter, packets, t->u64);
+	err |= FIELD(b, struct fwc_counter, bytes, t->u64);
+	return t->counter < 0 || err < 0 ? -EINVAL : 0;
+}
+
 static struct btf *btf_records(struct btf_ids *t)
 {
 	struct btf *b = btf__new_empty();
@@ -591,7 +608,7 @@ static struct btf *btf_records(struct btf_ids *t)
 	t->chr = btf__add_int(b, "char", 1, BTF_INT_CHAR);
 	if (t->u32 < 0 || t->u64 < 0 || t->u8 < 0 || t->chr < 0 ||
 	    btf_add_info(b, t) || btf_add_record(b, t) ||
-	    btf__load_into_kernel(b)) {
+	    btf_add_counter(b, t) || btf__load_into_kernel(b)) {
 		btf__free(b);
 		return NULL;
 	}
@@ -626,12 +643,19 @@ int fwc_records_create(struct fwc_set *s, uint32_t n_rules)
 	s->maps[FWC_M_RULE_META] = record_map(b, "rule_meta", t.rec,
 					      sizeof(struct fwc_rule_record),
 					      n_rules + 1);
-	if (s->maps[FWC_M_INFO] < 0 || s->maps[FWC_M_RULE_META] < 0) {
-		err = s->maps[FWC_M_INFO] < 0 ? s->maps[FWC_M_INFO] :
-						s->maps[FWC_M_RULE_META];
+	/*
+	 * What earlier loads counted, by counter id: written by the loader
+	 * alone, never by a program (loader/load.c, carry_snapshot).
+	 */
+	s->maps[FWC_M_CARRIED] = record_map(b, "carried", t.counter,
+					    sizeof(struct fwc_counter),
+					    n_rules + 1 + FWC_RSV_COUNT);
+	for (int i = FWC_M_INFO; !err && i <= FWC_M_CARRIED; i++)
+		if (s->maps[i] < 0)
+			err = s->maps[i];
+	if (err)
 		fprintf(stderr, "fwc: cannot create the record maps: %s\n",
 			strerror(-err));
-	}
 	/* The maps hold their own reference to the BTF. */
 	btf__free(b);
 	return err;

@@ -27,14 +27,18 @@ struct pinned {
 	struct fwc_set set;
 	int link;
 	struct fwc_info info;
+	bool has_info;
 	uint32_t prog_id, link_id, ifindex;
 	uint32_t counters_id; /* identifies the set the dir belongs to */
-	const char *broken;   /* why the pins cannot be read, or NULL */
+	const char *broken;   /* a half state, explained, or NULL */
+	bool enforcing;	      /* an fwc program runs on the interface */
 	uint32_t pinned_prog; /* id of the program pinned as prog */
 	uint32_t xdp_id;      /* XDP program the interface runs here */
 	char xdp_name[BPF_OBJ_NAME_LEN];
-	bool stale_new; /* NAME-new pins: an interrupted load */
-	char why[320];	/* a broken state, explained */
+	bool stale_new;	   /* NAME-new pins: an interrupted load */
+	int n_pins;	   /* pins of a set present (prog, link, maps) */
+	char missing[400]; /* those absent, "a, b" */
+	char why[1024];	   /* a broken state, explained */
 };
 
 static void pinned_close(struct pinned *p, int n)
@@ -47,78 +51,219 @@ static void pinned_close(struct pinned *p, int n)
 	free(p);
 }
 
-static void pinned_read(struct pinned *p)
+static bool pin_exists(const char *dir, const char *name)
 {
-	uint32_t k = 0;
+	char path[PATH_MAX];
+	struct stat st;
 
-	p->link = fwc_pin_link(p->dir);
-	if (fwc_set_open(p->dir, &p->set)) {
-		p->broken = "incomplete pins (fwc unload, then load again)";
-		return;
-	}
-	if (bpf_map_lookup_elem(p->set.maps[FWC_M_INFO], &k, &p->info)) {
-		p->broken = "unreadable info map";
-		return;
-	}
-	p->prog_id = fwc_obj_id(p->set.prog);
-	p->counters_id = fwc_obj_id(p->set.maps[FWC_M_COUNTERS]);
-	if (p->link < 0) {
-		p->broken = "no link pinned: not attached";
-		return;
-	}
-	p->link_id = fwc_obj_id(p->link);
-	if (fwc_link_query(p->link, &p->ifindex, &p->prog_id))
-		p->broken = "unreadable link";
+	return (size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) <
+		       sizeof(path) &&
+	       !stat(path, &st);
+}
+
+static void missing_add(struct pinned *p, const char *name)
+{
+	size_t len = strlen(p->missing);
+
+	snprintf(p->missing + len, sizeof(p->missing) - len, "%s%s",
+		 len ? ", " : "", name);
 }
 
 /*
- * Half states, each with what to do: pins that enforce nothing, a link
- * of another interface or namespace, pinned tables that are not the
- * running program's, an XDP program that something else attached.
+ * Which pins of a set are there. v6_range came with ABI 4 and carried
+ * with ABI 5: a set an older fwc loaded has none, and needs none.
+ */
+static void pinned_inventory(struct pinned *p)
+{
+	uint32_t abi = p->has_info ? p->info.abi_version : FWC_ABI_VERSION;
+
+	if (pin_exists(p->dir, FWC_PIN_PROG))
+		p->n_pins++;
+	else
+		missing_add(p, FWC_PIN_PROG);
+	for (int i = 0; i < FWC_M_COUNT; i++) {
+		if (pin_exists(p->dir, fwc_map_names[i]))
+			p->n_pins++;
+		else if (!(i == FWC_M_V6_RANGE && abi < 4) &&
+			 !(i == FWC_M_CARRIED && abi < 5))
+			missing_add(p, fwc_map_names[i]);
+	}
+	if (pin_exists(p->dir, FWC_PIN_LINK))
+		p->n_pins++;
+	else
+		missing_add(p, FWC_PIN_LINK);
+}
+
+static void pinned_read(struct pinned *p)
+{
+	uint32_t k = 0;
+	int info;
+
+	p->link = fwc_pin_link(p->dir);
+	info = fwc_pin_get(p->dir, fwc_map_names[FWC_M_INFO]);
+	if (info >= 0) {
+		p->has_info = !bpf_map_lookup_elem(info, &k, &p->info);
+		close(info);
+	}
+	pinned_inventory(p);
+	if (p->link >= 0) {
+		p->link_id = fwc_obj_id(p->link);
+		if (fwc_link_query(p->link, &p->ifindex, &p->prog_id))
+			p->broken = "unreadable link";
+	}
+	if (fwc_set_open(p->dir, &p->set) || p->missing[0]) {
+		fwc_set_close(&p->set);
+		return;
+	}
+	if (!p->has_info) {
+		p->broken = "unreadable info map";
+		return;
+	}
+	if (!p->prog_id)
+		p->prog_id = fwc_obj_id(p->set.prog);
+	p->counters_id = fwc_obj_id(p->set.maps[FWC_M_COUNTERS]);
+}
+
+/* The interface index this load recorded for @p, 0 when none. */
+static uint32_t recorded_ifindex(const struct pinned *p)
+{
+	for (uint32_t i = 0;
+	     p->has_info && i < p->info.n_ifaces && i < FWC_INFO_IFACES; i++)
+		if (!strcmp(p->info.ifaces[i].name, p->name))
+			return p->info.ifaces[i].ifindex;
+	return 0;
+}
+
+/*
+ * What an interface's pins and the kernel say, as one state. Complete
+ * pins and a link that runs the pinned program here: enforcing, fine
+ * (exit 0). Anything else is a half state, each with its true
+ * explanation and what to do (exit 2):
+ *
+ *   pins complete, link detached, the interface the load saw (or one
+ *     the load's records no longer list: an unload forgets it first):
+ *     an unload killed after its detach; not enforcing
+ *   pins complete, link detached, another ifindex of that name: the
+ *     interface was deleted and made again; not enforcing
+ *   pins complete, link detached, no such interface: deleted
+ *   pins complete, no link pinned: not enforcing
+ *   pins complete, the link drives another ifindex: another interface
+ *     or network namespace
+ *   pins complete, the link runs another program than the pinned one:
+ *     an interrupted load
+ *   some pins missing, the link (or an fwc program) runs here: enforcing,
+ *     but status, stats and reload lack what is missing
+ *   some pins missing, nothing of fwc runs: an unload killed while it
+ *     removed the pins, or pins removed by hand; not enforcing
+ *   no pins, an fwc program runs here: enforcing, and nothing to see or
+ *     replace it by
+ *   no pins, nothing runs: an empty directory; not enforcing
+ *   some pins NAME-new: a load killed while it renamed them (the next
+ *     fwc load or unload completes or removes them)
+ *
+ * NAME-new pins of an interrupted load may come on top of any of these,
+ * and so may an XDP program that something else attached.
  */
 static void pinned_check(struct pinned *p)
 {
 	int ifindex = (int)if_nametoindex(p->name);
-	char other[128] = "";
+	bool link_here, fwc_runs, complete;
+	char other[160] = "";
+	const char *n = p->name;
 
 	p->stale_new = fwc_pin_has_new(p->dir);
 	p->pinned_prog = fwc_obj_id(p->set.prog);
 	p->xdp_id = fwc_xdp_prog(ifindex, p->xdp_name, sizeof(p->xdp_name));
-	if (p->xdp_id && p->xdp_id != p->prog_id)
+	link_here = p->link >= 0 && p->ifindex && (int)p->ifindex == ifindex &&
+		    p->xdp_id == p->prog_id;
+	/* An fwc program, by its name: what else a bare directory can tell. */
+	fwc_runs = link_here || (p->xdp_id && !strcmp(p->xdp_name, "fwc_xdp"));
+	complete = p->set.prog >= 0;
+	if (p->xdp_id && !link_here && (complete || !fwc_runs))
 		snprintf(other, sizeof(other),
 			 "; %.16s runs XDP program %u "
 			 "(%s) that something else attached",
-			 p->name, p->xdp_id, p->xdp_name);
-	if (p->set.prog < 0 && p->stale_new) {
+			 n, p->xdp_id, p->xdp_name);
+	p->enforcing = link_here;
+	if (p->broken && complete)
+		return; /* unreadable records or link */
+	if (!complete && p->stale_new) {
 		snprintf(p->why, sizeof(p->why),
 			 "half-made pins of an "
 			 "interrupted load (the next fwc load or unload "
-			 "completes or removes them)%s",
+			 "completes or removes them)%s%s",
+			 fwc_runs ? "; an fwc program enforces meanwhile" :
+				    "; nothing enforces meanwhile",
 			 other);
-		p->broken = p->why;
-	}
-	if (p->set.prog < 0 || (p->broken && p->link >= 0))
-		return; /* incomplete pins, unreadable records or link */
-	if (p->link < 0) {
+	} else if (!complete && !p->n_pins && fwc_runs) {
+		p->enforcing = true;
+		snprintf(p->why, sizeof(p->why),
+			 "enforcing without pins: %.16s runs XDP program %u "
+			 "(%s) but nothing of it is pinned, so fwc status, "
+			 "stats and load cannot see or replace it (ip link "
+			 "set dev %.16s xdp off, or xdpgeneric off, then fwc "
+			 "load again)",
+			 n, p->xdp_id, p->xdp_name, n);
+	} else if (!complete && !p->n_pins) {
+		snprintf(p->why, sizeof(p->why),
+			 "not enforcing: nothing pinned and nothing "
+			 "attached (an interrupted unload, or pins removed "
+			 "by hand): fwc unload %.16s removes the directory, "
+			 "fwc load loads again%s",
+			 n, other);
+	} else if (!complete && fwc_runs && p->link >= 0) {
+		p->enforcing = true;
+		snprintf(p->why, sizeof(p->why),
+			 "enforcing, but pins missing: %s: fwc stats and a "
+			 "reload that carries counters and flows cannot work; "
+			 "fwc load again to repair",
+			 p->missing);
+	} else if (!complete && fwc_runs) {
+		p->enforcing = true;
+		snprintf(p->why, sizeof(p->why),
+			 "enforcing, but pins missing: %s: XDP program %u "
+			 "(%s) runs without a pinned link, so fwc load cannot "
+			 "replace it (ip link set dev %.16s xdp off, or "
+			 "xdpgeneric off, then fwc load again)",
+			 p->missing, p->xdp_id, p->xdp_name, n);
+	} else if (!complete) {
+		snprintf(p->why, sizeof(p->why),
+			 "not enforcing: pins missing: %s, and no fwc program "
+			 "attached (an interrupted unload, or pins removed by "
+			 "hand): fwc unload %.16s removes the rest, fwc load "
+			 "loads again%s",
+			 p->missing, n, other);
+	} else if (p->link < 0) {
 		snprintf(p->why, sizeof(p->why),
 			 "pins without an attached "
 			 "program: nothing enforces here (fwc load again, or "
 			 "fwc unload)%s",
 			 other);
-	} else if (!p->ifindex && ifindex) {
+	} else if (!p->ifindex && !ifindex) {
+		snprintf(p->why, sizeof(p->why),
+			 "not enforcing: the interface is gone (deleted), "
+			 "its pins remain: fwc unload %.16s removes them",
+			 n);
+	} else if (!p->ifindex && recorded_ifindex(p) &&
+		   recorded_ifindex(p) != (uint32_t)ifindex) {
 		snprintf(p->why, sizeof(p->why),
 			 "the pinned link is "
 			 "detached (the interface was deleted and made "
 			 "again): nothing enforces here (fwc load again)%s",
 			 other);
-	} else if (p->ifindex &&
-		   ((int)p->ifindex != ifindex || p->xdp_id != p->prog_id)) {
+	} else if (!p->ifindex) {
+		snprintf(p->why, sizeof(p->why),
+			 "not enforcing: the program was detached but its "
+			 "pins remain (an interrupted unload?); run fwc "
+			 "unload %.16s to clean up or fwc load again%s",
+			 n, other);
+	} else if ((int)p->ifindex != ifindex || p->xdp_id != p->prog_id) {
 		snprintf(p->why, sizeof(p->why),
 			 "the pinned link drives "
 			 "ifindex %u, another interface or network namespace "
 			 "(run fwc status there, or use another --bpffs)",
 			 p->ifindex);
-	} else if (p->ifindex && p->pinned_prog != p->prog_id) {
+	} else if (p->pinned_prog != p->prog_id) {
 		snprintf(p->why, sizeof(p->why),
 			 "the pinned tables are not "
 			 "those of the running program %u (an interrupted "
@@ -329,6 +474,7 @@ static void status_json(const struct pinned *p, int n, int i)
 	fwc_json_str(stdout, q->broken	? "broken" :
 			     q->ifindex ? "attached" :
 					  "detached");
+	printf(",\"enforcing\":%s", q->enforcing ? "true" : "false");
 	if (q->broken) {
 		printf(",\"error\":");
 		fwc_json_str(stdout, q->broken);
@@ -514,7 +660,8 @@ static int stats_rows(const struct pinned *p, struct row **out, uint32_t *n_out,
 		err = -ENOMEM;
 		goto out;
 	}
-	err = fwc_counters_read(s->maps[FWC_M_COUNTERS], n, c);
+	/* What this program counted plus what earlier loads did. */
+	err = fwc_set_counters(s, n, c);
 	if (err)
 		goto out;
 	for (uint32_t i = 0; i < n; i++) {
@@ -772,7 +919,7 @@ int fwc_snapshot_read(const char *root, char **ifaces, int n_ifaces,
 			continue;
 		f = &s->ifaces[s->n_ifaces++];
 		snprintf(f->name, sizeof(f->name), "%s", p[i].name);
-		f->enforcing = !p[i].broken && p[i].ifindex;
+		f->enforcing = p[i].enforcing;
 		snprintf(f->state, sizeof(f->state), "%s", state_of(&p[i]));
 		if (p[i].broken)
 			continue;

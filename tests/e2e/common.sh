@@ -108,18 +108,23 @@ label_id() {
 		awk -v l="$2" '{ id = $1; $1 = ""; sub(/^ /, ""); if ($0 == l) print id }'
 }
 
-# "PACKETS BYTES" of counter ID, summed over CPUs, from bpftool -j.
+# "PACKETS BYTES" of counter ID, from bpftool -j: its per-CPU values in
+# counters, plus what earlier loads counted (carried, written by reloads).
 counter() {
-	bpf_formatted "$FWC_BPFFS/$1/counters" | grep "^{\"key\":$2," |
+	{
+		bpf_formatted "$FWC_BPFFS/$1/counters"
+		[ ! -e "$FWC_BPFFS/$1/carried" ] ||
+			bpf_formatted "$FWC_BPFFS/$1/carried"
+	} | grep "^{\"key\":$2," |
 		awk '{
-			p = 0; b = 0; s = $0
+			s = $0
 			while (match(s, /"packets":[0-9]+,"bytes":[0-9]+/)) {
 				split(substr(s, RSTART, RLENGTH), f, /[:,]/)
 				p += f[2]; b += f[4]
 				s = substr(s, RSTART + RLENGTH)
 			}
-			print p, b
-		}'
+		}
+		END { print p + 0, b + 0 }'
 }
 
 # "PACKETS BYTES" of the rule labelled LABEL on IFACE.
