@@ -88,10 +88,9 @@ static void pinned_inventory(struct pinned *p)
 			 !(i == FWC_M_CARRIED && abi < 5))
 			missing_add(p, fwc_map_names[i]);
 	}
+	/* The link is no part of the set: without it, nothing enforces. */
 	if (pin_exists(p->dir, FWC_PIN_LINK))
 		p->n_pins++;
-	else
-		missing_add(p, FWC_PIN_LINK);
 }
 
 static void pinned_read(struct pinned *p)
@@ -106,6 +105,11 @@ static void pinned_read(struct pinned *p)
 		close(info);
 	}
 	pinned_inventory(p);
+	info = fwc_pin_get(p->dir, FWC_PIN_PROG);
+	if (info >= 0) {
+		p->pinned_prog = fwc_obj_id(info);
+		close(info);
+	}
 	if (p->link >= 0) {
 		p->link_id = fwc_obj_id(p->link);
 		if (fwc_link_query(p->link, &p->ifindex, &p->prog_id))
@@ -172,12 +176,16 @@ static void pinned_check(struct pinned *p)
 	const char *n = p->name;
 
 	p->stale_new = fwc_pin_has_new(p->dir);
-	p->pinned_prog = fwc_obj_id(p->set.prog);
 	p->xdp_id = fwc_xdp_prog(ifindex, p->xdp_name, sizeof(p->xdp_name));
 	link_here = p->link >= 0 && p->ifindex && (int)p->ifindex == ifindex &&
 		    p->xdp_id == p->prog_id;
-	/* An fwc program, by its name: what else a bare directory can tell. */
-	fwc_runs = link_here || (p->xdp_id && !strcmp(p->xdp_name, "fwc_xdp"));
+	/*
+	 * An fwc program, by its name (what else a bare directory can
+	 * tell), and the pinned one when prog is pinned.
+	 */
+	fwc_runs = link_here ||
+		   (p->xdp_id && !strcmp(p->xdp_name, "fwc_xdp") &&
+		    (!p->pinned_prog || p->pinned_prog == p->xdp_id));
 	complete = p->set.prog >= 0;
 	if (p->xdp_id && !link_here && (complete || !fwc_runs))
 		snprintf(other, sizeof(other),
@@ -220,19 +228,20 @@ static void pinned_check(struct pinned *p)
 			 p->missing);
 	} else if (!complete && fwc_runs) {
 		p->enforcing = true;
-		snprintf(p->why, sizeof(p->why),
-			 "enforcing, but pins missing: %s: XDP program %u "
-			 "(%s) runs without a pinned link, so fwc load cannot "
-			 "replace it (ip link set dev %.16s xdp off, or "
-			 "xdpgeneric off, then fwc load again)",
-			 p->missing, p->xdp_id, p->xdp_name, n);
+		snprintf(
+			p->why, sizeof(p->why),
+			"enforcing, but pins missing: %s, link: XDP program %u "
+			"(%s) runs without a pinned link, so fwc load cannot "
+			"replace it (ip link set dev %.16s xdp off, or "
+			"xdpgeneric off, then fwc load again)",
+			p->missing, p->xdp_id, p->xdp_name, n);
 	} else if (!complete) {
 		snprintf(p->why, sizeof(p->why),
-			 "not enforcing: pins missing: %s, and no fwc program "
-			 "attached (an interrupted unload, or pins removed by "
-			 "hand): fwc unload %.16s removes the rest, fwc load "
-			 "loads again%s",
-			 p->missing, n, other);
+			 "not enforcing: pins missing: %s%s, and no fwc "
+			 "program attached (an interrupted unload, or pins "
+			 "removed by hand): fwc unload %.16s removes the rest, "
+			 "fwc load loads again%s",
+			 p->missing, p->link < 0 ? ", link" : "", n, other);
 	} else if (p->link < 0) {
 		snprintf(p->why, sizeof(p->why),
 			 "pins without an attached "
