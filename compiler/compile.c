@@ -100,6 +100,7 @@ int fwc_compile(const char *name, const char *text, size_t len,
 	fwc_lower_free(&lw);
 	fwc_classes_free(&c);
 out:
+	fwc_diag_finish(&diag);
 	fwc_last_warnings = diag.warnings;
 	if (err) {
 		fwc_tables_free(t);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <stdarg.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "diag.h"
@@ -107,13 +108,29 @@ static void report(struct fwc_diag *d, struct fwc_pos pos, const char *kind,
 	report_kind(d, pos, kind, kind, NULL, 0, fmt, ap);
 }
 
+/* Counts a finding of @kind; whether it is among the first shown. */
+static bool kind_count(struct fwc_diag *d, const char *kind)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->n_kinds; i++)
+		if (!strcmp(d->kinds[i].kind, kind))
+			break;
+	if (i == d->n_kinds) {
+		if (i == FWC_DIAG_KINDS)
+			return true; /* never: the kinds are a short list */
+		d->kinds[d->n_kinds++].kind = kind;
+	}
+	return ++d->kinds[i].n <= FWC_DIAG_MAX_PER_KIND;
+}
+
 void fwc_finding(struct fwc_diag *d, struct fwc_pos pos, const char *kind,
 		 const uint32_t *rules, size_t n_rules, const char *fmt, ...)
 {
 	va_list ap;
 
 	d->warnings++;
-	if (d->quiet_warnings)
+	if (d->quiet_warnings || !kind_count(d, kind))
 		return;
 	va_start(ap, fmt);
 	report_kind(d, pos, "warning", kind, rules, n_rules, fmt, ap);
@@ -177,6 +194,51 @@ void fwc_error_file(struct fwc_diag *d, const char *fmt, ...)
 	vfprintf(d->out, fmt, ap);
 	va_end(ap);
 	fputc('\n', d->out);
+}
+
+void fwc_diag_finish(struct fwc_diag *d)
+{
+	if (d->quiet_warnings)
+		return;
+	for (unsigned int i = 0; i < d->n_kinds; i++) {
+		unsigned int more = d->kinds[i].n - FWC_DIAG_MAX_PER_KIND;
+		char msg[128];
+
+		if (d->kinds[i].n <= FWC_DIAG_MAX_PER_KIND)
+			continue;
+		snprintf(msg, sizeof(msg), "and %u more %s warning%s", more,
+			 d->kinds[i].kind, more == 1 ? "" : "s");
+		if (!d->json) {
+			fprintf(d->out, "%s: note: %s (not shown)\n",
+				d->src->name, msg);
+			continue;
+		}
+		fprintf(d->out, "%s{\"file\": ", d->emitted++ ? ",\n " : "");
+		fwc_json_str(d->out, d->src->name);
+		fprintf(d->out,
+			", \"line\": 0, \"col\": 0, \"severity\": "
+			"\"warning\", \"kind\": \"%s\", \"rules\": [], "
+			"\"message\": \"%s\", \"more\": %u}",
+			d->kinds[i].kind, msg, more);
+	}
+}
+
+const char *fwc_quote(const char *s)
+{
+	static __thread char buf[8][FWC_QUOTE_MAX + 4];
+	static __thread unsigned int next;
+	size_t n = FWC_QUOTE_MAX;
+	char *b;
+
+	if (strnlen(s, FWC_QUOTE_MAX + 4) <= FWC_QUOTE_MAX + 3)
+		return s;
+	/* Cut before a UTF-8 continuation byte: whole characters only. */
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	b = buf[next++ % 8];
+	memcpy(b, s, n);
+	memcpy(b + n, "...", 4);
+	return b;
 }
 
 int fwc_diag_full(const struct fwc_diag *d)

@@ -19,6 +19,10 @@ struct fwc_pos {
 	size_t off;	   /* byte offset in the text */
 };
 
+/* Findings of each kind shown; the rest are counted (fwc_diag_finish). */
+#define FWC_DIAG_MAX_PER_KIND 20
+#define FWC_DIAG_KINDS 16
+
 struct fwc_diag {
 	const struct fwc_src *src;
 	FILE *out;
@@ -27,9 +31,17 @@ struct fwc_diag {
 	int quiet_warnings;
 	int json;	      /* one JSON object per line instead of text */
 	unsigned int emitted; /* JSON objects written (for the commas) */
+	struct {
+		const char *kind;
+		unsigned int n;
+	} kinds[FWC_DIAG_KINDS]; /* findings by kind, shown or not */
+	unsigned int n_kinds;
 };
 
 #define FWC_DIAG_MAX_ERRORS 20
+
+/* A user's token quoted in a message: long ones shortened (a 10 MB name). */
+#define FWC_QUOTE_MAX 32
 
 void fwc_diag_init(struct fwc_diag *d, const struct fwc_src *src, FILE *out);
 void fwc_error(struct fwc_diag *d, struct fwc_pos pos, const char *fmt, ...)
@@ -42,6 +54,14 @@ void fwc_note(struct fwc_diag *d, struct fwc_pos pos, const char *fmt, ...)
 void fwc_finding(struct fwc_diag *d, struct fwc_pos pos, const char *kind,
 		 const uint32_t *rules, size_t n_rules, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
+/* After the findings: "and M more KIND warnings" for each kind capped. */
+void fwc_diag_finish(struct fwc_diag *d);
+/*
+ * @s as it may be quoted: itself when short, else its first FWC_QUOTE_MAX
+ * bytes (whole UTF-8 characters) and "...", in one of a few buffers that
+ * the next calls reuse (enough for one message's arguments).
+ */
+const char *fwc_quote(const char *s);
 /* Writes @s as a JSON string. */
 void fwc_json_str(FILE *f, const char *s);
 /* An error about the whole file (empty, unreadable). */

@@ -49,9 +49,9 @@ static void expected(struct parser *p, const char *what)
 		return;
 	p->failed = 1;
 	if (p->cur.kind == TOK_WORD || p->cur.kind == TOK_MACRO)
-		fwc_error(p->diag, p->cur.pos, "expected %s, found '%s%.*s%s'",
-			  what, p->cur.kind == TOK_MACRO ? "$" : "", 40,
-			  p->cur.text, p->cur.len > 40 ? "..." : "");
+		fwc_error(p->diag, p->cur.pos, "expected %s, found '%s%s'",
+			  what, p->cur.kind == TOK_MACRO ? "$" : "",
+			  fwc_quote(p->cur.text));
 	else if (p->cur.kind == TOK_STRING)
 		fwc_error(p->diag, p->cur.pos, "expected %s, found a string",
 			  what);
@@ -551,7 +551,7 @@ static int parse_stmt_body(struct parser *p, struct fwc_stmt *st)
 		next(p);
 		if (p->cur.kind != TOK_WORD) {
 			expected(p, "an option name (default, non-ip, state, "
-				    "timeout, mode, log)");
+				    "timeout, mode, log, source-route)");
 			return -1;
 		}
 		st->name = xstrdup(p->cur.text);

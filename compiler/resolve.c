@@ -91,6 +91,8 @@ static void intern_grow(struct intern *t)
 	free(t->slot);
 	t->slot = slot;
 	t->cap = ncap;
+	/* Hashes by id: at most cap / 2 of them, grown with the slots. */
+	t->hash = xrealloc(t->hash, ncap / 2, sizeof(*t->hash));
 }
 
 /*
@@ -115,7 +117,6 @@ static uint32_t intern_find(struct intern *t, uint64_t h,
 		}
 		j = (j + 1) & (t->cap - 1);
 	}
-	t->hash = xrealloc(t->hash, t->n + 1, sizeof(*t->hash));
 	t->hash[t->n] = h;
 	t->slot[j] = (uint32_t)t->n + 1;
 	*added = true;
@@ -245,6 +246,9 @@ static const char *suggest(struct resolver *r, enum sym_kind kind,
 	const char *best = NULL;
 	unsigned int best_d = 3;
 
+	if (strnlen(name, 63) >= 63)
+		return NULL; /* edit_distance() gives up on those */
+
 	for (size_t i = 0; i < r->n_syms; i++) {
 		unsigned int d;
 
@@ -270,16 +274,16 @@ static void unknown(struct resolver *r, struct fwc_pos pos, enum sym_kind kind,
 			other = sym_find(r, (enum sym_kind)k, name);
 	if (s)
 		fwc_error(r->diag, pos, "unknown %s '%s' (did you mean '%s'?)",
-			  sym_kind_name[kind], name, s);
+			  sym_kind_name[kind], fwc_quote(name), fwc_quote(s));
 	else if (other)
 		fwc_error(r->diag, pos, "unknown %s '%s' ('%s' is a %s%s)",
-			  sym_kind_name[kind], name, name,
+			  sym_kind_name[kind], fwc_quote(name), fwc_quote(name),
 			  sym_kind_name[other->kind],
 			  other->kind == SYM_DEFINE ? ": write $ before it" :
 						      "");
 	else
 		fwc_error(r->diag, pos, "unknown %s '%s'", sym_kind_name[kind],
-			  name);
+			  fwc_quote(name));
 }
 
 static void sym_table_build(struct resolver *r, const struct fwc_ast *ast)
@@ -308,7 +312,7 @@ static void sym_table_build(struct resolver *r, const struct fwc_ast *ast)
 		if (prev) {
 			fwc_error(r->diag, st->name_pos,
 				  "%s '%s' is defined twice",
-				  sym_kind_name[kind], st->name);
+				  sym_kind_name[kind], fwc_quote(st->name));
 			fwc_note(r->diag, prev->st->name_pos,
 				 "first defined here");
 			continue;
@@ -327,9 +331,9 @@ static bool sym_enter(struct resolver *r, struct sym *s, struct fwc_pos use)
 	s->used = true;
 	if (s->state == 1) {
 		fwc_error(r->diag, use, "%s '%s' is defined through itself",
-			  sym_kind_name[s->kind], s->st->name);
+			  sym_kind_name[s->kind], fwc_quote(s->st->name));
 		fwc_note(r->diag, s->st->name_pos, "'%s' is defined here",
-			 s->st->name);
+			 fwc_quote(s->st->name));
 		return false;
 	}
 	s->state = 1;
@@ -429,7 +433,7 @@ static int addr_error(struct resolver *r, const struct fwc_val *v)
 	fwc_error(r->diag, v->pos,
 		  "bad address '%s': expected an IPv4 or IPv6 address, a "
 		  "prefix (192.0.2.0/24) or a range (192.0.2.10-192.0.2.20)",
-		  v->text);
+		  fwc_quote(v->text));
 	return -EINVAL;
 }
 
@@ -448,14 +452,15 @@ static int resolve_range(struct resolver *r, const struct fwc_val *v,
 	*dash = '-';
 	if (f1 != f2) {
 		fwc_error(r->diag, v->pos,
-			  "range '%s' mixes IPv4 and IPv6 addresses", v->text);
+			  "range '%s' mixes IPv4 and IPv6 addresses",
+			  fwc_quote(v->text));
 		return -EINVAL;
 	}
 	if (lo > hi) {
 		fwc_error(r->diag, v->pos,
 			  "reversed range '%s': the first address must not "
 			  "be above the second",
-			  v->text);
+			  fwc_quote(v->text));
 		return -EINVAL;
 	}
 	fwc_ivset_add(f1 == 4 ? &out->v4 : &out->v6, lo, hi);
@@ -482,8 +487,8 @@ static int resolve_prefix(struct resolver *r, const struct fwc_val *v,
 	l = strtoul(slash + 1, &end, 10);
 	if (!isdigit((unsigned char)slash[1]) || *end || errno || l > bits) {
 		fwc_error(r->diag, v->pos,
-			  "bad prefix length in '%s': expected 0-%u", v->text,
-			  bits);
+			  "bad prefix length in '%s': expected 0-%u",
+			  fwc_quote(v->text), bits);
 		return -EINVAL;
 	}
 	len = (unsigned int)l;
@@ -495,7 +500,7 @@ static int resolve_prefix(struct resolver *r, const struct fwc_val *v,
 		fwc_error(r->diag, v->pos,
 			  "'%s' is not a canonical prefix: host bits are set "
 			  "(did you mean %s/%u?)",
-			  v->text, canon, len);
+			  fwc_quote(v->text), canon, len);
 		return -EINVAL;
 	}
 	fwc_ivset_add(family == 4 ? &out->v4 : &out->v6, a, a | hostmask);
@@ -856,24 +861,25 @@ static int port_leaf(struct resolver *r, const struct fwc_val *v,
 			fwc_error(r->diag, v->pos,
 				  "expected a port, found '%s' (did you mean "
 				  "$%s?)",
-				  w, w);
+				  fwc_quote(w), fwc_quote(w));
 		else
 			fwc_error(r->diag, v->pos,
 				  "expected a port (0-65535) or a port range "
 				  "(135-139), found '%s'",
-				  w);
+				  fwc_quote(w));
 		return -EINVAL;
 	}
 	if (lo == -2 || hi == -2) {
 		fwc_error(r->diag, v->pos,
-			  "port out of range in '%s': ports are 0-65535", w);
+			  "port out of range in '%s': ports are 0-65535",
+			  fwc_quote(w));
 		return -EINVAL;
 	}
 	if (lo > hi) {
 		fwc_error(r->diag, v->pos,
 			  "reversed port range '%s': the start must not be "
 			  "above the end (did you mean %ld-%ld?)",
-			  w, hi, lo);
+			  fwc_quote(w), hi, lo);
 		return -EINVAL;
 	}
 	fwc_ivset_add(out, (fwc_u128)lo, (fwc_u128)hi);
@@ -892,7 +898,7 @@ static int proto_leaf(struct resolver *r, const struct fwc_val *v,
 		fwc_error(r->diag, v->pos,
 			  "unknown protocol '%s': expected tcp, udp, sctp, "
 			  "icmp, icmp6 or a number 0-255",
-			  v->text);
+			  fwc_quote(v->text));
 		return -EINVAL;
 	}
 	fwc_ivset_add(out, (fwc_u128)n, (fwc_u128)n);
@@ -911,7 +917,7 @@ static int type_leaf(struct resolver *r, const struct fwc_val *v,
 		fwc_error(r->diag, v->pos,
 			  "unknown %s type '%s': expected a number 0-255 or a "
 			  "name such as echo-request",
-			  proto == 1 ? "icmp" : "icmp6", v->text);
+			  proto == 1 ? "icmp" : "icmp6", fwc_quote(v->text));
 		return -EINVAL;
 	}
 	fwc_ivset_add(out, (fwc_u128)n, (fwc_u128)n);
@@ -1159,7 +1165,7 @@ static void resolve_timeout(struct resolver *r, const struct fwc_stmt *st)
 			  "unknown timeout '%s': expected tcp-syn, "
 			  "tcp-established, tcp-fin, tcp-close, udp, "
 			  "udp-stream, icmp or fragment",
-			  v->kind == VAL_WORD ? v->text : "?");
+			  v->kind == VAL_WORD ? fwc_quote(v->text) : "?");
 		return;
 	}
 	if (!a)
@@ -1168,13 +1174,14 @@ static void resolve_timeout(struct resolver *r, const struct fwc_stmt *st)
 	secs = strtoul(a->text, &end, 10);
 	if (!isdigit((unsigned char)a->text[0]) || *end) {
 		fwc_error(r->diag, a->pos,
-			  "expected a number of seconds, found '%s'", a->text);
+			  "expected a number of seconds, found '%s'",
+			  fwc_quote(a->text));
 		return;
 	}
 	if (errno || secs < 1 || secs > FWC_TIMEOUT_MAX) {
 		fwc_error(r->diag, a->pos,
 			  "timeout out of range in '%s': expected 1-%u seconds",
-			  a->text, FWC_TIMEOUT_MAX);
+			  fwc_quote(a->text), FWC_TIMEOUT_MAX);
 		return;
 	}
 	r->pol->timeout[i] = (uint32_t)secs;
@@ -1210,7 +1217,7 @@ static void resolve_log(struct resolver *r, const struct fwc_stmt *st)
 		fwc_error(r->diag, a->pos,
 			  "expected events per second (1-%u) after 'set log "
 			  "rate', found '%s'",
-			  FWC_LOG_RATE_MAX, a->text);
+			  FWC_LOG_RATE_MAX, fwc_quote(a->text));
 		return;
 	}
 	r->pol->log_rate = (uint32_t)n;
@@ -1256,11 +1263,18 @@ static void resolve_set(struct resolver *r, const struct fwc_stmt *st)
 			  "expected 'audit' or 'enforce' after 'set mode'");
 	} else if (!strcmp(o, "log")) {
 		resolve_log(r, st);
+	} else if (!strcmp(o, "source-route")) {
+		if (word_is(v, "pass") || word_is(v, "drop")) {
+			r->pol->srcroute_pass = word_is(v, "pass");
+			return;
+		}
+		fwc_error(r->diag, v->pos,
+			  "expected 'pass' or 'drop' after 'set source-route'");
 	} else {
 		fwc_error(r->diag, st->name_pos,
 			  "unknown option '%s': expected default, non-ip, "
-			  "state, timeout, mode or log",
-			  o);
+			  "state, timeout, mode, log or source-route",
+			  fwc_quote(o));
 	}
 }
 
@@ -1338,7 +1352,7 @@ static void resolve_unused(struct resolver *r)
 			break;
 		fwc_finding(r->diag, s->st->name_pos, "unused", NULL, 0,
 			    "%s '%s' is never used", sym_kind_name[s->kind],
-			    s->st->name);
+			    fwc_quote(s->st->name));
 		if (s->kind == SYM_ZONE)
 			resolve_zone_ref(r, &ref, &hs);
 		else if (s->kind == SYM_SERVICE)
@@ -1351,28 +1365,37 @@ static void resolve_unused(struct resolver *r)
 static void warn_duplicate_labels(struct resolver *r)
 {
 	struct fwc_policy *pol = r->pol;
+	size_t cap = 16;
+	uint32_t *slot;
 
 	/* Labels name counters across reloads, so two rules should not
-	 * share one. Quadratic only in the number of labelled rules that
-	 * collide on the first byte; fine for hand-written policies. */
+	 * share one. A hash table of the first rule of each label. */
+	while (cap < pol->n_rules * 2)
+		cap *= 2;
+	slot = xcalloc(cap, sizeof(*slot));
 	for (size_t i = 0; i < pol->n_rules; i++) {
-		if (!pol->rules[i].label)
-			continue;
-		for (size_t j = 0; j < i; j++)
-			if (pol->rules[j].label &&
-			    !strcmp(pol->rules[i].label, pol->rules[j].label)) {
-				uint32_t ids[2] = { pol->rules[j].id,
-						    pol->rules[i].id };
+		const char *label = pol->rules[i].label;
+		size_t j;
 
-				fwc_finding(r->diag, pol->rules[i].pos,
-					    "duplicate-label", ids, 2,
-					    "label \"%s\" is also used by rule "
-					    "%u",
-					    pol->rules[i].label,
-					    pol->rules[j].id);
-				break;
-			}
+		if (!label)
+			continue;
+		j = fnv(label, strlen(label), 0xcbf29ce484222325ull) &
+		    (cap - 1);
+		while (slot[j] && strcmp(pol->rules[slot[j] - 1].label, label))
+			j = (j + 1) & (cap - 1);
+		if (!slot[j]) {
+			slot[j] = (uint32_t)i + 1;
+		} else {
+			const struct fwc_rule *first = &pol->rules[slot[j] - 1];
+			uint32_t ids[2] = { first->id, pol->rules[i].id };
+
+			fwc_finding(r->diag, pol->rules[i].pos,
+				    "duplicate-label", ids, 2,
+				    "label \"%s\" is also used by rule %u",
+				    fwc_quote(label), first->id);
+		}
 	}
+	free(slot);
 }
 
 static void init_pools(struct resolver *r)

@@ -291,6 +291,155 @@ static void test_stdin(void **state)
 	free(diag);
 }
 
+/* ---- 8: bounded output ---------------------------------------------- */
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+#define N_UNUSED 100000u
+
+static char *unused_zones(void)
+{
+	struct text t = { 0 };
+
+	for (unsigned int i = 0; i < N_UNUSED; i++)
+		add(&t, "zone z%u = 10.%u.%u.%u\n", i, i >> 16 & 255,
+		    i >> 8 & 255, i & 255);
+	add(&t, "allow 192.0.2.1 -> 192.0.2.2 proto tcp port 22\n");
+	return t.s;
+}
+
+/* The first 20 of a kind, then how many more; the count stays whole. */
+static void test_warnings_capped(void **state)
+{
+	struct fwc_compile_opts opts = { .warnings = true };
+	char *s = unused_zones(), more[64];
+	struct compiled c;
+
+	(void)state;
+	c = compile_text(s);
+	assert_int_equal(c.err, 0);
+	assert_int_equal(fwc_last_warnings, N_UNUSED);
+	assert_int_equal(count(c.diag, "is never used"), 20);
+	snprintf(more, sizeof(more),
+		 "t.pol: note: and %u more unused warnings (not shown)\n",
+		 N_UNUSED - 20);
+	if (!strstr(c.diag, more))
+		fail_msg("no '%s' in:\n%.2000s", more, c.diag);
+	assert_true(c.diag_len < 8192);
+	compiled_free(&c);
+
+	opts.json = true;
+	c = compile_text_opts(s, opts);
+	assert_int_equal(c.err, 0);
+	assert_int_equal(count(c.diag, "\"kind\": \"unused\""), 21);
+	snprintf(more, sizeof(more), "\"more\": %u}", N_UNUSED - 20);
+	assert_non_null(strstr(c.diag, more));
+	assert_true(c.diag_len < 8192);
+	compiled_free(&c);
+	free(s);
+}
+
+/* One warning of each of two kinds under the cap: no "more" line. */
+static void test_few_warnings_whole(void **state)
+{
+	struct compiled c = compile_text("zone a = 192.0.2.1\n"
+					 "zone b = 192.0.2.2\n"
+					 "allow any -> any proto tcp port 1\n"
+					 "allow any -> any proto tcp port 1\n");
+
+	(void)state;
+	assert_int_equal(c.err, 0);
+	assert_int_equal(count(c.diag, "is never used"), 2);
+	assert_null(strstr(c.diag, "more"));
+	compiled_free(&c);
+}
+
+/* A 4 MB token (10 MB in the issue) is quoted by its first 32 bytes. */
+static void test_long_tokens_shortened(void **state)
+{
+	size_t n = 4u << 20;
+	char *big = malloc(n + 1), *s = malloc(2 * n + 256);
+	struct compiled c;
+
+	(void)state;
+	memset(big, 'x', n);
+	big[n] = '\0';
+	sprintf(s, "allow %s -> any any\n", big);
+	c = compile_text(s);
+	assert_int_not_equal(c.err, 0);
+	assert_non_null(strstr(c.diag,
+			       "t.pol:1:7: error: unknown zone "
+			       "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...'"));
+	assert_true(c.diag_len < 4096);
+	compiled_free(&c);
+
+	sprintf(s, "zone %s = 192.0.2.1\nallow any -> any any\n", big);
+	c = compile_text(s);
+	assert_int_equal(c.err, 0);
+	assert_non_null(strstr(c.diag, "zone 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				       "...' is never used"));
+	assert_true(c.diag_len < 4096);
+	compiled_free(&c);
+
+	memset(big, '9', n);
+	sprintf(s, "allow any -> any proto tcp port %s\n", big);
+	c = compile_text(s);
+	assert_int_not_equal(c.err, 0);
+	assert_non_null(strstr(c.diag,
+			       "port out of range in "
+			       "'99999999999999999999999999999999...'"));
+	assert_true(c.diag_len < 4096);
+	compiled_free(&c);
+
+	sprintf(s, "set timeout tcp-syn %s\n", big);
+	expect_error(s, "timeout out of range in '9999", NULL);
+	c = compile_text(s);
+	assert_true(c.diag_len < 4096);
+	compiled_free(&c);
+
+	memset(big, 'l', n);
+	sprintf(s,
+		"allow any -> any proto tcp port 1 label \"%s\"\n"
+		"allow any -> any proto tcp port 2 label \"%s\"\n",
+		big, big);
+	c = compile_text(s);
+	assert_int_equal(c.err, 0);
+	assert_non_null(strstr(c.diag, "label \"llllllllllllllllllllllllllllll"
+				       "ll...\" is also used by rule 1"));
+	assert_true(c.diag_len < 4096);
+	compiled_free(&c);
+	free(big);
+	free(s);
+}
+
+/* Many labelled rules: duplicate labels are found without n^2 compares. */
+static void test_many_labels(void **state)
+{
+	struct text t = { 0 };
+	struct compiled c;
+
+	(void)state;
+	for (unsigned int i = 0; i < 20000; i++)
+		add(&t,
+		    "allow 10.%u.%u.%u -> 192.0.2.1 proto tcp port 22 "
+		    "label \"r%u\"\n",
+		    i >> 16 & 255, i >> 8 & 255, i & 255, i);
+	add(&t, "allow any -> 192.0.2.1 proto tcp port 23 label \"r7\"\n");
+	c = compile_text(t.s);
+	assert_int_equal(c.err, 0);
+	assert_non_null(strstr(c.diag, "t.pol:20001:1: warning: label \"r7\" "
+				       "is also used by rule 8"));
+	compiled_free(&c);
+	free(t.s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +452,13 @@ int main(void)
 		cmocka_unit_test(test_size_zero_files_read_whole),
 		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_stdin),
+		cmocka_unit_test(test_warnings_capped),
+		cmocka_unit_test(test_few_warnings_whole),
+		cmocka_unit_test(test_long_tokens_shortened),
+		cmocka_unit_test(test_many_labels),
 	};
+	/* FWC_TEST_FILTER=test_stdin runs one test (cmocka's glob). */
+	if (getenv("FWC_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("FWC_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
