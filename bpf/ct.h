@@ -19,9 +19,11 @@
  * passes whatever its sequence number, as with pf's `keep state` without
  * window checks.
  *
- * First fragments that pass leave their verdict in `frags` for the
+ * First fragments leave their verdict, pass or drop, in `frags` for the
  * fragment timeout; later fragments of the same datagram (addresses, id,
- * protocol) follow it. A later fragment that finds nothing is dropped.
+ * protocol) follow it. A later fragment that finds nothing, or one that
+ * overlaps the first's transport header (or, in IPv6, any other fragment),
+ * is dropped.
  */
 #ifndef FWC_CT_H
 #define FWC_CT_H
@@ -72,6 +74,26 @@ struct {
 	__type(key, struct fwc_frag_key);
 	__type(value, struct fwc_frag_val);
 } frags SEC(".maps");
+
+/*
+ * A fresh frags entry and the keys of fragments are built here: the value
+ * is too big for the stack, and the key would push the program's stack
+ * past 512 bytes. Coverage words and padding are never written (zero).
+ */
+struct fwc_frag_scratch {
+	struct fwc_frag_key k;
+	struct fwc_frag_val v;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fwc_frag_scratch);
+} frag_new SEC(".maps");
+
+/* Fragment coverage words one fragment may touch: 9 KiB frames and less. */
+#define FWC_FRAG_SPAN 19
 
 /* Previous generation's rule id -> this one's (sized by the loader). */
 struct {
@@ -400,11 +422,52 @@ static __always_inline int fwc_addr_eq(const __u8 *a, const __u8 *b)
 }
 
 /*
+ * The quoted IPv6 packet's extension headers, walked as a live packet's
+ * (a hop-by-hop header in front of TCP must not hide the flow from its
+ * packet-too-big): on 0, *l4 and *proto are the transport header's. 1:
+ * nothing we track (a later fragment, a chain too long or cut short).
+ */
+static __always_inline int fwc_quote_ext(void *data, void *data_end, __u32 end,
+					 __u32 *l4, __u8 *proto)
+{
+	__u32 o = *l4, len;
+	__u8 nh = *proto, *p;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < FWC_MAX_EXT; i++) {
+		if (!fwc_is_ext(nh))
+			break;
+		if (o > FWC_MAX_QUOTE_OFF)
+			return 1;
+		p = data + o;
+		if ((void *)(p + 8) > data_end || o + 8 > end)
+			return 1;
+		if (nh == FWC_NEXTHDR_FRAGMENT) {
+			if ((((__u16)p[2] << 8) | p[3]) & 0xfff8)
+				return 1;
+			len = 8;
+		} else if (nh == FWC_NEXTHDR_AUTH) {
+			len = ((__u32)p[1] + 2) * 4;
+		} else {
+			len = ((__u32)p[1] + 1) * 8;
+		}
+		nh = p[0];
+		o += len;
+	}
+	if (fwc_is_ext(nh) || o > FWC_MAX_QUOTE_OFF)
+		return 1;
+	*l4 = o;
+	*proto = nh;
+	return 0;
+}
+
+/*
  * The flow an ICMP error quotes (@h: the error, whose first 8 bytes the
  * parser checked). The quote must hold the offending packet's IP header
  * and 8 bytes of its l4 header, inside the error's datagram: else the
  * error is malformed (-1). A quote of something we do not track (a later
- * fragment, IPv6 extension headers, other protocols, a packet this error
+ * fragment, other protocols, a packet this error
  * is not addressed back to) gives 0: the rules judge the error. On 1, @q
  * holds the quoted flow's key.
  */
@@ -446,6 +509,8 @@ fwc_quote(struct xdp_md *ctx, const struct fwc_hdr *h, struct fwc_flow *q)
 		__builtin_memcpy(src, ip6->saddr, 16);
 		__builtin_memcpy(dst, ip6->daddr, 16);
 		l4 = off + sizeof(*ip6);
+		if (fwc_quote_ext(data, data_end, end, &l4, &proto))
+			return 0;
 	}
 	p = data + l4;
 	if ((void *)(p + 8) > data_end || l4 + 8 > end)
@@ -492,6 +557,43 @@ static __always_inline int fwc_related(struct xdp_md *ctx,
 	return 1;
 }
 
+/*
+ * Mark units @first..@first+@n-1 received; 1 when one of them was already
+ * (an overlap), or when they do not fit a datagram. Atomic: fragments of
+ * one datagram may meet on two CPUs, and one of the two sees the other.
+ */
+static __always_inline int fwc_frag_cover(struct fwc_frag_val *v, __u32 first,
+					  __u32 n)
+{
+	__u32 w, last, lo, hi, i;
+	__u64 mask, old;
+
+	if (!n)
+		return 0;
+	last = first + n - 1;
+	if (last >= FWC_FRAG_UNITS)
+		return 1;
+	/* A fragment fits a frame: FWC_FRAG_SPAN words cover any of them. */
+	for (i = 0; i < FWC_FRAG_SPAN; i++) {
+		w = first / 64 + i;
+		if (w > last / 64)
+			return 0;
+		if (w >= FWC_FRAG_WORDS)
+			return 1;
+		lo = w == first / 64 ? first % 64 : 0;
+		hi = w == last / 64 ? last % 64 : 63;
+		mask = (~0ull >> (63 - hi)) & (~0ull << lo);
+		/* The mask after the barrier keeps w in range for the verifier:
+		 * clang would otherwise fold the index into a moving pointer. */
+		asm volatile("" : "+r"(w));
+		old = __sync_fetch_and_or(&v->seen[w & (FWC_FRAG_WORDS - 1)],
+					  mask);
+		if (old & mask)
+			return 1;
+	}
+	return 1; /* longer than any frame: fail closed */
+}
+
 static __always_inline void fwc_frag_key(const struct fwc_hdr *h,
 					 struct fwc_frag_key *k)
 {
@@ -502,37 +604,92 @@ static __always_inline void fwc_frag_key(const struct fwc_hdr *h,
 	k->proto = h->frag_proto;
 }
 
-/* A first fragment passed, counted against @id: its datagram may follow. */
+/*
+ * A first fragment arrived: its verdict, deny included, replaces whatever
+ * an earlier datagram with the same key left (identifiers are reused), so
+ * that its later fragments follow it and nothing else. @id is the rule
+ * that passed it, or -1 for a drop. The entry is built in a per-CPU
+ * scratch copy whose coverage words are never written (zero): the value
+ * is too big for the stack.
+ */
 static __always_inline void fwc_frag_first(const struct fwc_meta *m,
-					   const struct fwc_hdr *h, __u32 id,
+					   const struct fwc_hdr *h, int id,
 					   __u64 now)
 {
-	struct fwc_frag_key k = {};
-	struct fwc_frag_val v = {
-		.first = now,
-		.rule = id > m->n_rules ? FWC_CT_NO_RULE : id,
-		.gen = m->gen,
-		.prev_rule = FWC_CT_NO_RULE,
-	};
+	struct fwc_frag_scratch *sc;
+	struct fwc_frag_val *v;
+	__u32 zero = 0, units;
 
-	fwc_frag_key(h, &k);
-	bpf_map_update_elem(&frags, &k, &v, BPF_ANY);
+	sc = bpf_map_lookup_elem(&frag_new, &zero);
+	if (!sc)
+		return;
+	v = &sc->v;
+	v->first = now;
+	v->rule = id < 0 || (__u32)id > m->n_rules ? FWC_CT_NO_RULE : id;
+	v->gen = m->gen;
+	v->prev_rule = FWC_CT_NO_RULE;
+	v->flags = id < 0 ? FWC_FRAG_F_DENY : 0;
+	v->l4_end = h->l4_end > h->frag_at ? h->l4_end - h->frag_at : 0;
+	fwc_frag_key(h, &sc->k);
+	if (bpf_map_update_elem(&frags, &sc->k, v, BPF_ANY) || id < 0 ||
+	    h->family != 6)
+		return;
+	/* IPv6: the first fragment covers its units for overlap checks. */
+	v = bpf_map_lookup_elem(&frags, &sc->k);
+	units = h->end > h->frag_at ? ((__u32)h->end - h->frag_at + 7) / 8 : 0;
+	if (v && fwc_frag_cover(v, 0, units))
+		v->flags |= FWC_FRAG_F_BAD;
 }
 
-/* A later fragment: 1 and *id when its first fragment passed lately. */
+/* A first fragment (state on) was dropped: its datagram follows it. */
+static __always_inline void fwc_frag_drop(const struct fwc_meta *m,
+					  const struct fwc_hdr *h, __u64 now)
+{
+	if (!(h->flags & FWC_HDR_FIRST_FRAG) || (m->flags & FWC_META_STATE_OFF))
+		return;
+	fwc_frag_first(m, h, -1, now ? now : bpf_ktime_get_coarse_ns());
+}
+
+/*
+ * A later fragment: 1 and *id when the first fragment of its datagram
+ * passed lately and it overlaps nothing. IPv4: a later fragment may not
+ * start inside the first one's transport header (RFC 1858 and more);
+ * IPv6: no two fragments may overlap at all (RFC 5722), and one that does
+ * condemns the datagram.
+ */
 static __always_inline int fwc_frag_follow(const struct fwc_meta *m,
 					   const struct fwc_hdr *h, __u64 now,
 					   __u32 *id)
 {
-	struct fwc_frag_key k = {};
+	struct fwc_frag_scratch *sc;
 	struct fwc_frag_val *v;
+	__u32 zero = 0, first, units;
 
-	fwc_frag_key(h, &k);
-	v = bpf_map_lookup_elem(&frags, &k);
+	sc = bpf_map_lookup_elem(&frag_new, &zero);
+	if (!sc)
+		return 0;
+	fwc_frag_key(h, &sc->k);
+	v = bpf_map_lookup_elem(&frags, &sc->k);
 	if (!v ||
 	    (now > v->first &&
 	     now - v->first > (__u64)m->timeout[FWC_TO_FRAGMENT] * FWC_NSEC))
 		return 0;
+	if (v->flags & (FWC_FRAG_F_DENY | FWC_FRAG_F_BAD))
+		return 0;
+	if (h->frag_off < v->l4_end) {
+		v->flags |= FWC_FRAG_F_BAD;
+		return 0;
+	}
+	if (h->family == 6) {
+		first = (__u32)h->frag_off / 8;
+		units = h->end > h->frag_at ?
+				((__u32)h->end - h->frag_at + 7) / 8 :
+				0;
+		if (fwc_frag_cover(v, first, units)) {
+			v->flags |= FWC_FRAG_F_BAD;
+			return 0;
+		}
+	}
 	*id = fwc_flow_id(m, &v->rule, &v->gen, &v->prev_rule);
 	return 1;
 }

@@ -368,14 +368,18 @@ __noinline int fwc_stateful(struct xdp_md *ctx, const struct fwc_meta *m,
 		fwc_count(id, bytes);
 		goto out;
 	}
-	if (!classified && fwc_classify(m, h, &id))
+	if (!classified && fwc_classify(m, h, &id)) {
+		fwc_frag_drop(m, h, now);
 		return fwc_reserved(m, FWC_RSV_MALFORMED, bytes, XDP_DROP);
+	}
 rules:
 	verdict = fwc_rule_verdict(ctx, m, h, id, bytes);
-	if (verdict != XDP_PASS && verdict != FWC_WOULD_DROP)
-		return verdict;
 	if (!now) /* a bare SYN, judged before the clock was read */
 		now = bpf_ktime_get_coarse_ns();
+	if (verdict != XDP_PASS && verdict != FWC_WOULD_DROP) {
+		fwc_frag_drop(m, h, now);
+		return verdict;
+	}
 	/* Audit: passes, but opens no flow (as a deny never does), so that
 	 * enforcing later inherits no connection the policy denies. */
 	if (verdict == XDP_PASS)
@@ -384,6 +388,48 @@ out:
 	if (h->flags & FWC_HDR_FIRST_FRAG)
 		fwc_frag_first(m, h, id, now);
 	return XDP_PASS;
+}
+
+/*
+ * Packets that meet no rule: malformed ones, source-routed ones, and the
+ * ICMPv6 a link needs. A dropped first fragment still leaves its verdict.
+ */
+static __always_inline int fwc_early(const struct fwc_meta *m,
+				     const struct fwc_hdr *h, int ret,
+				     __u64 bytes)
+{
+	__u32 id;
+
+	if (ret == FWC_PARSE_NON_IP)
+		return fwc_reserved(m, FWC_RSV_NON_IP, bytes,
+				    m->flags & FWC_META_NONIP_DROP ? XDP_DROP :
+								     XDP_PASS);
+	if (ret != FWC_PARSE_OK && ret != FWC_PARSE_FRAGMENT &&
+	    ret != FWC_PARSE_ND && ret != FWC_PARSE_MLD) {
+		fwc_frag_drop(m, h, 0);
+		return fwc_reserved(m, FWC_RSV_MALFORMED, bytes, XDP_DROP);
+	}
+	/* pf's default: the route the sender chose is not the policy's. */
+	if ((h->flags & FWC_HDR_SRCROUTE) &&
+	    !(m->flags & FWC_META_SRCROUTE_PASS)) {
+		fwc_frag_drop(m, h, 0);
+		return fwc_reserved(m, FWC_RSV_SOURCE_ROUTE, bytes, XDP_DROP);
+	}
+	switch (ret) {
+	case FWC_PARSE_FRAGMENT:
+		/* Stateless (state off): no verdict to follow. */
+		if (!(m->flags & FWC_META_STATE_OFF) &&
+		    fwc_frag_follow(m, h, bpf_ktime_get_coarse_ns(), &id)) {
+			fwc_count(id, bytes);
+			return XDP_PASS;
+		}
+		return fwc_reserved(m, FWC_RSV_FRAGMENT, bytes, XDP_DROP);
+	case FWC_PARSE_ND:
+		return fwc_reserved(m, FWC_RSV_ND, bytes, XDP_PASS);
+	case FWC_PARSE_MLD:
+		return fwc_reserved(m, FWC_RSV_MLD, bytes, XDP_PASS);
+	}
+	return -1;
 }
 
 SEC("xdp")
@@ -401,25 +447,10 @@ int fwc_xdp(struct xdp_md *ctx)
 		return XDP_DROP;
 
 	ret = fwc_parse(ctx, &h);
-	switch (ret) {
-	case FWC_PARSE_OK:
-		break;
-	case FWC_PARSE_NON_IP:
-		return fwc_reserved(m, FWC_RSV_NON_IP, bytes,
-				    m->flags & FWC_META_NONIP_DROP ? XDP_DROP :
-								     XDP_PASS);
-	case FWC_PARSE_FRAGMENT:
-		/* Stateless (state off): no verdict to follow. */
-		if (!(m->flags & FWC_META_STATE_OFF) &&
-		    fwc_frag_follow(m, &h, bpf_ktime_get_coarse_ns(), &id)) {
-			fwc_count(id, bytes);
-			return XDP_PASS;
-		}
-		return fwc_reserved(m, FWC_RSV_FRAGMENT, bytes, XDP_DROP);
-	case FWC_PARSE_ND:
-		return fwc_reserved(m, FWC_RSV_ND, bytes, XDP_PASS);
-	default:
-		return fwc_reserved(m, FWC_RSV_MALFORMED, bytes, XDP_DROP);
+	if (ret != FWC_PARSE_OK || (h.flags & FWC_HDR_SRCROUTE)) {
+		ret = fwc_early(m, &h, ret, bytes);
+		if (ret >= 0)
+			return ret;
 	}
 
 	if (!(m->flags & FWC_META_STATE_OFF))

@@ -28,6 +28,7 @@ enum fwc_parse_res {
 	FWC_PARSE_MALFORMED, /* truncated or inconsistent headers */
 	FWC_PARSE_FRAGMENT,  /* non-first fragment: no l4 header */
 	FWC_PARSE_ND,	     /* ICMPv6 neighbour discovery (133-137) */
+	FWC_PARSE_MLD,	     /* link-scope MLD (130-132, 143) */
 };
 
 /* struct fwc_hdr.flags */
@@ -36,6 +37,7 @@ enum fwc_parse_res {
 #define FWC_HDR_IP_OPTS (1u << 2)    /* IPv4 header with options */
 #define FWC_HDR_EXT (1u << 3)	     /* IPv6 extension headers */
 #define FWC_HDR_FIRST_FRAG (1u << 4) /* first fragment (more follow) */
+#define FWC_HDR_SRCROUTE (1u << 5)   /* LSRR/SSRR, or segments left > 0 */
 
 struct fwc_hdr {
 	__u8 family;  /* 4 or 6 */
@@ -51,7 +53,18 @@ struct fwc_hdr {
 	__u16 echo_id;	 /* ICMP/ICMPv6 identifier (bytes 4-5), host order */
 	__u8 tcp_flags;	 /* TCP byte 13: FIN 1, SYN 2, RST 4, ACK 0x10 */
 	__u8 frag_proto; /* IPv4 protocol, or the fragment header's next */
-	__u8 pad[2];
+	__u8 hop;	 /* IPv4 TTL or IPv6 hop limit */
+	__u8 pad;
+	/*
+	 * Fragments: where the fragmentable part starts in the frame (after
+	 * the IPv4 header or the IPv6 fragment header), this fragment's
+	 * offset in it (bytes), and the end of the l4 header (frame offset;
+	 * the l4 start when it has none we read).
+	 */
+	__u16 frag_at;
+	__u16 frag_off;
+	__u16 l4_end;
+	__u16 pad2;
 };
 
 #define FWC_MAX_VLAN 2
@@ -71,6 +84,17 @@ struct fwc_hdr {
 
 #define FWC_ND_FIRST 133 /* router solicitation */
 #define FWC_ND_LAST 137	 /* redirect */
+/* RFC 4861: ND with any other hop limit crossed a router: not on-link. */
+#define FWC_ND_HOP 255
+#define FWC_MLD_QUERY 130
+#define FWC_MLD_DONE 132 /* 131 is the v1 report */
+#define FWC_MLD2_REPORT 143
+
+#define FWC_IPOPT_EOL 0
+#define FWC_IPOPT_NOP 1
+#define FWC_IPOPT_LSRR 0x83
+#define FWC_IPOPT_SSRR 0x89
+#define FWC_IP_MAX_OPTS 40 /* bytes of options in the largest header */
 
 /* Linux drops ICMP/ICMPv6 shorter than struct icmphdr/icmp6hdr. */
 #define FWC_ICMP_HLEN 8
@@ -141,6 +165,52 @@ static __always_inline int fwc_parse_eth(void *data, void *data_end, __u32 *off,
 	return FWC_PARSE_OK;
 }
 
+/*
+ * IPv4 options between frame offsets @start and @end (at most 40 bytes):
+ * 1 when they hold a loose or strict source route, 0 when not, -1 when
+ * they are malformed (Linux drops those too). A global function: the
+ * verifier walks its loop once, not once per way through the parser.
+ */
+__noinline int fwc_ip4_opts(struct xdp_md *ctx, __u32 start, __u32 end)
+{
+	void *data, *data_end;
+	__u32 k, n, len;
+	__u8 *p;
+
+	if (!ctx)
+		return -1;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	/* Ethernet and two tags put the options at 34..42. */
+	if (start > 64 || end < start || end - start > FWC_IP_MAX_OPTS)
+		return -1;
+	n = end - start;
+	for (k = 0; k < FWC_IP_MAX_OPTS; k++) {
+		__u32 o = start + k;
+
+		if (k >= n)
+			return 0;
+		/* Bounded again here, where the verifier looks. */
+		asm volatile("" : "+r"(o));
+		if (o > 128)
+			return -1;
+		p = data + o;
+		if ((void *)(p + 2) > data_end)
+			return (void *)(p + 1) > data_end || p[0] > 1 ? -1 : 0;
+		if (p[0] == FWC_IPOPT_EOL)
+			return 0;
+		if (p[0] == FWC_IPOPT_NOP)
+			continue;
+		len = p[1];
+		if (len < 2 || k + len > n)
+			return -1;
+		if (p[0] == FWC_IPOPT_LSRR || p[0] == FWC_IPOPT_SSRR)
+			return 1;
+		k += len - 1;
+	}
+	return 0;
+}
+
 /* IPv4 header; sets *off to the l4 header and *end to the datagram's end. */
 static __always_inline int fwc_parse_ip4(void *data, void *data_end, __u32 *off,
 					 __u32 *end, struct fwc_hdr *h)
@@ -163,6 +233,7 @@ static __always_inline int fwc_parse_ip4(void *data, void *data_end, __u32 *off,
 		h->flags |= FWC_HDR_IP_OPTS;
 
 	h->family = 4;
+	h->hop = ip->ttl;
 	h->proto = ip->proto;
 	h->frag_proto = ip->proto;
 	h->frag_id = bpf_ntohs(ip->id);
@@ -172,6 +243,8 @@ static __always_inline int fwc_parse_ip4(void *data, void *data_end, __u32 *off,
 	h->end = *end;
 
 	frag = bpf_ntohs(ip->frag_off);
+	h->frag_at = *off + hlen;
+	h->frag_off = (frag & FWC_IP_OFFSET) << 3;
 	if (frag & FWC_IP_OFFSET)
 		return FWC_PARSE_FRAGMENT;
 	if (frag & FWC_IP_MF)
@@ -208,6 +281,8 @@ static __always_inline int fwc_parse_ext(void *data, void *data_end, __u8 nh,
 		h->frag_proto = p[0];
 		h->frag_id = ((__u32)p[4] << 24) | ((__u32)p[5] << 16) |
 			     ((__u32)p[6] << 8) | p[7];
+		h->frag_at = *off + 8;
+		h->frag_off = frag & 0xfff8;
 		if (frag & 0xfff8)
 			return FWC_PARSE_FRAGMENT;
 		if (frag & 1)
@@ -218,6 +293,9 @@ static __always_inline int fwc_parse_ext(void *data, void *data_end, __u8 nh,
 		len = ((__u32)p[1] + 2) * 4;
 	} else {
 		len = ((__u32)p[1] + 1) * 8;
+		/* Segments left: the destination is only a waypoint. */
+		if (nh == FWC_NEXTHDR_ROUTING && p[3])
+			h->flags |= FWC_HDR_SRCROUTE;
 	}
 	if (*off + len > end)
 		return FWC_PARSE_MALFORMED;
@@ -246,6 +324,7 @@ static __always_inline int fwc_parse_ip6(void *data, void *data_end, __u32 *off,
 	h->end = *end;
 
 	h->family = 6;
+	h->hop = ip6->hop_limit;
 	__builtin_memcpy(h->src, ip6->saddr, 16);
 	__builtin_memcpy(h->dst, ip6->daddr, 16);
 	nh = ip6->nexthdr;
@@ -267,6 +346,23 @@ static __always_inline int fwc_parse_ip6(void *data, void *data_end, __u32 *off,
 	return FWC_PARSE_OK;
 }
 
+/*
+ * ICMPv6 that hosts need on a link, before any rule: neighbour discovery
+ * with hop limit 255 (RFC 4861: no router forwarded it), and MLD with hop
+ * limit 1 to a link-scope group (RFC 3810: it cannot leave the link).
+ * With any other hop limit or address they are ICMPv6 like any other.
+ */
+static __always_inline int fwc_icmp6_control(const struct fwc_hdr *h, __u8 type)
+{
+	if (type >= FWC_ND_FIRST && type <= FWC_ND_LAST)
+		return h->hop == FWC_ND_HOP ? FWC_PARSE_ND : FWC_PARSE_OK;
+	if (((type >= FWC_MLD_QUERY && type <= FWC_MLD_DONE) ||
+	     type == FWC_MLD2_REPORT) &&
+	    h->hop == 1 && h->dst[0] == 0xff && (h->dst[1] & 0x0f) == 2)
+		return FWC_PARSE_MLD;
+	return FWC_PARSE_OK;
+}
+
 /* Ports, or ICMP type and code; other protocols leave k1 = k2 = 0. */
 static __always_inline int fwc_parse_l4(void *data, void *data_end, __u32 off,
 					__u32 end, struct fwc_hdr *h)
@@ -275,6 +371,15 @@ static __always_inline int fwc_parse_l4(void *data, void *data_end, __u32 off,
 	__u32 need;
 
 	h->l4_off = off;
+	h->l4_end = off;
+	/*
+	 * ICMP belongs to IPv4, ICMPv6 to IPv6: either in the other family
+	 * is no packet any host answers, and rules about the one must not
+	 * admit it as the other.
+	 */
+	if ((h->family == 4 && h->proto == FWC_PROTO_ICMPV6) ||
+	    (h->family == 6 && h->proto == IPPROTO_ICMP))
+		return FWC_PARSE_MALFORMED;
 	switch (h->proto) {
 	case IPPROTO_TCP:
 		need = FWC_TCP_HLEN;
@@ -300,13 +405,13 @@ static __always_inline int fwc_parse_l4(void *data, void *data_end, __u32 off,
 	if ((void *)(p + 8) > data_end || off + need > end)
 		return FWC_PARSE_MALFORMED;
 
+	h->l4_end = off + need;
 	if (h->proto == IPPROTO_ICMP || h->proto == FWC_PROTO_ICMPV6) {
 		h->k1 = p[0];
 		h->k2 = p[1];
 		h->echo_id = ((__u16)p[4] << 8) | p[5];
-		if (h->family == 6 && h->proto == FWC_PROTO_ICMPV6 &&
-		    p[0] >= FWC_ND_FIRST && p[0] <= FWC_ND_LAST)
-			return FWC_PARSE_ND;
+		if (h->family == 6)
+			return fwc_icmp6_control(h, p[0]);
 		return FWC_PARSE_OK;
 	}
 	/* TCP, UDP and SCTP all start with source then destination port. */
@@ -321,6 +426,7 @@ static __always_inline int fwc_parse_l4(void *data, void *data_end, __u32 off,
 		if (doff < FWC_TCP_HLEN || off + doff > end)
 			return FWC_PARSE_MALFORMED;
 		h->tcp_flags = p[13];
+		h->l4_end = off + doff;
 	}
 	return FWC_PARSE_OK;
 }
@@ -337,9 +443,21 @@ static __always_inline int fwc_parse(struct xdp_md *ctx, struct fwc_hdr *h)
 	ret = fwc_parse_eth(data, data_end, &off, &type, h);
 	if (ret != FWC_PARSE_OK)
 		return ret;
-	if (type == ETH_P_IP)
+	if (type == ETH_P_IP) {
+		__u32 opts = off + sizeof(struct fwc_ip4);
+
 		ret = fwc_parse_ip4(data, data_end, &off, &end, h);
-	else if (type == ETH_P_IPV6)
+		/* Options ride in every fragment: look at them in each. */
+		if ((ret == FWC_PARSE_OK || ret == FWC_PARSE_FRAGMENT) &&
+		    (h->flags & FWC_HDR_IP_OPTS)) {
+			int sr = fwc_ip4_opts(ctx, opts, h->frag_at);
+
+			if (sr < 0)
+				return FWC_PARSE_MALFORMED;
+			if (sr)
+				h->flags |= FWC_HDR_SRCROUTE;
+		}
+	} else if (type == ETH_P_IPV6)
 		ret = fwc_parse_ip6(data, data_end, &off, &end, h);
 	else
 		return FWC_PARSE_NON_IP;

@@ -700,7 +700,8 @@ static void build_rules(const struct fwc_policy *pol, struct fwc_tables *t)
 	t->meta.default_act = pol->default_allow ? FWC_ACT_ALLOW : FWC_ACT_DENY;
 	t->meta.flags = (pol->nonip_drop ? FWC_META_NONIP_DROP : 0) |
 			(pol->state_off ? FWC_META_STATE_OFF : 0) |
-			(pol->audit ? FWC_META_AUDIT : 0);
+			(pol->audit ? FWC_META_AUDIT : 0) |
+			(pol->srcroute_pass ? FWC_META_SRCROUTE_PASS : 0);
 	t->meta.log_rate = pol->log_rate ? pol->log_rate : FWC_LOG_RATE_DEFAULT;
 	t->rules = xcalloc(pol->n_rules + 1, sizeof(*t->rules));
 	t->rule_meta = xcalloc(pol->n_rules + 1, sizeof(*t->rule_meta));

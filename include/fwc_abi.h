@@ -42,7 +42,7 @@
 
 #include <linux/types.h>
 
-#define FWC_ABI_VERSION 4
+#define FWC_ABI_VERSION 5
 
 /* Trie entries: a leaf holds an addr class, a chunk pointer has this bit. */
 #define FWC_TRIE_CHUNK 0x80000000u
@@ -74,7 +74,11 @@ enum fwc_reserved {
 	FWC_RSV_WOULD_DROP = 5,	    /* audit: packets the policy would drop */
 	FWC_RSV_LOG_SUPPRESSED = 6, /* events the rate limit held back */
 	FWC_RSV_LOG_LOST = 7,	    /* events lost: the ring buffer was full */
-	FWC_RSV_COUNT = 8,
+	/* ABI 5: hardening (docs/policy-language.md, "What never meets"). */
+	FWC_RSV_SOURCE_ROUTE =
+		8,	 /* IPv4 LSRR/SSRR, IPv6 routing hdr: dropped */
+	FWC_RSV_MLD = 9, /* link-scope MLD, hop limit 1: passed */
+	FWC_RSV_COUNT = 10,
 };
 
 /* Policy options (struct fwc_meta.flags). */
@@ -86,6 +90,8 @@ enum fwc_reserved {
 #define FWC_META_STATE_LOOSE (1u << 3)
 /* set mode audit / fwc load --audit: what the policy drops passes. */
 #define FWC_META_AUDIT (1u << 4)
+/* set source-route pass: source-routed packets meet the rules. */
+#define FWC_META_SRCROUTE_PASS (1u << 5)
 /*
  * fwc load --flush-flows (set by the loader, never compiled): a flow of
  * an older generation is checked against this policy on its first packet
@@ -211,7 +217,7 @@ struct fwc_label {
  * With proto in the key, an echo id can never be read as a port pair.
  */
 #define FWC_CT_SIZE 65536u	   /* default flow table entries */
-#define FWC_FRAG_SIZE 8192u	   /* cached first-fragment verdicts */
+#define FWC_FRAG_SIZE 4096u	   /* datagrams in reassembly (~1 KiB each) */
 #define FWC_CT_NO_RULE 0xffffffffu /* ct_remap: rule gone; ct: orphan */
 
 enum fwc_ct_state {
@@ -298,12 +304,28 @@ struct fwc_frag_key {
 	__u8 pad[2];
 };
 
+/*
+ * Coverage of an IPv6 datagram's fragments, in 8-byte units of its
+ * fragmentable part: 65535 bytes need 8192 bits. Any overlap drops the
+ * datagram (RFC 5722).
+ */
+#define FWC_FRAG_UNITS 8192u
+#define FWC_FRAG_WORDS (FWC_FRAG_UNITS / 64)
+
+/* struct fwc_frag_val.flags */
+#define FWC_FRAG_F_DENY (1u << 0) /* the first fragment was dropped */
+#define FWC_FRAG_F_BAD (1u << 1)  /* an overlap: the datagram is dropped */
+
 struct fwc_frag_val {
-	__u64 first; /* when the first fragment passed */
+	__u64 first; /* when the first fragment arrived */
 	__u32 rule;  /* as struct fwc_ct_val */
 	__u32 gen;
 	__u32 prev_rule;
+	__u32 flags;  /* FWC_FRAG_F_* */
+	__u32 l4_end; /* end of the first fragment's l4 header, in bytes of
+		       * the fragmentable part: later ones start after it */
 	__u32 pad;
+	__u64 seen[FWC_FRAG_WORDS]; /* IPv6: units received */
 };
 
 /*

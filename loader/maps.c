@@ -231,6 +231,8 @@ const char *fwc_rsv_name(uint32_t rsv)
 		[FWC_RSV_WOULD_DROP] = "would-drop",
 		[FWC_RSV_LOG_SUPPRESSED] = "log-suppressed",
 		[FWC_RSV_LOG_LOST] = "log-lost",
+		[FWC_RSV_SOURCE_ROUTE] = "source-route",
+		[FWC_RSV_MLD] = "mld",
 	};
 
 	return rsv < FWC_RSV_COUNT && names[rsv] ? names[rsv] : "reserved";

@@ -184,7 +184,7 @@ static void exposition(FILE *f, const struct fwc_snapshot *s)
 	rule_samples(f, s, true);
 	family(f, "fwc_reserved_packets_total", "counter",
 	       "Packets decided before the rules: non-ip, malformed, "
-	       "fragment, neighbour-discovery.");
+	       "fragment, neighbour-discovery, source-route, mld.");
 	reserved_samples(f, s, false);
 	family(f, "fwc_reserved_bytes_total", "counter",
 	       "Bytes of the packets decided before the rules.");

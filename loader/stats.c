@@ -624,6 +624,7 @@ static const char *rsv_action(uint32_t k, const struct fwc_meta *meta)
 {
 	switch (k) {
 	case FWC_RSV_ND:
+	case FWC_RSV_MLD:
 	case FWC_RSV_ORPHAN:
 	case FWC_RSV_WOULD_DROP:
 		return "pass";

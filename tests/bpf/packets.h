@@ -193,6 +193,12 @@ static inline uint16_t pb_csum(const uint8_t *p, size_t n)
 	return (uint16_t)~s;
 }
 
+/* The IPv4 TTL or IPv6 hop limit (after pb_finish: IPv6 only). */
+static inline void pb_hop(struct pb *b, uint8_t hop)
+{
+	b->data[b->l3 + (b->family == 4 ? 8 : 7)] = hop;
+}
+
 /* IP total/payload length from the frame's end, IPv4 header checksum. */
 static inline void pb_finish(struct pb *b)
 {

@@ -1078,6 +1078,11 @@ static void build_ipv6(struct pb *b, const struct fwc_packet *p)
 	}
 }
 
+static bool is_nd(const struct fwc_packet *p)
+{
+	return p->family == 6 && p->proto == 58 && p->k1 >= 133 && p->k1 <= 137;
+}
+
 /*
  * A frame carrying @p: random tags, IPv4 options or first-fragment bits,
  * IPv6 extension headers, then the l4 header and some payload.
@@ -1109,6 +1114,9 @@ static void build_frame(struct pb *b, const struct fwc_packet *p)
 		pb_icmp(b, (uint8_t)p->k1, (uint8_t)p->k2);
 		break;
 	}
+	/* Neighbour discovery as on a link: hop limit 255 (expect_of). */
+	if (is_nd(p))
+		b->data[b->l3 + 7] = 255;
 	pb_payload(b, rn(48));
 	pb_finish(b);
 }
@@ -1230,9 +1238,16 @@ struct totals {
 static void expect_of(const struct run *r, const struct fwc_packet *p,
 		      int *verdict, uint32_t *id)
 {
-	if (p->family == 6 && p->proto == 58 && p->k1 >= 133 && p->k1 <= 137) {
+	if (is_nd(p)) {
 		*id = r->t->meta.n_rules + 1 + FWC_RSV_ND;
 		*verdict = XDP_PASS;
+		return;
+	}
+	/* ICMP in IPv6, ICMPv6 in IPv4: no packet at all to the datapath. */
+	if ((p->family == 4 && p->proto == 58) ||
+	    (p->family == 6 && p->proto == 1)) {
+		*id = r->t->meta.n_rules + 1 + FWC_RSV_MALFORMED;
+		*verdict = XDP_DROP;
 		return;
 	}
 	*id = fwc_tables_classify(r->t, p);

@@ -91,7 +91,7 @@ static void test_errors(void **state)
 		     NULL);
 	expect_error("set logs on\n" R,
 		     "unknown option 'logs': expected default, non-ip, "
-		     "state, timeout, mode or log",
+		     "state, timeout, mode, log or source-route",
 		     NULL);
 }
 

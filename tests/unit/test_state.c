@@ -153,7 +153,7 @@ static void test_errors(void **state)
 		     "t.pol:1:13: error: expected a timeout name", NULL);
 	expect_error("set timeouts 10\n" R,
 		     "unknown option 'timeouts': expected default, non-ip, "
-		     "state, timeout, mode or log",
+		     "state, timeout, mode, log or source-route",
 		     NULL);
 	/* Several errors in one file are all reported. */
 	expect_error("set timeout udp 0\nset timeout bogus 1\n" R,
