@@ -468,7 +468,7 @@ static void put_line(struct emitter *e, const char *addr, const char *l4,
  * each ICMP protocol with its types, and whatever else the term names
  * with no further condition (term_match() in reference.c).
  */
-static void emit_term(struct emitter *e, const struct mterm *t,
+static void emit_term(struct emitter *e, const struct mterm *t, int fam,
 		      const char *addr, const char *verdict)
 {
 	const struct fwc_ivset *protos = &e->pol->sets[t->protos];
@@ -492,14 +492,21 @@ static void emit_term(struct emitter *e, const struct mterm *t,
 			ported[p] = true, in[p] = false;
 			n_ported++, last = p;
 		} else if (types && fwc_proto_is_icmp(p)) {
+			in[p] = false;
+			/* icmp is IPv4's, icmpv6 IPv6's (the prologue drops
+			 * either in the other family, as the datapath). */
+			if (fam && fam != (p == 1 ? 4 : 6))
+				continue;
 			f = open_memstream(&l4, &len);
+			if (!fam)
+				fprintf(f, "meta nfproto ipv%d ",
+					p == 1 ? 4 : 6);
 			fprintf(f, "%s type ", p == 1 ? "icmp" : "icmpv6");
 			put_numbers(f, &t->types);
 			fputc(' ', f);
 			fclose(f);
 			put_line(e, addr, l4, verdict);
 			free(l4);
-			in[p] = false;
 		} else {
 			rest = true;
 		}
@@ -579,7 +586,7 @@ static void emit_rule(struct emitter *e, const struct fwc_rule *r)
 		}
 		fclose(f);
 		for (size_t i = 0; i < n_m; i++)
-			emit_term(e, &m[i], addr, verdict);
+			emit_term(e, &m[i], fams[k], addr, verdict);
 		free(addr);
 	}
 	free(verdict);
@@ -619,8 +626,13 @@ static void emit_counters(struct emitter *e)
 
 	default_rule(pol, &r0);
 	emit_rule_objects(e, &r0);
-	fputs("\tcounter nd { comment \"IPv6 neighbour discovery\" }\n",
+	fputs("\tcounter nd { comment \"IPv6 neighbour discovery\" }\n"
+	      "\tcounter mld { comment \"link-scope MLD\" }\n"
+	      "\tcounter malformed { comment \"ICMP of the other family\" }\n",
 	      e->out);
+	if (!pol->srcroute_pass)
+		fputs("\tcounter source-route { comment \"source-routed\" }\n",
+		      e->out);
 	if (pol->state_off)
 		fputs("\tcounter fragment { comment \"later fragments\" }\n",
 		      e->out);
@@ -737,8 +749,24 @@ static void emit_prologue(struct emitter *e)
 		      "\t\tfrag frag-off != 0 counter name \"fragment\" drop "
 		      "comment \"later fragment\"\n",
 		      f);
-	fputs("\t\tmeta nfproto ipv6 icmpv6 type 133-137 counter name \"nd\" "
-	      "accept comment \"neighbour discovery\"\n",
+	fputs("\t\tmeta nfproto ipv4 meta l4proto ipv6-icmp counter name "
+	      "\"malformed\" drop comment \"icmpv6 in IPv4\"\n"
+	      "\t\tmeta nfproto ipv6 meta l4proto icmp counter name "
+	      "\"malformed\" drop comment \"icmp in IPv6\"\n",
+	      f);
+	if (!e->pol->srcroute_pass)
+		fputs("\t\tip option lsrr exists counter name \"source-route\" "
+		      "drop comment \"source route\"\n"
+		      "\t\tip option ssrr exists counter name \"source-route\" "
+		      "drop comment \"source route\"\n"
+		      "\t\trt seg-left != 0 counter name \"source-route\" drop "
+		      "comment \"source route\"\n",
+		      f);
+	fputs("\t\tmeta nfproto ipv6 icmpv6 type 133-137 ip6 hoplimit 255 "
+	      "counter name \"nd\" accept comment \"neighbour discovery\"\n"
+	      "\t\tmeta nfproto ipv6 icmpv6 type { 130-132, 143 } "
+	      "ip6 hoplimit 1 ip6 daddr & ff0f:: == ff02:: counter name "
+	      "\"mld\" accept comment \"link-scope MLD\"\n",
 	      f);
 	if (e->pol->state_off)
 		return;

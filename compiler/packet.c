@@ -197,6 +197,20 @@ int fwc_packet_parse(const char *text, struct fwc_packet *pkt, char *err,
 	c.i += 2;
 	if (endpoint(&c, pkt, pkt->dst, &dport, "destination"))
 		return -EINVAL;
+	/* As the datapath: ICMP of the other family is malformed, no ICMP. */
+	if ((pkt->proto == 1 && pkt->family == 6) ||
+	    (pkt->proto == 58 && pkt->family == 4)) {
+		c.i = start;
+		return fail(
+			&c,
+			pkt->proto == 1 ?
+				"icmp is IPv4 only: an IPv6 packet carries "
+				"icmp6 (the datapath drops this one as "
+				"malformed)" :
+				"icmp6 is IPv6 only: an IPv4 packet carries "
+				"icmp (the datapath drops this one as "
+				"malformed)");
+	}
 	if ((sport || dport) && !fwc_proto_has_ports(pkt->proto))
 		return fail(&c, "ports need tcp, udp or sctp");
 	if (fwc_proto_has_ports(pkt->proto)) {

@@ -113,7 +113,7 @@ static void test_interval_sets(void **state)
 	lacks(s, "192.0.2.10-192.0.2.20,");
 	has(s, "ip daddr 192.0.2.10-192.0.2.20 ", NULL);
 	/* a has no IPv6: no IPv6 rule, no IPv6 set. */
-	lacks(s, "ip6 ");
+	lacks(has(s, "# rule 1", NULL), "ip6 ");
 	lacks(s, "ipv6_addr");
 	free(s);
 
@@ -184,7 +184,8 @@ static void test_service_shapes(void **state)
 		"th dport 9 counter",
 		p);
 	/* fwc matches ICMPv6 types in IPv4 packets too: so does nft. */
-	has(s, "ip daddr 10.0.0.4 icmpv6 type 128 counter", p);
+	/* icmp6 is IPv6 only: with IPv4 addresses the rule matches nothing. */
+	lacks(s, "icmpv6 type 128 counter");
 	free(s);
 	/* The same set twice: declared once, used twice. */
 	s = emit("allow any -> 10.0.0.1 proto tcp port { 80, 443 }\n"
@@ -211,8 +212,8 @@ static void test_state(void **state)
 		"{\n\t\t\t1 : \"r1-web\"\n\t\t}\n",
 		p);
 	p = has(s,
-		"meta nfproto ipv6 icmpv6 type 133-137 counter name "
-		"\"nd\" accept",
+		"meta nfproto ipv6 icmpv6 type 133-137 ip6 hoplimit 255 "
+		"counter name \"nd\" accept",
 		p);
 	p = has(s,
 		"ct state established meta l4proto { tcp, udp } counter "
@@ -323,7 +324,8 @@ static void test_log_and_audit(void **state)
 	    "counter name \"r0-default\" counter name \"would-drop\" "
 	    "accept",
 	    p);
-	lacks(s, " drop comment");
+	/* Audit drops nothing the rules decide (malformed still goes). */
+	lacks(s, " drop comment \"rule");
 	free(s);
 }
 
@@ -357,6 +359,49 @@ static void test_table_name(void **state)
 	compiled_free(&c);
 }
 
+/*
+ * As the datapath: ICMP of the other family, source routes, ND off the
+ * link go before the rules; `set source-route pass` lets routes through.
+ */
+static void test_hardening(void **state)
+{
+	char *s = emit("allow any -> any proto icmp6 type echo-request\n"
+		       "allow any -> any proto icmp type echo-request\n");
+	const char *p;
+
+	(void)state;
+	p = has(s,
+		"meta nfproto ipv4 meta l4proto ipv6-icmp counter name "
+		"\"malformed\" drop",
+		NULL);
+	p = has(s,
+		"meta nfproto ipv6 meta l4proto icmp counter name "
+		"\"malformed\" drop",
+		p);
+	p = has(s, "ip option lsrr exists counter name \"source-route\" drop",
+		p);
+	p = has(s, "ip option ssrr exists counter name \"source-route\" drop",
+		p);
+	p = has(s, "rt seg-left != 0 counter name \"source-route\" drop", p);
+	p = has(s, "icmpv6 type 133-137 ip6 hoplimit 255 counter name \"nd\"",
+		p);
+	p = has(s,
+		"icmpv6 type { 130-132, 143 } ip6 hoplimit 1 "
+		"ip6 daddr & ff0f:: == ff02:: counter name \"mld\" accept",
+		p);
+	/* Each ICMP in its own family, never the other's. */
+	has(s, "meta nfproto ipv6 icmpv6 type 128 counter name \"r1\"", p);
+	has(s, "meta nfproto ipv4 icmp type 8 counter name \"r2\"", p);
+	lacks(s, "ipv4 icmpv6");
+	lacks(s, "ipv6 icmp type");
+	free(s);
+
+	s = emit("set source-route pass\nallow any -> any proto tcp port 80\n");
+	lacks(s, "source-route");
+	has(s, "counter name \"malformed\" drop", NULL);
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +415,7 @@ int main(void)
 		cmocka_unit_test(test_log_and_audit),
 		cmocka_unit_test(test_quoting),
 		cmocka_unit_test(test_table_name),
+		cmocka_unit_test(test_hardening),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
