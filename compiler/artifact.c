@@ -5,8 +5,15 @@
  * 5 s on the 95 MB of tables of 100k rules to save 6 %). Nothing in it
  * depends on time or memory layout, so the same policy gives the same
  * bytes. Integers are little-endian.
+ *
+ * The reader trusts nothing in the file: each count is checked against
+ * the bytes left before anything is allocated or read for it, the header
+ * against the file and what zlib gives, and the tables read against
+ * themselves (fwc_tables_validate) before anyone uses them. Any of that
+ * wrong is "ARTIFACT: corrupt artifact: <what>" and no tables.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -21,6 +28,7 @@ struct buf {
 	uint8_t *p;
 	size_t n, cap, off;
 	bool bad;
+	char why[160]; /* reading: the first thing found short */
 };
 
 static void put(struct buf *b, const void *p, size_t n)
@@ -132,10 +140,44 @@ out:
 	return err;
 }
 
+/* Marks @b short, keeping the first reason. */
+__attribute__((format(printf, 2, 3))) static void fail(struct buf *b,
+						       const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!b->bad) {
+		va_start(ap, fmt);
+		vsnprintf(b->why, sizeof(b->why), fmt, ap);
+		va_end(ap);
+	}
+	b->bad = true;
+}
+
+/*
+ * Room for @count entries of @size bytes of table @what (@count: the meta
+ * counts named @counts, or NULL) in what is left of @b? (@count may be a
+ * product of two counts: divided, not multiplied, it cannot overflow.)
+ */
+static bool room(struct buf *b, const char *what, const char *counts,
+		 uint64_t count, uint64_t size)
+{
+	size_t left = b->n - b->off;
+
+	if (b->bad)
+		return false;
+	if (count <= left / size)
+		return true;
+	fail(b, "%s: %s%s%llu entries of %llu bytes, %zu bytes left", what,
+	     counts ? counts : "", counts ? " = " : "",
+	     (unsigned long long)count, (unsigned long long)size, left);
+	return false;
+}
+
 static void get(struct buf *b, void *p, size_t n)
 {
 	if (b->bad || n > b->n - b->off) {
-		b->bad = true;
+		fail(b, "tables end %zu bytes early", n - (b->n - b->off));
 		memset(p, 0, n);
 		return;
 	}
@@ -143,94 +185,108 @@ static void get(struct buf *b, void *p, size_t n)
 	b->off += n;
 }
 
+static uint32_t le32(const uint8_t *le)
+{
+	return (uint32_t)le[0] | (uint32_t)le[1] << 8 | (uint32_t)le[2] << 16 |
+	       (uint32_t)le[3] << 24;
+}
+
 static uint32_t get_u32(struct buf *b)
 {
 	uint8_t le[4];
 
 	get(b, le, 4);
-	return (uint32_t)le[0] | (uint32_t)le[1] << 8 | (uint32_t)le[2] << 16 |
-	       (uint32_t)le[3] << 24;
+	return le32(le);
 }
 
-/* Reads @n u32s into a new array; refuses counts the data cannot hold. */
-static void *get_u32s(struct buf *b, size_t n)
+/*
+ * Table @what of @count entries of @size bytes (u32s), read into a new
+ * array; NULL, @b marked bad, when what is left cannot hold it.
+ */
+static void *get_u32s(struct buf *b, uint64_t count, size_t size,
+		      const char *what, const char *counts)
 {
 	uint32_t *v;
+	size_t n;
 
-	if (b->bad || n > (b->n - b->off) / 4) {
-		b->bad = true;
-		return xcalloc(1, 4);
-	}
+	if (!room(b, what, counts, count, size))
+		return NULL;
+	n = (size_t)count * size / 4;
 	v = xcalloc(n, 4);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(v, b->p + b->off, 4 * n);
+#else
 	for (size_t i = 0; i < n; i++)
-		v[i] = get_u32(b);
+		v[i] = le32(b->p + b->off + 4 * i);
+#endif
+	b->off += 4 * n;
 	return v;
 }
 
-static char *get_str(struct buf *b)
+static char *get_str(struct buf *b, const char *what)
 {
 	uint32_t n = get_u32(b);
 	char *s;
 
-	if (!n || b->bad)
+	if (!n || !room(b, what, "length", n, 1))
 		return NULL;
-	if (n > b->n - b->off) {
-		b->bad = true;
-		return NULL;
-	}
 	s = xcalloc(n, 1);
 	get(b, s, n);
 	s[n - 1] = '\0';
 	return s;
 }
 
+/* The tables in serialise()'s order; stops at the first shortfall. */
 static void deserialise(struct buf *b, struct fwc_tables *t)
 {
 	struct fwc_meta *m = &t->meta;
-	uint32_t *meta = get_u32s(b, sizeof(*m) / 4), *root;
+	uint32_t *w = (uint32_t *)m, *proto;
 
-	memcpy(m, meta, b->bad ? 0 : sizeof(*m));
-	free(meta);
-	root = get_u32s(b, FWC_TRIE_ROOT_SIZE);
-	t->v4_root = root;
+	if (room(b, "meta", NULL, 1, sizeof(*m)))
+		for (size_t i = 0; i < sizeof(*m) / 4; i++)
+			w[i] = get_u32(b);
+	t->v4_root = get_u32s(b, FWC_TRIE_ROOT_SIZE, 4, "v4_root", NULL);
 	if (m->flags & FWC_META_V6_TRIE)
-		t->v6_root = get_u32s(b, FWC_TRIE_ROOT_SIZE);
-	t->chunks = get_u32s(b, (size_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE);
-	t->v6_ranges =
-		get_u32s(b, (size_t)m->n_v6_ranges * sizeof(*t->v6_ranges) / 4);
-	t->v6_keys = xcalloc(b->bad || m->n_v6 > b->n ? 1 : m->n_v6,
-			     sizeof(*t->v6_keys));
-	for (uint32_t i = 0; i < m->n_v6 && !b->bad; i++) {
-		t->v6_keys[i].prefixlen = get_u32(b);
-		get(b, t->v6_keys[i].addr, 16);
+		t->v6_root =
+			get_u32s(b, FWC_TRIE_ROOT_SIZE, 4, "v6_root", NULL);
+	t->chunks = get_u32s(b, (uint64_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE, 4,
+			     "chunks", "n_chunks * 256");
+	t->v6_ranges = get_u32s(b, m->n_v6_ranges, sizeof(*t->v6_ranges),
+				"v6_range", "n_v6_ranges");
+	if (room(b, "v6_lpm", "n_v6", m->n_v6, 20)) {
+		t->v6_keys = xcalloc(m->n_v6, sizeof(*t->v6_keys));
+		for (uint32_t i = 0; i < m->n_v6; i++) {
+			t->v6_keys[i].prefixlen = get_u32(b);
+			get(b, t->v6_keys[i].addr, 16);
+		}
 	}
-	t->v6_vals = get_u32s(b, m->n_v6);
-	t->addr = get_u32s(b, (size_t)m->n_addr * 2);
-	t->pair = get_u32s(b, (size_t)m->n_src * m->n_dst);
-	{
-		uint32_t *proto = get_u32s(b, FWC_PROTO_SIZE);
-
-		memcpy(t->proto, proto, b->bad ? 0 : sizeof(t->proto));
-		free(proto);
-	}
-	t->pinfo = get_u32s(b, (size_t)m->n_pc * sizeof(*t->pinfo) / 4);
-	t->l4 = get_u32s(b, m->n_l4);
-	t->svc = get_u32s(b, m->n_svc_map);
-	t->decision = get_u32s(b, (size_t)m->n_rows * m->n_svc);
-	t->rules = get_u32s(b, ((size_t)m->n_rules + 1) * 2);
-	if (b->bad || m->n_rules > b->n) {
-		b->bad = true;
-		m->n_rules = 0;
+	t->v6_vals = get_u32s(b, m->n_v6, 4, "v6_lpm classes", "n_v6");
+	t->addr = get_u32s(b, m->n_addr, sizeof(*t->addr), "addr_class",
+			   "n_addr");
+	t->pair = get_u32s(b, (uint64_t)m->n_src * m->n_dst, 4, "pair",
+			   "n_src * n_dst");
+	proto = get_u32s(b, FWC_PROTO_SIZE, 4, "proto", NULL);
+	if (proto)
+		memcpy(t->proto, proto, sizeof(t->proto));
+	free(proto);
+	t->pinfo = get_u32s(b, m->n_pc, sizeof(*t->pinfo), "pinfo", "n_pc");
+	t->l4 = get_u32s(b, m->n_l4, 4, "l4", "n_l4");
+	t->svc = get_u32s(b, m->n_svc_map, 4, "svc", "n_svc_map");
+	t->decision = get_u32s(b, (uint64_t)m->n_rows * m->n_svc, 4, "decision",
+			       "n_rows * n_svc");
+	t->rules = get_u32s(b, (uint64_t)m->n_rules + 1, sizeof(*t->rules),
+			    "rules", "n_rules + 1");
+	/* Each rule's id, line and two string lengths at least. */
+	if (!room(b, "rule_meta", "n_rules + 1", (uint64_t)m->n_rules + 1, 16))
 		return;
-	}
 	t->rule_meta = xcalloc((size_t)m->n_rules + 1, sizeof(*t->rule_meta));
 	for (uint32_t i = 0; i <= m->n_rules && !b->bad; i++) {
 		t->rule_meta[i].id = get_u32(b);
 		t->rule_meta[i].line = get_u32(b);
-		t->rule_meta[i].label = get_str(b);
-		t->rule_meta[i].text = get_str(b);
+		t->rule_meta[i].label = get_str(b, "rule label");
+		t->rule_meta[i].text = get_str(b, "rule text");
 	}
-	t->source = get_str(b);
+	t->source = get_str(b, "policy name");
 	get(b, t->source_sha256, 32);
 }
 
@@ -247,153 +303,122 @@ bool fwc_artifact_probe(const char *path)
 	return yes;
 }
 
-/*
- * A trie walk from @e at @level (1: root) of @levels must end on a leaf
- * within the tables: a class, a chunk of the pool, a range leaf only in
- * IPv6, no chunk past the last byte. @seen marks each chunk's levels
- * checked, per family, so shared or looping chunks cost one visit each.
- */
-static bool trie_walk_ok(const struct fwc_tables *t, uint32_t e, int level,
-			 int levels, bool v6, uint32_t *seen)
+/* Deflate inflates at most 1032:1; more than that is not zlib's doing. */
+#define MAX_RATIO 1032u
+#define MAX_RAW (1u << 31)
+
+int fwc_artifact_parse(const char *name, const void *data, size_t len,
+		       FILE *err, struct fwc_tables **out)
 {
-	const struct fwc_meta *m = &t->meta;
-	uint32_t bit = 1u << (v6 ? level : level + 15);
-	uint32_t c;
-
-	if (!(e & FWC_TRIE_CHUNK)) {
-		if (!(e & FWC_TRIE_RANGE))
-			return e < m->n_addr;
-		e &= ~FWC_TRIE_RANGE;
-		return v6 && e < m->n_v6_ranges &&
-		       t->v6_ranges[e].in < m->n_addr &&
-		       t->v6_ranges[e].out < m->n_addr;
-	}
-	c = e & ~FWC_TRIE_CHUNK;
-	if (level >= levels || c >= m->n_chunks)
-		return false;
-	if (seen[c] & bit)
-		return true;
-	seen[c] |= bit;
-	for (uint32_t i = 0; i < FWC_TRIE_CHUNK_SIZE; i++)
-		if (!trie_walk_ok(
-			    t, t->chunks[(size_t)c * FWC_TRIE_CHUNK_SIZE + i],
-			    level + 1, levels, v6, seen))
-			return false;
-	return true;
-}
-
-/* Both tries: IPv4 in at most 3 levels, IPv6 in 15 - v6_at. */
-static bool tries_ok(const struct fwc_tables *t)
-{
-	const struct fwc_meta *m = &t->meta;
-	uint32_t *seen = xcalloc(m->n_chunks ? m->n_chunks : 1, sizeof(*seen));
-	bool ok = true;
-
-	for (uint32_t i = 0; ok && i < FWC_TRIE_ROOT_SIZE; i++)
-		ok = trie_walk_ok(t, t->v4_root[i], 1, 3, false, seen);
-	if (m->flags & FWC_META_V6_TRIE) {
-		ok = ok && m->v6_at <= 14 && m->v6_outside < m->n_addr;
-		for (uint32_t i = 0; ok && i < FWC_TRIE_ROOT_SIZE; i++)
-			ok = trie_walk_ok(t, t->v6_root[i], 1,
-					  15 - (int)m->v6_at, true, seen);
-	}
-	free(seen);
-	return ok;
-}
-
-/* Every index the classifier follows must stay inside its table. */
-static bool tables_consistent(const struct fwc_tables *t)
-{
-	const struct fwc_meta *m = &t->meta;
-
-	if (m->abi_version != FWC_ABI_VERSION || m->n_src == 0 ||
-	    m->n_dst == 0 || m->n_svc == 0 || m->n_addr == 0 || m->n_pc == 0)
-		return false;
-	if (!tries_ok(t))
-		return false;
-	for (uint32_t i = 0; i < m->n_v6; i++)
-		if (t->v6_vals[i] >= m->n_addr || t->v6_keys[i].prefixlen > 128)
-			return false;
-	for (uint32_t i = 0; i < m->n_addr; i++)
-		if (t->addr[i].src >= m->n_src || t->addr[i].dst >= m->n_dst)
-			return false;
-	for (size_t i = 0; i < (size_t)m->n_src * m->n_dst; i++)
-		if (t->pair[i] >= m->n_rows)
-			return false;
-	for (uint32_t i = 0; i < FWC_PROTO_SIZE; i++)
-		if (t->proto[i] >= m->n_pc)
-			return false;
-	for (uint32_t i = 0; i < m->n_pc; i++) {
-		const struct fwc_proto_info *p = &t->pinfo[i];
-
-		if ((uint64_t)p->k1_off + p->k1_mask >= m->n_l4 ||
-		    (uint64_t)p->k2_off + p->k2_mask >= m->n_l4 || !p->n2)
-			return false;
-	}
-	for (uint32_t i = 0; i < m->n_l4; i++)
-		if (t->l4[i] > 0xffff)
-			return false;
-	for (uint32_t i = 0; i < m->n_svc_map; i++)
-		if (t->svc[i] >= m->n_svc)
-			return false;
-	for (size_t i = 0; i < (size_t)m->n_rows * m->n_svc; i++)
-		if (t->decision[i] > m->n_rules)
-			return false;
-	return true;
-}
-
-int fwc_artifact_read(const char *path, struct fwc_tables **out)
-{
-	struct buf in = { 0 }, raw = { 0 };
+	struct buf in = { .p = (uint8_t *)data, .n = len }, raw = { 0 };
 	struct fwc_tables *t = NULL;
-	uLongf rawlen;
-	uint32_t abi;
-	size_t len;
-	char *text;
-	int err = fwc_read_file(path, &text, &len);
+	uint32_t format, rawlen, zlen, abi;
+	char why[sizeof(raw.why)] = "";
+	uLongf dlen;
+	uLong slen;
+	int rc = -EINVAL, z;
 
 	*out = NULL;
-	if (err)
-		return err;
-	in.p = (uint8_t *)text;
-	in.n = len;
-	err = -EINVAL;
-	if (len < HEADER || memcmp(text, MAGIC, 4))
+	if (!err)
+		err = stderr;
+	if (len < 4 || memcmp(data, MAGIC, 4)) {
+		snprintf(why, sizeof(why), "no %s magic", MAGIC);
 		goto out;
+	}
+	if (len < HEADER) {
+		snprintf(why, sizeof(why), "header: %zu bytes of %d", len,
+			 HEADER);
+		goto out;
+	}
 	in.off = 4;
-	if (get_u32(&in) != FORMAT)
-		goto out;
+	format = get_u32(&in);
 	rawlen = get_u32(&in);
-	if (get_u32(&in) != len - HEADER || rawlen > (1u << 31))
+	zlen = get_u32(&in);
+	if (format != FORMAT) {
+		snprintf(why, sizeof(why), "format %u, this fwc reads %d",
+			 format, FORMAT);
 		goto out;
-	raw.p = xcalloc(rawlen ? rawlen : 1, 1);
+	}
+	if (zlen != len - HEADER) {
+		snprintf(why, sizeof(why),
+			 "header: %u compressed bytes, the file has %zu", zlen,
+			 len - HEADER);
+		goto out;
+	}
+	if (rawlen > MAX_RAW || rawlen > (uint64_t)zlen * MAX_RATIO + 64) {
+		snprintf(why, sizeof(why),
+			 "header: %u bytes of tables from %u compressed bytes",
+			 rawlen, zlen);
+		goto out;
+	}
+	raw.p = xcalloc(rawlen, 1);
 	raw.n = rawlen;
-	if (uncompress(raw.p, &rawlen, in.p + HEADER, len - HEADER) != Z_OK ||
-	    rawlen != raw.n)
+	dlen = rawlen;
+	slen = zlen;
+	z = uncompress2(raw.p, &dlen, in.p + HEADER, &slen);
+	if (z == Z_BUF_ERROR)
+		snprintf(why, sizeof(why),
+			 "tables: more than the header's %u "
+			 "bytes",
+			 rawlen);
+	else if (z != Z_OK)
+		snprintf(why, sizeof(why), "zlib: %s", zError(z));
+	else if (dlen != rawlen)
+		snprintf(why, sizeof(why),
+			 "tables: %lu bytes, the header "
+			 "says %u",
+			 (unsigned long)dlen, rawlen);
+	else if (slen != zlen)
+		snprintf(why, sizeof(why), "%lu bytes after the zlib stream",
+			 (unsigned long)(zlen - slen));
+	if (why[0])
 		goto out;
 	/* The tables start with struct fwc_meta, abi_version first. */
 	abi = get_u32(&raw);
 	raw.off = 0;
 	if (!raw.bad && abi != FWC_ABI_VERSION) {
-		fprintf(stderr,
+		fprintf(err,
 			"%s: error: artifact has tables of ABI %u, this fwc "
 			"reads ABI %u: compile the policy again\n",
-			path, abi, FWC_ABI_VERSION);
-		err = -EPROTO;
+			name, abi, FWC_ABI_VERSION);
+		rc = -EPROTO;
 		goto out;
 	}
+	raw.bad = false;
 	t = xcalloc(1, sizeof(*t));
 	deserialise(&raw, t);
-	if (raw.bad || raw.off != raw.n || !tables_consistent(t))
+	if (raw.bad)
+		snprintf(why, sizeof(why), "%s", raw.why);
+	else if (raw.off != raw.n)
+		snprintf(why, sizeof(why), "%zu bytes after the last table",
+			 raw.n - raw.off);
+	else if (fwc_tables_validate(t, why, sizeof(why)) == 0)
+		rc = 0;
+	if (rc)
 		goto out;
 	*out = t;
 	t = NULL;
-	err = 0;
 out:
-	if (err == -EINVAL)
-		fprintf(stderr, "%s: error: not a valid fwc artifact\n", path);
+	if (rc == -EINVAL)
+		fprintf(err, "%s: corrupt artifact: %s\n", name, why);
 	fwc_tables_free(t);
-	free(text);
 	free(raw.p);
+	return rc;
+}
+
+int fwc_artifact_read(const char *path, struct fwc_tables **out)
+{
+	size_t len;
+	char *text;
+	int err = fwc_read_file(path, &text, &len);
+
+	*out = NULL;
+	if (err) {
+		fprintf(stderr, "%s: error: cannot read artifact: %s\n", path,
+			strerror(-err));
+		return err;
+	}
+	err = fwc_artifact_parse(path, text, len, NULL, out);
+	free(text);
 	return err;
 }

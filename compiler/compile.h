@@ -58,6 +58,14 @@ int fwc_artifact_write(const struct fwc_tables *t, const char *path);
 int fwc_artifact_write_level(const struct fwc_tables *t, const char *path,
 			     int level);
 int fwc_artifact_read(const char *path, struct fwc_tables **out);
+/*
+ * The same from the @len bytes at @data, named @name in messages to @err
+ * (stderr when NULL). A corrupt artifact, one whose counts, offsets or
+ * indexes do not fit what it holds, is -EINVAL after "NAME: corrupt
+ * artifact: WHAT"; one of another table ABI -EPROTO. No tables then.
+ */
+int fwc_artifact_parse(const char *name, const void *data, size_t len,
+		       FILE *err, struct fwc_tables **out);
 /* True when @path starts with the artifact magic. */
 bool fwc_artifact_probe(const char *path);
 

@@ -68,6 +68,12 @@ void fwc_v6_bytes(const uint32_t w[4], uint8_t a[16]);
 /* Is @a outside the IPv6 trie's common prefix (fwc_meta.v6_pre)? */
 bool fwc_v6_outside(const struct fwc_meta *m, const uint8_t a[16]);
 
+/*
+ * 0 when every count, offset and index of @t stays inside its table (see
+ * compiler/validate.c); else -EINVAL and what is wrong in @why.
+ */
+int fwc_tables_validate(const struct fwc_tables *t, char *why, size_t len);
+
 /* Bytes each table takes, for --stats and the loader's map sizes. */
 size_t fwc_tables_bytes(const struct fwc_tables *t, const char *table);
 

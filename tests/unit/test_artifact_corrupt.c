@@ -1,0 +1,729 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Corrupt artifacts: every count, offset and index the reader takes from
+ * the file is checked against what it read before anything uses it. A bad
+ * one is refused with "ARTIFACT: corrupt artifact: <what>" and no tables;
+ * nothing reads or writes out of bounds (make asan-unit runs these too).
+ *
+ * The tables are edited in the decompressed stream (the counts of the
+ * meta, a truncated section) or in the compiled tables before writing them
+ * (an index, an offset), then compressed again with a right header.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <zlib.h>
+
+#include "helpers.h"
+
+/* Policies of each layout: IPv4 trie, IPv6 trie with range leaves, LPM. */
+#define POL_V4                                                            \
+	"zone lan = { 192.0.2.0/24 }\n"                                   \
+	"zone srv = { 198.51.100.10, 198.51.100.20 }\n"                   \
+	"allow lan -> srv proto tcp port { 22, 80, 443 } label \"web\"\n" \
+	"allow lan -> srv proto udp port 53 from-port 53\n"               \
+	"deny log any -> srv proto icmp type echo-request\n"
+#define POL_V6_TRIE                                            \
+	"zone a = { 2001:db8::5, 2001:db8:1::7, 192.0.2.7 }\n" \
+	"zone b = { 2001:db8:2::/48 }\n"                       \
+	"allow a -> b proto tcp port 22\n"                     \
+	"allow b -> a proto icmp6 type echo-request\n"
+#define POL_V6_LPM                                        \
+	"zone a = { 2001:db8::/64, 2001:db8:5::/48 }\n"   \
+	"zone b = { 2001:db8:1::1, 192.0.2.0/24 }\n"      \
+	"allow a -> b proto tcp port 80 label \"http\"\n" \
+	"allow b -> a proto udp port 1000-2000\n"
+
+static struct compiled compile_layout(const char *text,
+				      enum fwc_v6_layout layout)
+{
+	struct fwc_compile_opts opts = { .warnings = false,
+					 .v6_layout = layout };
+	struct compiled c = compile_text_opts(text, opts);
+
+	if (c.err)
+		fail_msg("%s", c.diag);
+	return c;
+}
+
+/* The decompressed tables of an artifact. */
+struct raw {
+	uint8_t *p;
+	size_t n;
+};
+
+static char *tmp_path(void)
+{
+	char *path = strdup("/tmp/fwc-corrupt-XXXXXX");
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	return path;
+}
+
+static uint8_t *slurp(const char *path, size_t *n)
+{
+	char *text;
+
+	assert_int_equal(fwc_read_file(path, &text, n), 0);
+	return (uint8_t *)text;
+}
+
+static void le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/* @t as fwc_artifact_write() writes it, decompressed. */
+static struct raw raw_of(const struct fwc_tables *t)
+{
+	char *path = tmp_path();
+	struct raw r;
+	size_t n;
+	uint8_t *file;
+	uLongf len;
+
+	assert_int_equal(fwc_artifact_write(t, path), 0);
+	file = slurp(path, &n);
+	unlink(path);
+	free(path);
+	assert_true(n > 16);
+	r.n = get32(file + 8);
+	r.p = malloc(r.n + 64);
+	len = r.n;
+	assert_int_equal(uncompress(r.p, &len, file + 16, n - 16), Z_OK);
+	assert_int_equal(len, r.n);
+	free(file);
+	return r;
+}
+
+/* @r compressed again behind a right header. */
+static uint8_t *file_of(const struct raw *r, size_t *n)
+{
+	uLongf zlen = compressBound(r->n);
+	uint8_t *f = malloc(16 + zlen);
+
+	assert_int_equal(compress2(f + 16, &zlen, r->p, r->n, 1), Z_OK);
+	memcpy(f, "FWCA", 4);
+	le32(f + 4, 1);
+	le32(f + 8, (uint32_t)r->n);
+	le32(f + 12, (uint32_t)zlen);
+	*n = 16 + zlen;
+	return f;
+}
+
+/*
+ * fwc_artifact_read() of @file: its return, what it printed, and the
+ * tables (NULL unless it returned 0; the caller frees them).
+ */
+static int read_bytes(const uint8_t *file, size_t n, char **msg,
+		      struct fwc_tables **t, char **pathp)
+{
+	char *path = tmp_path(), *errpath = tmp_path();
+	int fd = open(path, O_WRONLY | O_TRUNC), saved, efd, err;
+	size_t len;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, file, n), (ssize_t)n);
+	close(fd);
+	fflush(stderr);
+	saved = dup(2);
+	efd = open(errpath, O_WRONLY | O_TRUNC);
+	assert_true(saved >= 0 && efd >= 0);
+	dup2(efd, 2);
+	close(efd);
+	*t = (struct fwc_tables *)1;
+	err = fwc_artifact_read(path, t);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	*msg = (char *)slurp(errpath, &len);
+	unlink(path);
+	unlink(errpath);
+	free(errpath);
+	if (pathp)
+		*pathp = path;
+	else
+		free(path);
+	return err;
+}
+
+/*
+ * The reader must refuse @file with "PATH: corrupt artifact: " and a
+ * reason containing @why (when not NULL), and hand back no tables.
+ */
+static void expect_refused(const uint8_t *file, size_t n, const char *why)
+{
+	struct fwc_tables *t;
+	char *msg, *path, want[128];
+	int err = read_bytes(file, n, &msg, &t, &path);
+
+	snprintf(want, sizeof(want), "%s: corrupt artifact: ", path);
+	if (err != -EINVAL || t || !strstr(msg, want) ||
+	    (why && !strstr(msg, why)))
+		fail_msg("want refusal '%s%s', got %d, tables %p, '%s'", want,
+			 why ? why : "...", err, (void *)t, msg);
+	/* One line, with a reason. */
+	assert_true(strlen(msg) > strlen(want) + 1);
+	assert_true(strchr(msg, '\n') == msg + strlen(msg) - 1);
+	free(msg);
+	free(path);
+}
+
+static void expect_raw_refused(const struct raw *r, const char *why)
+{
+	size_t n;
+	uint8_t *f = file_of(r, &n);
+
+	expect_refused(f, n, why);
+	free(f);
+}
+
+/* @t written by fwc_artifact_write() must be refused. */
+static void expect_tables_refused(const struct fwc_tables *t, const char *why)
+{
+	struct raw r = raw_of(t);
+
+	expect_raw_refused(&r, why);
+	free(r.p);
+}
+
+/* And a good one read back whole, printing nothing. */
+static void expect_raw_accepted(const struct raw *r)
+{
+	struct fwc_tables *t;
+	size_t n;
+	uint8_t *f = file_of(r, &n);
+	char *msg;
+
+	assert_int_equal(read_bytes(f, n, &msg, &t, NULL), 0);
+	assert_non_null(t);
+	assert_string_equal(msg, "");
+	fwc_tables_free(t);
+	free(msg);
+	free(f);
+}
+
+/* Where each table starts in the stream (the order of serialise()). */
+enum sect {
+	S_META,
+	S_V4_ROOT,
+	S_V6_ROOT,
+	S_CHUNKS,
+	S_RANGES,
+	S_V6_KEYS,
+	S_V6_VALS,
+	S_ADDR,
+	S_PAIR,
+	S_PROTO,
+	S_PINFO,
+	S_L4,
+	S_SVC,
+	S_DECISION,
+	S_RULES,
+	S_RULE_META,
+	S_N
+};
+
+static void sections(const struct fwc_meta *m, size_t off[S_N])
+{
+	size_t len[S_RULE_META] = {
+		[S_META] = sizeof(*m),
+		[S_V4_ROOT] = FWC_TRIE_ROOT_SIZE * 4,
+		[S_V6_ROOT] = m->flags & FWC_META_V6_TRIE ?
+				      FWC_TRIE_ROOT_SIZE * 4 :
+				      0,
+		[S_CHUNKS] = (size_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE * 4,
+		[S_RANGES] =
+			(size_t)m->n_v6_ranges * sizeof(struct fwc_v6_range),
+		[S_V6_KEYS] = (size_t)m->n_v6 * 20,
+		[S_V6_VALS] = (size_t)m->n_v6 * 4,
+		[S_ADDR] = (size_t)m->n_addr * 8,
+		[S_PAIR] = (size_t)m->n_src * m->n_dst * 4,
+		[S_PROTO] = FWC_PROTO_SIZE * 4,
+		[S_PINFO] = (size_t)m->n_pc * sizeof(struct fwc_proto_info),
+		[S_L4] = (size_t)m->n_l4 * 4,
+		[S_SVC] = (size_t)m->n_svc_map * 4,
+		[S_DECISION] = (size_t)m->n_rows * m->n_svc * 4,
+		[S_RULES] = ((size_t)m->n_rules + 1) * 8,
+	};
+
+	off[0] = 0;
+	for (int s = 1; s < S_N; s++)
+		off[s] = off[s - 1] + len[s - 1];
+}
+
+#define META_OFF(field) offsetof(struct fwc_meta, field)
+
+static const struct {
+	size_t off;
+	const char *name;
+} counts[] = {
+	{ META_OFF(n_rules), "n_rules" },
+	{ META_OFF(n_src), "n_src" },
+	{ META_OFF(n_dst), "n_dst" },
+	{ META_OFF(n_svc), "n_svc" },
+	{ META_OFF(n_rows), "n_rows" },
+	{ META_OFF(n_addr), "n_addr" },
+	{ META_OFF(n_chunks), "n_chunks" },
+	{ META_OFF(n_v6), "n_v6" },
+	{ META_OFF(n_pc), "n_pc" },
+	{ META_OFF(n_l4), "n_l4" },
+	{ META_OFF(n_svc_map), "n_svc_map" },
+	{ META_OFF(n_v6_ranges), "n_v6_ranges" },
+};
+
+/* The round trip through raw_of() and file_of() is faithful. */
+static void test_good_artifacts_accepted(void **state)
+{
+	static const struct {
+		const char *text;
+		enum fwc_v6_layout layout;
+	} pols[] = { { POL_V4, FWC_V6_AUTO },
+		     { POL_V6_TRIE, FWC_V6_TRIE },
+		     { POL_V6_LPM, FWC_V6_LPM },
+		     { "allow any -> any proto tcp port 22\n", FWC_V6_AUTO } };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(pols) / sizeof(pols[0]); i++) {
+		struct compiled c =
+			compile_layout(pols[i].text, pols[i].layout);
+		struct raw r = raw_of(c.t);
+
+		expect_raw_accepted(&r);
+		free(r.p);
+		compiled_free(&c);
+	}
+}
+
+/*
+ * n_v6 larger than the data: the reader wrote IPv6 keys past a one-entry
+ * allocation (ASan: heap-buffer-overflow WRITE in compiler/artifact.c).
+ */
+static void test_n_v6_beyond_data(void **state)
+{
+	struct compiled c = compile_layout(POL_V6_LPM, FWC_V6_LPM);
+	struct raw r = raw_of(c.t);
+	uint32_t big[] = { UINT32_MAX, (uint32_t)r.n + 1, (uint32_t)r.n / 20,
+			   c.t->meta.n_v6 + 1 };
+
+	(void)state;
+	assert_true(c.t->meta.n_v6 > 0);
+	for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
+		le32(r.p + META_OFF(n_v6), big[i]);
+		/* One more: the rest read 24 bytes late, refused later. */
+		expect_raw_refused(&r, i < 3 ? "v6_lpm: n_v6 = " : NULL);
+	}
+	free(r.p);
+	compiled_free(&c);
+}
+
+/*
+ * A protocol class's svc_base (or n2) past the service map: accepted
+ * before, and the table classifier read beyond t->svc.
+ */
+static void test_svc_base_beyond_map(void **state)
+{
+	struct compiled c = compile_layout(POL_V4, FWC_V6_AUTO);
+	struct fwc_tables *t = c.t;
+	uint32_t pc = t->proto[6], keep;
+
+	(void)state;
+	assert_true(t->pinfo[pc].n2 >= 1);
+	keep = t->pinfo[pc].svc_base;
+	t->pinfo[pc].svc_base = 0x7fffffff;
+	expect_tables_refused(t, "svc_base");
+	t->pinfo[pc].svc_base = t->meta.n_svc_map;
+	expect_tables_refused(t, "svc_base");
+	/* The last row of this class would end past the map. */
+	t->pinfo[pc].svc_base = t->meta.n_svc_map - 1;
+	expect_tables_refused(t, "svc_base");
+	t->pinfo[pc].svc_base = keep;
+	keep = t->pinfo[pc].n2;
+	t->pinfo[pc].n2 = 0x10000;
+	expect_tables_refused(t, NULL);
+	t->pinfo[pc].n2 = 0;
+	expect_tables_refused(t, "n2");
+	t->pinfo[pc].n2 = keep;
+	/* Sound again: read back. */
+	{
+		struct raw r = raw_of(t);
+
+		expect_raw_accepted(&r);
+		free(r.p);
+	}
+	compiled_free(&c);
+}
+
+/* Each count of the meta, too large, off by one, zero or huge. */
+static void test_meta_counts(void **state)
+{
+	static const struct {
+		const char *text;
+		enum fwc_v6_layout layout;
+	} pols[] = { { POL_V4, FWC_V6_AUTO },
+		     { POL_V6_TRIE, FWC_V6_TRIE },
+		     { POL_V6_LPM, FWC_V6_LPM } };
+
+	(void)state;
+	for (size_t p = 0; p < sizeof(pols) / sizeof(pols[0]); p++) {
+		struct compiled c =
+			compile_layout(pols[p].text, pols[p].layout);
+		struct raw r = raw_of(c.t);
+
+		for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]);
+		     i++) {
+			uint8_t *at = r.p + counts[i].off;
+			uint32_t v = get32(at), tries[] = {
+				UINT32_MAX,    0x80000000u, 0x40000001u,
+				(uint32_t)r.n, v + 1,	    v + 2,
+				v ? v - 1 : 7,
+			};
+
+			for (size_t k = 0; k < sizeof(tries) / sizeof(tries[0]);
+			     k++) {
+				le32(at, tries[k]);
+				expect_raw_refused(&r, NULL);
+			}
+			le32(at, v);
+		}
+		expect_raw_accepted(&r);
+		free(r.p);
+		compiled_free(&c);
+	}
+}
+
+/* Trie entries: a leaf past the classes, a chunk past the pool. */
+static void test_trie_indexes(void **state)
+{
+	struct compiled c = compile_layout(POL_V6_TRIE, FWC_V6_TRIE);
+	struct fwc_tables *t = c.t;
+	uint32_t keep, *e;
+
+	(void)state;
+	assert_true(t->meta.flags & FWC_META_V6_TRIE);
+	assert_true(t->meta.n_v6_ranges > 0);
+	/* A leaf past the classes, in each root. */
+	keep = t->v4_root[0];
+	t->v4_root[0] = t->meta.n_addr;
+	expect_tables_refused(t, "v4_root");
+	t->v4_root[0] = keep;
+	keep = t->v6_root[9];
+	t->v6_root[9] = t->meta.n_addr + 5;
+	expect_tables_refused(t, "v6_root");
+	/* A chunk pointer past the pool, from a root and from a chunk. */
+	t->v6_root[9] = FWC_TRIE_CHUNK | t->meta.n_chunks;
+	expect_tables_refused(t, "chunk");
+	t->v6_root[9] = FWC_TRIE_CHUNK | 0x7fffffff;
+	expect_tables_refused(t, "chunk");
+	t->v6_root[9] = keep;
+	assert_true(t->meta.n_chunks > 0);
+	e = &t->chunks[3];
+	keep = *e;
+	*e = FWC_TRIE_CHUNK | (t->meta.n_chunks + 1);
+	expect_tables_refused(t, "chunk");
+	/* A range leaf past the ranges. */
+	*e = FWC_TRIE_RANGE | t->meta.n_v6_ranges;
+	expect_tables_refused(t, "range");
+	*e = keep;
+	/* A range leaf whose classes are past the classes. */
+	keep = t->v6_ranges[0].out;
+	t->v6_ranges[0].out = t->meta.n_addr;
+	expect_tables_refused(t, "range");
+	t->v6_ranges[0].out = keep;
+	/* v6_at past the address, v6_outside past the classes. */
+	keep = t->meta.v6_at;
+	t->meta.v6_at = 15;
+	expect_tables_refused(t, "v6_at");
+	t->meta.v6_at = keep;
+	keep = t->meta.v6_outside;
+	t->meta.v6_outside = t->meta.n_addr;
+	expect_tables_refused(t, "v6_outside");
+	t->meta.v6_outside = keep;
+	{
+		struct raw r = raw_of(t);
+
+		expect_raw_accepted(&r);
+		free(r.p);
+	}
+	compiled_free(&c);
+}
+
+/* The IPv6 LPM prefixes: lengths, classes, order. */
+static void test_v6_keys(void **state)
+{
+	struct compiled c = compile_layout(POL_V6_LPM, FWC_V6_LPM);
+	struct fwc_tables *t = c.t;
+	struct fwc_v6_key k0;
+	uint32_t keep;
+
+	(void)state;
+	assert_true(t->meta.n_v6 >= 2);
+	keep = t->v6_keys[0].prefixlen;
+	t->v6_keys[0].prefixlen = 129;
+	expect_tables_refused(t, "v6_lpm");
+	t->v6_keys[0].prefixlen = keep;
+	keep = t->v6_vals[1];
+	t->v6_vals[1] = t->meta.n_addr;
+	expect_tables_refused(t, "v6_lpm");
+	t->v6_vals[1] = keep;
+	/* Out of order: the binary search would miss. */
+	k0 = t->v6_keys[0];
+	t->v6_keys[0] = t->v6_keys[1];
+	t->v6_keys[1] = k0;
+	expect_tables_refused(t, "v6_lpm");
+	t->v6_keys[1] = t->v6_keys[0];
+	t->v6_keys[0] = k0;
+	{
+		struct raw r = raw_of(t);
+
+		expect_raw_accepted(&r);
+		free(r.p);
+	}
+	compiled_free(&c);
+}
+
+/* Classes, rows, protocol classes, l4 keys, services, decisions, rules. */
+static void test_class_indexes(void **state)
+{
+	struct compiled c = compile_layout(POL_V4, FWC_V6_AUTO);
+	struct fwc_tables *t = c.t;
+	const struct fwc_meta *m = &t->meta;
+	uint32_t pc = t->proto[6], keep;
+	char *text;
+
+#define TRY(lvalue, bad, why)                    \
+	do {                                     \
+		keep = (lvalue);                 \
+		(lvalue) = (bad);                \
+		expect_tables_refused(t, (why)); \
+		(lvalue) = keep;                 \
+	} while (0)
+
+	(void)state;
+	TRY(t->addr[1].src, m->n_src, "addr_class");
+	TRY(t->addr[0].dst, m->n_dst, "addr_class");
+	TRY(t->pair[0], m->n_rows, "pair");
+	TRY(t->proto[255], m->n_pc, "proto");
+	TRY(t->proto[6], UINT32_MAX, "proto");
+	TRY(t->pinfo[pc].k1_off, m->n_l4, "k1");
+	TRY(t->pinfo[pc].k1_off, UINT32_MAX, "k1");
+	TRY(t->pinfo[pc].k2_off, m->n_l4 - t->pinfo[pc].k2_mask, "k2");
+	TRY(t->pinfo[pc].k1_mask, 0x1ffff, "k1");
+	TRY(t->pinfo[pc].k2_mask, UINT32_MAX, "k2");
+	TRY(t->l4[t->pinfo[pc].k1_off + 22], 0x10000, "l4");
+	/* A c2 class past n2 would read the next row's services. */
+	pc = t->proto[17];
+	assert_true(t->pinfo[pc].n2 > 1);
+	TRY(t->l4[t->pinfo[pc].k2_off + 7], t->pinfo[pc].n2, "n2");
+	TRY(t->svc[0], m->n_svc, "svc");
+	TRY(t->decision[0], m->n_rules + 1, "decision");
+	TRY(t->rules[1].action, 7, "rule 1");
+	TRY(t->rules[0].action, !m->default_act, "rule 0");
+	TRY(t->meta.default_act, 2, "default");
+	TRY(t->rule_meta[2].id, 5, "rule 2");
+#undef TRY
+	/* A rule with no text. */
+	text = t->rule_meta[1].text;
+	t->rule_meta[1].text = NULL;
+	expect_tables_refused(t, "rule 1");
+	t->rule_meta[1].text = text;
+	{
+		struct raw r = raw_of(t);
+
+		expect_raw_accepted(&r);
+		free(r.p);
+	}
+	compiled_free(&c);
+}
+
+/* Cut anywhere, or with bytes after the last table: refused. */
+static void test_truncated_and_trailing(void **state)
+{
+	struct compiled c = compile_layout(POL_V6_TRIE, FWC_V6_TRIE);
+	struct raw r = raw_of(c.t), cut;
+	size_t off[S_N];
+
+	(void)state;
+	sections(&c.t->meta, off);
+	assert_true(off[S_RULE_META] < r.n);
+	for (int s = 0; s < S_N; s++) {
+		size_t at[] = { off[s], off[s] + 1, off[s] + 7 };
+
+		for (size_t k = 0; k < 3; k++) {
+			if (at[k] >= r.n)
+				continue;
+			cut.p = r.p;
+			cut.n = at[k];
+			expect_raw_refused(&cut, NULL);
+		}
+	}
+	cut.p = r.p;
+	cut.n = r.n - 1;
+	expect_raw_refused(&cut, NULL);
+	cut.n = r.n - 32;
+	expect_raw_refused(&cut, NULL);
+	/* Bytes after the end of the tables. */
+	memset(r.p + r.n, 0, 8);
+	cut.n = r.n + 4;
+	expect_raw_refused(&cut, NULL);
+	/* A string length past the end (the source name's). */
+	{
+		size_t src = r.n - 32 - 4 - strlen(c.t->source) - 1;
+
+		assert_int_equal(get32(r.p + src), strlen(c.t->source) + 1);
+		le32(r.p + src, 0x7fffffff);
+		expect_raw_refused(&r, NULL);
+		le32(r.p + src, 0);
+		expect_raw_refused(&r, NULL);
+		le32(r.p + src, (uint32_t)strlen(c.t->source) + 1);
+	}
+	expect_raw_accepted(&r);
+	free(r.p);
+	compiled_free(&c);
+}
+
+/* The file's header and its zlib stream. */
+static void test_header(void **state)
+{
+	struct compiled c = compile_layout(POL_V4, FWC_V6_AUTO);
+	struct raw r = raw_of(c.t);
+	size_t n;
+	uint8_t *f = file_of(&r, &n), *g = malloc(n + 16);
+
+	(void)state;
+	/* Raw size wrong, either way, or beyond what zlib can inflate to. */
+	memcpy(g, f, n);
+	le32(g + 8, (uint32_t)r.n + 1);
+	expect_refused(g, n, NULL);
+	le32(g + 8, (uint32_t)r.n - 1);
+	expect_refused(g, n, NULL);
+	le32(g + 8, 0x80000000u);
+	expect_refused(g, n, NULL);
+	le32(g + 8, UINT32_MAX);
+	expect_refused(g, n, NULL);
+	/* Compressed size not the file's. */
+	memcpy(g, f, n);
+	le32(g + 12, (uint32_t)(n - 16) + 1);
+	expect_refused(g, n, NULL);
+	/* Another format. */
+	memcpy(g, f, n);
+	le32(g + 4, 2);
+	expect_refused(g, n, "format");
+	/* A short header, a broken stream, bytes after the stream. */
+	expect_refused(f, 12, NULL);
+	memcpy(g, f, n);
+	memset(g + 16 + (n - 16) / 2, 0xa5, 8);
+	expect_refused(g, n, NULL);
+	memcpy(g, f, n);
+	memset(g + n, 0, 16);
+	le32(g + 12, (uint32_t)(n - 16) + 16);
+	expect_refused(g, n + 16, NULL);
+	free(g);
+	free(f);
+	free(r.p);
+	compiled_free(&c);
+}
+
+/*
+ * Random byte flips in the tables: each one refused with the message, or
+ * read and classified without a fault (ASan/UBSan watch the latter).
+ */
+static void test_random_flips(void **state)
+{
+	static const char *pkts[] = {
+		"tcp 192.0.2.5:40000 -> 198.51.100.10:443",
+		"udp 192.0.2.5:53 -> 198.51.100.20:53",
+		"icmp 192.0.2.9 -> 198.51.100.10 type echo-request",
+		"tcp [2001:db8::5]:1 -> [2001:db8:2::9]:22",
+		"icmp6 2001:db8:2::1 -> 2001:db8:1::7 type echo-request",
+	};
+	struct compiled c = compile_layout(POL_V6_TRIE POL_V4, FWC_V6_TRIE);
+	struct raw r = raw_of(c.t);
+	uint8_t *orig = malloc(r.n);
+	unsigned int seed = 12345, accepted = 0;
+
+	(void)state;
+	memcpy(orig, r.p, r.n);
+	for (int i = 0; i < 300; i++) {
+		struct fwc_tables *t;
+		size_t n;
+		uint8_t *f;
+		char *msg;
+		int err, flips = 1 + rand_r(&seed) % 4;
+
+		for (int k = 0; k < flips; k++) {
+			size_t at = (size_t)rand_r(&seed) % r.n;
+
+			/* Most flips where the counts and indexes are. */
+			if (k == 0 && i % 2)
+				at = (size_t)rand_r(&seed) % 128;
+			r.p[at] ^= (uint8_t)(1u << (rand_r(&seed) % 8));
+		}
+		f = file_of(&r, &n);
+		err = read_bytes(f, n, &msg, &t, NULL);
+		if (err == -EPROTO) {
+			/* The ABI version flipped: said as such. */
+			assert_null(t);
+			assert_non_null(strstr(msg, "tables of ABI"));
+		} else if (err) {
+			assert_int_equal(err, -EINVAL);
+			assert_null(t);
+			assert_non_null(strstr(msg, ": corrupt artifact: "));
+		} else {
+			accepted++;
+			for (size_t p = 0; p < sizeof(pkts) / sizeof(pkts[0]);
+			     p++) {
+				struct fwc_packet pkt;
+				char e[128];
+				size_t col;
+				uint32_t id;
+
+				assert_int_equal(fwc_packet_parse(pkts[p], &pkt,
+								  e, sizeof(e),
+								  &col),
+						 0);
+				id = fwc_tables_classify(t, &pkt);
+				assert_true(id <= t->meta.n_rules);
+				(void)fwc_tables_action(t, id);
+			}
+			fwc_tables_free(t);
+		}
+		free(msg);
+		free(f);
+		memcpy(r.p, orig, r.n);
+	}
+	/* Flips in trie leaves or padding stay valid: some must pass. */
+	assert_true(accepted > 0);
+	free(orig);
+	free(r.p);
+	compiled_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_artifacts_accepted),
+		cmocka_unit_test(test_n_v6_beyond_data),
+		cmocka_unit_test(test_svc_base_beyond_map),
+		cmocka_unit_test(test_meta_counts),
+		cmocka_unit_test(test_trie_indexes),
+		cmocka_unit_test(test_v6_keys),
+		cmocka_unit_test(test_class_indexes),
+		cmocka_unit_test(test_truncated_and_trailing),
+		cmocka_unit_test(test_header),
+		cmocka_unit_test(test_random_flips),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
