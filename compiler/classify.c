@@ -41,7 +41,10 @@ static int words_cmp(const uint32_t *x, const uint32_t *y)
 
 /*
  * The root by bytes @at and @at + 1, then one chunk per byte while
- * needed; an IPv6 walk may end on a range leaf.
+ * needed; an IPv6 walk may end on a range leaf. The artifact reader
+ * refuses tables whose walks leave them (fwc_tables_validate); should
+ * such tables come here anyway, a walk that would is addr class 0, and
+ * so is every other index past its table below: no read out of bounds.
  */
 static uint32_t trie_class(const struct fwc_tables *t, const uint32_t *root,
 			   const uint8_t *a, int at, int len)
@@ -49,12 +52,19 @@ static uint32_t trie_class(const struct fwc_tables *t, const uint32_t *root,
 	uint32_t e = root[(uint32_t)a[at] << 8 | a[at + 1]], w[4];
 	const struct fwc_v6_range *r;
 
-	for (int i = at + 2; i < len && (e & FWC_TRIE_CHUNK); i++)
+	for (int i = at + 2; i < len && (e & FWC_TRIE_CHUNK); i++) {
+		if ((e & ~FWC_TRIE_CHUNK) >= t->meta.n_chunks)
+			return 0;
 		e = t->chunks[(size_t)(e & ~FWC_TRIE_CHUNK) *
 				      FWC_TRIE_CHUNK_SIZE +
 			      a[i]];
-	if (!(e & FWC_TRIE_RANGE) || (e & FWC_TRIE_CHUNK))
+	}
+	if (e & FWC_TRIE_CHUNK)
+		return 0;
+	if (!(e & FWC_TRIE_RANGE))
 		return e;
+	if ((e & ~FWC_TRIE_RANGE) >= t->meta.n_v6_ranges)
+		return 0;
 	r = &t->v6_ranges[e & ~FWC_TRIE_RANGE];
 	fwc_v6_words(a, w);
 	return words_cmp(w, r->lo) >= 0 && words_cmp(w, r->hi) <= 0 ? r->in :
@@ -99,32 +109,59 @@ static uint32_t addr_class(const struct fwc_tables *t, int family,
 		return v6_class(t, a);
 	if (fwc_v6_outside(m, a))
 		return m->v6_outside;
+	if (m->v6_at > 14)
+		return 0;
 	return trie_class(t, t->v6_root, a, (int)m->v6_at, 16);
+}
+
+/* The classes of @pkt; false where an index would leave its table. */
+static bool classes(const struct fwc_tables *t, const struct fwc_packet *pkt,
+		    uint32_t *src, uint32_t *dst, uint32_t *svc)
+{
+	const struct fwc_meta *m = &t->meta;
+	uint32_t sa = addr_class(t, pkt->family, pkt->src);
+	uint32_t da = addr_class(t, pkt->family, pkt->dst);
+	uint32_t pc = t->proto[pkt->proto];
+	const struct fwc_proto_info *pi;
+	uint64_t k1, k2, s;
+
+	if (sa >= m->n_addr || da >= m->n_addr || pc >= m->n_pc)
+		return false;
+	pi = &t->pinfo[pc];
+	k1 = (uint64_t)pi->k1_off + (pkt->k1 & pi->k1_mask);
+	k2 = (uint64_t)pi->k2_off + (pkt->k2 & pi->k2_mask);
+	if (k1 >= m->n_l4 || k2 >= m->n_l4)
+		return false;
+	s = pi->svc_base + (uint64_t)t->l4[k1] * pi->n2 + t->l4[k2];
+	if (s >= m->n_svc_map)
+		return false;
+	*src = t->addr[sa].src;
+	*dst = t->addr[da].dst;
+	*svc = t->svc[s];
+	return *src < m->n_src && *dst < m->n_dst && *svc < m->n_svc;
 }
 
 void fwc_tables_classes(const struct fwc_tables *t,
 			const struct fwc_packet *pkt, uint32_t *src,
 			uint32_t *dst, uint32_t *svc)
 {
-	uint32_t sa = addr_class(t, pkt->family, pkt->src);
-	uint32_t da = addr_class(t, pkt->family, pkt->dst);
-	const struct fwc_proto_info *pi = &t->pinfo[t->proto[pkt->proto]];
-	uint32_t c1 = t->l4[pi->k1_off + (pkt->k1 & pi->k1_mask)];
-	uint32_t c2 = t->l4[pi->k2_off + (pkt->k2 & pi->k2_mask)];
-
-	*src = t->addr[sa].src;
-	*dst = t->addr[da].dst;
-	*svc = t->svc[pi->svc_base + c1 * pi->n2 + c2];
+	if (!classes(t, pkt, src, dst, svc))
+		*src = *dst = *svc = 0;
 }
 
 uint32_t fwc_tables_classify(const struct fwc_tables *t,
 			     const struct fwc_packet *pkt)
 {
-	uint32_t s, d, v, row;
+	const struct fwc_meta *m = &t->meta;
+	uint32_t s, d, v, row, id;
 
-	fwc_tables_classes(t, pkt, &s, &d, &v);
-	row = t->pair[(size_t)s * t->meta.n_dst + d];
-	return t->decision[(size_t)row * t->meta.n_svc + v];
+	if (!classes(t, pkt, &s, &d, &v))
+		return 0;
+	row = t->pair[(size_t)s * m->n_dst + d];
+	if (row >= m->n_rows)
+		return 0;
+	id = t->decision[(size_t)row * m->n_svc + v];
+	return id <= m->n_rules ? id : 0;
 }
 
 uint32_t fwc_tables_action(const struct fwc_tables *t, uint32_t id)
