@@ -3,6 +3,7 @@
 # make            build fwc and the XDP object (-Wall -Wextra -Werror)
 # make test       install missing Debian packages, build, run every test
 # make demo       run the passwordmgr gateway on a lab of network namespaces
+# make fuzz       libFuzzer on the compiler and the artifact reader (FUZZ_SECONDS=30 each)
 # make bench      compile, datapath, veth and load benchmarks, plot (docs/benchmarks.md)
 # make install    PREFIX=/usr/local, DESTDIR=; make uninstall the same way
 # make docs       regenerate docs/passwordmgr.png (fwc graph | dot)
@@ -44,7 +45,8 @@ BPF_TEST_SRCS := $(wildcard tests/bpf/test_*.c)
 BPF_TEST_BINS := $(BPF_TEST_SRCS:tests/bpf/%.c=$(O)/tests/%)
 
 .PHONY: all clean test deps unit asan-unit policy-tests bpf-tests e2e-tests \
-	diff-tests bench demo demo-clean format format-check fuzz install uninstall docs
+	diff-tests bench demo demo-clean format format-check fuzz install uninstall docs \
+	fuzz-policy fuzz-artifact
 
 all: $(O)/fwc $(BPF_OBJ)
 
@@ -141,6 +143,7 @@ test: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) asan-unit
+	$(MAKE) fuzz
 	$(MAKE) policy-tests
 	$(MAKE) bpf-tests
 	$(MAKE) e2e-tests
@@ -235,18 +238,41 @@ uninstall:
 docs: $(O)/fwc
 	$(O)/fwc graph policies/passwordmgr.pol | dot -Tpng -o docs/passwordmgr.png
 
-# libFuzzer over the whole compiler, seeded with the shipped policies.
-FUZZ_SECONDS ?= 60
-$(O)/fuzz_policy: tests/fuzz/fuzz_policy.c $(COMPILER_SRCS)
-	@mkdir -p $(O)
-	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 \
-		-D_GNU_SOURCE -DFWC_VERSION='"$(VERSION)"' -Iinclude -Icompiler \
-		-o $@ $^ -lz
+# libFuzzer under ASan and UBSan (a report fails the run): the whole
+# compiler over any bytes as a policy, seeded with the shipped policies,
+# and the artifact reader over any bytes as an artifact, seeded with their
+# artifacts. make fuzz (and make test) runs each for FUZZ_SECONDS; corpora
+# grow in $(O)/fuzz-corpus and $(O)/fuzz-artifact-corpus, findings go to
+# $(O)/fuzz-findings/.
+FUZZ_SECONDS ?= 30
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
+	       -fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE \
+	       -DFWC_VERSION='"$(VERSION)"' -Iinclude -Icompiler
+FUZZ_SEEDS := $(patsubst policies/%.pol,$(O)/fuzz-seeds/%.fwca,\
+		$(wildcard policies/*.pol))
 
-fuzz: $(O)/fuzz_policy
-	@mkdir -p $(O)/fuzz-corpus
+$(O)/fuzz_policy $(O)/fuzz_artifact: $(O)/fuzz_%: tests/fuzz/fuzz_%.c \
+		$(COMPILER_SRCS) $(wildcard include/*.h compiler/*.h)
+	@mkdir -p $(O)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -lz
+
+$(O)/fuzz-seeds/%.fwca: policies/%.pol $(O)/fwc
+	@mkdir -p $(dir $@)
+	$(O)/fwc compile $< -o $@ >/dev/null
+
+fuzz: fuzz-policy fuzz-artifact
+
+fuzz-policy: $(O)/fuzz_policy
+	@mkdir -p $(O)/fuzz-corpus $(O)/fuzz-findings
 	$(O)/fuzz_policy -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-artifact_prefix=$(O)/fuzz-findings/policy- \
 		$(O)/fuzz-corpus policies tests/spec
+
+fuzz-artifact: $(O)/fuzz_artifact $(FUZZ_SEEDS)
+	@mkdir -p $(O)/fuzz-artifact-corpus $(O)/fuzz-findings
+	$(O)/fuzz_artifact -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+		-artifact_prefix=$(O)/fuzz-findings/artifact- \
+		$(O)/fuzz-artifact-corpus $(O)/fuzz-seeds
 
 # One style, checked in (.clang-format, kernel style); make test checks it.
 FORMAT_SRCS := $(sort $(wildcard compiler/*.[ch] loader/*.[ch] bpf/*.[ch] \
