@@ -11,7 +11,7 @@
 
 static bool only_blanks(const char *text, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
+	for (size_t i = fwc_bom_len(text, len); i < len; i++) {
 		if (text[i] == '#') {
 			while (i < len && text[i] != '\n')
 				i++;
@@ -47,6 +47,7 @@ int fwc_compile(const char *name, const char *text, size_t len,
 	struct fwc_lower lw;
 	struct fwc_diag diag;
 	struct fwc_ast ast;
+	const char *nul;
 	int err = -EINVAL;
 
 	fwc_diag_init(&diag, &src, opts ? opts->err : NULL);
@@ -67,9 +68,9 @@ int fwc_compile(const char *name, const char *text, size_t len,
 		free(pol);
 		return -EINVAL;
 	}
-	if (memchr(text, '\0', len)) {
-		fwc_error_file(&diag, "binary data (a NUL byte), not a policy "
-				      "file");
+	if ((nul = memchr(text, '\0', len))) {
+		fwc_error(&diag, fwc_pos_at(&src, (size_t)(nul - text)),
+			  "a NUL byte: binary data, not a policy file");
 		free(pol);
 		return -EINVAL;
 	}

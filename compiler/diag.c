@@ -24,6 +24,8 @@ static void quote_line(struct fwc_diag *d, struct fwc_pos pos)
 		return;
 	while (start > 0 && t[start - 1] != '\n')
 		start--;
+	if (start == 0)
+		start = fwc_bom_len(t, len);
 	while (end < len && t[end] != '\n')
 		end++;
 	from = start;
@@ -239,6 +241,21 @@ const char *fwc_quote(const char *s)
 	memcpy(b, s, n);
 	memcpy(b + n, "...", 4);
 	return b;
+}
+
+struct fwc_pos fwc_pos_at(const struct fwc_src *src, size_t off)
+{
+	size_t start = fwc_bom_len(src->text, src->len);
+	unsigned int line = 1;
+
+	for (size_t i = start; i < off && i < src->len; i++)
+		if (src->text[i] == '\n') {
+			line++;
+			start = i + 1;
+		}
+	return (struct fwc_pos){ .line = line,
+				 .col = (unsigned int)(off - start + 1),
+				 .off = off };
 }
 
 int fwc_diag_full(const struct fwc_diag *d)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 struct fwc_src {
 	const char *name; /* file name as given */
@@ -67,6 +68,15 @@ void fwc_json_str(FILE *f, const char *s);
 /* An error about the whole file (empty, unreadable). */
 void fwc_error_file(struct fwc_diag *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* A UTF-8 byte-order mark: skipped, and not counted in columns. */
+static inline size_t fwc_bom_len(const char *text, size_t len)
+{
+	return len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3) ? 3 : 0;
+}
+
+/* The line and column of byte @off of @src. */
+struct fwc_pos fwc_pos_at(const struct fwc_src *src, size_t off);
 
 /* Too many errors already: callers stop early. */
 int fwc_diag_full(const struct fwc_diag *d);

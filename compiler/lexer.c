@@ -12,6 +12,8 @@ void fwc_lexer_init(struct fwc_lexer *lx, const struct fwc_src *src,
 	lx->src = src;
 	lx->diag = diag;
 	lx->line = 1;
+	/* A byte-order mark (editors on Windows write one) is no text. */
+	lx->off = lx->line_start = fwc_bom_len(src->text, src->len);
 }
 
 const char *fwc_tok_name(enum fwc_tok_kind kind)
@@ -134,11 +136,46 @@ static int lex_macro(struct fwc_lexer *lx, struct fwc_token *tok)
 	return set_text(tok, lx->src->text + start, lx->off - start);
 }
 
+/*
+ * Bytes of the UTF-8 character at the lexer (its first byte @c, 0x80 or
+ * above), or 0 if they are no valid UTF-8: stray continuation bytes,
+ * overlong forms, surrogates, past U+10FFFF, a sequence cut short.
+ */
+static int utf8_len(const struct fwc_lexer *lx, int c)
+{
+	int n, lo = 0x80, hi = 0xbf;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	/* The second byte's range rules out overlongs and surrogates. */
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	for (int i = 1; i < n; i++) {
+		int b = peek(lx, (size_t)i);
+
+		if (b < (i == 1 ? lo : 0x80) || b > (i == 1 ? hi : 0xbf))
+			return 0;
+	}
+	return n;
+}
+
 static int lex_string(struct fwc_lexer *lx, struct fwc_token *tok)
 {
 	size_t n = 0, cap = 32;
 	char *buf = malloc(cap), *grown;
-	int c;
+	int c, cont = 0; /* continuation bytes of a UTF-8 character */
 
 	if (!buf)
 		return -ENOMEM;
@@ -150,6 +187,19 @@ static int lex_string(struct fwc_lexer *lx, struct fwc_token *tok)
 				  "unterminated string: expected a closing "
 				  "'\"' before the end of the line");
 			goto bad;
+		}
+		if (cont > 0) {
+			cont--; /* checked with its first byte */
+		} else if (c >= 0x80) {
+			cont = utf8_len(lx, c);
+			if (!cont) {
+				fwc_error(lx->diag, here(lx),
+					  "invalid UTF-8 in string (byte "
+					  "0x%02x): strings are UTF-8 text",
+					  c);
+				goto bad;
+			}
+			cont--;
 		}
 		lx->off++;
 		if (c == '"')

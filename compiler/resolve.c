@@ -437,6 +437,42 @@ static int addr_error(struct resolver *r, const struct fwc_val *v)
 	return -EINVAL;
 }
 
+/*
+ * ::ffff:0:0/96 holds IPv4 addresses written as IPv6 (RFC 4291 2.5.5.2):
+ * no IPv6 packet carries one on the wire and no IPv4 packet matches one,
+ * so a host written so would silently match nothing. @lo-@hi within it
+ * is an error that names the IPv4 form (@prefix_len: a prefix's, or -1).
+ */
+static bool v4_mapped(fwc_u128 a)
+{
+	return (a >> 32) == 0xffff;
+}
+
+static int mapped_error(struct resolver *r, const struct fwc_val *v,
+			fwc_u128 lo, fwc_u128 hi, int prefix_len)
+{
+	char a[64], b[64];
+
+	fwc_format_addr(a, sizeof(a), 4, lo & FWC_V4_MAX);
+	fwc_format_addr(b, sizeof(b), 4, hi & FWC_V4_MAX);
+	if (prefix_len >= 0)
+		fwc_error(r->diag, v->pos,
+			  "IPv4-mapped IPv6 prefix '%s' matches no packet: "
+			  "write %s/%d",
+			  fwc_quote(v->text), a, prefix_len - 96);
+	else if (lo != hi)
+		fwc_error(r->diag, v->pos,
+			  "IPv4-mapped IPv6 range '%s' matches no packet: "
+			  "write %s-%s",
+			  fwc_quote(v->text), a, b);
+	else
+		fwc_error(r->diag, v->pos,
+			  "IPv4-mapped IPv6 address '%s' matches no packet: "
+			  "write %s",
+			  fwc_quote(v->text), a);
+	return -EINVAL;
+}
+
 static int resolve_range(struct resolver *r, const struct fwc_val *v,
 			 char *dash, struct fwc_addrset *out)
 {
@@ -463,6 +499,8 @@ static int resolve_range(struct resolver *r, const struct fwc_val *v,
 			  fwc_quote(v->text));
 		return -EINVAL;
 	}
+	if (f1 == 6 && v4_mapped(lo) && v4_mapped(hi))
+		return mapped_error(r, v, lo, hi, -1);
 	fwc_ivset_add(f1 == 4 ? &out->v4 : &out->v6, lo, hi);
 	return 0;
 }
@@ -503,6 +541,8 @@ static int resolve_prefix(struct resolver *r, const struct fwc_val *v,
 			  fwc_quote(v->text), canon, len);
 		return -EINVAL;
 	}
+	if (family == 6 && len >= 96 && v4_mapped(a))
+		return mapped_error(r, v, a, a | hostmask, (int)len);
 	fwc_ivset_add(family == 4 ? &out->v4 : &out->v6, a, a | hostmask);
 	return 0;
 }
@@ -520,6 +560,8 @@ static int resolve_addr_word(struct resolver *r, const struct fwc_val *v,
 		return resolve_prefix(r, v, slash, out);
 	if (parse_one_addr(v->text, &family, &a))
 		return addr_error(r, v);
+	if (family == 6 && v4_mapped(a))
+		return mapped_error(r, v, a, a, -1);
 	fwc_ivset_add(family == 4 ? &out->v4 : &out->v6, a, a);
 	return 0;
 }

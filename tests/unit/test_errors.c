@@ -149,7 +149,7 @@ static void test_empty_and_garbage(void **state)
 		     "a compiled artifact (fwc compile -o), not "
 		     "policy source",
 		     NULL);
-	/* A NUL anywhere: one error for the file, not one per line. */
+	/* A NUL anywhere: one error, at the first NUL, not one per line. */
 	{
 		static const char nul[] = "zone a = 192.0.2.0/24\n\0\x01\x02\n"
 					  "\x03\x04\n";
@@ -165,8 +165,9 @@ static void test_empty_and_garbage(void **state)
 				 -EINVAL);
 		fclose(f);
 		assert_null(t);
-		assert_string_equal(msg, "t.pol: error: binary data (a NUL "
-					 "byte), not a policy file\n");
+		assert_string_equal(msg,
+				    "t.pol:2:1: error: a NUL byte: binary "
+				    "data, not a policy file\n  ???\n  ^\n");
 		free(msg);
 	}
 	/* 10 MB on one line: an error, quickly, with a bounded quote. */

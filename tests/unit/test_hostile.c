@@ -440,6 +440,118 @@ static void test_many_labels(void **state)
 	free(t.s);
 }
 
+/* ---- 9: messages that say what is wrong, and where ------------------ */
+
+/* @len bytes of @text, NULs included. */
+static struct compiled compile_bytes(const char *text, size_t len)
+{
+	struct fwc_compile_opts opts = { .warnings = true };
+	struct compiled c = { 0 };
+	FILE *f = open_memstream(&c.diag, &c.diag_len);
+
+	opts.err = f;
+	c.err = fwc_compile("t.pol", text, len, &opts, &c.t, &c.pol);
+	fclose(f);
+	return c;
+}
+
+static void test_nul_byte_position(void **state)
+{
+	static const char pol[] =
+		"allow any -> any any\nallow a\0 -> any any\n";
+	struct compiled c = compile_bytes(pol, sizeof(pol) - 1);
+
+	(void)state;
+	assert_int_not_equal(c.err, 0);
+	if (!strstr(c.diag, "t.pol:2:8: error: a NUL byte: binary data, not "
+			    "a policy file\n  allow a? -> any any\n         ^"))
+		fail_msg("unexpected diagnostic:\n%s", c.diag);
+	compiled_free(&c);
+}
+
+static void test_ipv4_mapped(void **state)
+{
+	struct compiled c;
+
+	(void)state;
+	expect_error("allow ::ffff:1.2.3.4 -> any any\n",
+		     "t.pol:1:7: error: IPv4-mapped IPv6 address "
+		     "'::ffff:1.2.3.4' matches no packet: write 1.2.3.4",
+		     NULL);
+	expect_error("allow any -> ::ffff:a00:1 any\n",
+		     "t.pol:1:14: error: IPv4-mapped IPv6 address "
+		     "'::ffff:a00:1' matches no packet: write 10.0.0.1",
+		     NULL);
+	expect_error("zone z = { ::ffff:10.0.0.0/104 }\nallow z -> any any\n",
+		     "t.pol:1:12: error: IPv4-mapped IPv6 prefix "
+		     "'::ffff:10.0.0.0/104' matches no packet: write "
+		     "10.0.0.0/8",
+		     NULL);
+	expect_error("allow ::ffff:10.0.0.1-::ffff:10.0.0.9 -> any any\n",
+		     "IPv4-mapped IPv6 range '::ffff:10.0.0.1-::ffff:10.0.0.9' "
+		     "matches no packet: write 10.0.0.1-10.0.0.9",
+		     NULL);
+	/* Wider sets that merely contain ::ffff:0:0/96 are fine. */
+	c = compile_text("allow ::/0 -> ::fffe:0:0/95 proto tcp port 1\n"
+			 "allow 10.0.0.1 -> 2001:db8::1 proto tcp port 2\n");
+	assert_int_equal(c.err, 0);
+	compiled_free(&c);
+}
+
+static void test_invalid_utf8(void **state)
+{
+	static const char *const bad[] = {
+		"\xff",		"\x80",
+		"\xc0\xaf", /* overlong '/' */
+		"\xed\xa0\x80", /* surrogate */ "\xf4\x90\x80\x80",
+		"\xe2\x82",	"\xc3",
+	};
+	char pol[128];
+	struct compiled c;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		snprintf(pol, sizeof(pol),
+			 "allow any -> any proto tcp port 1 label \"ab%s\"\n",
+			 bad[i]);
+		expect_error(pol,
+			     "t.pol:1:44: error: invalid UTF-8 in string (byte "
+			     "0x",
+			     NULL);
+	}
+	/* Whole characters of 2, 3 and 4 bytes pass, and stay as written. */
+	c = compile_text("allow any -> any proto tcp port 1 label "
+			 "\"caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80\"\n");
+	assert_int_equal(c.err, 0);
+	assert_string_equal(c.pol->rules[0].label,
+			    "caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80");
+	compiled_free(&c);
+}
+
+static void test_bom_skipped(void **state)
+{
+	struct compiled c;
+
+	(void)state;
+	c = compile_text("\xef\xbb\xbfzone a = 192.0.2.0/24\n"
+			 "allow a -> any proto tcp port 22\n");
+	assert_int_equal(c.err, 0);
+	assert_int_equal(classify(&c, "tcp 192.0.2.1:1 -> 10.0.0.1:22"), 1);
+	compiled_free(&c);
+	/* Columns count from after the mark, and it is not quoted. */
+	c = compile_text("\xef\xbb\xbf"
+			 "allow b -> any any\n");
+	assert_int_not_equal(c.err, 0);
+	if (!strstr(c.diag, "t.pol:1:7: error: unknown zone 'b'\n"
+			    "  allow b -> any any\n        ^"))
+		fail_msg("unexpected diagnostic:\n%s", c.diag);
+	compiled_free(&c);
+	expect_error("\xef\xbb\xbf\n# nothing\n", "empty policy", NULL);
+	/* Only at the start: elsewhere it is a stray byte. */
+	expect_error("allow any -> any any\n\xef\xbb\xbf\n",
+		     "t.pol:2:1: error: unexpected byte 0xef", NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -456,6 +568,10 @@ int main(void)
 		cmocka_unit_test(test_few_warnings_whole),
 		cmocka_unit_test(test_long_tokens_shortened),
 		cmocka_unit_test(test_many_labels),
+		cmocka_unit_test(test_nul_byte_position),
+		cmocka_unit_test(test_ipv4_mapped),
+		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_bom_skipped),
 	};
 	/* FWC_TEST_FILTER=test_stdin runs one test (cmocka's glob). */
 	if (getenv("FWC_TEST_FILTER"))
