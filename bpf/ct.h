@@ -241,10 +241,9 @@ out:
 	return 1;
 }
 
-/* The rules (bpf/fwc.bpf.c): the deciding rule id, and whether it allows. */
-static int fwc_classify(const struct fwc_meta *m, const struct fwc_hdr *h,
-			__u32 *rule);
-static int fwc_rule_allows(__u32 id);
+/* The rules (bpf/fwc.bpf.c): the allow rule that admits @h, or -1. */
+__noinline int fwc_admitting_rule(const struct fwc_meta *m,
+				  const struct fwc_hdr *h);
 
 /* A flow's opening packet, rebuilt: the stack has no room for it. */
 struct {
@@ -269,7 +268,7 @@ static __always_inline int fwc_ct_flushed(const struct fwc_meta *m,
 					  const struct fwc_flow *f)
 {
 	const struct fwc_ct_key *k = &f->key;
-	int s = v->orig & 1;
+	int s = v->orig & 1, ret;
 	__u32 id = 0;
 	struct fwc_hdr *o;
 
@@ -291,8 +290,9 @@ static __always_inline int fwc_ct_flushed(const struct fwc_meta *m,
 		o->k1 = k->family == 4 ? FWC_ICMP_ECHO : FWC_ICMP6_ECHO;
 		o->echo_id = k->echo_id;
 	}
-	if (!fwc_classify(m, o, &id) && id <= m->n_rules &&
-	    fwc_rule_allows(id)) {
+	ret = fwc_admitting_rule(m, o);
+	if (ret >= 0) {
+		id = ret;
 		v->prev_rule = v->gen + 1 == m->gen ? v->rule : FWC_CT_NO_RULE;
 		v->rule = id;
 		v->gen = m->gen;
@@ -612,17 +612,19 @@ static __always_inline void fwc_frag_key(const struct fwc_hdr *h,
  * scratch copy whose coverage words are never written (zero): the value
  * is too big for the stack.
  */
-static __always_inline void fwc_frag_first(const struct fwc_meta *m,
-					   const struct fwc_hdr *h, int id,
-					   __u64 now)
+__noinline int fwc_frag_first(const struct fwc_meta *m, const struct fwc_hdr *h,
+			      int id, __u64 now)
 {
 	struct fwc_frag_scratch *sc;
 	struct fwc_frag_val *v;
 	__u32 zero = 0, units;
 
+	/* Global: verified once, not at each of its three callers. */
+	if (!m || !h)
+		return 0;
 	sc = bpf_map_lookup_elem(&frag_new, &zero);
 	if (!sc)
-		return;
+		return 0;
 	v = &sc->v;
 	v->first = now;
 	v->rule = id < 0 || (__u32)id > m->n_rules ? FWC_CT_NO_RULE : id;
@@ -633,12 +635,13 @@ static __always_inline void fwc_frag_first(const struct fwc_meta *m,
 	fwc_frag_key(h, &sc->k);
 	if (bpf_map_update_elem(&frags, &sc->k, v, BPF_ANY) || id < 0 ||
 	    h->family != 6)
-		return;
+		return 0;
 	/* IPv6: the first fragment covers its units for overlap checks. */
 	v = bpf_map_lookup_elem(&frags, &sc->k);
 	units = h->end > h->frag_at ? ((__u32)h->end - h->frag_at + 7) / 8 : 0;
 	if (v && fwc_frag_cover(v, 0, units))
 		v->flags |= FWC_FRAG_F_BAD;
+	return 0;
 }
 
 /* A first fragment (state on) was dropped: its datagram follows it. */

@@ -303,6 +303,21 @@ static __always_inline int fwc_rule_allows(__u32 id)
 }
 
 /*
+ * Global, so that the verifier checks the tables' walk once more, not
+ * once per way into it: a flushed flow's opening packet meets the rules.
+ */
+__noinline int fwc_admitting_rule(const struct fwc_meta *m,
+				  const struct fwc_hdr *h)
+{
+	__u32 id;
+
+	if (!m || !h || fwc_classify(m, h, &id) || id > m->n_rules ||
+	    !fwc_rule_allows(id))
+		return -1;
+	return id;
+}
+
+/*
  * Connection tracking first: a packet of a live flow, or an ICMP error
  * quoting one, passes counted against the flow's rule. Anything else goes
  * through the rules, and an allowed packet may open a flow. A first
@@ -394,11 +409,14 @@ out:
  * Packets that meet no rule: malformed ones, source-routed ones, and the
  * ICMPv6 a link needs. A dropped first fragment still leaves its verdict.
  */
-static __always_inline int fwc_early(const struct fwc_meta *m,
-				     const struct fwc_hdr *h, int ret,
-				     __u64 bytes)
+__noinline int fwc_early(const struct fwc_meta *m, const struct fwc_hdr *h,
+			 int ret, __u64 bytes)
 {
 	__u32 id;
+
+	/* Global, as fwc_stateful: verified once, for any header. */
+	if (!m || !h)
+		return XDP_DROP;
 
 	if (ret == FWC_PARSE_NON_IP)
 		return fwc_reserved(m, FWC_RSV_NON_IP, bytes,
