@@ -47,7 +47,7 @@ struct fwc_policy {
 	bool audit;			/* set mode audit */
 	bool log_default;		/* set log default on: rule 0 logs */
 	bool srcroute_pass; /* set source-route pass: they meet the rules */
-	uint32_t log_rate; /* set log rate N; 0: FWC_LOG_RATE_DEFAULT */
+	uint32_t log_rate;  /* set log rate N; 0: FWC_LOG_RATE_DEFAULT */
 	uint8_t sha256[32];
 };
 
