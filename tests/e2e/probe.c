@@ -73,7 +73,28 @@ static int sock_for(int type, const char *from,
 	return fd;
 }
 
-static int do_tcp(const char *from, const char *to, int timeout)
+/*
+ * A loose source route through IPv4 @via (nmap --ip-options "L via"):
+ * Linux sends to the list's first address and writes the connect address
+ * over the last slot, so one slot gives dst @via, route [connect address].
+ */
+static int set_lsrr(int fd, const char *via)
+{
+	uint8_t opt[8] = { 1, 0x83, 7, 4 };
+
+	if (inet_pton(AF_INET, via, opt + 4) != 1) {
+		fprintf(stderr, "fwc-probe: bad --via %s\n", via);
+		return -1;
+	}
+	if (setsockopt(fd, IPPROTO_IP, IP_OPTIONS, opt, sizeof(opt))) {
+		perror("fwc-probe: IP_OPTIONS");
+		return -1;
+	}
+	return 0;
+}
+
+static int do_tcp(const char *from, const char *to, int timeout,
+		  const char *via)
 {
 	struct sockaddr_storage dst;
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
@@ -88,6 +109,10 @@ static int do_tcp(const char *from, const char *to, int timeout)
 	fd = sock_for(SOCK_STREAM, from, &dst);
 	if (fd < 0)
 		return 2;
+	if (via && set_lsrr(fd, via)) {
+		close(fd);
+		return 2;
+	}
 	fcntl(fd, F_SETFL, O_NONBLOCK);
 	if (connect(fd, (struct sockaddr *)&dst, len) && errno != EINPROGRESS) {
 		err = errno;
@@ -328,7 +353,7 @@ static int usage(void)
 {
 	fputs("usage: fwc-probe serve [--for SECS] tcp|udp:ADDR:PORT...\n"
 	      "       fwc-probe tcp [--from ADDR[:PORT]] [--timeout MS] "
-	      "ADDR:PORT\n"
+	      "[--via IPV4] ADDR:PORT\n"
 	      "       fwc-probe udp [--from ADDR[:PORT]] [--timeout MS] "
 	      "[--count N]\n"
 	      "                 [--interval MS] [--size BYTES] ADDR:PORT\n"
@@ -348,9 +373,10 @@ int main(int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "size", required_argument, NULL, 's' },
 		{ "for", required_argument, NULL, 'F' },
+		{ "via", required_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *from = NULL, *cmd;
+	const char *from = NULL, *via = NULL, *cmd;
 	int timeout = 500, interval = 0, secs = 60, c;
 	long count = 1, size = 32;
 
@@ -379,6 +405,9 @@ int main(int argc, char **argv)
 		case 'F':
 			secs = atoi(optarg);
 			break;
+		case 'v':
+			via = optarg;
+			break;
 		default:
 			return usage();
 		}
@@ -389,7 +418,7 @@ int main(int argc, char **argv)
 	if (optind != argc - 1 || timeout < 0 || interval < 0 || count < 1)
 		return usage();
 	if (!strcmp(cmd, "tcp"))
-		return do_tcp(from, argv[optind], timeout);
+		return do_tcp(from, argv[optind], timeout, via);
 	if (!strcmp(cmd, "udp"))
 		return do_udp(from, argv[optind], timeout, (uint32_t)count,
 			      interval, (size_t)size);
