@@ -255,6 +255,50 @@ static void report_wide(const struct fwc_policy *pol, uint32_t r,
 	}
 }
 
+/*
+ * The family every term of rule @r needs (4: icmp only, 6: icmp6 only),
+ * or 0. The datapath drops ICMP of the other family as malformed, so such
+ * a rule whose addresses lack that family matches no packet.
+ */
+static int icmp_family(const struct fwc_policy *pol, const struct fwc_rule *r)
+{
+	int fam = 0;
+
+	for (size_t i = 0; i < r->n_terms; i++) {
+		const struct fwc_ivset *p =
+			&pol->sets[pol->terms[r->term_first + i].protos];
+		int f;
+
+		if (p->n != 1 || p->iv[0].lo != p->iv[0].hi ||
+		    !fwc_proto_is_icmp((unsigned int)p->iv[0].lo))
+			return 0;
+		f = p->iv[0].lo == 1 ? 4 : 6;
+		if (fam && fam != f)
+			return 0;
+		fam = f;
+	}
+	return fam;
+}
+
+static bool report_icmp_family(const struct fwc_policy *pol, uint32_t r,
+			       struct fwc_diag *diag)
+{
+	const struct fwc_rule *rule = &pol->rules[r];
+	const struct fwc_addrset *s = &pol->hosts[rule->src];
+	const struct fwc_addrset *d = &pol->hosts[rule->dst];
+	int fam = icmp_family(pol, rule);
+
+	if (!fam || (fam == 4 ? s->v4.n && d->v4.n : s->v6.n && d->v6.n))
+		return false;
+	fwc_finding(diag, rule->pos, "unmatched", &rule->id, 1,
+		    "rule %u matches no packet: %s is IPv%d only, and its "
+		    "%s has no IPv%d address",
+		    rule->id, fam == 4 ? "icmp" : "icmp6", fam,
+		    (fam == 4 ? s->v4.n : s->v6.n) ? "destination" : "source",
+		    fam);
+	return true;
+}
+
 void fwc_analyze(const struct fwc_policy *pol, const struct fwc_classes *c,
 		 const struct fwc_tables *t, const struct fwc_lower *lw,
 		 uint32_t wide_ports, struct fwc_diag *diag)
@@ -272,6 +316,8 @@ void fwc_analyze(const struct fwc_policy *pol, const struct fwc_classes *c,
 				  lw->lists.len[l], c->n_svc);
 	for (uint32_t r = 0; r < pol->n_rules; r++) {
 		if (pol->rules[r].n_terms == 0)
+			continue;
+		if (report_icmp_family(pol, r, diag))
 			continue;
 		report_rule(&w, r, diag);
 		report_wide(pol, r, wide_ports, diag);

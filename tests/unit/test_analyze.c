@@ -48,6 +48,16 @@ static void test_unmatched(void **state)
 	expect_finding("allow { 192.0.2.0/24, !192.0.2.0/24 } -> any any\n"
 		       "allow any -> any proto tcp port 1\n",
 		       "rule 1 matches no packet");
+	/* icmp6 is IPv6 only: between IPv4 zones it never matches. */
+	expect_finding(HEAD "allow a -> b proto icmp6 type echo-request\n",
+		       "rule 1 matches no packet: icmp6 is IPv6 only, and its "
+		       "source has no IPv6 address");
+	expect_finding("allow 2001:db8::1 -> any proto icmp\n",
+		       "rule 1 matches no packet: icmp is IPv4 only, and its "
+		       "source has no IPv4 address");
+	expect_no_finding("allow any -> 2001:db8::1 proto icmp6\n"
+			  "allow any -> 192.0.2.1 proto { icmp, icmp6 }\n",
+			  "matches no packet");
 }
 
 static void test_redundant(void **state)
