@@ -20,7 +20,7 @@ ASAN_O := build-asan
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
 CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -DFWC_VERSION='"$(VERSION)"' \
-	  -Iinclude -Icompiler -Iloader -I$(O)
+	  -Iinclude -Icompiler -Ikernel -Iops -Icli -I$(O)
 LDLIBS := -lz
 
 COMPILER_SRCS := compiler/diag.c compiler/lexer.c compiler/parser.c \
@@ -29,14 +29,17 @@ COMPILER_SRCS := compiler/diag.c compiler/lexer.c compiler/parser.c \
 		 compiler/packet.c compiler/artifact.c compiler/sha256.c \
 		 compiler/compile.c compiler/analyze.c compiler/diff.c compiler/emit_nft.c \
 		 compiler/graph.c compiler/validate.c compiler/readfile.c
-LOADER_SRCS := $(wildcard loader/*.c)
-CLI_SRCS := fwc.c
+KERNEL_SRCS := $(wildcard kernel/*.c)
+OPS_SRCS := $(wildcard ops/*.c)
+CLI_SRCS := $(wildcard cli/*.c)
 
 BPF_OBJ := $(O)/fwc.bpf.o
 SKEL := $(O)/fwc.skel.h
 
 COMPILER_OBJS := $(COMPILER_SRCS:%.c=$(O)/%.o)
-LOADER_OBJS := $(LOADER_SRCS:%.c=$(O)/%.o)
+KERNEL_OBJS := $(KERNEL_SRCS:%.c=$(O)/%.o)
+OPS_OBJS := $(OPS_SRCS:%.c=$(O)/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
@@ -50,12 +53,12 @@ BPF_TEST_BINS := $(BPF_TEST_SRCS:tests/bpf/%.c=$(O)/tests/%)
 
 all: $(O)/fwc $(BPF_OBJ)
 
-$(O)/%.o: %.c $(wildcard include/*.h compiler/*.h loader/*.h)
+$(O)/%.o: %.c $(wildcard include/*.h compiler/*.h kernel/*.h ops/*.h cli/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 # The loader embeds the skeleton, so it needs the BPF object first.
-$(LOADER_OBJS) $(O)/fwc.o: $(SKEL)
+$(KERNEL_OBJS) $(OPS_OBJS) $(CLI_OBJS): $(SKEL)
 
 $(BPF_OBJ): bpf/fwc.bpf.c $(wildcard bpf/*.h) include/fwc_abi.h
 	@mkdir -p $(O)
@@ -65,7 +68,7 @@ $(BPF_OBJ): bpf/fwc.bpf.c $(wildcard bpf/*.h) include/fwc_abi.h
 $(SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name fwc_bpf > $@.tmp && mv $@.tmp $@
 
-$(O)/fwc: $(O)/fwc.o $(COMPILER_OBJS) $(LOADER_OBJS)
+$(O)/fwc: $(CLI_OBJS) $(OPS_OBJS) $(KERNEL_OBJS) $(COMPILER_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ -lbpf -lelf -lpthread $(LDLIBS)
 	@ln -sf $(O)/fwc fwc
 
@@ -73,7 +76,7 @@ $(O)/tests/%: tests/unit/%.c $(COMPILER_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
-$(O)/tests/%: tests/bpf/%.c $(wildcard tests/bpf/*.h) $(COMPILER_OBJS) $(LOADER_OBJS) $(SKEL)
+$(O)/tests/%: tests/bpf/%.c $(wildcard tests/bpf/*.h) $(COMPILER_OBJS) $(KERNEL_OBJS) $(OPS_OBJS) $(O)/cli/cmd.o $(SKEL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o,$^) -lcmocka -lbpf -lelf $(LDLIBS)
 
@@ -113,7 +116,7 @@ $(PROBE): tests/e2e/probe.c tests/lib/netprobe.h
 # fwc built with ThreadSanitizer, for the loader's threads (25-threads.sh).
 TSAN_O := build-tsan
 ifneq ($(O),$(TSAN_O))
-$(TSAN_O)/fwc: $(wildcard compiler/*.[ch] loader/*.[ch] bpf/*.[ch] include/*.h) fwc.c
+$(TSAN_O)/fwc: $(wildcard compiler/*.[ch] kernel/*.[ch] ops/*.[ch] cli/*.[ch] bpf/*.[ch] include/*.h)
 	CFLAGS="-O1 -g -fsanitize=thread" $(MAKE) --no-print-directory \
 		O=$(TSAN_O) $(TSAN_O)/fwc
 endif
@@ -164,7 +167,7 @@ $(BENCH_SKEL): $(BENCH_BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name bare_bpf > $@.tmp && mv $@.tmp $@
 
 $(TESTRUN_BENCH): bench/testrun_bench.c tests/bpf/packets.h $(BENCH_SKEL) \
-		  $(SKEL) $(COMPILER_OBJS) $(LOADER_OBJS)
+		  $(SKEL) $(COMPILER_OBJS) $(KERNEL_OBJS) $(OPS_OBJS) $(O)/cli/cmd.o
 	$(CC) $(CFLAGS) -I$(O)/bench -Itests/bpf -o $@ \
 		$(filter %.c %.o,$^) -lbpf -lelf $(LDLIBS)
 
@@ -275,8 +278,8 @@ fuzz-artifact: $(O)/fuzz_artifact $(FUZZ_SEEDS)
 		$(O)/fuzz-artifact-corpus $(O)/fuzz-seeds
 
 # One style, checked in (.clang-format, kernel style); make test checks it.
-FORMAT_SRCS := $(sort $(wildcard compiler/*.[ch] loader/*.[ch] bpf/*.[ch] \
-	include/*.h tests/*/*.[ch] bench/*.[ch])) fwc.c
+FORMAT_SRCS := $(sort $(wildcard compiler/*.[ch] kernel/*.[ch] ops/*.[ch] \
+	cli/*.[ch] bpf/*.[ch] include/*.h tests/*/*.[ch] bench/*.[ch]))
 format:
 	clang-format -i $(FORMAT_SRCS)
 

@@ -13,7 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "cli.h"
-#include "loader.h"
+#include "kernel.h"
 
 const char *const fwc_usage_load =
 	"usage: fwc load POLICY|ARTIFACT IFACE... [--mode native|generic|auto]\n"

@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "loader.h"
+#include "kernel.h"
 
 const char *fwc_conf_path(const char *opt)
 {

@@ -35,7 +35,7 @@
 #include "cli.h"
 #include "diag.h"
 #include "fwc.skel.h"
-#include "loader.h"
+#include "kernel.h"
 #include "maps.h"
 #include "tables.h"
 

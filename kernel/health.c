@@ -13,7 +13,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
-#include "loader.h"
+#include "kernel.h"
 
 uint32_t fwc_xdp_prog(int ifindex, char *name, size_t n)
 {

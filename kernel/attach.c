@@ -12,7 +12,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
-#include "loader.h"
+#include "kernel.h"
 
 static const char *const mode_names[] = {
 	[FWC_MODE_AUTO] = "auto",

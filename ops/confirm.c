@@ -55,7 +55,7 @@
 
 #include "cli.h"
 #include "compile.h"
-#include "loader.h"
+#include "kernel.h"
 
 #define CURRENT "current.fwca"
 #define ROLLBACK "rollback.fwca"

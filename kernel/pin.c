@@ -24,7 +24,7 @@
 #include <bpf/libbpf.h>
 #include <linux/magic.h>
 
-#include "loader.h"
+#include "kernel.h"
 
 const char *const fwc_map_names[FWC_M_COUNT] = {
 	[FWC_M_META] = "meta",

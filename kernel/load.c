@@ -31,7 +31,7 @@
 
 #include "compile.h"
 #include "fwc.skel.h"
-#include "loader.h"
+#include "kernel.h"
 #include "maps.h"
 #include "sha256.h"
 

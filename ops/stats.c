@@ -17,7 +17,7 @@
 #include <bpf/bpf.h>
 
 #include "diag.h"
-#include "loader.h"
+#include "kernel.h"
 #include "maps.h"
 
 /* One interface directory under the root. */

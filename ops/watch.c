@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "loader.h"
+#include "kernel.h"
 
 static const char *const sort_names[] = {
 	[FWC_SORT_RULE] = "rule",

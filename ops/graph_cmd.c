@@ -14,7 +14,7 @@
 
 #include "cli.h"
 #include "graph.h"
-#include "loader.h"
+#include "kernel.h"
 
 const char *const fwc_usage_graph =
 	"usage: fwc graph POLICY [--stats IFACE] [--bpffs DIR]\n"

@@ -34,7 +34,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "loader.h"
+#include "kernel.h"
 #include "packet.h"
 #include "tables.h"
 
