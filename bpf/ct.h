@@ -32,6 +32,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "fwc_abi.h"
+#include "maps.h"
 #include "parse.h"
 
 #define FWC_NSEC 1000000000ull
@@ -61,47 +62,13 @@
 #define FWC_ICMP6_ECHO 128
 #define FWC_ICMP6_ECHO_REPLY 129
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, FWC_CT_SIZE);
-	__type(key, struct fwc_ct_key);
-	__type(value, struct fwc_ct_val);
-} ct SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, FWC_FRAG_SIZE);
-	__type(key, struct fwc_frag_key);
-	__type(value, struct fwc_frag_val);
-} frags SEC(".maps");
-
 /*
- * A fresh frags entry and the keys of fragments are built here: the value
- * is too big for the stack, and the key would push the program's stack
- * past 512 bytes. Coverage words and padding are never written (zero).
+ * Its maps (ct, frags, ct_remap and the scratch maps frag_new and
+ * ct_scratch) are declared in bpf/maps.h, from include/fwc_maps.h.
  */
-struct fwc_frag_scratch {
-	struct fwc_frag_key k;
-	struct fwc_frag_val v;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct fwc_frag_scratch);
-} frag_new SEC(".maps");
 
 /* Fragment coverage words one fragment may touch: 9 KiB frames and less. */
 #define FWC_FRAG_SPAN 19
-
-/* Previous generation's rule id -> this one's (sized by the loader). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} ct_remap SEC(".maps");
 
 /* What a packet is to connection tracking. */
 enum fwc_flow_kind {
@@ -244,14 +211,6 @@ out:
 /* The rules (bpf/fwc.bpf.c): the allow rule that admits @h, or -1. */
 __noinline int fwc_admitting_rule(const struct fwc_meta *m,
 				  const struct fwc_hdr *h);
-
-/* A flow's opening packet, rebuilt: the stack has no room for it. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct fwc_hdr);
-} ct_scratch SEC(".maps");
 
 /*
  * fwc load --flush-flows (FWC_META_FLUSH_FLOWS): a flow that an older

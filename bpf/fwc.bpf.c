@@ -9,61 +9,20 @@
  * (bpf/ct.h): one of a tracked flow, or an ICMP error quoting one, passes
  * without classification; an allowed one may open a flow.
  *
- * Every map is sized by the loader before load (loader/maps.c); the
- * max_entries of 1 below are placeholders.
+ * Every table is sized by the loader before load (kernel/maps.c); their
+ * max_entries of 1 in bpf/maps.h are placeholders.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
 #include "fwc_abi.h"
+#include "maps.h"
 #include "parse.h"
 #include "ct.h"
 #include "log.h"
 
-/*
- * Mmapable so that the loader fills them with memcpy: batch updates copy
- * element by element (~90 ns each, 2.2 s for the 25M entries of 100k
- * rules); lookups are inlined all the same.
- */
-#define FWC_ARRAY(name, val)                       \
-	struct {                                   \
-		__uint(type, BPF_MAP_TYPE_ARRAY);  \
-		__uint(max_entries, 1);            \
-		__uint(map_flags, BPF_F_MMAPABLE); \
-		__type(key, __u32);                \
-		__type(value, val);                \
-	} name SEC(".maps")
-
-FWC_ARRAY(meta, struct fwc_meta);
-FWC_ARRAY(v4_root, __u32);
-FWC_ARRAY(v6_root, __u32);
-FWC_ARRAY(chunks, __u32);
-FWC_ARRAY(v6_range, struct fwc_v6_range);
-FWC_ARRAY(addr_class, struct fwc_addr_class);
-FWC_ARRAY(pair, __u32);
-FWC_ARRAY(proto, __u32);
-FWC_ARRAY(pinfo, struct fwc_proto_info);
-FWC_ARRAY(l4, __u32);
-FWC_ARRAY(svc, __u32);
-FWC_ARRAY(decision, __u32);
-FWC_ARRAY(rules, struct fwc_rule_info);
-FWC_ARRAY(labels, struct fwc_label);
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 1);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct fwc_v6_key);
-	__type(value, __u32);
-} v6_lpm SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct fwc_counter);
-} counters SEC(".maps");
+/* The maps: bpf/maps.h, from the list in include/fwc_maps.h. */
 
 /* Read a __u32 array element; -1 when @key is out of range. */
 static __always_inline int fwc_get(void *map, __u32 key, __u32 *val)

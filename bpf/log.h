@@ -35,6 +35,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "fwc_abi.h"
+#include "maps.h"
 #include "parse.h"
 
 #define FWC_LOG_NSEC 1000000000ull
@@ -46,24 +47,10 @@
  */
 #define FWC_WOULD_DROP 0x100
 
-struct fwc_log_state {
-	struct bpf_spin_lock lock;
-	__u32 pad;
-	__u64 tat; /* CLOCK_BOOTTIME ns: the next event's slot */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, FWC_LOG_RING_SIZE);
-} events SEC(".maps");
-
-/* One bucket per rule id (sized n_rules + 1 by the loader). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct fwc_log_state);
-} log_state SEC(".maps");
+/*
+ * events, and log_state: one bucket (struct fwc_log_state) per rule id,
+ * sized n_rules + 1 by the loader: bpf/maps.h.
+ */
 
 /* The verdict of rule @ri: XDP_PASS, XDP_DROP or FWC_WOULD_DROP. */
 static __always_inline int fwc_audit_verdict(const struct fwc_meta *m,

@@ -193,7 +193,8 @@ struct fwc_counter {
  * arrays of __u32; addr_class of struct fwc_addr_class; rules of struct
  * fwc_rule_info; counters (per-CPU) of struct fwc_counter; labels of
  * struct fwc_label; meta is a one-entry array of struct fwc_meta.
- * proto has 256 entries (one per IP protocol number).
+ * proto has 256 entries (one per IP protocol number). Every map, with
+ * its key, value, size and artifact section: include/fwc_maps.h.
  */
 #define FWC_PROTO_SIZE 256u
 
@@ -332,7 +333,7 @@ struct fwc_frag_val {
  * The deny log (bpf/log.h). `events` is a ring buffer of struct fwc_event
  * shared by every interface of a load and carried over reloads (fwc log
  * reads it); `log_state` holds one rate limiter per rule (the program's
- * own, struct fwc_log_state in bpf/log.h), sized n_rules + 1.
+ * own, struct fwc_log_state in bpf/maps.h), sized n_rules + 1.
  */
 #define FWC_LOG_RING_SIZE (256u * 1024) /* bytes: ~3600 events */
 #define FWC_LOG_RATE_DEFAULT 10u	/* set log rate: events/s per rule */
