@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
-/* Commands that talk to the kernel (load, unload, status, stats). */
+/*
+ * The commands of cli/cmd.c, on top of ops/ and kernel/ (load, unload,
+ * status, stats, flows, log, confirm, graph, matrix); cli/main.c has the
+ * table of every command.
+ */
 #ifndef FWC_CLI_H
 #define FWC_CLI_H
 
@@ -23,26 +27,5 @@ extern const char *const fwc_usage_graph;
 extern const char *const fwc_usage_matrix;
 extern const char *const fwc_usage_log;
 extern const char *const fwc_usage_confirm;
-
-/* Entries of fwc.c's command table. */
-#define FWC_LOADER_COMMANDS                                                           \
-	{ "load", fwc_cmd_load, &fwc_usage_load,                                      \
-	  "enforce a policy with XDP on interfaces (atomic reload)" },                \
-		{ "unload", fwc_cmd_unload, &fwc_usage_unload,                        \
-		  "detach from interfaces and remove the pins" },                     \
-		{ "status", fwc_cmd_status, &fwc_usage_status,                        \
-		  "what runs where: policy, hash, rules, mode, since when" },         \
-		{ "stats", fwc_cmd_stats, &fwc_usage_stats,                           \
-		  "packets and bytes per rule (--json, --watch, --prometheus)" },     \
-		{ "flows", fwc_cmd_flows, &fwc_usage_flows,                           \
-		  "tracked connections: tuple, state, age, rule (--json, --flush)" }, \
-		{ "log", fwc_cmd_log, &fwc_usage_log,                                 \
-		  "the deny log: logged and would-drop packets (--json, --follow)" }, \
-		{ "confirm", fwc_cmd_confirm, &fwc_usage_confirm,                     \
-		  "keep a policy loaded with --confirm (calls off its rollback)" },   \
-		{ "graph", fwc_cmd_graph, &fwc_usage_graph,                           \
-		  "the zone-to-zone picture of a policy, as Graphviz DOT" },          \
-		{ "matrix", fwc_cmd_matrix, &fwc_usage_matrix,                        \
-		  "the zone-to-zone picture as a text table" },
 
 #endif /* FWC_CLI_H */

@@ -10,10 +10,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <bpf/libbpf.h>
-
 #include "cli.h"
-#include "kernel.h"
+#include "fwc_exit.h"
+#include "ops.h"
 
 const char *const fwc_usage_load =
 	"usage: fwc load POLICY|ARTIFACT IFACE... [--mode native|generic|auto]\n"
@@ -208,7 +207,7 @@ static int parse(int argc, char **argv, const int *allowed, struct args *a)
 {
 	int c;
 
-	optind = 0; /* full reset: fwc.c may have used getopt */
+	optind = 0; /* full reset: cli/main.c may have used getopt */
 	while ((c = getopt_long(argc, argv, "vi:", longopts, NULL)) != -1) {
 		double d;
 		bool ok = false;
@@ -323,22 +322,6 @@ static int parse(int argc, char **argv, const int *allowed, struct args *a)
 	return 0;
 }
 
-/* libbpf's messages, silenced: fwc reports errors in its own words. */
-int fwc_libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	(void)fmt;
-	(void)ap;
-	return 0;
-}
-
-static int libbpf_verbose(enum libbpf_print_level level, const char *fmt,
-			  va_list ap)
-{
-	(void)level;
-	return vfprintf(stderr, fmt, ap);
-}
-
 /* -EBADMSG: the error was told already; else print the usage. */
 static int usage(int err, const char *u)
 {
@@ -375,7 +358,7 @@ int fwc_cmd_load(int argc, char **argv)
 	if (err || (a.instance ? a.n_pos != 0 : a.n_pos < 2) ||
 	    (a.conf && !a.instance))
 		return usage(err, fwc_usage_load);
-	libbpf_set_print(a.verbose ? libbpf_verbose : fwc_libbpf_quiet);
+	fwc_libbpf_verbose(a.verbose);
 	o = (struct fwc_load_opts){
 		.policy = a.pos[0],
 		.ifaces = a.pos + 1,
@@ -388,6 +371,7 @@ int fwc_cmd_load(int argc, char **argv)
 		.force = a.force,
 		.keep = a.keep,
 		.n_keep = a.n_keep,
+		.check = fwc_guard_check,
 	};
 	if (a.instance) {
 		err = fwc_instance_resolve(a.instance, fwc_conf_path(a.conf),
@@ -480,7 +464,7 @@ int fwc_cmd_unload(int argc, char **argv)
 	    (a.all + !!a.instance + (a.n_pos > 0)) != 1 ||
 	    ((a.conf || a.stop) && !a.instance))
 		return usage(0, fwc_usage_unload);
-	libbpf_set_print(fwc_libbpf_quiet);
+	fwc_libbpf_verbose(false);
 	root = fwc_pin_root(a.bpffs);
 	if (a.instance)
 		return unload_instance(&a, root);
@@ -501,7 +485,7 @@ int fwc_cmd_status(int argc, char **argv)
 
 	if (parse(argc, argv, allowed, &a))
 		return usage(0, fwc_usage_status);
-	libbpf_set_print(fwc_libbpf_quiet);
+	fwc_libbpf_verbose(false);
 	return exit_code(
 		fwc_status(fwc_pin_root(a.bpffs), a.pos, a.n_pos, a.json));
 }
@@ -520,7 +504,7 @@ int fwc_cmd_stats(int argc, char **argv)
 	if (err || a.json + a.watch + a.prometheus + !!a.listen > 1 ||
 	    (a.w_set && !a.watch))
 		return usage(err, fwc_usage_stats);
-	libbpf_set_print(fwc_libbpf_quiet);
+	fwc_libbpf_verbose(false);
 	root = fwc_pin_root(a.bpffs);
 	if (a.watch)
 		return exit_code(fwc_watch(root, a.pos, a.n_pos, &a.w));

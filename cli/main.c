@@ -13,13 +13,7 @@
 #include "packet.h"
 #include "resolve.h"
 #include "cli.h"
-
-/* Exit codes, as documented in fwc(8). */
-enum {
-	EXIT_ALLOW = 0,
-	EXIT_DENY = 1,
-	EXIT_ERR = 2
-};
+#include "fwc_exit.h"
 
 static const char *const usage_check =
 	"usage: fwc check [-q] [--json] [--strict] [--wide-ports N] POLICY\n"
@@ -105,7 +99,7 @@ static int cmd_check(int argc, char **argv)
 	if (opts.json)
 		fputs("]\n", stdout);
 	if (err)
-		return EXIT_ERR;
+		return FWC_EXIT_ERR;
 	if (!opts.json)
 		printf("%s: ok, %u rules, %u warning%s\n", argv[optind],
 		       t->meta.n_rules, fwc_last_warnings,
@@ -114,7 +108,7 @@ static int cmd_check(int argc, char **argv)
 	return strict && fwc_last_warnings ? 1 : 0;
 usage:
 	fputs(usage_check, stderr);
-	return EXIT_ERR;
+	return FWC_EXIT_ERR;
 }
 
 /* Entries of the table @name, of @bytes bytes, for --stats. */
@@ -201,12 +195,12 @@ static int compile_nft(const char *path, const char *out)
 	if (err) {
 		fprintf(stderr, "%s: error: cannot read policy: %s\n", path,
 			fwc_read_error(err));
-		return EXIT_ERR;
+		return FWC_EXIT_ERR;
 	}
 	err = fwc_compile(path, text, len, &opts, &t, &pol);
 	free(text);
 	if (err)
-		return EXIT_ERR;
+		return FWC_EXIT_ERR;
 	if (out && !(f = fopen(out, "w")))
 		err = -errno;
 	if (!err)
@@ -218,7 +212,7 @@ static int compile_nft(const char *path, const char *out)
 			out ? out : "stdout", strerror(-err));
 	fwc_tables_free(t);
 	fwc_policy_destroy(pol);
-	return err ? EXIT_ERR : 0;
+	return err ? FWC_EXIT_ERR : 0;
 }
 
 static int cmd_compile(int argc, char **argv)
@@ -250,7 +244,7 @@ static int cmd_compile(int argc, char **argv)
 	if (nft)
 		return compile_nft(argv[optind], out);
 	if (fwc_compile_file(argv[optind], &opts, &t))
-		return EXIT_ERR;
+		return FWC_EXIT_ERR;
 	if (stats)
 		print_stats(t);
 	err = out ? fwc_artifact_write(t, out) : 0;
@@ -261,10 +255,10 @@ static int cmd_compile(int argc, char **argv)
 		printf("%s: %u rules compiled%s%s\n", argv[optind],
 		       t->meta.n_rules, out ? " to " : "", out ? out : "");
 	fwc_tables_free(t);
-	return err ? EXIT_ERR : 0;
+	return err ? FWC_EXIT_ERR : 0;
 usage:
 	fputs(usage_compile, stderr);
-	return EXIT_ERR;
+	return FWC_EXIT_ERR;
 }
 
 struct tester {
@@ -301,7 +295,7 @@ static int test_stream(const struct tester *ts, const char *path)
 	if (!f) {
 		fprintf(stderr, "fwc: cannot open %s: %s\n", path,
 			strerror(errno));
-		return EXIT_ERR;
+		return FWC_EXIT_ERR;
 	}
 	while (getline(&line, &cap, f) > 0) {
 		struct fwc_packet p;
@@ -318,7 +312,7 @@ static int test_stream(const struct tester *ts, const char *path)
 				path, lineno, col + 1 + (size_t)(s - line), err,
 				line, (int)(col + (size_t)(s - line)), "");
 			printf("error line %u\n", lineno);
-			rc = EXIT_ERR;
+			rc = FWC_EXIT_ERR;
 			continue;
 		}
 		verdict(ts, &p);
@@ -342,7 +336,7 @@ static int cmd_test(int argc, char **argv)
 	bool reference = false;
 	char *text = NULL;
 	size_t len;
-	int c, rc = EXIT_ERR, err;
+	int c, rc = FWC_EXIT_ERR, err;
 
 	while ((c = getopt_long(argc, argv, "p:r", longopts, NULL)) != -1) {
 		if (c == 'p')
@@ -362,23 +356,23 @@ static int cmd_test(int argc, char **argv)
 				"%s: error: --reference needs the "
 				"policy source, not an artifact\n",
 				argv[optind]);
-			return EXIT_ERR;
+			return FWC_EXIT_ERR;
 		}
 		if (fwc_artifact_read(argv[optind], &ts.t))
-			return EXIT_ERR;
+			return FWC_EXIT_ERR;
 		goto classify;
 	}
 	err = fwc_read_file(argv[optind], &text, &len);
 	if (err) {
 		fprintf(stderr, "%s: error: cannot read policy: %s\n",
 			argv[optind], fwc_read_error(err));
-		return EXIT_ERR;
+		return FWC_EXIT_ERR;
 	}
 	err = fwc_compile(argv[optind], text, len, &opts, &ts.t,
 			  reference ? &ts.pol : NULL);
 	free(text);
 	if (err)
-		return EXIT_ERR;
+		return FWC_EXIT_ERR;
 classify:
 	if (packets) {
 		rc = test_stream(&ts, packets);
@@ -392,8 +386,9 @@ classify:
 			fprintf(stderr, "fwc: bad packet: %s\n  %s\n  %*s^\n",
 				msg, argv[optind + 1], (int)col, "");
 		} else {
-			rc = verdict(&ts, &p) == FWC_ACT_ALLOW ? EXIT_ALLOW :
-								 EXIT_DENY;
+			rc = verdict(&ts, &p) == FWC_ACT_ALLOW ?
+				     FWC_EXIT_ALLOW :
+				     FWC_EXIT_DENY;
 		}
 	}
 	fwc_tables_free(ts.t);
@@ -401,7 +396,7 @@ classify:
 	return rc;
 usage:
 	fputs(usage_test, stderr);
-	return EXIT_ERR;
+	return FWC_EXIT_ERR;
 }
 
 static const char *const usage_diff =
@@ -442,7 +437,7 @@ static int cmd_diff(int argc, char **argv)
 	struct fwc_diff d;
 	bool json = false;
 	size_t lines;
-	int c, rc = EXIT_ERR;
+	int c, rc = FWC_EXIT_ERR;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c != 'j')
@@ -474,7 +469,7 @@ out:
 	return rc;
 usage:
 	fputs(usage_diff, stderr);
-	return EXIT_ERR;
+	return FWC_EXIT_ERR;
 }
 
 struct command {
@@ -491,7 +486,24 @@ static const struct command commands[] = {
 	{ "test", cmd_test, &usage_test, "classify packets with a policy" },
 	{ "diff", cmd_diff, &usage_diff,
 	  "packets whose verdict changes between two policies" },
-	FWC_LOADER_COMMANDS
+	{ "load", fwc_cmd_load, &fwc_usage_load,
+	  "enforce a policy with XDP on interfaces (atomic reload)" },
+	{ "unload", fwc_cmd_unload, &fwc_usage_unload,
+	  "detach from interfaces and remove the pins" },
+	{ "status", fwc_cmd_status, &fwc_usage_status,
+	  "what runs where: policy, hash, rules, mode, since when" },
+	{ "stats", fwc_cmd_stats, &fwc_usage_stats,
+	  "packets and bytes per rule (--json, --watch, --prometheus)" },
+	{ "flows", fwc_cmd_flows, &fwc_usage_flows,
+	  "tracked connections: tuple, state, age, rule (--json, --flush)" },
+	{ "log", fwc_cmd_log, &fwc_usage_log,
+	  "the deny log: logged and would-drop packets (--json, --follow)" },
+	{ "confirm", fwc_cmd_confirm, &fwc_usage_confirm,
+	  "keep a policy loaded with --confirm (calls off its rollback)" },
+	{ "graph", fwc_cmd_graph, &fwc_usage_graph,
+	  "the zone-to-zone picture of a policy, as Graphviz DOT" },
+	{ "matrix", fwc_cmd_matrix, &fwc_usage_matrix,
+	  "the zone-to-zone picture as a text table" },
 };
 
 static void usage(FILE *f)
@@ -511,7 +523,7 @@ int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		usage(stderr);
-		return EXIT_ERR;
+		return FWC_EXIT_ERR;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
@@ -533,5 +545,5 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "fwc: unknown command '%s'\n", argv[1]);
 	usage(stderr);
-	return EXIT_ERR;
+	return FWC_EXIT_ERR;
 }

@@ -15,6 +15,8 @@
 
 #include "kernel.h"
 
+_Static_assert(FWC_PROG_NAME_LEN == BPF_OBJ_NAME_LEN, "FWC_PROG_NAME_LEN");
+
 uint32_t fwc_xdp_prog(int ifindex, char *name, size_t n)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);

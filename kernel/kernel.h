@@ -1,35 +1,32 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * The loader's internal interface: where the pins live (pin.c), attaching
- * and swapping XDP links (attach.c), load and unload (load.c), status and
- * stats (stats.c). cmd.c turns command lines into these calls.
+ * kernel/: the only layer that talks to the kernel (libbpf). Where the pins
+ * live (pin.c), attaching and swapping XDP links (attach.c), load and
+ * unload with the carry-over of counters (load.c), of flows (flows.c) and
+ * of the deny log (log.c), the state record (state.c), health (health.c),
+ * reads of pinned maps for ops/ (bpfio.c). ops/ builds on these calls;
+ * this header includes no libbpf header.
  *
  * One load builds one "set": a program and its maps. It is pinned whole in
  * the directory of every interface it runs on, $ROOT/<iface>/, together
  * with that interface's link. Everything status and stats need is in the
  * pins (maps info and rule_meta), so any process can read it later.
  */
-#ifndef FWC_LOADER_H
-#define FWC_LOADER_H
+#ifndef FWC_KERNEL_H
+#define FWC_KERNEL_H
 
 #include <limits.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
-
-#include <bpf/libbpf.h>
 
 #include "fwc_abi.h"
 
 #define FWC_BPFFS_MOUNT "/sys/fs/bpf"
 #define FWC_BPFFS_DEFAULT FWC_BPFFS_MOUNT "/fwc"
 #define FWC_BPFFS_ENV "FWC_BPFFS"
-
-/* Exit code of every failed kernel command. */
-#define FWC_EXIT_ERR 2
 
 enum fwc_mode {
 	FWC_MODE_AUTO,
@@ -146,6 +143,8 @@ int fwc_link_query(int link, uint32_t *ifindex, uint32_t *prog_id);
 int fwc_link_detach(int link);
 
 /* load.c */
+struct fwc_tables;
+
 struct fwc_load_opts {
 	const char *policy;
 	char **ifaces;
@@ -158,6 +157,11 @@ struct fwc_load_opts {
 	bool force;	    /* --force: load past the lockout guard */
 	char **keep;	    /* --keep PACKET...: sessions to keep */
 	int n_keep;
+	/*
+	 * After the compile, before anything is loaded: 0 to go on, or
+	 * -errno (told) to stop (the lockout guard, ops/guard.c). NULL: none.
+	 */
+	int (*check)(const struct fwc_load_opts *o, const struct fwc_tables *t);
 };
 
 int fwc_load(const struct fwc_load_opts *o);
@@ -174,56 +178,9 @@ int fwc_set_counters(const struct fwc_set *s, uint32_t n,
 /* Drops @iface from the interface list of the set whose info map is @fd. */
 int fwc_info_forget(int fd, const char *iface);
 
-/* conf.c: instances of fwc@.service (fwc load --instance NAME) */
-#define FWC_CONF_DEFAULT "/etc/fwc/fwc.conf"
-#define FWC_CONF_ENV "FWC_CONF"
-
-struct fwc_instance {
-	char name[NAME_MAX + 1];
-	char policy[PATH_MAX];
-	char **ifaces;
-	int n_ifaces;
-	enum fwc_mode mode;
-	bool mode_set;
-	int unload_on_stop; /* -1: not said, 0, 1 */
-};
-
-/* The configuration file: @opt (--conf), else $FWC_CONF, else default. */
-const char *fwc_conf_path(const char *opt);
-/* Policy and interfaces of instance @name per @conf; errors are told. */
-int fwc_instance_resolve(const char *name, const char *conf,
-			 struct fwc_instance *in);
-void fwc_instance_free(struct fwc_instance *in);
-/* unload-on-stop of @in, else $FWC_UNLOAD_ON_STOP (yes), else no. */
-bool fwc_unload_on_stop(const struct fwc_instance *in);
-/* Waits up to @seconds until every interface exists. */
-void fwc_ifaces_wait(char **ifaces, int n, double seconds);
-
-/* metrics.c: Prometheus text exposition format, and an HTTP endpoint */
-int fwc_metrics_print(const char *root, char **ifaces, int n, FILE *f);
-int fwc_metrics_listen(const char *root, char **ifaces, int n,
-		       const char *addr);
-
-/* watch.c: the live table of fwc stats --watch */
-enum fwc_sort {
-	FWC_SORT_RULE,
-	FWC_SORT_PACKETS,
-	FWC_SORT_BYTES,
-	FWC_SORT_RATE
-};
-
-struct fwc_watch_opts {
-	double interval; /* seconds */
-	enum fwc_sort sort;
-	const char *filter; /* NULL: every row */
-	long count;	    /* frames; 0: until q or a signal */
-};
-
-int fwc_sort_parse(const char *s, enum fwc_sort *out);
-int fwc_watch(const char *root, char **ifaces, int n,
-	      const struct fwc_watch_opts *o);
-
 /* health.c */
+/* The name of a BPF program, NUL included (BPF_OBJ_NAME_LEN). */
+#define FWC_PROG_NAME_LEN 16
 /* XDP program @ifindex runs (this netns): its id, 0 for none; its name. */
 uint32_t fwc_xdp_prog(int ifindex, char *name, size_t n);
 
@@ -264,20 +221,23 @@ int fwc_flows_migrate(const struct fwc_flows_ctx *c, struct fwc_flows_walk *w);
 int fwc_flows_doomed(const struct fwc_flows_ctx *c, struct fwc_ct_key **keys,
 		     size_t *n);
 
-/* guard.c: the lockout guard (SSH_CONNECTION, --keep) */
-/* 0 to go on; -EPERM when @t would drop a session (told). */
-int fwc_guard_check(const struct fwc_load_opts *o, const struct fwc_tables *t);
-
 /* log.c: the deny log */
 /* Before load: reuse the event ring buffer of @old (or NULL). */
 int fwc_log_reuse(struct fwc_bpf *skel, const struct fwc_set *old);
 
-/* confirm.c: commit-confirmed loads and the state directory */
+/* state.c: the state directory and the record of every load */
 #define FWC_STATE_DEFAULT "/run/fwc"
 #define FWC_STATE_ENV "FWC_STATE_DIR"
+#define FWC_STATE_CURRENT "current.fwca"
 
-/* fwc load --confirm SECONDS: load, roll back unless confirmed. */
-int fwc_confirm_load(const struct fwc_load_opts *o, double seconds);
+/* STATE: $FWC_STATE_DIR, else the default. */
+const char *fwc_state_dir(void);
+/* STATE// (STATE/ when  is NULL) into . */
+int fwc_state_path(char *buf, size_t n, const char *iface, const char *name);
+/* STATE/ into , made if needed. */
+int fwc_state_iface_dir(const char *iface, char *buf, size_t n);
+/* Hard-links  to  atomically (a temporary name, renamed). */
+int fwc_link_over(const char *from, const char *to);
 /*
  * A load keeps its tables as STATE/IFACE/current.fwca (what a later
  * --confirm rolls back to). Compressing them takes as long as building
@@ -298,62 +258,45 @@ struct fwc_state_rec {
 };
 int fwc_state_begin(struct fwc_state_rec *r, const struct fwc_tables *t);
 int fwc_state_end(struct fwc_state_rec *r, char **ifaces, int n, bool keep);
-/* fwc status: a pending confirmation of @iface (running @prog_id). */
-void fwc_confirm_status(const char *root, const char *iface, uint32_t prog_id,
-			bool json);
 
-/* stats.c */
-int fwc_status(const char *root, char **ifaces, int n_ifaces, bool json);
-int fwc_stats(const char *root, char **ifaces, int n_ifaces, bool json);
+/* flows.c, for fwc flows (ops/flows.c) */
+/* CLOCK_MONOTONIC_COARSE in ns: the datapath's clock for flows. */
+uint64_t fwc_flows_now(void);
+/* Whether flow @v is live at @now under @m's timeouts. */
+bool fwc_flow_live(const struct fwc_meta *m, const struct fwc_ct_val *v,
+		   uint64_t now);
+/* Every key of flow table @fd, collected first (into *@out, to free). */
+int fwc_flows_keys(int fd, struct fwc_ct_key **out, size_t *n_out);
+/* The new id of entry @v of generation gen - 1 (ct_remap @remap). */
+uint32_t fwc_flow_remapped(int remap, const struct fwc_ct_val *v, uint32_t gen);
 
-/* One counter of a loaded set, as fwc stats shows it. */
-struct fwc_stat_row {
-	uint32_t id;   /* rule id, or n_rules + 1 + FWC_RSV_* */
-	uint32_t line; /* 0: default rule, reserved counters */
-	bool reserved, has_label;
-	const char *action;		/* "allow", "deny", "pass", "drop" */
-	char label[FWC_RULE_LABEL_LEN]; /* or a reserved counter's name */
-	char text[FWC_RULE_TEXT_LEN];
-	struct fwc_counter c;
-};
-
-/* A loaded set: its interfaces (as selected) share these counters. */
-struct fwc_stat_set {
-	uint32_t counters_id; /* tells sets apart across reads */
-	struct fwc_info info;
-	char ifaces[FWC_INFO_IFACES][FWC_IFNAME_LEN];
-	int n_ifaces;
-	struct fwc_stat_row *rows; /* rules in policy order, 0, reserved */
-	uint32_t n_rows, n_rules;
-};
-
-/* An interface directory under the root. */
-struct fwc_stat_iface {
-	char name[NAME_MAX + 1];
-	bool enforcing;
-	char state[1024]; /* "attached", or what is wrong */
-};
-
-struct fwc_snapshot {
-	struct timespec at; /* CLOCK_MONOTONIC */
-	struct fwc_stat_set *sets;
-	int n_sets;
-	struct fwc_stat_iface *ifaces;
-	int n_ifaces;
-};
+/* log.c: reading ring buffers (fwc log) */
+struct fwc_ring;
+/* As libbpf's ring_buffer_sample_fn: 0 to go on. */
+typedef int (*fwc_ring_fn)(void *ctx, void *data, size_t size);
+/* A reader of ring buffer @fd (NULL, errno set, on failure). */
+struct fwc_ring *fwc_ring_new(int fd, fwc_ring_fn fn, void *ctx);
+int fwc_ring_add(struct fwc_ring *r, int fd, fwc_ring_fn fn, void *ctx);
+/* Events handled, or -errno. */
+int fwc_ring_poll(struct fwc_ring *r, int timeout_ms);
+int fwc_ring_consume(struct fwc_ring *r);
+void fwc_ring_free(struct fwc_ring *r);
 
 /*
- * Reads every set pinned under @root whose interfaces are among @ifaces
- * (all when @n_ifaces is 0); an interface with nothing pinned is left out.
+ * bpfio.c: what ops/ reads and writes in pinned maps, by fd (0 or
+ * -errno, as libbpf's calls).
  */
-int fwc_snapshot_read(const char *root, char **ifaces, int n_ifaces,
-		      struct fwc_snapshot *s);
-void fwc_snapshot_free(struct fwc_snapshot *s);
+int fwc_map_lookup(int fd, const void *key, void *val);
+int fwc_map_delete(int fd, const void *key);
+int fwc_map_next_key(int fd, const void *key, void *next);
+/* 0 when unknown. */
+uint32_t fwc_map_max_entries(int fd);
+/* Possible CPUs (per-CPU map values), or -errno. */
+int fwc_ncpus(void);
+/* libbpf's messages (such as the verifier log) on stderr, or none. */
+void fwc_libbpf_verbose(bool verbose);
 
 /* mkdir -p with mode 0700 (pin.c). */
 int fwc_mkdirs(const char *path);
-/* A libbpf print callback that prints nothing (cmd.c). */
-int fwc_libbpf_quiet(enum libbpf_print_level level, const char *fmt,
-		     va_list ap);
 
-#endif /* FWC_LOADER_H */
+#endif /* FWC_KERNEL_H */

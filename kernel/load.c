@@ -1054,7 +1054,7 @@ int fwc_load(const struct fwc_load_opts *o)
 	}
 	if (o->audit)
 		L.t->meta.flags |= FWC_META_AUDIT;
-	err = fwc_guard_check(o, L.t);
+	err = o->check ? o->check(o, L.t) : 0;
 	if (err)
 		goto out;
 	fwc_state_begin(&L.rec, L.t);

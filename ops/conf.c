@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kernel.h"
+#include "ops.h"
 
 const char *fwc_conf_path(const char *opt)
 {

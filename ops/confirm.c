@@ -5,7 +5,8 @@
  *
  * Every successful load keeps its tables as an artifact in
  * STATE/IFACE/current.fwca (STATE: $FWC_STATE_DIR, else /run/fwc), written
- * under a temporary name and renamed, so that it is always whole.
+ * under a temporary name and renamed, so that it is always whole
+ * (kernel/state.c).
  *
  * fwc load --confirm hands the whole job to a watchdog that leaves the
  * terminal's session before it starts (fork, setsid, fork: no controlling
@@ -51,25 +52,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
-
-#include "cli.h"
 #include "compile.h"
-#include "kernel.h"
+#include "fwc_exit.h"
+#include "ops.h"
 
-#define CURRENT "current.fwca"
+#define CURRENT FWC_STATE_CURRENT
 #define ROLLBACK "rollback.fwca"
 #define PENDING "pending"
 #define ROLLED "last-rollback"
 #define LOG "watchdog.log"
-
-const char *const fwc_usage_confirm =
-	"usage: fwc confirm [IFACE...]\n"
-	"  Keep the policy that fwc load --confirm loaded: its rollback is\n"
-	"  called off. Without IFACE, every pending confirmation; with IFACE,\n"
-	"  the loads that include it (a load is confirmed whole). Exit 2 when\n"
-	"  there is nothing to confirm, saying so when the rollback came\n"
-	"  first. State: $" FWC_STATE_ENV " (default " FWC_STATE_DEFAULT ").\n";
 
 /* What a pending file says. */
 struct pending {
@@ -89,116 +80,15 @@ struct running {
 	struct fwc_meta meta;
 };
 
-static const char *state_dir(void)
-{
-	const char *env = getenv(FWC_STATE_ENV);
-
-	return env && *env ? env : FWC_STATE_DEFAULT;
-}
-
-static int state_path(char *buf, size_t n, const char *iface, const char *name)
-{
-	if ((size_t)snprintf(buf, n, "%s/%s%s%s", state_dir(), iface,
-			     name ? "/" : "", name ? name : "") >= n)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-/* STATE/IFACE, made if needed. */
-static int iface_dir(const char *iface, char *buf, size_t n)
-{
-	int err = state_path(buf, n, iface, NULL);
-
-	return err ? err : fwc_mkdirs(buf);
-}
-
-/* Hard-links @from to @to atomically (a temporary name, renamed). */
-static int link_over(const char *from, const char *to)
-{
-	char tmp[PATH_MAX + 8];
-	int err = 0;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new", to) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	unlink(tmp);
-	if (link(from, tmp) || rename(tmp, to))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
-}
-
-static void *record_write(void *arg)
-{
-	struct fwc_state_rec *r = arg;
-
-	/* zlib level 1: 0.6 s at level 6 for 100k rules. */
-	r->err = fwc_artifact_write_level(r->t, r->tmp, 1);
-	return NULL;
-}
-
-int fwc_state_begin(struct fwc_state_rec *r, const struct fwc_tables *t)
-{
-	int fd, err = fwc_mkdirs(state_dir());
-
-	memset(r, 0, sizeof(*r));
-	r->t = malloc(sizeof(*r->t));
-	if (!r->t)
-		return r->err = -ENOMEM;
-	*r->t = *t;
-	if (err)
-		return r->err = err;
-	if ((size_t)snprintf(r->tmp, sizeof(r->tmp), "%s/.current-XXXXXX",
-			     state_dir()) >= sizeof(r->tmp))
-		return r->err = -ENAMETOOLONG;
-	fd = mkstemp(r->tmp);
-	if (fd < 0) {
-		r->tmp[0] = '\0';
-		return r->err = -errno;
-	}
-	close(fd);
-	if (!pthread_create(&r->thread, NULL, record_write, r))
-		r->running = true;
-	else
-		record_write(r);
-	return 0;
-}
-
-int fwc_state_end(struct fwc_state_rec *r, char **ifaces, int n, bool keep)
-{
-	char dir[PATH_MAX], path[PATH_MAX];
-	int err;
-
-	if (r->running)
-		pthread_join(r->thread, NULL);
-	r->running = false;
-	free(r->t); /* the copy's shell: the arrays are the load's */
-	r->t = NULL;
-	err = r->err;
-	/* One artifact, hard-linked into every interface's directory. */
-	for (int i = 0; keep && !err && i < n; i++) {
-		err = iface_dir(ifaces[i], dir, sizeof(dir));
-		if (!err)
-			err = state_path(path, sizeof(path), ifaces[i],
-					 CURRENT);
-		if (!err)
-			err = link_over(r->tmp, path);
-	}
-	if (r->tmp[0])
-		unlink(r->tmp);
-	r->tmp[0] = '\0';
-	return err;
-}
-
 /* The state lock: an fd to close, or -errno. */
 static int state_lock(void)
 {
 	char path[PATH_MAX];
-	int fd, err = fwc_mkdirs(state_dir());
+	int fd, err = fwc_mkdirs(fwc_state_dir());
 
 	if (err)
 		return err;
-	if ((size_t)snprintf(path, sizeof(path), "%s/lock", state_dir()) >=
+	if ((size_t)snprintf(path, sizeof(path), "%s/lock", fwc_state_dir()) >=
 	    sizeof(path))
 		return -ENAMETOOLONG;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -249,7 +139,7 @@ static int pending_read(const char *iface, struct pending *p)
 	FILE *f;
 
 	memset(p, 0, sizeof(*p));
-	if (state_path(path, sizeof(path), iface, PENDING))
+	if (fwc_state_path(path, sizeof(path), iface, PENDING))
 		return -ENAMETOOLONG;
 	f = fopen(path, "re");
 	if (!f)
@@ -291,7 +181,7 @@ static bool watchdog_needed(const struct pending *w)
 	struct dirent *de;
 	struct pending p;
 	bool needed = false;
-	DIR *d = opendir(state_dir());
+	DIR *d = opendir(fwc_state_dir());
 
 	while (d && !needed && (de = readdir(d)))
 		needed = de->d_name[0] != '.' &&
@@ -307,7 +197,7 @@ static int pending_write(const char *iface, const struct pending *p)
 	FILE *f;
 	int err = 0;
 
-	if (state_path(path, sizeof(path), iface, PENDING) ||
+	if (fwc_state_path(path, sizeof(path), iface, PENDING) ||
 	    (size_t)snprintf(tmp, sizeof(tmp), "%s.new", path) >= sizeof(tmp))
 		return -ENAMETOOLONG;
 	f = fopen(tmp, "we");
@@ -327,7 +217,7 @@ static void pending_remove(const char *iface)
 {
 	char path[PATH_MAX];
 
-	if (!state_path(path, sizeof(path), iface, PENDING))
+	if (!fwc_state_path(path, sizeof(path), iface, PENDING))
 		unlink(path);
 }
 
@@ -349,8 +239,8 @@ static void running_read(const char *root, const char *iface, struct running *r)
 	close(link);
 	info = fwc_pin_get(dir, fwc_map_names[FWC_M_INFO]);
 	meta = fwc_pin_get(dir, fwc_map_names[FWC_M_META]);
-	if (info < 0 || meta < 0 || bpf_map_lookup_elem(info, &k, &r->info) ||
-	    bpf_map_lookup_elem(meta, &k, &r->meta))
+	if (info < 0 || meta < 0 || fwc_map_lookup(info, &k, &r->info) ||
+	    fwc_map_lookup(meta, &k, &r->meta))
 		r->prog = 0; /* pins we cannot read: nothing to roll to */
 	if (info >= 0)
 		close(info);
@@ -375,7 +265,7 @@ static bool current_matches(const char *iface, const struct running *r)
 	struct fwc_tables *t = NULL;
 	bool ok;
 
-	if (state_path(path, sizeof(path), iface, CURRENT) ||
+	if (fwc_state_path(path, sizeof(path), iface, CURRENT) ||
 	    access(path, R_OK) || fwc_artifact_read(path, &t))
 		return false;
 	hex(t->source_sha256, sizeof(t->source_sha256), sha);
@@ -410,11 +300,11 @@ static int rollback_prepare(const struct fwc_load_opts *o,
 			taken[i] = p;
 			continue;
 		}
-		err = iface_dir(ifc, dir, sizeof(dir));
+		err = fwc_state_iface_dir(ifc, dir, sizeof(dir));
 		if (!err)
-			err = state_path(rb, sizeof(rb), ifc, ROLLBACK);
+			err = fwc_state_path(rb, sizeof(rb), ifc, ROLLBACK);
 		if (!err)
-			err = state_path(cur, sizeof(cur), ifc, CURRENT);
+			err = fwc_state_path(cur, sizeof(cur), ifc, CURRENT);
 		if (err)
 			return err;
 		if (!r.prog) {
@@ -433,7 +323,7 @@ static int rollback_prepare(const struct fwc_load_opts *o,
 				ifc, cur, r.info.policy, FWC_STATE_ENV);
 			return -ESTALE;
 		}
-		err = link_over(cur, rb);
+		err = fwc_link_over(cur, rb);
 		if (err) {
 			fprintf(stderr, "fwc: cannot keep %s as %s: %s\n", cur,
 				rb, strerror(-err));
@@ -525,7 +415,7 @@ static void rollback(const struct fwc_load_opts *o, const char *exe,
 			       ifc);
 			continue;
 		}
-		if (state_path(rb, sizeof(rb), ifc, ROLLBACK))
+		if (fwc_state_path(rb, sizeof(rb), ifc, ROLLBACK))
 			continue;
 		memset(&st, 0, sizeof(st));
 		if (stat(rb, &st))
@@ -547,7 +437,7 @@ static void rollback(const struct fwc_load_opts *o, const char *exe,
 				 "could not be recorded" :
 				 "no fwc confirm by the "
 				 "deadline");
-		if (!state_path(path, sizeof(path), ifc, ROLLED) &&
+		if (!fwc_state_path(path, sizeof(path), ifc, ROLLED) &&
 		    (f = fopen(path, "we"))) {
 			fputs(note, f);
 			fclose(f);
@@ -613,7 +503,7 @@ static int watchdog(const struct fwc_load_opts *o, double seconds,
 
 	lock = state_lock();
 	if (lock < 0) {
-		fprintf(stderr, "fwc: cannot lock %s: %s\n", state_dir(),
+		fprintf(stderr, "fwc: cannot lock %s: %s\n", fwc_state_dir(),
 			strerror(-lock));
 		err = lock;
 		goto report;
@@ -697,14 +587,14 @@ report:
 	if (err && !now)
 		return rc;
 	/* Hold no directory busy while waiting: paths become absolute. */
-	if (realpath(state_dir(), path))
+	if (realpath(fwc_state_dir(), path))
 		setenv(FWC_STATE_ENV, path, 1);
 	if (chdir("/")) {
 		/* Only the relative paths above needed the old one. */
 	}
 	/* From now on, a log file: the terminal may be long gone. */
 	logfd = -1;
-	if ((size_t)snprintf(path, sizeof(path), "%s/" LOG, state_dir()) <
+	if ((size_t)snprintf(path, sizeof(path), "%s/" LOG, fwc_state_dir()) <
 	    sizeof(path))
 		logfd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
 			     0600);
@@ -826,7 +716,7 @@ static void nothing_pending(const char *iface)
 	FILE *f;
 
 	fprintf(stderr, "fwc: %s: nothing to confirm", iface);
-	if (state_path(path, sizeof(path), iface, ROLLED) ||
+	if (fwc_state_path(path, sizeof(path), iface, ROLLED) ||
 	    !(f = fopen(path, "re"))) {
 		fprintf(stderr, "\n");
 		return;
@@ -845,7 +735,7 @@ static void nothing_pending(const char *iface)
  * fwc confirm: the watchdogs of the loads asked for lose their pending
  * files, on every interface of those loads, and are killed.
  */
-static int confirm(char **ifaces, int n)
+int fwc_confirm(char **ifaces, int n)
 {
 	struct dirent **ents = NULL;
 	int lock, err = 0, m, nw = 0, done = 0;
@@ -854,12 +744,12 @@ static int confirm(char **ifaces, int n)
 
 	lock = state_lock();
 	if (lock < 0) {
-		fprintf(stderr, "fwc: cannot lock %s: %s\n", state_dir(),
+		fprintf(stderr, "fwc: cannot lock %s: %s\n", fwc_state_dir(),
 			strerror(-lock));
 		free(got);
 		return lock;
 	}
-	m = scandir(state_dir(), &ents, NULL, alphasort);
+	m = scandir(fwc_state_dir(), &ents, NULL, alphasort);
 	w = calloc(m > 0 ? (size_t)m : 1, sizeof(*w));
 	if (!got || !w) {
 		err = -ENOMEM;
@@ -913,7 +803,7 @@ static int confirm(char **ifaces, int n)
 		fprintf(stderr,
 			"fwc: nothing to confirm (no load --confirm "
 			"pending under %s)\n",
-			state_dir());
+			fwc_state_dir());
 		err = -ENOENT;
 	}
 out:
@@ -924,16 +814,6 @@ out:
 	free(got);
 	close(lock);
 	return err;
-}
-
-int fwc_cmd_confirm(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++)
-		if (argv[i][0] == '-') {
-			fputs(fwc_usage_confirm, stderr);
-			return FWC_EXIT_ERR;
-		}
-	return confirm(argv + 1, argc - 1) ? FWC_EXIT_ERR : 0;
 }
 
 void fwc_confirm_status(const char *root, const char *iface, uint32_t prog_id,

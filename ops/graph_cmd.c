@@ -4,37 +4,13 @@
  * file only adds the live counters of --stats IFACE, read from the pins.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <bpf/libbpf.h>
-
-#include "cli.h"
 #include "graph.h"
-#include "kernel.h"
-
-const char *const fwc_usage_graph =
-	"usage: fwc graph POLICY [--stats IFACE] [--bpffs DIR]\n"
-	"  Print the zone-to-zone picture of POLICY as Graphviz DOT: zones\n"
-	"  as nodes, one edge per zone pair and verdict, labelled with its\n"
-	"  rules (number, label, service); deny edges are dashed and red.\n"
-	"  Endpoints that are not a zone name (addresses, lists with\n"
-	"  exclusions, any) are grey nodes of their own.\n"
-	"    fwc graph policy.pol | dot -Tpng -o policy.png\n"
-	"  --stats IFACE  weight the edges by the live packet counters of the\n"
-	"                 policy loaded on IFACE (matched by rule number when\n"
-	"                 it is the same policy text, else by label and text)\n"
-	"  --bpffs DIR    where the pins are (as for fwc stats)\n";
-
-const char *const fwc_usage_matrix =
-	"usage: fwc matrix POLICY [--stats IFACE] [--bpffs DIR]\n"
-	"  The same picture as fwc graph, as a text table for the terminal:\n"
-	"  one row per source, one column per destination, each cell lists\n"
-	"  the rules of that pair in policy order (!N: rule N denies), then\n"
-	"  one line per rule. --stats IFACE adds packets and bytes per rule.\n";
+#include "ops.h"
 
 static bool same_rule(const struct fwc_stat_row *r,
 		      const struct fwc_graph_rule *gr, bool by_label)
@@ -100,38 +76,22 @@ static void caption_fill(char *buf, size_t n, const char *iface)
 	snprintf(buf, n, "packets counted on %s, read %s", iface, when);
 }
 
-static int run(int argc, char **argv, bool dot, const char *usage)
+int fwc_graph_show(const char *policy, const char *iface, const char *root,
+		   bool dot)
 {
-	static const struct option longopts[] = {
-		{ "stats", required_argument, NULL, 's' },
-		{ "bpffs", required_argument, NULL, 'b' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *iface = NULL, *bpffs = NULL;
 	struct fwc_counter *counts = NULL;
 	struct fwc_snapshot snap = { 0 };
 	struct fwc_graph *g;
 	char caption[128];
-	int c, err;
+	int err;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (c == 's')
-			iface = optarg;
-		else if (c == 'b')
-			bpffs = optarg;
-		else
-			goto usage;
-	}
-	if (optind != argc - 1)
-		goto usage;
-	if (fwc_graph_build(argv[optind], NULL, &g))
-		return FWC_EXIT_ERR;
+	if (fwc_graph_build(policy, NULL, &g))
+		return -EBADMSG;
 	if (iface) {
 		char *one[] = { (char *)iface };
 
-		libbpf_set_print(NULL);
-		err = fwc_snapshot_read(fwc_pin_root(bpffs), one, 1, &snap);
+		fwc_libbpf_verbose(false);
+		err = fwc_snapshot_read(root, one, 1, &snap);
 		if (err || snap.n_sets != 1) {
 			fprintf(stderr, "fwc: %s: %s\n", iface,
 				err	      ? strerror(-err) :
@@ -139,7 +99,7 @@ static int run(int argc, char **argv, bool dot, const char *usage)
 						"no fwc policy loaded");
 			fwc_snapshot_free(&snap);
 			fwc_graph_free(g);
-			return FWC_EXIT_ERR;
+			return err ? err : -ENOENT;
 		}
 		counts = calloc(g->n_rules + 1, sizeof(*counts));
 		if (counts)
@@ -154,17 +114,4 @@ static int run(int argc, char **argv, bool dot, const char *usage)
 	fwc_snapshot_free(&snap);
 	fwc_graph_free(g);
 	return 0;
-usage:
-	fputs(usage, stderr);
-	return FWC_EXIT_ERR;
-}
-
-int fwc_cmd_graph(int argc, char **argv)
-{
-	return run(argc, argv, true, fwc_usage_graph);
-}
-
-int fwc_cmd_matrix(int argc, char **argv)
-{
-	return run(argc, argv, false, fwc_usage_matrix);
 }

@@ -34,7 +34,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "kernel.h"
+#include "ops.h"
 #include "packet.h"
 #include "tables.h"
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * The deny log (bpf/log.h): the ring buffer of a load, carried over its
- * reloads, and `fwc log`, which reads it.
+ * fwc log: the deny log (bpf/log.h) of the loads pinned under the root,
+ * read from their ring buffers (carried over reloads by kernel/log.c).
  *
  * A ring buffer has one consumer position: reading takes the events out,
  * so `fwc log` without --follow prints what piled up since the last read
@@ -17,7 +17,6 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <net/if.h>
 #include <signal.h>
@@ -29,37 +28,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-
-#include "cli.h"
 #include "diag.h"
-#include "fwc.skel.h"
-#include "kernel.h"
+#include "ops.h"
 #include "packet.h"
 #include "resolve.h"
 
 #define NSEC 1000000000ull
 #define RESCAN_MS 1000 /* --follow: how often to look for new loads */
-
-const char *const fwc_usage_log =
-	"usage: fwc log [IFACE...] [--json] [--follow] [--bpffs DIR]\n"
-	"  The deny log: packets of rules marked `log` (and of the default\n"
-	"  rule with `set log default on`), and in audit mode every packet the\n"
-	"  policy would drop, rate-limited per rule in the datapath (set log\n"
-	"  rate). One line per event: time, interface, verdict (drop,\n"
-	"  would-drop, allow), rule id and label or text, and the packet in\n"
-	"  fwc test notation. Reading takes the events out of the buffer.\n"
-	"  At exit, the events held back by the rate limit (suppressed) and\n"
-	"  lost because the buffer was full, as counted so far (the counters\n"
-	"  carry over reloads), go to stderr (with --json: a last line\n"
-	"  {\"summary\":...}).\n"
-	"  --json        one JSON object per line\n"
-	"  --follow      wait for more until SIGINT or SIGTERM (new loads are\n"
-	"                picked up)\n"
-	"  --bpffs DIR   the pins' root (default $" FWC_BPFFS_ENV ", else\n"
-	"                " FWC_BPFFS_DEFAULT ")\n";
-
 /* One ring buffer: the interfaces of a load and of the reloads since. */
 struct ring {
 	struct logger *lg;
@@ -80,7 +55,7 @@ struct logger {
 	char **ifaces;
 	int n_ifaces;
 	bool json;
-	struct ring_buffer *rb;
+	struct fwc_ring *rb;
 	struct ring **rings;
 	int n;
 	int64_t real_minus_boot; /* ns: CLOCK_REALTIME - BOOTTIME */
@@ -112,23 +87,6 @@ static bool wanted(const struct logger *lg, const char *name)
 	return false;
 }
 
-int fwc_log_reuse(struct fwc_bpf *skel, const struct fwc_set *old)
-{
-	struct bpf_map_info info;
-	__u32 len = sizeof(info);
-	int fd = old ? old->maps[FWC_M_EVENTS] : -1;
-
-	if (!old || old->prog < 0 || fd < 0)
-		return 0;
-	memset(&info, 0, sizeof(info));
-	/* An older fwc's buffer of another size: start a new one. */
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
-	    info.type != BPF_MAP_TYPE_RINGBUF ||
-	    info.max_entries != bpf_map__max_entries(skel->maps.events))
-		return 0;
-	return bpf_map__reuse_fd(skel->maps.events, fd);
-}
-
 /* Rereads what the set pinned in @r->dir says, when its load changed. */
 static void ring_refresh(struct ring *r)
 {
@@ -141,7 +99,7 @@ static void ring_refresh(struct ring *r)
 	memset(&m, 0, sizeof(m));
 	/* The directory went to another buffer: keep what we knew. */
 	if (meta < 0 || ev < 0 || fwc_obj_id(ev) != r->id ||
-	    bpf_map_lookup_elem(meta, &k, &m) || (r->recs && m.gen == r->gen))
+	    fwc_map_lookup(meta, &k, &m) || (r->recs && m.gen == r->gen))
 		goto out;
 	recs = fwc_pin_get(r->dir, fwc_map_names[FWC_M_RULE_META]);
 	info = fwc_pin_get(r->dir, fwc_map_names[FWC_M_INFO]);
@@ -150,12 +108,12 @@ static void ring_refresh(struct ring *r)
 	r->n_rules = r->recs ? m.n_rules : 0;
 	r->gen = m.gen;
 	for (uint32_t i = 0; r->recs && i <= m.n_rules; i++)
-		if (recs < 0 || bpf_map_lookup_elem(recs, &i, &r->recs[i]))
+		if (recs < 0 || fwc_map_lookup(recs, &i, &r->recs[i]))
 			snprintf(r->recs[i].text, sizeof(r->recs[i].text),
 				 "rule %u", i);
 	memset(&r->info, 0, sizeof(r->info));
 	if (info >= 0)
-		bpf_map_lookup_elem(info, &k, &r->info);
+		fwc_map_lookup(info, &k, &r->info);
 out:
 	if (meta >= 0)
 		close(meta);
@@ -321,10 +279,10 @@ static int ring_add(struct logger *lg, int events, uint32_t id, const char *dir)
 	snprintf(r->dir, sizeof(r->dir), "%s", dir);
 	ring_refresh(r);
 	if (!lg->rb) {
-		lg->rb = ring_buffer__new(events, on_event, r, NULL);
+		lg->rb = fwc_ring_new(events, on_event, r);
 		err = lg->rb ? 0 : -errno;
 	} else {
-		err = ring_buffer__add(lg->rb, events, on_event, r);
+		err = fwc_ring_add(lg->rb, events, on_event, r);
 	}
 	if (err) {
 		free(r->recs);
@@ -412,18 +370,17 @@ static uint64_t reserved(const char *dir, uint32_t k)
 {
 	int meta = fwc_pin_get(dir, fwc_map_names[FWC_M_META]);
 	int cnt = fwc_pin_get(dir, fwc_map_names[FWC_M_COUNTERS]);
-	int ncpu = libbpf_num_possible_cpus();
+	int ncpu = fwc_ncpus();
 	struct fwc_counter *v = NULL;
 	struct fwc_meta m;
 	uint64_t sum = 0;
 	uint32_t key = 0;
 
-	if (meta < 0 || cnt < 0 || ncpu < 1 ||
-	    bpf_map_lookup_elem(meta, &key, &m))
+	if (meta < 0 || cnt < 0 || ncpu < 1 || fwc_map_lookup(meta, &key, &m))
 		goto out;
 	key = m.n_rules + 1 + k;
 	v = calloc((size_t)ncpu, sizeof(*v));
-	if (v && !bpf_map_lookup_elem(cnt, &key, v))
+	if (v && !fwc_map_lookup(cnt, &key, v))
 		for (int c = 0; c < ncpu; c++)
 			sum += v[c].packets;
 out:
@@ -499,7 +456,7 @@ static int log_run(struct logger *lg, bool follow)
 		return -ENOENT;
 	}
 	if (!follow) {
-		ret = ring_buffer__consume(lg->rb);
+		ret = fwc_ring_consume(lg->rb);
 		summary(lg);
 		return ret < 0 ? ret : 0;
 	}
@@ -507,7 +464,7 @@ static int log_run(struct logger *lg, bool follow)
 	sigaction(SIGTERM, &sa, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while (!stop) {
-		ret = ring_buffer__poll(lg->rb, 200);
+		ret = fwc_ring_poll(lg->rb, 200);
 		if (ret < 0 && ret != -EINTR) {
 			err = ret;
 			break;
@@ -519,58 +476,27 @@ static int log_run(struct logger *lg, bool follow)
 		}
 	}
 	/* What came in before the signal. */
-	ring_buffer__consume(lg->rb);
+	fwc_ring_consume(lg->rb);
 	summary(lg);
 	return err;
 }
 
-int fwc_cmd_log(int argc, char **argv)
+int fwc_log_show(const char *root, char **ifaces, int n, bool json, bool follow)
 {
-	enum {
-		OPT_JSON = 0x100,
-		OPT_FOLLOW,
-		OPT_BPFFS
-	};
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "follow", no_argument, NULL, OPT_FOLLOW },
-		{ "bpffs", required_argument, NULL, OPT_BPFFS },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct logger lg = { 0 };
-	const char *bpffs = NULL;
-	bool follow = false;
-	int c, err;
+	int err;
 
-	optind = 0; /* full reset: fwc.c may have used getopt */
-	while ((c = getopt_long(argc, argv, "f", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_JSON:
-			lg.json = true;
-			break;
-		case 'f':
-		case OPT_FOLLOW:
-			follow = true;
-			break;
-		case OPT_BPFFS:
-			bpffs = optarg;
-			break;
-		default:
-			fputs(fwc_usage_log, stderr);
-			return FWC_EXIT_ERR;
-		}
-	}
-	libbpf_set_print(fwc_libbpf_quiet);
-	lg.root = fwc_pin_root(bpffs);
-	lg.ifaces = argv + optind;
-	lg.n_ifaces = argc - optind;
+	lg.json = json;
+	lg.root = root;
+	lg.ifaces = ifaces;
+	lg.n_ifaces = n;
 	err = log_run(&lg, follow);
-	ring_buffer__free(lg.rb);
+	fwc_ring_free(lg.rb);
 	for (int i = 0; i < lg.n; i++) {
 		close(lg.rings[i]->events);
 		free(lg.rings[i]->recs);
 		free(lg.rings[i]);
 	}
 	free(lg.rings);
-	return err ? FWC_EXIT_ERR : 0;
+	return err;
 }

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kernel.h"
+#include "ops.h"
 
 #define DEFAULT_HOST "127.0.0.1"
 #define DEFAULT_PORT "9469"

@@ -14,10 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
-
 #include "diag.h"
-#include "kernel.h"
+#include "ops.h"
 #include "maps.h"
 
 /* One interface directory under the root. */
@@ -34,7 +32,7 @@ struct pinned {
 	bool enforcing;	      /* an fwc program runs on the interface */
 	uint32_t pinned_prog; /* id of the program pinned as prog */
 	uint32_t xdp_id;      /* XDP program the interface runs here */
-	char xdp_name[BPF_OBJ_NAME_LEN];
+	char xdp_name[FWC_PROG_NAME_LEN];
 	bool stale_new;	   /* NAME-new pins: an interrupted load */
 	int n_pins;	   /* pins of a set present (prog, link, maps) */
 	char missing[400]; /* those absent, "a, b" */
@@ -101,7 +99,7 @@ static void pinned_read(struct pinned *p)
 	p->link = fwc_pin_link(p->dir);
 	info = fwc_pin_get(p->dir, fwc_map_names[FWC_M_INFO]);
 	if (info >= 0) {
-		p->has_info = !bpf_map_lookup_elem(info, &k, &p->info);
+		p->has_info = !fwc_map_lookup(info, &k, &p->info);
 		close(info);
 	}
 	pinned_inventory(p);
@@ -334,7 +332,7 @@ static int pinned_list(const char *root, char **ifaces, int n_ifaces,
 		for (int j = 0; j < k; j++)
 			found |= !strcmp(p[j].name, ifaces[i]);
 		if (!found) {
-			char name[BPF_OBJ_NAME_LEN];
+			char name[FWC_PROG_NAME_LEN];
 			uint32_t id =
 				fwc_xdp_prog((int)if_nametoindex(ifaces[i]),
 					     name, sizeof(name));
@@ -422,7 +420,7 @@ static void status_rollout(const struct pinned *q, bool json)
 	bool audit;
 
 	memset(&m, 0, sizeof(m));
-	audit = !bpf_map_lookup_elem(q->set.maps[FWC_M_META], &k, &m) &&
+	audit = !fwc_map_lookup(q->set.maps[FWC_M_META], &k, &m) &&
 		(m.flags & FWC_META_AUDIT);
 	if (json)
 		printf(",\"verdicts\":\"%s\"", audit ? "audit" : "enforce");
@@ -531,7 +529,7 @@ static int status_foreign(const struct pinned *p, int n, bool json, int k)
 	struct if_nameindex *ifs = if_nameindex();
 
 	for (struct if_nameindex *i = ifs; i && i->if_index; i++) {
-		char name[BPF_OBJ_NAME_LEN];
+		char name[FWC_PROG_NAME_LEN];
 		uint32_t id =
 			fwc_xdp_prog((int)i->if_index, name, sizeof(name));
 		bool pinned = false;
@@ -659,7 +657,7 @@ static int stats_rows(const struct pinned *p, struct row **out, uint32_t *n_out,
 	struct fwc_meta meta;
 	int err = 0;
 
-	if (bpf_map_lookup_elem(s->maps[FWC_M_META], &k, &meta))
+	if (fwc_map_lookup(s->maps[FWC_M_META], &k, &meta))
 		return -errno;
 	nr = meta.n_rules;
 	n = nr + 1 + FWC_RSV_COUNT;
@@ -683,9 +681,9 @@ static int stats_rows(const struct pinned *p, struct row **out, uint32_t *n_out,
 		r->id = id;
 		r->c = c[id];
 		if (id <= nr) {
-			bpf_map_lookup_elem(s->maps[FWC_M_RULE_META], &id,
-					    &recs[id]);
-			bpf_map_lookup_elem(s->maps[FWC_M_RULES], &id, &ri);
+			fwc_map_lookup(s->maps[FWC_M_RULE_META], &id,
+				       &recs[id]);
+			fwc_map_lookup(s->maps[FWC_M_RULES], &id, &ri);
 			r->rec = &recs[id];
 			r->action = ri.action == FWC_ACT_ALLOW ? "allow" :
 								 "deny";

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kernel.h"
+#include "ops.h"
 
 static const char *const sort_names[] = {
 	[FWC_SORT_RULE] = "rule",
