@@ -6,6 +6,7 @@
 # make fuzz       libFuzzer on the compiler and the artifact reader (FUZZ_SECONDS=30 each)
 # make bench      compile, datapath, veth and load benchmarks, plot (docs/benchmarks.md)
 # make install    PREFIX=/usr/local, DESTDIR=; make uninstall the same way
+# make layers     check the layers: cli -> ops -> kernel -> compiler, no cycle
 # make docs       regenerate docs/passwordmgr.png (fwc graph | dot)
 
 VERSION := 0.1.0
@@ -49,7 +50,7 @@ BPF_TEST_BINS := $(BPF_TEST_SRCS:tests/bpf/%.c=$(O)/tests/%)
 
 .PHONY: all clean test deps unit asan-unit policy-tests bpf-tests e2e-tests \
 	diff-tests bench demo demo-clean format format-check fuzz install uninstall docs \
-	fuzz-policy fuzz-artifact
+	fuzz-policy fuzz-artifact layers
 
 all: $(O)/fwc $(BPF_OBJ)
 
@@ -76,7 +77,7 @@ $(O)/tests/%: tests/unit/%.c $(COMPILER_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
-$(O)/tests/%: tests/bpf/%.c $(wildcard tests/bpf/*.h) $(COMPILER_OBJS) $(KERNEL_OBJS) $(OPS_OBJS) $(O)/cli/cmd.o $(SKEL)
+$(O)/tests/%: tests/bpf/%.c $(wildcard tests/bpf/*.h) $(COMPILER_OBJS) $(KERNEL_OBJS) $(SKEL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o,$^) -lcmocka -lbpf -lelf $(LDLIBS)
 
@@ -144,6 +145,7 @@ diff-tests: all $(DIFFPROBE) $(DIFFPLAN)
 test: deps
 	$(MAKE) format-check
 	$(MAKE) all
+	$(MAKE) layers
 	$(MAKE) unit
 	$(MAKE) asan-unit
 	$(MAKE) fuzz
@@ -167,7 +169,7 @@ $(BENCH_SKEL): $(BENCH_BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name bare_bpf > $@.tmp && mv $@.tmp $@
 
 $(TESTRUN_BENCH): bench/testrun_bench.c tests/bpf/packets.h $(BENCH_SKEL) \
-		  $(SKEL) $(COMPILER_OBJS) $(KERNEL_OBJS) $(OPS_OBJS) $(O)/cli/cmd.o
+		  $(SKEL) $(COMPILER_OBJS) $(KERNEL_OBJS)
 	$(CC) $(CFLAGS) -I$(O)/bench -Itests/bpf -o $@ \
 		$(filter %.c %.o,$^) -lbpf -lelf $(LDLIBS)
 
@@ -286,6 +288,12 @@ format:
 format-check:
 	@clang-format --dry-run --Werror $(FORMAT_SRCS) && \
 		echo "format: $(words $(FORMAT_SRCS)) files match .clang-format"
+
+# Dependencies point one way, cli -> ops -> kernel -> compiler -> include
+# (and bpf -> include), with no cycle among the objects and libbpf in
+# kernel/ only: tools/check-layers.sh, from nm over the objects.
+layers: all
+	@tools/check-layers.sh $(O)
 
 clean:
 	rm -rf $(O) $(ASAN_O) $(TSAN_O) fwc
