@@ -2,7 +2,10 @@
 /*
  * The compiled artifact: "FWCA", a format version, the raw and compressed
  * sizes, then zlib of the tables in a fixed order (level 6: level 9 took
- * 5 s on the 95 MB of tables of 100k rules to save 6 %). Nothing in it
+ * 5 s on the 95 MB of tables of 100k rules to save 6 %): the sections of
+ * fwc_table_descs, the maps of include/fwc_maps.h that have one, in its
+ * order, written and read by that one table; then the policy's name and
+ * hash. Nothing in it
  * depends on time or memory layout, so the same policy gives the same
  * bytes. Integers are little-endian.
  *
@@ -64,36 +67,57 @@ static void put_str(struct buf *b, const char *s)
 	put(b, s, n);
 }
 
+/* Where a table of kind @art at @off of @t starts: in @t, or the array
+ * @t points to. */
+static const void *table_at(const struct fwc_tables *t, size_t off,
+			    enum fwc_art art)
+{
+	const void *p = (const char *)t + off;
+
+	if (art != FWC_ART_HEAD && art != FWC_ART_INLINE)
+		memcpy(&p, p, sizeof(p));
+	return p;
+}
+
+/*
+ * The tables in the order of fwc_table_descs (the list of maps), then the
+ * policy's name and hash; deserialise() reads them by the same table.
+ */
 static void serialise(const struct fwc_tables *t, struct buf *b)
 {
 	const struct fwc_meta *m = &t->meta;
 
-	put_u32s(b, (const uint32_t *)m, sizeof(*m) / 4);
-	put_u32s(b, t->v4_root, FWC_TRIE_ROOT_SIZE);
-	if (m->flags & FWC_META_V6_TRIE)
-		put_u32s(b, t->v6_root, FWC_TRIE_ROOT_SIZE);
-	put_u32s(b, t->chunks, (size_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE);
-	put_u32s(b, (const uint32_t *)t->v6_ranges,
-		 (size_t)m->n_v6_ranges * sizeof(*t->v6_ranges) / 4);
-	for (uint32_t i = 0; i < m->n_v6; i++) {
-		put_u32(b, t->v6_keys[i].prefixlen);
-		put(b, t->v6_keys[i].addr, 16);
-	}
-	put_u32s(b, t->v6_vals, m->n_v6);
-	put_u32s(b, (const uint32_t *)t->addr, (size_t)m->n_addr * 2);
-	put_u32s(b, t->pair, (size_t)m->n_src * m->n_dst);
-	put_u32s(b, t->proto, FWC_PROTO_SIZE);
-	put_u32s(b, (const uint32_t *)t->pinfo,
-		 (size_t)m->n_pc * sizeof(*t->pinfo) / 4);
-	put_u32s(b, t->l4, m->n_l4);
-	put_u32s(b, t->svc, m->n_svc_map);
-	put_u32s(b, t->decision, (size_t)m->n_rows * m->n_svc);
-	put_u32s(b, (const uint32_t *)t->rules, (size_t)(m->n_rules + 1) * 2);
-	for (uint32_t i = 0; i <= m->n_rules; i++) {
-		put_u32(b, t->rule_meta[i].id);
-		put_u32(b, t->rule_meta[i].line);
-		put_str(b, t->rule_meta[i].label);
-		put_str(b, t->rule_meta[i].text);
+	for (size_t i = 0; i < fwc_n_table_descs; i++) {
+		const struct fwc_table_desc *d = &fwc_table_descs[i];
+		const void *p = table_at(t, d->off, d->art);
+		uint64_t n = d->entries(m);
+
+		switch (d->art) {
+		case FWC_ART_LPM: {
+			const struct fwc_v6_key *k = p;
+
+			for (uint64_t j = 0; j < n; j++) {
+				put_u32(b, k[j].prefixlen);
+				put(b, k[j].addr, 16);
+			}
+			put_u32s(b, table_at(t, d->off2, d->art), n);
+			break;
+		}
+		case FWC_ART_RULES: {
+			const struct fwc_rule_meta *r = p;
+
+			for (uint64_t j = 0; j < n; j++) {
+				put_u32(b, r[j].id);
+				put_u32(b, r[j].line);
+				put_str(b, r[j].label);
+				put_str(b, r[j].text);
+			}
+			break;
+		}
+		default:
+			put_u32s(b, p, n * d->size / 4);
+			break;
+		}
 	}
 	put_str(b, t->source);
 	put(b, t->source_sha256, 32);
@@ -236,55 +260,77 @@ static char *get_str(struct buf *b, const char *what)
 	return s;
 }
 
-/* The tables in serialise()'s order; stops at the first shortfall. */
+/* A table of kind ARRAY, OPTIONAL or LPM: the array read for it. */
+static void set_table(struct fwc_tables *t, size_t off, void *p)
+{
+	memcpy((char *)t + off, &p, sizeof(p));
+}
+
+/*
+ * The tables in serialise()'s order, by fwc_table_descs: each count from
+ * the meta read first; stops at the first shortfall.
+ */
 static void deserialise(struct buf *b, struct fwc_tables *t)
 {
 	struct fwc_meta *m = &t->meta;
-	uint32_t *w = (uint32_t *)m, *proto;
 
-	if (room(b, "meta", NULL, 1, sizeof(*m)))
-		for (size_t i = 0; i < sizeof(*m) / 4; i++)
-			w[i] = get_u32(b);
-	t->v4_root = get_u32s(b, FWC_TRIE_ROOT_SIZE, 4, "v4_root", NULL);
-	if (m->flags & FWC_META_V6_TRIE)
-		t->v6_root =
-			get_u32s(b, FWC_TRIE_ROOT_SIZE, 4, "v6_root", NULL);
-	t->chunks = get_u32s(b, (uint64_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE, 4,
-			     "chunks", "n_chunks * 256");
-	t->v6_ranges = get_u32s(b, m->n_v6_ranges, sizeof(*t->v6_ranges),
-				"v6_range", "n_v6_ranges");
-	if (room(b, "v6_lpm", "n_v6", m->n_v6, 20)) {
-		t->v6_keys = xcalloc(m->n_v6, sizeof(*t->v6_keys));
-		for (uint32_t i = 0; i < m->n_v6; i++) {
-			t->v6_keys[i].prefixlen = get_u32(b);
-			get(b, t->v6_keys[i].addr, 16);
+	for (size_t i = 0; i < fwc_n_table_descs; i++) {
+		const struct fwc_table_desc *d = &fwc_table_descs[i];
+		uint64_t n = d->entries(m);
+		char what[64];
+		void *v;
+
+		switch (d->art) {
+		case FWC_ART_HEAD:
+			if (room(b, d->name, NULL, 1, d->size))
+				for (size_t j = 0; j < d->size / 4; j++)
+					((uint32_t *)m)[j] = get_u32(b);
+			break;
+		case FWC_ART_INLINE:
+			v = get_u32s(b, n, d->size, d->name, d->counts);
+			if (v)
+				memcpy((char *)t + d->off, v, n * d->size);
+			free(v);
+			break;
+		case FWC_ART_OPTIONAL:
+			if (!n)
+				break;
+			/* fall through */
+		case FWC_ART_ARRAY:
+			set_table(t, d->off,
+				  get_u32s(b, n, d->size, d->name, d->counts));
+			break;
+		case FWC_ART_LPM:
+			if (room(b, d->name, d->counts, n, d->key_size)) {
+				struct fwc_v6_key *k = xcalloc(n, sizeof(*k));
+
+				for (uint64_t j = 0; j < n; j++) {
+					k[j].prefixlen = get_u32(b);
+					get(b, k[j].addr, 16);
+				}
+				set_table(t, d->off, k);
+			}
+			snprintf(what, sizeof(what), "%s classes", d->name);
+			set_table(t, d->off2,
+				  get_u32s(b, n, d->size, what, d->counts));
+			break;
+		case FWC_ART_RULES: {
+			struct fwc_rule_meta *r;
+
+			/* Each rule's id, line and two string lengths at least. */
+			if (!room(b, d->name, d->counts, n, 16))
+				return;
+			r = xcalloc(n, sizeof(*r));
+			set_table(t, d->off, r);
+			for (uint64_t j = 0; j < n && !b->bad; j++) {
+				r[j].id = get_u32(b);
+				r[j].line = get_u32(b);
+				r[j].label = get_str(b, "rule label");
+				r[j].text = get_str(b, "rule text");
+			}
+			break;
 		}
-	}
-	t->v6_vals = get_u32s(b, m->n_v6, 4, "v6_lpm classes", "n_v6");
-	t->addr = get_u32s(b, m->n_addr, sizeof(*t->addr), "addr_class",
-			   "n_addr");
-	t->pair = get_u32s(b, (uint64_t)m->n_src * m->n_dst, 4, "pair",
-			   "n_src * n_dst");
-	proto = get_u32s(b, FWC_PROTO_SIZE, 4, "proto", NULL);
-	if (proto)
-		memcpy(t->proto, proto, sizeof(t->proto));
-	free(proto);
-	t->pinfo = get_u32s(b, m->n_pc, sizeof(*t->pinfo), "pinfo", "n_pc");
-	t->l4 = get_u32s(b, m->n_l4, 4, "l4", "n_l4");
-	t->svc = get_u32s(b, m->n_svc_map, 4, "svc", "n_svc_map");
-	t->decision = get_u32s(b, (uint64_t)m->n_rows * m->n_svc, 4, "decision",
-			       "n_rows * n_svc");
-	t->rules = get_u32s(b, (uint64_t)m->n_rules + 1, sizeof(*t->rules),
-			    "rules", "n_rules + 1");
-	/* Each rule's id, line and two string lengths at least. */
-	if (!room(b, "rule_meta", "n_rules + 1", (uint64_t)m->n_rules + 1, 16))
-		return;
-	t->rule_meta = xcalloc((size_t)m->n_rules + 1, sizeof(*t->rule_meta));
-	for (uint32_t i = 0; i <= m->n_rules && !b->bad; i++) {
-		t->rule_meta[i].id = get_u32(b);
-		t->rule_meta[i].line = get_u32(b);
-		t->rule_meta[i].label = get_str(b, "rule label");
-		t->rule_meta[i].text = get_str(b, "rule text");
+		}
 	}
 	t->source = get_str(b, "policy name");
 	get(b, t->source_sha256, 32);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "compile.h"
+#include "fwc_maps.h"
 #include "lower.h"
 #include "util.h"
 
@@ -757,23 +758,95 @@ void fwc_lower_free(struct fwc_lower *lw)
 	memset(lw, 0, sizeof(*lw));
 }
 
+/*
+ * fwc_table_descs[] from the list of maps: an entries function and a row
+ * for each map with a section (NO_ART rows expand to nothing).
+ */
+#define ENTRIES_FN(ID, name, TYPE, k, v, entries, flags, home, art, ...) \
+	ENTRIES_FN_##art(name, entries)
+#define ENTRIES_FN_NO_ART(name, entries)
+#define ENTRIES_FN_HEAD ENTRIES_FN_ANY
+#define ENTRIES_FN_INLINE ENTRIES_FN_ANY
+#define ENTRIES_FN_ARRAY ENTRIES_FN_ANY
+#define ENTRIES_FN_OPTIONAL ENTRIES_FN_ANY
+#define ENTRIES_FN_LPM ENTRIES_FN_ANY
+#define ENTRIES_FN_RULES ENTRIES_FN_ANY
+#define ENTRIES_FN_ANY(name, entries)                            \
+	static uint64_t entries_##name(const struct fwc_meta *m) \
+	{                                                        \
+		(void)m;                                         \
+		return FWC_MAP_COUNT(entries);                   \
+	}
+
+FWC_MAPS(ENTRIES_FN)
+
+#define DESC(ID, name, TYPE, k, v, entries, flags, home, art, field, counts) \
+	DESC_##art(name, k, v, field, counts)
+#define DESC_NO_ART(name, k, v, field, counts)
+#define DESC_ONE(name, art, row, v, ksz, field, field2, counts) \
+	{ #name,                                                \
+	  counts,                                               \
+	  FWC_ART_##art,                                        \
+	  row,                                                  \
+	  sizeof(v),                                            \
+	  ksz,                                                  \
+	  offsetof(struct fwc_tables, field),                   \
+	  offsetof(struct fwc_tables, field2),                  \
+	  entries_##name },
+#define DESC_HEAD(name, k, v, field, counts) \
+	DESC_ONE(name, HEAD, false, v, 0, field, field, counts)
+#define DESC_INLINE(name, k, v, field, counts) \
+	DESC_ONE(name, INLINE, true, v, 0, field, field, counts)
+#define DESC_ARRAY(name, k, v, field, counts) \
+	DESC_ONE(name, ARRAY, true, v, 0, field, field, counts)
+#define DESC_OPTIONAL(name, k, v, field, counts) \
+	DESC_ONE(name, OPTIONAL, true, v, 0, field, field, counts)
+#define DESC_LPM(name, k, v, field, counts)                                 \
+	DESC_ONE(name, LPM, true, v, sizeof(k), field##_keys, field##_vals, \
+		 counts)
+#define DESC_RULES(name, k, v, field, counts) \
+	DESC_ONE(name, RULES, false, v, 0, field, field, counts)
+
+const struct fwc_table_desc fwc_table_descs[] = { FWC_MAPS(DESC) };
+const size_t fwc_n_table_descs =
+	sizeof(fwc_table_descs) / sizeof(fwc_table_descs[0]);
+
+const struct fwc_table_desc *fwc_table_desc(const char *name)
+{
+	for (size_t i = 0; i < fwc_n_table_descs; i++)
+		if (!strcmp(fwc_table_descs[i].name, name))
+			return &fwc_table_descs[i];
+	return NULL;
+}
+
+/* The array a table of kind ARRAY, OPTIONAL or LPM points to at @off. */
+static void *table_ptr(const struct fwc_tables *t, size_t off)
+{
+	void *p;
+
+	memcpy(&p, (const char *)t + off, sizeof(p));
+	return p;
+}
+
 void fwc_tables_free(struct fwc_tables *t)
 {
 	if (!t)
 		return;
-	free(t->v4_root);
-	free(t->v6_root);
-	free(t->chunks);
-	free(t->v6_ranges);
-	free(t->v6_keys);
-	free(t->v6_vals);
-	free(t->addr);
-	free(t->pair);
-	free(t->pinfo);
-	free(t->l4);
-	free(t->svc);
-	free(t->decision);
-	free(t->rules);
+	for (size_t i = 0; i < fwc_n_table_descs; i++) {
+		const struct fwc_table_desc *d = &fwc_table_descs[i];
+
+		switch (d->art) {
+		case FWC_ART_LPM:
+			free(table_ptr(t, d->off2));
+			/* fall through */
+		case FWC_ART_ARRAY:
+		case FWC_ART_OPTIONAL:
+			free(table_ptr(t, d->off));
+			break;
+		default:
+			break;
+		}
+	}
 	if (t->rule_meta)
 		for (uint32_t i = 0; i <= t->meta.n_rules; i++) {
 			free(t->rule_meta[i].label);
@@ -784,37 +857,18 @@ void fwc_tables_free(struct fwc_tables *t)
 	free(t);
 }
 
+size_t fwc_tables_entries(const struct fwc_tables *t, const char *table)
+{
+	const struct fwc_table_desc *d = fwc_table_desc(table);
+
+	return d && d->row ? (size_t)d->entries(&t->meta) : 0;
+}
+
 size_t fwc_tables_bytes(const struct fwc_tables *t, const char *table)
 {
-	const struct fwc_meta *m = &t->meta;
+	const struct fwc_table_desc *d = fwc_table_desc(table);
 
-	if (!strcmp(table, "v4_root"))
-		return FWC_TRIE_ROOT_SIZE * sizeof(uint32_t);
-	if (!strcmp(table, "v6_root"))
-		return m->flags & FWC_META_V6_TRIE ?
-			       FWC_TRIE_ROOT_SIZE * sizeof(uint32_t) :
-			       0;
-	if (!strcmp(table, "chunks"))
-		return (size_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE * 4;
-	if (!strcmp(table, "v6_range"))
-		return (size_t)m->n_v6_ranges * sizeof(struct fwc_v6_range);
-	if (!strcmp(table, "v6_lpm"))
-		return (size_t)m->n_v6 * (sizeof(struct fwc_v6_key) + 4);
-	if (!strcmp(table, "addr_class"))
-		return (size_t)m->n_addr * sizeof(struct fwc_addr_class);
-	if (!strcmp(table, "pair"))
-		return (size_t)m->n_src * m->n_dst * 4;
-	if (!strcmp(table, "proto"))
-		return FWC_PROTO_SIZE * 4;
-	if (!strcmp(table, "pinfo"))
-		return (size_t)m->n_pc * sizeof(struct fwc_proto_info);
-	if (!strcmp(table, "l4"))
-		return (size_t)m->n_l4 * 4;
-	if (!strcmp(table, "svc"))
-		return (size_t)m->n_svc_map * 4;
-	if (!strcmp(table, "decision"))
-		return (size_t)m->n_rows * m->n_svc * 4;
-	if (!strcmp(table, "rules"))
-		return (size_t)(m->n_rules + 1) * sizeof(struct fwc_rule_info);
-	return 0;
+	return d && d->row ?
+		       (size_t)d->entries(&t->meta) * (d->key_size + d->size) :
+		       0;
 }

@@ -74,8 +74,44 @@ bool fwc_v6_outside(const struct fwc_meta *m, const uint8_t a[16]);
  */
 int fwc_tables_validate(const struct fwc_tables *t, char *why, size_t len);
 
-/* Bytes each table takes, for --stats and the loader's map sizes. */
+/*
+ * The maps that have a section in the artifact, in its order, from the
+ * list of maps (include/fwc_maps.h: the art, field and counts columns).
+ * compiler/artifact.c writes and reads the tables by this one table.
+ */
+enum fwc_art {
+	FWC_ART_HEAD,	  /* struct fwc_meta, inline, first */
+	FWC_ART_INLINE,	  /* a fixed array inline in struct fwc_tables */
+	FWC_ART_ARRAY,	  /* an allocated array */
+	FWC_ART_OPTIONAL, /* the same, NULL when it has no entries */
+	FWC_ART_LPM,	  /* keys at off, their values at off2 */
+	FWC_ART_RULES,	  /* struct fwc_rule_meta: ids, lines, strings */
+};
+
+struct fwc_table_desc {
+	const char *name;   /* the map's, and the section's in messages */
+	const char *counts; /* meta counts its entries are made of, or NULL */
+	enum fwc_art art;
+	bool row;	 /* a row of `fwc compile --stats` */
+	size_t size;	 /* bytes of a value */
+	size_t key_size; /* LPM: bytes of a key; else 0 */
+	size_t off;	 /* of its field in struct fwc_tables */
+	size_t off2;	 /* LPM: of the values' field */
+	uint64_t (*entries)(const struct fwc_meta *m);
+};
+
+extern const struct fwc_table_desc fwc_table_descs[];
+extern const size_t fwc_n_table_descs;
+
+/* The table of map @name, or NULL. */
+const struct fwc_table_desc *fwc_table_desc(const char *name);
+
+/*
+ * Bytes and entries of the table of map @table (0 for none), for --stats
+ * and the loader's map sizes.
+ */
 size_t fwc_tables_bytes(const struct fwc_tables *t, const char *table);
+size_t fwc_tables_entries(const struct fwc_tables *t, const char *table);
 
 void fwc_tables_free(struct fwc_tables *t);
 
