@@ -52,7 +52,7 @@ enum fwc_map_idx {
 	FWC_M_RULES,
 	FWC_M_COUNTERS,
 	FWC_M_LABELS,
-	FWC_M_CT,	 /* flows: kept across reloads (loader/flows.c) */
+	FWC_M_CT,	 /* flows: kept across reloads (kernel/flows.c) */
 	FWC_M_FRAGS,	 /* first-fragment verdicts, kept likewise */
 	FWC_M_CT_REMAP,	 /* previous generation's rule ids -> this one's */
 	FWC_M_EVENTS,	 /* the deny log's ring buffer, kept across reloads */
@@ -232,11 +232,11 @@ int fwc_log_reuse(struct fwc_bpf *skel, const struct fwc_set *old);
 
 /* STATE: $FWC_STATE_DIR, else the default. */
 const char *fwc_state_dir(void);
-/* STATE// (STATE/ when  is NULL) into . */
+/* STATE/@iface/@name (STATE/@iface when @name is NULL) into @buf. */
 int fwc_state_path(char *buf, size_t n, const char *iface, const char *name);
-/* STATE/ into , made if needed. */
+/* STATE/@iface into @buf, made if needed. */
 int fwc_state_iface_dir(const char *iface, char *buf, size_t n);
-/* Hard-links  to  atomically (a temporary name, renamed). */
+/* Hard-links @from to @to atomically (a temporary name, renamed). */
 int fwc_link_over(const char *from, const char *to);
 /*
  * A load keeps its tables as STATE/IFACE/current.fwca (what a later

@@ -11,7 +11,7 @@
  * the swap. Until the swap, a failure only removes what this load added.
  *
  * Tracked flows carry over too: the new program reuses the running flow
- * table, and its entries move to the new rule ids (loader/flows.c).
+ * table, and its entries move to the new rule ids (kernel/flows.c).
  */
 #include <errno.h>
 #include <pthread.h>

@@ -645,7 +645,7 @@ int fwc_records_create(struct fwc_set *s, uint32_t n_rules)
 					      n_rules + 1);
 	/*
 	 * What earlier loads counted, by counter id: written by the loader
-	 * alone, never by a program (loader/load.c, carry_snapshot).
+	 * alone, never by a program (kernel/load.c, carry_snapshot).
 	 */
 	s->maps[FWC_M_CARRIED] = record_map(b, "carried", t.counter,
 					    sizeof(struct fwc_counter),

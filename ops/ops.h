@@ -66,7 +66,7 @@ int fwc_watch(const char *root, char **ifaces, int n,
 int fwc_guard_check(const struct fwc_load_opts *o, const struct fwc_tables *t);
 
 /* confirm.c: commit-confirmed loads */
-/* fwc confirm: calls off the rollback of the loads of  (all: n 0). */
+/* fwc confirm: calls off the rollback of the loads of @ifaces (all: n 0). */
 int fwc_confirm(char **ifaces, int n);
 /* fwc load --confirm SECONDS: load, roll back unless confirmed. */
 int fwc_confirm_load(const struct fwc_load_opts *o, double seconds);
@@ -131,8 +131,8 @@ int fwc_log_show(const char *root, char **ifaces, int n, bool json,
 		 bool follow);
 
 /*
- * graph_cmd.c: fwc graph () and fwc matrix of , with the
- * counters of  (or NULL) under ; -EBADMSG when the compiler
+ * graph_cmd.c: fwc graph (@dot) and fwc matrix of @policy, with the
+ * counters of @iface (or NULL) under @root; -EBADMSG when the compiler
  * has said why not.
  */
 int fwc_graph_show(const char *policy, const char *iface, const char *root,

@@ -3,7 +3,7 @@
 #
 # The loader's threads under ThreadSanitizer. fwc load writes the rollback
 # copy of its tables and builds the record maps and the counter carry-over
-# on threads beside the program load (loader/load.c, loader/confirm.c).
+# on threads beside the program load (kernel/load.c, kernel/state.c).
 # FWC_TSAN names an fwc built with -fsanitize=thread (make e2e-tests builds
 # build-tsan/fwc): a first load, reloads that carry counters and flows
 # over, a reload that fails, and an unload, each free of any report.

@@ -9,7 +9,7 @@
 # after XDP, counts every datagram XDP let through; the rule's counter in
 # `fwc stats --json` must equal it exactly, and its bytes be as many
 # frames. No packet may be lost or counted twice by the carry-over of
-# the counters (carry_* in loader/load.c), however often it runs. Before
+# the counters (carry_* in kernel/load.c), however often it runs. Before
 # the carry was exact, 100 reloads here ended 4 packets short (at 69k
 # datagrams/s; the issue saw 2-9), and 30 reloads 0-1.
 set -euo pipefail
