@@ -61,7 +61,7 @@ $(O)/%.o: %.c $(wildcard include/*.h compiler/*.h kernel/*.h ops/*.h cli/*.h)
 # The loader embeds the skeleton, so it needs the BPF object first.
 $(KERNEL_OBJS) $(OPS_OBJS) $(CLI_OBJS): $(SKEL)
 
-$(BPF_OBJ): bpf/fwc.bpf.c $(wildcard bpf/*.h) include/fwc_abi.h
+$(BPF_OBJ): bpf/fwc.bpf.c $(wildcard bpf/*.h include/*.h)
 	@mkdir -p $(O)
 	$(CLANG) -g -O2 -target bpf -Wall -Werror -Iinclude -I$(ARCH_INC) \
 		-c -o $@ $<

@@ -56,8 +56,8 @@
  * `fwc status`'s check of the set, and for a table its artifact section,
  * corrupt-artifact checks, free and --stats row follow from the row.
  */
-#ifndef FWC_MAPS_H
-#define FWC_MAPS_H
+#ifndef FWC_MAP_LIST_H
+#define FWC_MAP_LIST_H
 
 /* clang-format off */
 #define FWC_MAPS(X)                                                          \
@@ -174,4 +174,4 @@
 #define FWC_MAP_COUNT(entries) FWC_MAP_COUNT_##entries
 #define FWC_MAP_COUNT_SIZED(n) (n)
 
-#endif /* FWC_MAPS_H */
+#endif /* FWC_MAP_LIST_H */

@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "fwc_abi.h"
+#include "fwc_maps.h"
 
 #define FWC_BPFFS_MOUNT "/sys/fs/bpf"
 #define FWC_BPFFS_DEFAULT FWC_BPFFS_MOUNT "/fwc"
@@ -34,33 +35,12 @@ enum fwc_mode {
 	FWC_MODE_GENERIC,
 };
 
-/* Maps of a set, pinned under these names (skeleton maps, then ours). */
+/*
+ * Maps of a set, pinned under these names: the PIN and REC rows of the
+ * list of maps (include/fwc_maps.h), the skeleton's maps, then ours.
+ */
 enum fwc_map_idx {
-	FWC_M_META,
-	FWC_M_V4_ROOT,
-	FWC_M_V6_ROOT,
-	FWC_M_CHUNKS,
-	FWC_M_V6_RANGE, /* ABI 4: an older set has none (fwc_set_open) */
-	FWC_M_V6_LPM,
-	FWC_M_ADDR_CLASS,
-	FWC_M_PAIR,
-	FWC_M_PROTO,
-	FWC_M_PINFO,
-	FWC_M_L4,
-	FWC_M_SVC,
-	FWC_M_DECISION,
-	FWC_M_RULES,
-	FWC_M_COUNTERS,
-	FWC_M_LABELS,
-	FWC_M_CT,	 /* flows: kept across reloads (kernel/flows.c) */
-	FWC_M_FRAGS,	 /* first-fragment verdicts, kept likewise */
-	FWC_M_CT_REMAP,	 /* previous generation's rule ids -> this one's */
-	FWC_M_EVENTS,	 /* the deny log's ring buffer, kept across reloads */
-	FWC_M_LOG_STATE, /* the log's rate limiter, one bucket per rule */
-	FWC_M_INFO,	 /* created by the loader: struct fwc_info */
-	FWC_M_RULE_META, /* created by the loader: struct fwc_rule_record */
-	FWC_M_CARRIED,	 /* created by the loader: what earlier loads counted */
-	FWC_M_COUNT,
+	FWC_MAPS(FWC_MAP_ENUM) FWC_M_COUNT
 };
 
 extern const char *const fwc_map_names[FWC_M_COUNT];

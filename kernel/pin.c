@@ -26,32 +26,8 @@
 
 #include "kernel.h"
 
-const char *const fwc_map_names[FWC_M_COUNT] = {
-	[FWC_M_META] = "meta",
-	[FWC_M_V4_ROOT] = "v4_root",
-	[FWC_M_V6_ROOT] = "v6_root",
-	[FWC_M_CHUNKS] = "chunks",
-	[FWC_M_V6_RANGE] = "v6_range",
-	[FWC_M_V6_LPM] = "v6_lpm",
-	[FWC_M_ADDR_CLASS] = "addr_class",
-	[FWC_M_PAIR] = "pair",
-	[FWC_M_PROTO] = "proto",
-	[FWC_M_PINFO] = "pinfo",
-	[FWC_M_L4] = "l4",
-	[FWC_M_SVC] = "svc",
-	[FWC_M_DECISION] = "decision",
-	[FWC_M_RULES] = "rules",
-	[FWC_M_COUNTERS] = "counters",
-	[FWC_M_LABELS] = "labels",
-	[FWC_M_CT] = "ct",
-	[FWC_M_FRAGS] = "frags",
-	[FWC_M_CT_REMAP] = "ct_remap",
-	[FWC_M_EVENTS] = "events",
-	[FWC_M_LOG_STATE] = "log_state",
-	[FWC_M_INFO] = "info",
-	[FWC_M_RULE_META] = "rule_meta",
-	[FWC_M_CARRIED] = "carried",
-};
+/* From the list of maps (include/fwc_maps.h). */
+const char *const fwc_map_names[FWC_M_COUNT] = { FWC_MAPS(FWC_MAP_PIN_NAME) };
 
 void fwc_set_init(struct fwc_set *s)
 {
