@@ -111,44 +111,8 @@ usage:
 	return FWC_EXIT_ERR;
 }
 
-/* Entries of the table @name, of @bytes bytes, for --stats. */
-static size_t table_entries(const struct fwc_meta *m, const char *name,
-			    size_t bytes)
-{
-	if (!strcmp(name, "v4_root"))
-		return FWC_TRIE_ROOT_SIZE;
-	if (!strcmp(name, "v6_root"))
-		return bytes / 4;
-	if (!strcmp(name, "chunks"))
-		return (size_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE;
-	if (!strcmp(name, "v6_range"))
-		return m->n_v6_ranges;
-	if (!strcmp(name, "v6_lpm"))
-		return m->n_v6;
-	if (!strcmp(name, "addr_class"))
-		return m->n_addr;
-	if (!strcmp(name, "pair"))
-		return (size_t)m->n_src * m->n_dst;
-	if (!strcmp(name, "proto"))
-		return FWC_PROTO_SIZE;
-	if (!strcmp(name, "pinfo"))
-		return m->n_pc;
-	if (!strcmp(name, "l4"))
-		return m->n_l4;
-	if (!strcmp(name, "svc"))
-		return m->n_svc_map;
-	if (!strcmp(name, "decision"))
-		return (size_t)m->n_rows * m->n_svc;
-	return (size_t)m->n_rules + 1; /* rules */
-}
-
 static void print_stats(const struct fwc_tables *t)
 {
-	static const char *const tables[] = {
-		"v4_root",    "v6_root",  "chunks", "v6_range", "v6_lpm",
-		"addr_class", "pair",	  "proto",  "pinfo",	"l4",
-		"svc",	      "decision", "rules",
-	};
 	const struct fwc_meta *m = &t->meta;
 	size_t total = 0;
 
@@ -170,11 +134,15 @@ static void print_stats(const struct fwc_tables *t)
 		printf("ipv6 lookup      lpm (v6_lpm)\n");
 	}
 	printf("%-16s %12s %12s\n", "table", "entries", "bytes");
-	for (size_t i = 0; i < sizeof(tables) / sizeof(*tables); i++) {
-		size_t b = fwc_tables_bytes(t, tables[i]);
-		size_t e = table_entries(m, tables[i], b);
+	/* The rows: the tables of the list of maps (include/fwc_maps.h). */
+	for (size_t i = 0; i < fwc_n_table_descs; i++) {
+		const char *name = fwc_table_descs[i].name;
+		size_t b = fwc_tables_bytes(t, name);
 
-		printf("%-16s %12zu %12zu\n", tables[i], e, b);
+		if (!fwc_table_descs[i].row)
+			continue;
+		printf("%-16s %12zu %12zu\n", name, fwc_tables_entries(t, name),
+		       b);
 		total += b;
 	}
 	printf("%-16s %12s %12zu\n", "total", "", total);
