@@ -29,7 +29,9 @@ cd "$(dirname "$0")/.."
 objs=
 for l in $LAYERS; do
 	for f in "$O/$l"/*.o; do
-		[ -f "$f" ] && objs="$objs $f"
+		# An object whose source is gone (a stale build) is left out.
+		src=${f#"$O/"}
+		[ -f "$f" ] && [ -f "${src%.o}.c" ] && objs="$objs $f"
 	done
 done
 if [ -z "$objs" ]; then
@@ -123,7 +125,11 @@ END {
 		bad = 1
 	}
 	exit bad
-}' "$tmp/syms" | sort | sed 's/^[^l]*|//' >"$tmp/out"
+}' "$tmp/syms" >"$tmp/found" || [ -s "$tmp/found" ] || {
+	echo "layers: the symbol check failed" >&2
+	exit 1
+}
+sort "$tmp/found" | sed 's/^[^l]*|//' >"$tmp/out"
 [ -s "$tmp/out" ] && status=1
 cat "$tmp/out"
 
