@@ -348,12 +348,13 @@ __noinline int fwc_stateful(struct xdp_md *ctx, const struct fwc_meta *m,
 	}
 rules:
 	verdict = fwc_rule_verdict(ctx, m, h, id, bytes);
-	if (!now) /* a bare SYN, judged before the clock was read */
-		now = bpf_ktime_get_coarse_ns();
 	if (verdict != XDP_PASS && verdict != FWC_WOULD_DROP) {
+		/* A denied SYN reads no clock (unless a first fragment). */
 		fwc_frag_drop(m, h, now);
 		return verdict;
 	}
+	if (!now) /* a bare SYN, judged before the clock was read */
+		now = bpf_ktime_get_coarse_ns();
 	/* Audit: passes, but opens no flow (as a deny never does), so that
 	 * enforcing later inherits no connection the policy denies. */
 	if (verdict == XDP_PASS)
