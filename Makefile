@@ -77,6 +77,17 @@ $(O)/tests/%: tests/unit/%.c $(COMPILER_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
+# ops/ without root: the test fakes the few reads below ops/ it makes.
+OPS_UNIT := ops/conf ops/metrics ops/watch
+$(O)/tests/test_ops: tests/unit/test_ops.c $(OPS_UNIT:%=$(O)/%.o) $(COMPILER_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
+$(ASAN_O)/tests/test_ops: tests/unit/test_ops.c $(OPS_UNIT:%=$(ASAN_O)/%.o) \
+		$(COMPILER_SRCS:%.c=$(ASAN_O)/%.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -O2,$(CFLAGS)) $(ASAN_FLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
 $(O)/tests/%: tests/bpf/%.c $(wildcard tests/bpf/*.h) $(COMPILER_OBJS) $(KERNEL_OBJS) $(SKEL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o,$^) -lcmocka -lbpf -lelf $(LDLIBS)
@@ -84,7 +95,7 @@ $(O)/tests/%: tests/bpf/%.c $(wildcard tests/bpf/*.h) $(COMPILER_OBJS) $(KERNEL_
 # AddressSanitizer/UBSan build of the compiler and its unit tests.
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	      -fno-sanitize-recover=all
-$(ASAN_O)/%.o: %.c $(wildcard include/*.h compiler/*.h)
+$(ASAN_O)/%.o: %.c $(wildcard include/*.h compiler/*.h kernel/*.h ops/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -O2,$(CFLAGS)) $(ASAN_FLAGS) -c -o $@ $<
 
