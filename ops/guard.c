@@ -68,7 +68,7 @@ static int ssh_addr(const char *s, uint8_t *a)
 /* SSH_CONNECTION as the packet its client sends: -EINVAL when malformed. */
 static int ssh_packet(const char *env, struct fwc_packet *p)
 {
-	char c[INET6_ADDRSTRLEN + 32], s[INET6_ADDRSTRLEN + 32];
+	char c[80], s[80]; /* %79s and its NUL: an address has room to spare */
 	unsigned int cp, sp;
 	int fc, fs;
 

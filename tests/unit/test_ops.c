@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * ops/ without root: fwc.conf instances, the Prometheus exposition and the
- * --watch table, against a fake of the one read they make of the pins
- * (fwc_snapshot_read) and of the kernel layer's mode names.
+ * ops/ without root: fwc.conf instances, the Prometheus exposition, the
+ * --watch table and the lockout guard's decisions, against a fake of the
+ * one read they make of the pins (fwc_snapshot_read) and of the kernel
+ * layer's mode names. The guard's session runs over lo, which every host
+ * has.
  */
 #include "helpers.h"
 
@@ -291,6 +293,69 @@ static void test_watch(void **state)
 	free(text);
 }
 
+/* ---- the lockout guard -------------------------------------------------- */
+
+/* fwc_guard_check of policy @text for a load on @iface, with --keep @keep. */
+static int guard(const char *text, const char *iface, const char *keep,
+		 bool force)
+{
+	struct compiled c = compile_text(text);
+	char *ifaces[] = { (char *)iface }, *keeps[] = { (char *)keep };
+	struct fwc_load_opts o = {
+		.policy = "g.pol",
+		.ifaces = ifaces,
+		.n_ifaces = 1,
+		.force = force,
+		.keep = keeps,
+		.n_keep = keep ? 1 : 0,
+	};
+	int err;
+
+	assert_int_equal(c.err, 0);
+	err = fwc_guard_check(&o, c.t);
+	compiled_free(&c);
+	return err;
+}
+
+#define SSH_ALLOWED "allow 127.0.0.2 -> 127.0.0.1 proto tcp port 22\n"
+#define SSH_DENIED "allow 127.0.0.3 -> 127.0.0.1 proto tcp port 22\n"
+
+static void test_guard(void **state)
+{
+	(void)state;
+	unsetenv("SSH_CONNECTION");
+	/* --keep is always judged. */
+	assert_int_equal(guard(SSH_ALLOWED, "lo",
+			       "tcp 127.0.0.2 -> "
+			       "127.0.0.1:22",
+			       false),
+			 0);
+	assert_int_equal(guard(SSH_DENIED, "lo",
+			       "tcp 127.0.0.2 -> 127.0.0.1:22", false),
+			 -EPERM);
+	assert_int_equal(guard(SSH_DENIED, "lo",
+			       "tcp 127.0.0.2 -> 127.0.0.1:22", true),
+			 0);
+	assert_int_equal(guard("set mode audit\n" SSH_DENIED, "lo",
+			       "tcp 127.0.0.2 -> 127.0.0.1:22", false),
+			 0);
+	assert_int_equal(guard(SSH_DENIED, "lo", "tcp 127.0.0.2 => x", false),
+			 -EINVAL);
+	/* The session fwc runs from: its server is local, its route is lo. */
+	setenv("SSH_CONNECTION", "127.0.0.2 50000 127.0.0.1 22", 1);
+	assert_int_equal(guard(SSH_ALLOWED, "lo", NULL, false), 0);
+	assert_int_equal(guard(SSH_DENIED, "lo", NULL, false), -EPERM);
+	/* Not loaded where the session comes in: it cannot meet the policy. */
+	assert_int_equal(guard(SSH_DENIED, "fwct-none0", NULL, false), 0);
+	/* Its server is another host: nothing of ours to lock out. */
+	setenv("SSH_CONNECTION", "127.0.0.2 50000 198.51.100.1 22", 1);
+	assert_int_equal(guard(SSH_DENIED, "lo", NULL, false), 0);
+	/* Unreadable: told, not checked. */
+	setenv("SSH_CONNECTION", "not an address", 1);
+	assert_int_equal(guard(SSH_DENIED, "lo", NULL, false), 0);
+	unsetenv("SSH_CONNECTION");
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -312,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_conf),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_watch),
+		cmocka_unit_test(test_guard),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
