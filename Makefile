@@ -78,7 +78,7 @@ $(O)/tests/%: tests/unit/%.c $(COMPILER_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
 # ops/ without root: the test fakes the few reads below ops/ it makes.
-OPS_UNIT := ops/conf ops/metrics ops/watch ops/guard
+OPS_UNIT := ops/conf ops/metrics ops/watch ops/guard ops/explain
 $(O)/tests/test_ops: tests/unit/test_ops.c $(OPS_UNIT:%=$(O)/%.o) $(COMPILER_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka $(LDLIBS)

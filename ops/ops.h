@@ -74,6 +74,30 @@ int fwc_confirm_load(const struct fwc_load_opts *o, double seconds);
 void fwc_confirm_status(const char *root, const char *iface, uint32_t prog_id,
 			bool json);
 
+/* explain.c: what fwc status says of an interface, from these facts */
+struct fwc_iface_facts {
+	const char *name;
+	int ifindex;		   /* of the name now; 0: no such interface */
+	bool link;		   /* a link is pinned (and readable) */
+	uint32_t link_ifindex;	   /* the link's interface; 0: detached */
+	uint32_t link_prog;	   /* the program the link runs */
+	uint32_t recorded_ifindex; /* in the load's records; 0: none */
+	uint32_t xdp_id;	   /* the XDP program it runs; 0: none */
+	const char *xdp_name;
+	uint32_t pinned_prog; /* the program pinned as prog; 0: none */
+	bool complete;	      /* every pin of the set is there */
+	int n_pins;	      /* pins of a set present */
+	const char *missing;  /* those absent, "a, b" */
+	bool stale_new;	      /* NAME-new pins of an interrupted load */
+	bool broken;	      /* records or link unreadable, told already */
+};
+
+/*
+ * A half state of @f explained into @why (empty when all is well);
+ * returns whether an fwc program enforces on the interface.
+ */
+bool fwc_iface_explain(const struct fwc_iface_facts *f, char *why, size_t len);
+
 /* stats.c */
 int fwc_status(const char *root, char **ifaces, int n_ifaces, bool json);
 int fwc_stats(const char *root, char **ifaces, int n_ifaces, bool json);

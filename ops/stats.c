@@ -136,147 +136,29 @@ static uint32_t recorded_ifindex(const struct pinned *p)
 	return 0;
 }
 
-/*
- * What an interface's pins and the kernel say, as one state. Complete
- * pins and a link that runs the pinned program here: enforcing, fine
- * (exit 0). Anything else is a half state, each with its true
- * explanation and what to do (exit 2):
- *
- *   pins complete, link detached, the interface the load saw (or one
- *     the load's records no longer list: an unload forgets it first):
- *     an unload killed after its detach; not enforcing
- *   pins complete, link detached, another ifindex of that name: the
- *     interface was deleted and made again; not enforcing
- *   pins complete, link detached, no such interface: deleted
- *   pins complete, no link pinned: not enforcing
- *   pins complete, the link drives another ifindex: another interface
- *     or network namespace
- *   pins complete, the link runs another program than the pinned one:
- *     an interrupted load
- *   some pins missing, the link (or an fwc program) runs here: enforcing,
- *     but status, stats and reload lack what is missing
- *   some pins missing, nothing of fwc runs: an unload killed while it
- *     removed the pins, or pins removed by hand; not enforcing
- *   no pins, an fwc program runs here: enforcing, and nothing to see or
- *     replace it by
- *   no pins, nothing runs: an empty directory; not enforcing
- *   some pins NAME-new: a load killed while it renamed them (the next
- *     fwc load or unload completes or removes them)
- *
- * NAME-new pins of an interrupted load may come on top of any of these,
- * and so may an XDP program that something else attached.
- */
+/* What the pins and the kernel say of @p, as ops/explain.c's facts. */
 static void pinned_check(struct pinned *p)
 {
-	int ifindex = (int)if_nametoindex(p->name);
-	bool link_here, fwc_runs, complete;
-	char other[160] = "";
-	const char *n = p->name;
+	struct fwc_iface_facts f = {
+		.name = p->name,
+		.ifindex = (int)if_nametoindex(p->name),
+		.link = p->link >= 0,
+		.link_ifindex = p->ifindex,
+		.link_prog = p->prog_id,
+		.recorded_ifindex = recorded_ifindex(p),
+		.pinned_prog = p->pinned_prog,
+		.complete = p->set.prog >= 0,
+		.n_pins = p->n_pins,
+		.missing = p->missing,
+		.broken = p->broken != NULL,
+	};
 
 	p->stale_new = fwc_pin_has_new(p->dir);
-	p->xdp_id = fwc_xdp_prog(ifindex, p->xdp_name, sizeof(p->xdp_name));
-	link_here = p->link >= 0 && p->ifindex && (int)p->ifindex == ifindex &&
-		    p->xdp_id == p->prog_id;
-	/*
-	 * An fwc program, by its name (what else a bare directory can
-	 * tell), and the pinned one when prog is pinned.
-	 */
-	fwc_runs = link_here ||
-		   (p->xdp_id && !strcmp(p->xdp_name, "fwc_xdp") &&
-		    (!p->pinned_prog || p->pinned_prog == p->xdp_id));
-	complete = p->set.prog >= 0;
-	if (p->xdp_id && !link_here && (complete || !fwc_runs))
-		snprintf(other, sizeof(other),
-			 "; %.16s runs XDP program %u "
-			 "(%s) that something else attached",
-			 n, p->xdp_id, p->xdp_name);
-	p->enforcing = link_here;
-	if (p->broken && complete)
-		return; /* unreadable records or link */
-	if (!complete && p->stale_new) {
-		snprintf(p->why, sizeof(p->why),
-			 "half-made pins of an "
-			 "interrupted load (the next fwc load or unload "
-			 "completes or removes them)%s%s",
-			 fwc_runs ? "; an fwc program enforces meanwhile" :
-				    "; nothing enforces meanwhile",
-			 other);
-	} else if (!complete && !p->n_pins && fwc_runs) {
-		p->enforcing = true;
-		snprintf(p->why, sizeof(p->why),
-			 "enforcing without pins: %.16s runs XDP program %u "
-			 "(%s) but nothing of it is pinned, so fwc status, "
-			 "stats and load cannot see or replace it (ip link "
-			 "set dev %.16s xdp off, or xdpgeneric off, then fwc "
-			 "load again)",
-			 n, p->xdp_id, p->xdp_name, n);
-	} else if (!complete && !p->n_pins) {
-		snprintf(p->why, sizeof(p->why),
-			 "not enforcing: nothing pinned and nothing "
-			 "attached (an interrupted unload, or pins removed "
-			 "by hand): fwc unload %.16s removes the directory, "
-			 "fwc load loads again%s",
-			 n, other);
-	} else if (!complete && fwc_runs && p->link >= 0) {
-		p->enforcing = true;
-		snprintf(p->why, sizeof(p->why),
-			 "enforcing, but pins missing: %s: fwc stats and a "
-			 "reload that carries counters and flows cannot work; "
-			 "fwc load again to repair",
-			 p->missing);
-	} else if (!complete && fwc_runs) {
-		p->enforcing = true;
-		snprintf(
-			p->why, sizeof(p->why),
-			"enforcing, but pins missing: %s, link: XDP program %u "
-			"(%s) runs without a pinned link, so fwc load cannot "
-			"replace it (ip link set dev %.16s xdp off, or "
-			"xdpgeneric off, then fwc load again)",
-			p->missing, p->xdp_id, p->xdp_name, n);
-	} else if (!complete) {
-		snprintf(p->why, sizeof(p->why),
-			 "not enforcing: pins missing: %s%s, and no fwc "
-			 "program attached (an interrupted unload, or pins "
-			 "removed by hand): fwc unload %.16s removes the rest, "
-			 "fwc load loads again%s",
-			 p->missing, p->link < 0 ? ", link" : "", n, other);
-	} else if (p->link < 0) {
-		snprintf(p->why, sizeof(p->why),
-			 "pins without an attached "
-			 "program: nothing enforces here (fwc load again, or "
-			 "fwc unload)%s",
-			 other);
-	} else if (!p->ifindex && !ifindex) {
-		snprintf(p->why, sizeof(p->why),
-			 "not enforcing: the interface is gone (deleted), "
-			 "its pins remain: fwc unload %.16s removes them",
-			 n);
-	} else if (!p->ifindex && recorded_ifindex(p) &&
-		   recorded_ifindex(p) != (uint32_t)ifindex) {
-		snprintf(p->why, sizeof(p->why),
-			 "the pinned link is "
-			 "detached (the interface was deleted and made "
-			 "again): nothing enforces here (fwc load again)%s",
-			 other);
-	} else if (!p->ifindex) {
-		snprintf(p->why, sizeof(p->why),
-			 "not enforcing: the program was detached but its "
-			 "pins remain (an interrupted unload?); run fwc "
-			 "unload %.16s to clean up or fwc load again%s",
-			 n, other);
-	} else if ((int)p->ifindex != ifindex || p->xdp_id != p->prog_id) {
-		snprintf(p->why, sizeof(p->why),
-			 "the pinned link drives "
-			 "ifindex %u, another interface or network namespace "
-			 "(run fwc status there, or use another --bpffs)",
-			 p->ifindex);
-	} else if (p->pinned_prog != p->prog_id) {
-		snprintf(p->why, sizeof(p->why),
-			 "the pinned tables are not "
-			 "those of the running program %u (an interrupted "
-			 "load: fwc load again)",
-			 p->prog_id);
-	}
+	p->xdp_id = fwc_xdp_prog(f.ifindex, p->xdp_name, sizeof(p->xdp_name));
+	f.stale_new = p->stale_new;
+	f.xdp_id = p->xdp_id;
+	f.xdp_name = p->xdp_name;
+	p->enforcing = fwc_iface_explain(&f, p->why, sizeof(p->why));
 	if (p->why[0])
 		p->broken = p->why;
 }

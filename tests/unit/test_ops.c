@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * ops/ without root: fwc.conf instances, the Prometheus exposition, the
- * --watch table and the lockout guard's decisions, against a fake of the
+ * --watch table, the lockout guard's decisions and fwc status's
+ * explanations of half states, against a fake of the
  * one read they make of the pins (fwc_snapshot_read) and of the kernel
  * layer's mode names. The guard's session runs over lo, which every host
  * has.
@@ -356,6 +357,106 @@ static void test_guard(void **state)
 	unsetenv("SSH_CONNECTION");
 }
 
+/* ---- fwc status's explanations ------------------------------------------ */
+
+/* Facts of a healthy interface eth1 (ifindex 4) running program 42. */
+static struct fwc_iface_facts healthy(void)
+{
+	return (struct fwc_iface_facts){
+		.name = "eth1",
+		.ifindex = 4,
+		.link = true,
+		.link_ifindex = 4,
+		.link_prog = 42,
+		.recorded_ifindex = 4,
+		.xdp_id = 42,
+		.xdp_name = "fwc_xdp",
+		.pinned_prog = 42,
+		.complete = true,
+		.n_pins = 27,
+		.missing = "",
+	};
+}
+
+/* @f explained: enforcing as @enf, and the text holds @needle. */
+static void explains(const struct fwc_iface_facts *f, bool enf,
+		     const char *needle)
+{
+	char why[1024];
+	bool e = fwc_iface_explain(f, why, sizeof(why));
+
+	if (e != enf || (needle ? !strstr(why, needle) : why[0] != '\0'))
+		fail_msg("enforcing %d (expected %d), why: '%s' (expected "
+			 "'%s')",
+			 e, enf, why, needle ? needle : "");
+}
+
+static void test_explain(void **state)
+{
+	struct fwc_iface_facts f = healthy();
+
+	(void)state;
+	explains(&f, true, NULL);
+	/* An unload killed between its detach and the removal of pins. */
+	f.link_ifindex = 0;
+	f.xdp_id = 0;
+	explains(&f, false,
+		 "not enforcing: the program was detached but "
+		 "its pins remain (an interrupted unload?)");
+	/* ... where the interface was deleted and made again. */
+	f.ifindex = 9;
+	explains(&f, false, "the interface was deleted and made again");
+	/* ... or deleted. */
+	f.ifindex = 0;
+	explains(&f, false, "not enforcing: the interface is gone");
+	/* One pin removed by hand: enforcing, but not whole. */
+	f = healthy();
+	f.complete = false;
+	f.n_pins = 26;
+	f.missing = "v6_range";
+	explains(&f, true, "enforcing, but pins missing: v6_range");
+	/* Every pin removed, the program still attached. */
+	f.link = false;
+	f.link_ifindex = 0;
+	f.pinned_prog = 0;
+	f.n_pins = 0;
+	explains(&f, true, "enforcing without pins");
+	/* Nothing pinned, nothing attached. */
+	f.xdp_id = 0;
+	explains(&f, false,
+		 "not enforcing: nothing pinned and nothing "
+		 "attached");
+	/* Some pins gone and nothing of fwc runs. */
+	f.n_pins = 5;
+	f.missing = "counters, labels";
+	explains(&f, false,
+		 "not enforcing: pins missing: counters, labels, "
+		 "link, and no fwc program attached");
+	/* The link drives another interface; another program attached. */
+	f = healthy();
+	f.link_ifindex = 7;
+	explains(&f, false, "drives ifindex 7");
+	/* Pins without a link, and a program someone else attached. */
+	f = healthy();
+	f.link = false;
+	f.link_ifindex = 0;
+	f.xdp_id = 77;
+	f.xdp_name = "xdp_other";
+	explains(&f, false,
+		 "nothing enforces here (fwc load again, or fwc "
+		 "unload); eth1 runs XDP program 77 (xdp_other) "
+		 "that something else attached");
+	/* The pinned tables are not the running program's. */
+	f = healthy();
+	f.pinned_prog = 41;
+	explains(&f, true, "an interrupted load");
+	/* Half-made pins of an interrupted load. */
+	f = healthy();
+	f.complete = false;
+	f.stale_new = true;
+	explains(&f, true, "an fwc program enforces meanwhile");
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -374,10 +475,9 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_conf),
-		cmocka_unit_test(test_metrics),
-		cmocka_unit_test(test_watch),
-		cmocka_unit_test(test_guard),
+		cmocka_unit_test(test_conf),	cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_watch),	cmocka_unit_test(test_guard),
+		cmocka_unit_test(test_explain),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
