@@ -193,6 +193,29 @@ static inline uint16_t pb_csum(const uint8_t *p, size_t n)
 	return (uint16_t)~s;
 }
 
+/*
+ * Ethernet and the IP header of a fragment of datagram @id carrying
+ * @proto: IPv4 with offset @off8 (8-byte units) and MF as @more, or IPv6
+ * with a fragment header saying the same. The l4 header or payload follows.
+ */
+static inline void pb_ip_frag(struct pb *b, int fam, uint8_t proto,
+			      const uint8_t *src, const uint8_t *dst,
+			      uint32_t id, uint16_t off8, int more)
+{
+	pb_init(b);
+	pb_eth(b, fam == 4 ? PB_ETH_IP : PB_ETH_IPV6);
+	if (fam == 4) {
+		pb_ipv4(b, proto, src, dst, 0,
+			(uint16_t)((more ? 0x2000 : 0) | off8));
+		pb_be16(b->data + b->l3 + 4, (uint16_t)id);
+	} else {
+		pb_ipv6(b, 44, src, dst);
+		pb_frag6(b, proto, off8, more);
+		pb_be16(b->data + b->l3 + 40 + 4, (uint16_t)(id >> 16));
+		pb_be16(b->data + b->l3 + 40 + 6, (uint16_t)id);
+	}
+}
+
 /* The IPv4 TTL or IPv6 hop limit (after pb_finish: IPv6 only). */
 static inline void pb_hop(struct pb *b, uint8_t hop)
 {

@@ -167,18 +167,8 @@ static void test_source_route(void **state)
 static void tcp_frag(struct pb *b, int fam, uint32_t id, uint16_t dport,
 		     uint16_t off8, int more, size_t len)
 {
-	pb_init(b);
-	pb_eth(b, fam == 4 ? PB_ETH_IP : PB_ETH_IPV6);
-	if (fam == 4) {
-		pb_ipv4(b, 6, lan4, srv4, 0,
-			(uint16_t)((more ? 0x2000 : 0) | off8));
-		pb_be16(b->data + 14 + 4, (uint16_t)id);
-	} else {
-		pb_ipv6(b, 44, lan6, srv6);
-		pb_frag6(b, 6, off8, more);
-		pb_be16(b->data + 14 + 40 + 4, (uint16_t)(id >> 16));
-		pb_be16(b->data + 14 + 40 + 6, (uint16_t)id);
-	}
+	pb_ip_frag(b, fam, 6, fam == 4 ? lan4 : lan6, fam == 4 ? srv4 : srv6,
+		   id, off8, more);
 	if (off8 == 0) {
 		pb_tcp(b, 40000, dport);
 		pb_payload(b, 4);

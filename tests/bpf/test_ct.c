@@ -689,18 +689,7 @@ static void build_frag(struct pb *b, int fam, const uint8_t *src,
 		       uint16_t sport, const uint8_t *dst, uint16_t dport,
 		       uint32_t id, uint16_t offset, int more)
 {
-	pb_init(b);
-	pb_eth(b, fam == 4 ? PB_ETH_IP : PB_ETH_IPV6);
-	if (fam == 4) {
-		pb_ipv4(b, 17, src, dst, 0,
-			(uint16_t)((more ? 0x2000 : 0) | offset));
-		pb_be16(b->data + 14 + 4, (uint16_t)id);
-	} else {
-		pb_ipv6(b, 44, src, dst);
-		pb_frag6(b, 17, offset, more);
-		pb_be16(b->data + 14 + 40 + 4, (uint16_t)(id >> 16));
-		pb_be16(b->data + 14 + 40 + 6, (uint16_t)id);
-	}
+	pb_ip_frag(b, fam, 17, src, dst, id, offset, more);
 	if (offset == 0) {
 		pb_udp(b, sport, dport);
 		pb_payload(b, 64);
