@@ -31,21 +31,9 @@ lab_settle
 "$FWC" compile "$A" -o "$TMP/a.fwc" >/dev/null
 "$FWC" compile "$B" -o "$TMP/b.fwc" >/dev/null
 
-# What XDP passes on the enforcing leg, counted by nftables at the next
-# hook: netdev ingress sees every frame XDP passed, before anything else
-# may drop it.
-lab_in gw nft -f - <<EOF
-table netdev fwct {
-	chain passed {
-		type filter hook ingress device "cli" priority 0; policy accept;
-		udp dport 7001 counter
-	}
-}
-EOF
-forwarded() {
-	lab_in gw nft list table netdev fwct |
-		sed -n 's/.*counter packets \([0-9]*\) bytes \([0-9]*\).*/\1 \2/p'
-}
+# What XDP passes on the enforcing leg (common.sh).
+xdp_passed_watch cli 7001
+forwarded() { xdp_passed; }
 
 fwc_gw load "$TMP/a.fwc" cli >/dev/null
 # Resolves the neighbours first: no datagram waits for ARP after XDP.

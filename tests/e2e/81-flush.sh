@@ -42,18 +42,8 @@ lab_settle
 "$FWC" compile "$P" -o "$TMP/p.fwc" >/dev/null
 "$FWC" compile "$Q" -o "$TMP/q.fwc" >/dev/null
 
-lab_in gw nft -f - <<EOF
-table netdev fwct {
-	chain passed {
-		type filter hook ingress device "cli" priority 0; policy accept;
-		udp dport 7001 counter
-	}
-}
-EOF
-passed() {
-	lab_in gw nft list table netdev fwct |
-		sed -n 's/.*counter packets \([0-9]*\) .*/\1/p'
-}
+xdp_passed_watch cli 7001
+passed() { xdp_passed | cut -d' ' -f1; }
 rsv() { counter cli "$(label_id cli "$1")" | cut -d' ' -f1; }
 
 fwc_gw load "$TMP/p.fwc" cli >/dev/null

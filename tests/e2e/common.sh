@@ -149,3 +149,22 @@ status_field() {
 
 # Pins in IFACE's directory, sorted, on one line.
 pins_of() { ls "$FWC_BPFFS/$1" 2>/dev/null | tr '\n' ' '; }
+
+# What XDP passes on the gateway's leg IFACE to UDP port PORT, counted by
+# nftables at the next hook (netdev ingress sees every frame XDP passed,
+# before anything else may drop it): xdp_passed_watch IFACE PORT, then
+# xdp_passed prints "PACKETS BYTES".
+xdp_passed_watch() {
+	lab_in gw nft -f - <<EOF
+table netdev fwct {
+	chain passed {
+		type filter hook ingress device "$1" priority 0; policy accept;
+		udp dport $2 counter
+	}
+}
+EOF
+}
+xdp_passed() {
+	lab_in gw nft list table netdev fwct |
+		sed -n 's/.*counter packets \([0-9]*\) bytes \([0-9]*\).*/\1 \2/p'
+}
