@@ -510,7 +510,8 @@ static __always_inline int fwc_related(struct xdp_md *ctx,
 	if (ret <= 0)
 		return ret;
 	v = bpf_map_lookup_elem(&ct, &q.key);
-	if (!v || fwc_ct_expired(m, v, now))
+	/* A flow --flush-flows took away relates nothing any more. */
+	if (!v || fwc_ct_expired(m, v, now) || fwc_ct_flushed(m, v, &q))
 		return 0;
 	*id = fwc_flow_id(m, &v->rule, &v->gen, &v->prev_rule);
 	return 1;

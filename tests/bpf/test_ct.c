@@ -908,6 +908,43 @@ static void test_generations(void **state)
 	env_free(e);
 }
 
+/*
+ * fwc load --flush-flows: a flow the new policy denies relates no ICMP
+ * error either, from the new program's first packet. The flow is made
+ * one the tables deny by moving its key to port 54 (no rule admits it).
+ */
+static void test_flush_related(void **state)
+{
+	struct env *e = env_load(policy);
+	int ct = bpf_map__fd(e->skel->maps.ct);
+	int meta = bpf_map__fd(e->skel->maps.meta);
+	int remap = bpf_map__fd(e->skel->maps.ct_remap);
+	struct fwc_meta m = e->t->meta;
+	uint32_t zero = 0, k, gone = FWC_CT_NO_RULE;
+	struct fwc_ct_key key;
+	struct fwc_ct_val v;
+	struct pb b;
+
+	(void)state;
+	udp(&b, 4, lan4, 5353, srv4, 53);
+	PASS(e, &b, 2);
+	v = only_flow(e, &key);
+	assert_int_equal(bpf_map_delete_elem(ct, &key), 0);
+	key.port[key.port[0] == 53 ? 0 : 1] = 54;
+	assert_int_equal(bpf_map_update_elem(ct, &key, &v, BPF_ANY), 0);
+	for (k = 0; k <= m.n_rules; k++)
+		assert_int_equal(bpf_map_update_elem(remap, &k, &gone, BPF_ANY),
+				 0);
+	m.gen = 1;
+	m.flags |= FWC_META_FLUSH_FLOWS;
+	assert_int_equal(bpf_map_update_elem(meta, &zero, &m, BPF_ANY), 0);
+	/* Port unreachable from srv, quoting the flushed flow: the rules. */
+	icmp_error(&b, 4, srv4, lan4, 3, 3, 17, lan4, 5353, srv4, 54, 8);
+	DROP(e, &b, 0);
+	assert_int_equal(n_flows(e), 0);
+	env_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -926,6 +963,7 @@ int main(void)
 		cmocka_unit_test(test_default_allow),
 		cmocka_unit_test(test_state_off),
 		cmocka_unit_test(test_generations),
+		cmocka_unit_test(test_flush_related),
 	};
 
 	libbpf_set_print(libbpf_quiet);
