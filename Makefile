@@ -50,7 +50,7 @@ BPF_TEST_BINS := $(BPF_TEST_SRCS:tests/bpf/%.c=$(O)/tests/%)
 
 .PHONY: all clean test deps unit asan-unit policy-tests bpf-tests e2e-tests \
 	diff-tests bench demo demo-clean format format-check fuzz install uninstall docs \
-	fuzz-policy fuzz-artifact layers
+	fuzz-policy fuzz-artifact fuzz-epm layers
 
 all: $(O)/fwc $(BPF_OBJ)
 
@@ -116,6 +116,16 @@ asan-unit: $(ASAN_UNIT_BINS)
 policy-tests: $(O)/fwc
 	@tests/policies/run.sh $(O)/fwc
 
+# The command line's tables against fwc(8), and the bash completion
+# generated from them (no root).
+.PHONY: cli-tests
+cli-tests: $(O)/fwc
+	@tools/check-man.sh $(O)/fwc docs/fwc.8
+	@tests/cli/completion.sh $(O)/fwc
+
+$(O)/fwc.bash-completion: $(O)/fwc
+	$(O)/fwc completion bash > $@.tmp && mv $@.tmp $@
+
 bpf-tests: $(BPF_TEST_BINS)
 	@set -e; for t in $(BPF_TEST_BINS); do echo "== $$t"; $$t; done
 
@@ -161,6 +171,7 @@ test: deps
 	$(MAKE) asan-unit
 	$(MAKE) fuzz
 	$(MAKE) policy-tests
+	$(MAKE) cli-tests
 	$(MAKE) bpf-tests
 	$(MAKE) e2e-tests
 	$(MAKE) diff-tests
@@ -225,7 +236,7 @@ BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 UNITDIR ?= $(LIBDIR)/systemd/system
 INSTALL_POLICIES := $(wildcard policies/*.pol)
 
-install: all
+install: all $(O)/fwc.bash-completion
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/fwc \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DATADIR)/fwc/policies \
@@ -234,7 +245,7 @@ install: all
 	install -m 0644 $(BPF_OBJ) $(DESTDIR)$(LIBDIR)/fwc/fwc.bpf.o
 	install -m 0644 docs/fwc.8 $(DESTDIR)$(MANDIR)/man8/fwc.8
 	install -m 0644 docs/fwc.pol.5 $(DESTDIR)$(MANDIR)/man5/fwc.pol.5
-	install -m 0644 tools/fwc.bash-completion $(DESTDIR)$(BASHCOMPDIR)/fwc
+	install -m 0644 $(O)/fwc.bash-completion $(DESTDIR)$(BASHCOMPDIR)/fwc
 	install -m 0644 $(INSTALL_POLICIES) $(DESTDIR)$(DATADIR)/fwc/policies/
 	install -m 0644 systemd/fwc.conf.example $(DESTDIR)$(DATADIR)/fwc/
 	sed 's|@BINDIR@|$(BINDIR)|g' systemd/fwc@.service.in \
@@ -267,7 +278,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_SEEDS := $(patsubst policies/%.pol,$(O)/fuzz-seeds/%.fwca,\
 		$(wildcard policies/*.pol))
 
-$(O)/fuzz_policy $(O)/fuzz_artifact: $(O)/fuzz_%: tests/fuzz/fuzz_%.c \
+$(O)/fuzz_policy $(O)/fuzz_artifact $(O)/fuzz_epm: $(O)/fuzz_%: tests/fuzz/fuzz_%.c \
 		$(COMPILER_SRCS) $(wildcard include/*.h compiler/*.h)
 	@mkdir -p $(O)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -lz
@@ -276,7 +287,7 @@ $(O)/fuzz-seeds/%.fwca: policies/%.pol $(O)/fwc
 	@mkdir -p $(dir $@)
 	$(O)/fwc compile $< -o $@ >/dev/null
 
-fuzz: fuzz-policy fuzz-artifact
+fuzz: fuzz-policy fuzz-artifact fuzz-epm
 
 fuzz-policy: $(O)/fuzz_policy
 	@mkdir -p $(O)/fuzz-corpus $(O)/fuzz-findings
@@ -289,6 +300,11 @@ fuzz-artifact: $(O)/fuzz_artifact $(FUZZ_SEEDS)
 	$(O)/fuzz_artifact -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 		-artifact_prefix=$(O)/fuzz-findings/artifact- \
 		$(O)/fuzz-artifact-corpus $(O)/fuzz-seeds
+
+fuzz-epm: $(O)/fuzz_epm
+	@mkdir -p $(O)/fuzz-epm-corpus $(O)/fuzz-findings
+	$(O)/fuzz_epm -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+		-artifact_prefix=$(O)/fuzz-findings/epm- $(O)/fuzz-epm-corpus
 
 # One style, checked in (.clang-format, kernel style); make test checks it.
 FORMAT_SRCS := $(sort $(wildcard compiler/*.[ch] kernel/*.[ch] ops/*.[ch] \

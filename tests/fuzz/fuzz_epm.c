@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * libFuzzer target: any bytes as a TCP payload on port 135
+ * (fwc_epm_parse) must be refused with a reason or parse to facts that
+ * are in the bytes, without a crash, a read past them or a sanitizer
+ * report. `make fuzz-epm` runs it for FUZZ_SECONDS, seeded with the
+ * payloads of tests/unit/epm_fixtures.h.
+ *
+ * libFuzzer takes seeds from directories only, so the fixtures reach it
+ * through LLVMFuzzerInitialize, which writes each one (fx_NAME) into the
+ * first corpus directory named on the command line.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "epm.h"
+#include "../unit/epm_fixtures.h"
+
+#define SEED(name)                                  \
+	{                                           \
+#name, fx_##name, sizeof(fx_##name) \
+	}
+
+static const struct {
+	const char *name;
+	const uint8_t *p;
+	size_t len;
+} seeds[] = {
+	SEED(samba_impacket_resp), SEED(impacket_req),
+	SEED(impacket_bind),	   SEED(samba_rpcclient_resp),
+	SEED(rpcclient_req),	   SEED(integrity_req),
+	SEED(integrity_resp),	   SEED(not_registered_resp),
+	SEED(mss64_seg1),	   SEED(lookup_req),
+	SEED(lookup_frag1),	   SEED(lookup_end_resp),
+};
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char path[4096];
+
+	for (int i = 1; i < *argc; i++) {
+		const char *dir = (*argv)[i];
+		struct stat st;
+
+		if (dir[0] == '-' || stat(dir, &st) || !S_ISDIR(st.st_mode))
+			continue;
+		for (size_t s = 0; s < sizeof(seeds) / sizeof(seeds[0]); s++) {
+			FILE *f;
+
+			snprintf(path, sizeof(path), "%s/fx_%s", dir,
+				 seeds[s].name);
+			f = fopen(path, "wb");
+			if (!f)
+				continue;
+			fwrite(seeds[s].p, 1, seeds[s].len, f);
+			fclose(f);
+		}
+		break;
+	}
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fwc_epm_pdu o;
+	const char *why = NULL;
+	int err = fwc_epm_parse(data, size, &o, &why);
+
+	if (!why)
+		__builtin_trap();
+	if (err) {
+		if (err != -EAGAIN && err != -EOPNOTSUPP && err != -EBADMSG &&
+		    err != -ENODATA)
+			__builtin_trap();
+		if (o.n_maps)
+			__builtin_trap();
+		return 0;
+	}
+	/* What it found is in the bytes it was given. */
+	if (o.frag_length > size || o.stub_off + o.stub_len > o.frag_length ||
+	    o.n_maps > FWC_EPM_MAX_TOWERS)
+		__builtin_trap();
+	for (uint32_t i = 0; i < o.n_maps; i++) {
+		const struct fwc_epm_map *m = &o.maps[i];
+
+		if (m->uuid_off + 16u > o.frag_length ||
+		    m->port_off + 2u > o.frag_length ||
+		    memcmp(m->uuid, data + m->uuid_off, 16) ||
+		    m->port != (data[m->port_off] << 8 | data[m->port_off + 1]))
+			__builtin_trap();
+	}
+	return 0;
+}
