@@ -116,6 +116,16 @@ asan-unit: $(ASAN_UNIT_BINS)
 policy-tests: $(O)/fwc
 	@tests/policies/run.sh $(O)/fwc
 
+# The command line's tables against fwc(8), and the bash completion
+# generated from them (no root).
+.PHONY: cli-tests
+cli-tests: $(O)/fwc
+	@tools/check-man.sh $(O)/fwc docs/fwc.8
+	@tests/cli/completion.sh $(O)/fwc
+
+$(O)/fwc.bash-completion: $(O)/fwc
+	$(O)/fwc completion bash > $@.tmp && mv $@.tmp $@
+
 bpf-tests: $(BPF_TEST_BINS)
 	@set -e; for t in $(BPF_TEST_BINS); do echo "== $$t"; $$t; done
 
@@ -161,6 +171,7 @@ test: deps
 	$(MAKE) asan-unit
 	$(MAKE) fuzz
 	$(MAKE) policy-tests
+	$(MAKE) cli-tests
 	$(MAKE) bpf-tests
 	$(MAKE) e2e-tests
 	$(MAKE) diff-tests
@@ -225,7 +236,7 @@ BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 UNITDIR ?= $(LIBDIR)/systemd/system
 INSTALL_POLICIES := $(wildcard policies/*.pol)
 
-install: all
+install: all $(O)/fwc.bash-completion
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/fwc \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DATADIR)/fwc/policies \
@@ -234,7 +245,7 @@ install: all
 	install -m 0644 $(BPF_OBJ) $(DESTDIR)$(LIBDIR)/fwc/fwc.bpf.o
 	install -m 0644 docs/fwc.8 $(DESTDIR)$(MANDIR)/man8/fwc.8
 	install -m 0644 docs/fwc.pol.5 $(DESTDIR)$(MANDIR)/man5/fwc.pol.5
-	install -m 0644 tools/fwc.bash-completion $(DESTDIR)$(BASHCOMPDIR)/fwc
+	install -m 0644 $(O)/fwc.bash-completion $(DESTDIR)$(BASHCOMPDIR)/fwc
 	install -m 0644 $(INSTALL_POLICIES) $(DESTDIR)$(DATADIR)/fwc/policies/
 	install -m 0644 systemd/fwc.conf.example $(DESTDIR)$(DATADIR)/fwc/
 	sed 's|@BINDIR@|$(BINDIR)|g' systemd/fwc@.service.in \

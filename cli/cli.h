@@ -1,31 +1,121 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * The commands of cli/cmd.c, on top of ops/ and kernel/ (load, unload,
- * status, stats, flows, log, confirm, graph, matrix); cli/main.c has the
- * table of every command.
+ * The command line: one declarative table per command (struct fwc_cmd,
+ * with its struct fwc_opt[]) from which cli/opts.c derives everything
+ * else: getopt_long's struct option[] and short-option string, the
+ * command's --help text, the list of commands that plain `fwc` prints,
+ * the option list `make test` compares with fwc(8) (tools/check-man.sh)
+ * and the bash completion script (fwc completion bash).
+ *
+ * cli/main.c holds the table of commands; each command's table and run
+ * function live beside its option handling (cmd_policy.c: check, compile,
+ * test, diff; cmd.c: load, unload, status, stats; cmd_ops.c: flows, log,
+ * confirm, graph, matrix). Run functions return an exit code of
+ * include/fwc_exit.h.
  */
 #ifndef FWC_CLI_H
 #define FWC_CLI_H
 
-/* Each returns the process exit code: 0, or 2 on any error. */
-int fwc_cmd_load(int argc, char **argv);
-int fwc_cmd_unload(int argc, char **argv);
-int fwc_cmd_status(int argc, char **argv);
-int fwc_cmd_stats(int argc, char **argv);
-int fwc_cmd_flows(int argc, char **argv);
-int fwc_cmd_graph(int argc, char **argv);
-int fwc_cmd_matrix(int argc, char **argv);
-int fwc_cmd_log(int argc, char **argv);
-int fwc_cmd_confirm(int argc, char **argv);
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
 
-extern const char *const fwc_usage_load;
-extern const char *const fwc_usage_unload;
-extern const char *const fwc_usage_status;
-extern const char *const fwc_usage_stats;
-extern const char *const fwc_usage_flows;
-extern const char *const fwc_usage_graph;
-extern const char *const fwc_usage_matrix;
-extern const char *const fwc_usage_log;
-extern const char *const fwc_usage_confirm;
+/*
+ * getopt_long's values of the long-only options (above any char: a key
+ * below 0x100 is the option's short letter as well).
+ */
+enum fwc_opt_key {
+	FWC_OPT_MODE = 0x100,
+	FWC_OPT_BPFFS,
+	FWC_OPT_JSON,
+	FWC_OPT_ALL,
+	FWC_OPT_WAIT,
+	FWC_OPT_INSTANCE,
+	FWC_OPT_CONF,
+	FWC_OPT_STOP,
+	FWC_OPT_WATCH,
+	FWC_OPT_SORT,
+	FWC_OPT_FILTER,
+	FWC_OPT_COUNT,
+	FWC_OPT_PROM,
+	FWC_OPT_LISTEN,
+	FWC_OPT_FLUSH_FLOWS,
+	FWC_OPT_MAX_FLOWS,
+	FWC_OPT_AUDIT,
+	FWC_OPT_FORCE,
+	FWC_OPT_KEEP,
+	FWC_OPT_CONFIRM,
+	FWC_OPT_STRICT,
+	FWC_OPT_WIDE_PORTS,
+	FWC_OPT_EMIT,
+	FWC_OPT_FLUSH,
+	FWC_OPT_STATS,
+};
+
+/*
+ * What bash completes for an option's argument or a positional argument:
+ * NULL nothing, "@policy" policy files and artifacts, "@file", "@dir",
+ * "@iface" interfaces, "@pinned" interfaces with pins, "@instance"
+ * instances of fwc@.service, else a blank-separated list of words.
+ */
+struct fwc_opt {
+	const char *name; /* the long name, without "--" */
+	int key;	  /* a short letter, or an enum fwc_opt_key */
+	const char *arg;  /* the argument's name; NULL: takes none */
+	const char *help; /* one paragraph; wrapped by the usage printer */
+	const char *complete;
+};
+
+struct fwc_cmd {
+	const char *name;
+	/* What follows "fwc NAME"; one line per form, '\n' between them. */
+	const char *synopsis;
+	const char *summary; /* one line, for the list of commands */
+	const char *doc;     /* paragraphs before the options ('\n' breaks) */
+	const char *tail;    /* after the options */
+	const struct fwc_opt *opts; /* ends with { NULL } */
+	/*
+	 * Completion of the positional arguments, one per word in order;
+	 * "..." after the last repeats it ("@policy @iface...").
+	 */
+	const char *args;
+	bool hidden; /* not listed, documented or completed */
+	int (*run)(const struct fwc_cmd *cmd, int argc, char **argv);
+};
+
+extern const struct fwc_cmd fwc_cmd_check, fwc_cmd_compile, fwc_cmd_test,
+	fwc_cmd_diff, fwc_cmd_load, fwc_cmd_unload, fwc_cmd_status,
+	fwc_cmd_stats, fwc_cmd_flows, fwc_cmd_log, fwc_cmd_confirm,
+	fwc_cmd_graph, fwc_cmd_matrix, fwc_cmd_completion, fwc_cmd_options;
+
+#define FWC_MAX_OPTS 32
+
+/* getopt_long over one command's table. */
+struct fwc_getopt {
+	struct option longopts[FWC_MAX_OPTS + 1];
+	char shortopts[2 * FWC_MAX_OPTS + 2];
+};
+
+/* Builds @g from @cmd's table and resets getopt (optind = 0). */
+void fwc_getopt_init(struct fwc_getopt *g, const struct fwc_cmd *cmd);
+/* getopt_long with @g: the option's key, '?' for an unknown one, -1. */
+int fwc_getopt(struct fwc_getopt *g, int argc, char **argv);
+
+/* The --help text of @cmd. */
+void fwc_cmd_usage(const struct fwc_cmd *cmd, FILE *f);
+/* Prints @cmd's usage to stderr and returns FWC_EXIT_ERR. */
+int fwc_usage_error(const struct fwc_cmd *cmd);
+/*
+ * Over the table of commands (cli/main.c passes it, in the order `fwc`
+ * lists them): what plain `fwc` prints, the commands and their summaries;
+ * every command and its options, one a line ("load", "load --mode"), for
+ * tools/check-man.sh; the bash completion script.
+ */
+void fwc_usage_commands(FILE *f, const struct fwc_cmd *const *cmds,
+			size_t n_cmds);
+void fwc_print_options(FILE *f, const struct fwc_cmd *const *cmds,
+		       size_t n_cmds);
+void fwc_print_completion_bash(FILE *f, const struct fwc_cmd *const *cmds,
+			       size_t n_cmds);
 
 #endif /* FWC_CLI_H */

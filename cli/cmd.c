@@ -2,7 +2,6 @@
 /* Command lines of the kernel commands: load, unload, status, stats. */
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,154 +12,6 @@
 #include "cli.h"
 #include "fwc_exit.h"
 #include "ops.h"
-
-const char *const fwc_usage_load =
-	"usage: fwc load POLICY|ARTIFACT IFACE... [--mode native|generic|auto]\n"
-	"                [--bpffs DIR] [--wait SECONDS] [-v]\n"
-	"       fwc load --instance NAME [--conf FILE] [options]\n"
-	"  Compile POLICY (or read an artifact of 'fwc compile -o') and enforce\n"
-	"  it with XDP on every IFACE; they share one program, one set of tables\n"
-	"  and one set of counters. An IFACE that already runs a policy gets the\n"
-	"  new one atomically (bpf_link_update), with the counters of surviving\n"
-	"  rules (same label, else same rule text) carried over. On any error\n"
-	"  nothing changes and fwc exits 2.\n"
-	"  --mode M      native (driver), generic (any device, slower) or auto:\n"
-	"                native, else generic with a warning (default)\n"
-	"  --bpffs DIR   pin under DIR/IFACE/ (default $" FWC_BPFFS_ENV
-	", else\n"
-	"                " FWC_BPFFS_DEFAULT
-	"); bpffs refuses dots, so eth0.100's\n"
-	"                directory is eth0:100\n"
-	"  --wait S      wait up to S seconds for missing interfaces to appear\n"
-	"  --instance NAME  the policy and interfaces of instance NAME, as\n"
-	"                fwc@NAME.service loads them: its line in the\n"
-	"                configuration file, else NAME.pol beside that file,\n"
-	"                enforced on interface NAME\n"
-	"  --conf FILE   the configuration file (default $" FWC_CONF_ENV
-	", else\n"
-	"                " FWC_CONF_DEFAULT "); see fwc(8)\n"
-	"  --flush-flows drop the tracked flows the new policy would not admit\n"
-	"                (by default a reload keeps every flow, see fwc flows)\n"
-	"  --max-flows N entries of the flow table when it is created (16 to\n"
-	"                16777216, default 65536; when it is full the least\n"
-	"                recently used flow goes)\n"
-	"  --audit       audit mode (as set mode audit): every packet the\n"
-	"                policy would drop passes, counted against its rule and\n"
-	"                as would-drop, and logged (fwc log)\n"
-	"  --confirm S   roll back to the policy running now (or unload, when\n"
-	"                none ran) unless fwc confirm runs within S seconds; a\n"
-	"                detached watchdog does it, whatever becomes of this\n"
-	"                process or its terminal (state in $" FWC_STATE_ENV
-	",\n"
-	"                default " FWC_STATE_DEFAULT ")\n"
-	"  --keep PACKET a session that must survive, in fwc test notation\n"
-	"                ('tcp 192.0.2.5 -> 198.51.100.1:22'), repeatable; with\n"
-	"                SSH_CONNECTION, checked before loading: a policy that\n"
-	"                would drop one is refused (lockout guard)\n"
-	"  --force       load even so (a warning names the session)\n"
-	"  -v, --verbose libbpf's messages, such as the verifier log\n";
-
-const char *const fwc_usage_unload =
-	"usage: fwc unload IFACE...|--all [--bpffs DIR]\n"
-	"       fwc unload --instance NAME [--conf FILE] [--stop] [--bpffs DIR]\n"
-	"  Detach fwc from each IFACE and remove its pins; --all: every\n"
-	"  interface pinned under the bpffs directory; --instance: the\n"
-	"  interfaces of instance NAME (see fwc load).\n"
-	"  --stop        as ExecStop of fwc@.service: unload only when the\n"
-	"                instance says unload-on-stop=yes or the environment\n"
-	"                has FWC_UNLOAD_ON_STOP=yes; otherwise leave the\n"
-	"                policy enforced (a stopped firewall must not fail\n"
-	"                open) and exit 0\n";
-
-const char *const fwc_usage_status =
-	"usage: fwc status [IFACE...] [--json] [--bpffs DIR]\n"
-	"  What runs where: policy file and sha256, rule count, XDP mode, load\n"
-	"  time, program and link ids, interfaces sharing the same tables.\n"
-	"  Half states are explained, with what to do, and exit 2: pins\n"
-	"  without an attached program, a link detached by a re-created\n"
-	"  interface or of another network namespace, pins of an interrupted\n"
-	"  load. Interfaces running an XDP program that something else\n"
-	"  attached are listed too.\n";
-
-const char *const fwc_usage_stats =
-	"usage: fwc stats [IFACE...] [--json] [--bpffs DIR]\n"
-	"       fwc stats [IFACE...] --watch [-i SECONDS] [--sort KEY]\n"
-	"                 [--filter TEXT] [--count N]\n"
-	"       fwc stats [IFACE...] --prometheus | --listen [ADDR:]PORT\n"
-	"  Packets and bytes per rule, summed over CPUs, in policy order, then\n"
-	"  the default rule (id 0) and the reserved counters (non-ip,\n"
-	"  malformed, fragment, neighbour-discovery, source-route, mld,\n"
-	"  orphan-flow: packets of\n"
-	"  flows whose rule a reload removed; would-drop: packets audit mode\n"
-	"  passed; log-suppressed, log-lost: events the rate limit held back\n"
-	"  or the full buffer lost). Interfaces that share a\n"
-	"  load share its counters and are shown once.\n"
-	"  --watch       a live table, refreshed in place, with packets and\n"
-	"                bytes per second; q or Ctrl-C quits, s changes the\n"
-	"                order\n"
-	"  -i, --interval S  seconds between refreshes (default 1, min 0.1)\n"
-	"  --sort KEY    rule (policy order, default), packets, bytes, rate\n"
-	"  --filter TEXT rows whose label, rule text or action contains TEXT\n"
-	"                (any case), or whose id is TEXT\n"
-	"  --count N     stop after N refreshes\n"
-	"  --prometheus  the Prometheus text format (node_exporter textfile\n"
-	"                collector): fwc_rule_packets_total{iface,rule,label,\n"
-	"                action}, fwc_rule_bytes_total, fwc_reserved_*_total,\n"
-	"                fwc_policy_info, fwc_interface_enforcing...\n"
-	"  --listen A    serve the same on http://A/metrics: PORT alone binds\n"
-	"                127.0.0.1, else ADDR:PORT or [ADDR6]:PORT (0.0.0.0:9469\n"
-	"                for every address); SIGTERM or Ctrl-C stops it\n"
-	"  Plain bpftool works too: bpftool map dump pinned DIR/IFACE/counters\n"
-	"  (and .../labels for the names of the ids).\n";
-
-enum {
-	OPT_MODE = 0x100,
-	OPT_BPFFS,
-	OPT_JSON,
-	OPT_ALL,
-	OPT_WAIT,
-	OPT_INSTANCE,
-	OPT_CONF,
-	OPT_STOP,
-	OPT_WATCH,
-	OPT_SORT,
-	OPT_FILTER,
-	OPT_COUNT,
-	OPT_PROM,
-	OPT_LISTEN,
-	OPT_FLUSH_FLOWS,
-	OPT_MAX_FLOWS,
-	OPT_AUDIT,
-	OPT_FORCE,
-	OPT_KEEP,
-	OPT_CONFIRM
-};
-
-static const struct option longopts[] = {
-	{ "mode", required_argument, NULL, OPT_MODE },
-	{ "bpffs", required_argument, NULL, OPT_BPFFS },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "all", no_argument, NULL, OPT_ALL },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "wait", required_argument, NULL, OPT_WAIT },
-	{ "instance", required_argument, NULL, OPT_INSTANCE },
-	{ "conf", required_argument, NULL, OPT_CONF },
-	{ "stop", no_argument, NULL, OPT_STOP },
-	{ "watch", no_argument, NULL, OPT_WATCH },
-	{ "interval", required_argument, NULL, 'i' },
-	{ "sort", required_argument, NULL, OPT_SORT },
-	{ "filter", required_argument, NULL, OPT_FILTER },
-	{ "count", required_argument, NULL, OPT_COUNT },
-	{ "prometheus", no_argument, NULL, OPT_PROM },
-	{ "listen", required_argument, NULL, OPT_LISTEN },
-	{ "flush-flows", no_argument, NULL, OPT_FLUSH_FLOWS },
-	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
-	{ "audit", no_argument, NULL, OPT_AUDIT },
-	{ "force", no_argument, NULL, OPT_FORCE },
-	{ "keep", required_argument, NULL, OPT_KEEP },
-	{ "confirm", required_argument, NULL, OPT_CONFIRM },
-	{ NULL, 0, NULL, 0 },
-};
 
 struct args {
 	const char *bpffs;
@@ -202,22 +53,19 @@ static int number(const char *name, const char *s, double min, double max,
 	return 0;
 }
 
-/* Options this command accepts, as the OPT_ values and 'v'. */
-static int parse(int argc, char **argv, const int *allowed, struct args *a)
+/* The options of @cmd's table into @a; -EINVAL for one it lacks. */
+static int parse(const struct fwc_cmd *cmd, int argc, char **argv,
+		 struct args *a)
 {
+	struct fwc_getopt g;
 	int c;
 
-	optind = 0; /* full reset: cli/main.c may have used getopt */
-	while ((c = getopt_long(argc, argv, "vi:", longopts, NULL)) != -1) {
+	fwc_getopt_init(&g, cmd);
+	while ((c = fwc_getopt(&g, argc, argv)) != -1) {
 		double d;
-		bool ok = false;
 
-		for (const int *o = allowed; *o; o++)
-			ok |= *o == c;
-		if (!ok)
-			return -EINVAL;
 		switch (c) {
-		case OPT_MODE:
+		case FWC_OPT_MODE:
 			if (fwc_mode_parse(optarg, &a->mode)) {
 				fprintf(stderr,
 					"fwc: --mode: '%s' is not "
@@ -227,32 +75,32 @@ static int parse(int argc, char **argv, const int *allowed, struct args *a)
 			}
 			a->mode_set = true;
 			break;
-		case OPT_BPFFS:
+		case FWC_OPT_BPFFS:
 			a->bpffs = optarg;
 			break;
-		case OPT_JSON:
+		case FWC_OPT_JSON:
 			a->json = true;
 			break;
-		case OPT_ALL:
+		case FWC_OPT_ALL:
 			a->all = true;
 			break;
 		case 'v':
 			a->verbose = true;
 			break;
-		case OPT_WAIT:
+		case FWC_OPT_WAIT:
 			if (number("--wait", optarg, 0, 3600, &a->wait))
 				return -EBADMSG;
 			break;
-		case OPT_INSTANCE:
+		case FWC_OPT_INSTANCE:
 			a->instance = optarg;
 			break;
-		case OPT_CONF:
+		case FWC_OPT_CONF:
 			a->conf = optarg;
 			break;
-		case OPT_STOP:
+		case FWC_OPT_STOP:
 			a->stop = true;
 			break;
-		case OPT_WATCH:
+		case FWC_OPT_WATCH:
 			a->watch = true;
 			break;
 		case 'i':
@@ -261,7 +109,7 @@ static int parse(int argc, char **argv, const int *allowed, struct args *a)
 				return -EBADMSG;
 			a->w_set = true;
 			break;
-		case OPT_SORT:
+		case FWC_OPT_SORT:
 			if (fwc_sort_parse(optarg, &a->w.sort)) {
 				fprintf(stderr,
 					"fwc: --sort: '%s' is not rule, "
@@ -271,38 +119,38 @@ static int parse(int argc, char **argv, const int *allowed, struct args *a)
 			}
 			a->w_set = true;
 			break;
-		case OPT_FILTER:
+		case FWC_OPT_FILTER:
 			a->w.filter = optarg;
 			a->w_set = true;
 			break;
-		case OPT_COUNT:
+		case FWC_OPT_COUNT:
 			if (number("--count", optarg, 1, 1e9, &d))
 				return -EBADMSG;
 			a->w.count = (long)d;
 			a->w_set = true;
 			break;
-		case OPT_PROM:
+		case FWC_OPT_PROM:
 			a->prometheus = true;
 			break;
-		case OPT_LISTEN:
+		case FWC_OPT_LISTEN:
 			a->listen = optarg;
 			break;
-		case OPT_FLUSH_FLOWS:
+		case FWC_OPT_FLUSH_FLOWS:
 			a->flush_flows = true;
 			break;
-		case OPT_MAX_FLOWS:
+		case FWC_OPT_MAX_FLOWS:
 			/* LRU hashes preallocate: 2^24 flows is ~2 GiB. */
 			if (number("--max-flows", optarg, 16, 1 << 24,
 				   &a->max_flows))
 				return -EBADMSG;
 			break;
-		case OPT_AUDIT:
+		case FWC_OPT_AUDIT:
 			a->audit = true;
 			break;
-		case OPT_FORCE:
+		case FWC_OPT_FORCE:
 			a->force = true;
 			break;
-		case OPT_KEEP:
+		case FWC_OPT_KEEP:
 			/* At most one per argument: argc bounds them. */
 			if (!a->keep)
 				a->keep =
@@ -311,10 +159,12 @@ static int parse(int argc, char **argv, const int *allowed, struct args *a)
 				return -ENOMEM;
 			a->keep[a->n_keep++] = optarg;
 			break;
-		case OPT_CONFIRM:
+		case FWC_OPT_CONFIRM:
 			if (number("--confirm", optarg, 1, 86400, &a->confirm))
 				return -EBADMSG;
 			break;
+		default:
+			return -EINVAL;
 		}
 	}
 	a->pos = argv + optind;
@@ -323,10 +173,10 @@ static int parse(int argc, char **argv, const int *allowed, struct args *a)
 }
 
 /* -EBADMSG: the error was told already; else print the usage. */
-static int usage(int err, const char *u)
+static int usage(int err, const struct fwc_cmd *cmd)
 {
 	if (err != -EBADMSG)
-		fputs(u, stderr);
+		fwc_cmd_usage(cmd, stderr);
 	return FWC_EXIT_ERR;
 }
 
@@ -335,29 +185,16 @@ static int exit_code(int err)
 	return err ? FWC_EXIT_ERR : 0;
 }
 
-int fwc_cmd_load(int argc, char **argv)
+static int run_load(const struct fwc_cmd *cmd, int argc, char **argv)
 {
-	static const int allowed[] = { OPT_MODE,
-				       OPT_BPFFS,
-				       'v',
-				       OPT_WAIT,
-				       OPT_INSTANCE,
-				       OPT_CONF,
-				       OPT_FLUSH_FLOWS,
-				       OPT_MAX_FLOWS,
-				       OPT_AUDIT,
-				       OPT_FORCE,
-				       OPT_KEEP,
-				       OPT_CONFIRM,
-				       0 };
 	struct args a = { .mode = FWC_MODE_AUTO };
 	struct fwc_instance in = { 0 };
 	struct fwc_load_opts o;
-	int err = parse(argc, argv, allowed, &a);
+	int err = parse(cmd, argc, argv, &a);
 
 	if (err || (a.instance ? a.n_pos != 0 : a.n_pos < 2) ||
 	    (a.conf && !a.instance))
-		return usage(err, fwc_usage_load);
+		return usage(err, cmd);
 	fwc_libbpf_verbose(a.verbose);
 	o = (struct fwc_load_opts){
 		.policy = a.pos[0],
@@ -451,19 +288,17 @@ static int unload_instance(const struct args *a, const char *root)
 	return exit_code(err);
 }
 
-int fwc_cmd_unload(int argc, char **argv)
+static int run_unload(const struct fwc_cmd *cmd, int argc, char **argv)
 {
-	static const int allowed[] = { OPT_BPFFS, OPT_ALL,  OPT_INSTANCE,
-				       OPT_CONF,  OPT_STOP, 0 };
 	struct args a = { 0 };
 	const char *root;
 	char **names;
 	int n, err;
 
-	if (parse(argc, argv, allowed, &a) ||
+	if (parse(cmd, argc, argv, &a) ||
 	    (a.all + !!a.instance + (a.n_pos > 0)) != 1 ||
 	    ((a.conf || a.stop) && !a.instance))
-		return usage(0, fwc_usage_unload);
+		return usage(0, cmd);
 	fwc_libbpf_verbose(false);
 	root = fwc_pin_root(a.bpffs);
 	if (a.instance)
@@ -478,32 +313,27 @@ int fwc_cmd_unload(int argc, char **argv)
 	return exit_code(err);
 }
 
-int fwc_cmd_status(int argc, char **argv)
+static int run_status(const struct fwc_cmd *cmd, int argc, char **argv)
 {
-	static const int allowed[] = { OPT_BPFFS, OPT_JSON, 0 };
 	struct args a = { 0 };
 
-	if (parse(argc, argv, allowed, &a))
-		return usage(0, fwc_usage_status);
+	if (parse(cmd, argc, argv, &a))
+		return usage(0, cmd);
 	fwc_libbpf_verbose(false);
 	return exit_code(
 		fwc_status(fwc_pin_root(a.bpffs), a.pos, a.n_pos, a.json));
 }
 
-int fwc_cmd_stats(int argc, char **argv)
+static int run_stats(const struct fwc_cmd *cmd, int argc, char **argv)
 {
-	static const int allowed[] = { OPT_BPFFS, OPT_JSON, OPT_WATCH,
-				       'i',	  OPT_SORT, OPT_FILTER,
-				       OPT_COUNT, OPT_PROM, OPT_LISTEN,
-				       0 };
 	struct args a = { .w = { .interval = 1 } };
 	const char *root;
-	int err = parse(argc, argv, allowed, &a);
+	int err = parse(cmd, argc, argv, &a);
 
 	/* One output at a time; the --watch options only with --watch. */
 	if (err || a.json + a.watch + a.prometheus + !!a.listen > 1 ||
 	    (a.w_set && !a.watch))
-		return usage(err, fwc_usage_stats);
+		return usage(err, cmd);
 	fwc_libbpf_verbose(false);
 	root = fwc_pin_root(a.bpffs);
 	if (a.watch)
@@ -516,3 +346,185 @@ int fwc_cmd_stats(int argc, char **argv)
 			fwc_metrics_listen(root, a.pos, a.n_pos, a.listen));
 	return exit_code(fwc_stats(root, a.pos, a.n_pos, a.json));
 }
+
+/* Options more than one of these commands has. */
+#define OPT_BPFFS                                                 \
+	{                                                         \
+		"bpffs", FWC_OPT_BPFFS, "DIR",                    \
+			"the pins' root (default $" FWC_BPFFS_ENV \
+			", else " FWC_BPFFS_DEFAULT ")",          \
+			"@dir"                                    \
+	}
+#define OPT_INSTANCE                                                                       \
+	{                                                                                  \
+		"instance", FWC_OPT_INSTANCE, "NAME",                                      \
+			"the policy and interfaces of instance NAME, as fwc@NAME.service " \
+			"loads them: its line in the configuration file, else NAME.pol "   \
+			"beside that file, enforced on interface NAME",                    \
+			"@instance"                                                        \
+	}
+#define OPT_CONF                                                                       \
+	{                                                                              \
+		"conf", FWC_OPT_CONF, "FILE",                                          \
+			"the configuration file of --instance (default $" FWC_CONF_ENV \
+			", else " FWC_CONF_DEFAULT "); see fwc(8)",                    \
+			"@file"                                                        \
+	}
+
+const struct fwc_cmd fwc_cmd_load = {
+	.name = "load",
+	.synopsis = "POLICY|ARTIFACT IFACE... [--mode native|generic|auto] "
+		    "[--bpffs DIR] [--wait SECONDS] [-v]\n"
+		    "--instance NAME [--conf FILE] [options]",
+	.summary = "enforce a policy with XDP on interfaces (atomic reload)",
+	.doc = "Compile POLICY (or read an artifact of 'fwc compile -o') and "
+	       "enforce it with XDP on every IFACE; they share one program, one "
+	       "set of tables and one set of counters. An IFACE that already "
+	       "runs a policy gets the new one atomically (bpf_link_update), "
+	       "with the counters of surviving rules (same label, else same "
+	       "rule text) carried over. On any error nothing changes and fwc "
+	       "exits 2.",
+	.opts =
+		(const struct fwc_opt[]){
+			{ "mode", FWC_OPT_MODE, "M",
+			  "native (driver), generic (any device, slower) or auto: "
+			  "native, else generic with a warning (default)",
+			  "native generic auto" },
+			{ "bpffs", FWC_OPT_BPFFS, "DIR",
+			  "pin under DIR/IFACE/ (default $" FWC_BPFFS_ENV
+			  ", else " FWC_BPFFS_DEFAULT
+			  "); bpffs refuses dots, so "
+			  "eth0.100's directory is eth0:100",
+			  "@dir" },
+			{ "wait", FWC_OPT_WAIT, "S",
+			  "wait up to S seconds for missing interfaces to appear" },
+			OPT_INSTANCE,
+			OPT_CONF,
+			{ "flush-flows", FWC_OPT_FLUSH_FLOWS, NULL,
+			  "drop the tracked flows the new policy would not admit (by "
+			  "default a reload keeps every flow, see fwc flows)" },
+			{ "max-flows", FWC_OPT_MAX_FLOWS, "N",
+			  "entries of the flow table when it is created (16 to "
+			  "16777216, default 65536; when it is full the least recently "
+			  "used flow goes)" },
+			{ "audit", FWC_OPT_AUDIT, NULL,
+			  "audit mode (as set mode audit): every packet the policy "
+			  "would drop passes, counted against its rule and as "
+			  "would-drop, and logged (fwc log)" },
+			{ "confirm", FWC_OPT_CONFIRM, "S",
+			  "roll back to the policy running now (or unload, when none "
+			  "ran) unless fwc confirm runs within S seconds; a detached "
+			  "watchdog does it, whatever becomes of this process or its "
+			  "terminal (state in $" FWC_STATE_ENV
+			  ", default " FWC_STATE_DEFAULT ")" },
+			{ "keep", FWC_OPT_KEEP, "PACKET",
+			  "a session that must survive, in fwc test notation ('tcp "
+			  "192.0.2.5 -> 198.51.100.1:22'), repeatable; with "
+			  "SSH_CONNECTION, checked before loading: a policy that would "
+			  "drop one is refused (lockout guard)" },
+			{ "force", FWC_OPT_FORCE, NULL,
+			  "load even so (a warning names the session)" },
+			{ "verbose", 'v', NULL,
+			  "libbpf's messages, such as the verifier log" },
+			{ NULL },
+		},
+	.args = "@policy @iface...",
+	.run = run_load,
+};
+
+const struct fwc_cmd fwc_cmd_unload = {
+	.name = "unload",
+	.synopsis = "IFACE...|--all [--bpffs DIR]\n"
+		    "--instance NAME [--conf FILE] [--stop] [--bpffs DIR]",
+	.summary = "detach from interfaces and remove the pins",
+	.doc = "Detach fwc from each IFACE and remove its pins; --all: every "
+	       "interface pinned under the bpffs directory; --instance: the "
+	       "interfaces of instance NAME (see fwc load).",
+	.opts =
+		(const struct fwc_opt[]){
+			{ "all", FWC_OPT_ALL, NULL,
+			  "every interface pinned under the bpffs directory" },
+			OPT_INSTANCE,
+			OPT_CONF,
+			{ "stop", FWC_OPT_STOP, NULL,
+			  "as ExecStop of fwc@.service: unload only when the instance "
+			  "says unload-on-stop=yes or the environment has "
+			  "FWC_UNLOAD_ON_STOP=yes; otherwise leave the policy enforced "
+			  "(a stopped firewall must not fail open) and exit 0" },
+			OPT_BPFFS,
+			{ NULL },
+		},
+	.args = "@pinned...",
+	.run = run_unload,
+};
+
+const struct fwc_cmd fwc_cmd_status = {
+	.name = "status",
+	.synopsis = "[IFACE...] [--json] [--bpffs DIR]",
+	.summary = "what runs where: policy, hash, rules, mode, since when",
+	.doc = "What runs where: policy file and sha256, rule count, XDP mode, "
+	       "load time, program and link ids, interfaces sharing the same "
+	       "tables. Half states are explained, with what to do, and exit "
+	       "2: pins without an attached program, a link detached by a "
+	       "re-created interface or of another network namespace, pins of "
+	       "an interrupted load. Interfaces running an XDP program that "
+	       "something else attached are listed too.",
+	.opts =
+		(const struct fwc_opt[]){
+			{ "json", FWC_OPT_JSON, NULL,
+			  "the same as a JSON array" },
+			OPT_BPFFS,
+			{ NULL },
+		},
+	.args = "@pinned...",
+	.run = run_status,
+};
+
+const struct fwc_cmd fwc_cmd_stats = {
+	.name = "stats",
+	.synopsis = "[IFACE...] [--json] [--bpffs DIR]\n"
+		    "[IFACE...] --watch [-i SECONDS] [--sort KEY] "
+		    "[--filter TEXT] [--count N]\n"
+		    "[IFACE...] --prometheus | --listen [ADDR:]PORT",
+	.summary = "packets and bytes per rule (--json, --watch, --prometheus)",
+	.doc = "Packets and bytes per rule, summed over CPUs, in policy order, "
+	       "then the default rule (id 0) and the reserved counters "
+	       "(non-ip, malformed, fragment, neighbour-discovery, "
+	       "source-route, mld, orphan-flow: packets of flows whose rule a "
+	       "reload removed; would-drop: packets audit mode passed; "
+	       "log-suppressed, log-lost: events the rate limit held back or "
+	       "the full buffer lost). Interfaces that share a load share its "
+	       "counters and are shown once.",
+	.opts =
+		(const struct fwc_opt[]){
+			{ "json", FWC_OPT_JSON, NULL, "the same as JSON" },
+			OPT_BPFFS,
+			{ "watch", FWC_OPT_WATCH, NULL,
+			  "a live table, refreshed in place, with packets and bytes "
+			  "per second; q or Ctrl-C quits, s changes the order" },
+			{ "interval", 'i', "S",
+			  "seconds between refreshes (default 1, min 0.1)" },
+			{ "sort", FWC_OPT_SORT, "KEY",
+			  "rule (policy order, default), packets, bytes, rate",
+			  "rule packets bytes rate" },
+			{ "filter", FWC_OPT_FILTER, "TEXT",
+			  "rows whose label, rule text or action contains TEXT (any "
+			  "case), or whose id is TEXT" },
+			{ "count", FWC_OPT_COUNT, "N",
+			  "stop after N refreshes" },
+			{ "prometheus", FWC_OPT_PROM, NULL,
+			  "the Prometheus text format (node_exporter textfile "
+			  "collector): fwc_rule_packets_total{iface,rule,label,action}, "
+			  "fwc_rule_bytes_total, fwc_reserved_*_total, fwc_policy_info, "
+			  "fwc_interface_enforcing..." },
+			{ "listen", FWC_OPT_LISTEN, "A",
+			  "serve the same on http://A/metrics: PORT alone binds "
+			  "127.0.0.1, else ADDR:PORT or [ADDR6]:PORT (0.0.0.0:9469 for "
+			  "every address); SIGTERM or Ctrl-C stops it" },
+			{ NULL },
+		},
+	.tail = "Plain bpftool works too: bpftool map dump pinned "
+		"DIR/IFACE/counters (and .../labels for the names of the ids).",
+	.args = "@pinned...",
+	.run = run_stats,
+};
