@@ -174,4 +174,34 @@
 #define FWC_MAP_COUNT(entries) FWC_MAP_COUNT_##entries
 #define FWC_MAP_COUNT_SIZED(n) (n)
 
+/*
+ * kernel/maps.c sizes the object's SIZED maps before load and fills the
+ * tables (ARRAY, OPTIONAL, INLINE; HEAD and LPM by hand) after it, both
+ * from the list, with `skel`, `t` (const struct fwc_tables *) and `m`:
+ *   FWC_MAPS(FWC_MAP_SIZE_ROW) -> { map, entries, sized },
+ *   FWC_MAPS(FWC_MAP_FILL_ROW) -> { map, values, value size, entries },
+ */
+#define FWC_MAP_SIZED_SIZED(n) (n), 1
+#define FWC_MAP_SIZED_FIXED(n) 0, 0
+#define FWC_MAP_SIZED_LOADER_SIZED 0, 0
+#define FWC_MAP_SIZE_ROW(ID, name, TYPE, k, v, entries, flags, home, ...) \
+	FWC_MAP_SIZE_ROW_##home(name, entries)
+#define FWC_MAP_SIZE_ROW_PIN(name, entries) \
+	{ skel->maps.name, FWC_MAP_SIZED_##entries },
+#define FWC_MAP_SIZE_ROW_SCRATCH(name, entries) \
+	{ skel->maps.name, FWC_MAP_SIZED_##entries },
+#define FWC_MAP_SIZE_ROW_REC(name, entries)
+
+#define FWC_MAP_FILL_ROW(ID, name, TYPE, k, v, entries, flags, home, art, \
+			 field, ...)                                      \
+	FWC_MAP_FILL_ROW_##art(name, v, entries, field)
+#define FWC_MAP_FILL_ROW_ARRAY(name, v, entries, field) \
+	{ skel->maps.name, t->field, sizeof(v), FWC_MAP_COUNT(entries) },
+#define FWC_MAP_FILL_ROW_OPTIONAL FWC_MAP_FILL_ROW_ARRAY
+#define FWC_MAP_FILL_ROW_INLINE FWC_MAP_FILL_ROW_ARRAY
+#define FWC_MAP_FILL_ROW_HEAD(name, v, entries, field)
+#define FWC_MAP_FILL_ROW_LPM(name, v, entries, field)
+#define FWC_MAP_FILL_ROW_RULES(name, v, entries, field)
+#define FWC_MAP_FILL_ROW_NO_ART(name, v, entries, field)
+
 #endif /* FWC_MAP_LIST_H */

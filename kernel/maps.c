@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "fwc.skel.h"
+#include "fwc_maps.h"
 #include "maps.h"
 
 #ifndef ENOTSUPP
@@ -37,39 +38,23 @@ static uint64_t n_counters(const struct fwc_tables *t)
 	return (uint64_t)t->meta.n_rules + 1 + FWC_RSV_COUNT;
 }
 
+/* Every SIZED map of the object, by its row of include/fwc_maps.h. */
 int fwc_maps_size(struct fwc_bpf *skel, const struct fwc_tables *t)
 {
 	const struct fwc_meta *m = &t->meta;
 	struct {
 		struct bpf_map *map;
 		uint64_t n;
-	} sizes[] = {
-		{ skel->maps.meta, 1 },
-		{ skel->maps.v4_root, FWC_TRIE_ROOT_SIZE },
-		{ skel->maps.v6_root,
-		  m->flags & FWC_META_V6_TRIE ? FWC_TRIE_ROOT_SIZE : 0 },
-		{ skel->maps.chunks,
-		  (uint64_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE },
-		{ skel->maps.v6_range, m->n_v6_ranges },
-		{ skel->maps.v6_lpm, m->n_v6 },
-		{ skel->maps.addr_class, m->n_addr },
-		{ skel->maps.pair, (uint64_t)m->n_src * m->n_dst },
-		{ skel->maps.proto, FWC_PROTO_SIZE },
-		{ skel->maps.pinfo, m->n_pc },
-		{ skel->maps.l4, m->n_l4 },
-		{ skel->maps.svc, m->n_svc_map },
-		{ skel->maps.decision, (uint64_t)m->n_rows * m->n_svc },
-		{ skel->maps.rules, (uint64_t)m->n_rules + 1 },
-		{ skel->maps.counters, n_counters(t) },
-		{ skel->maps.labels, n_counters(t) },
-		{ skel->maps.log_state, (uint64_t)m->n_rules + 1 },
-	};
+		bool sized;
+	} sizes[] = { FWC_MAPS(FWC_MAP_SIZE_ROW) };
 	size_t i;
 	int err;
 
 	if (m->abi_version != FWC_ABI_VERSION)
 		return -EPROTO;
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		if (!sizes[i].sized)
+			continue;
 		err = set_size(sizes[i].map, sizes[i].n);
 		if (err)
 			return err;
@@ -297,25 +282,9 @@ int fwc_maps_fill(struct fwc_bpf *skel, const struct fwc_tables *t)
 		size_t vsz;
 		uint64_t n;
 	} arrays[] = {
-		/* meta last: the tables it describes are in place first. */
-		{ skel->maps.v4_root, t->v4_root, 4, FWC_TRIE_ROOT_SIZE },
-		{ skel->maps.v6_root, t->v6_root, 4,
-		  m->flags & FWC_META_V6_TRIE ? FWC_TRIE_ROOT_SIZE : 0 },
-		{ skel->maps.chunks, t->chunks, 4,
-		  (uint64_t)m->n_chunks * FWC_TRIE_CHUNK_SIZE },
-		{ skel->maps.v6_range, t->v6_ranges, sizeof(*t->v6_ranges),
-		  m->n_v6_ranges },
-		{ skel->maps.addr_class, t->addr, sizeof(*t->addr), m->n_addr },
-		{ skel->maps.pair, t->pair, 4, (uint64_t)m->n_src * m->n_dst },
-		{ skel->maps.proto, t->proto, 4, FWC_PROTO_SIZE },
-		{ skel->maps.pinfo, t->pinfo, sizeof(*t->pinfo), m->n_pc },
-		{ skel->maps.l4, t->l4, 4, m->n_l4 },
-		{ skel->maps.svc, t->svc, 4, m->n_svc_map },
-		{ skel->maps.decision, t->decision, 4,
-		  (uint64_t)m->n_rows * m->n_svc },
-		{ skel->maps.rules, t->rules, sizeof(*t->rules),
-		  (uint64_t)m->n_rules + 1 },
-		{ skel->maps.meta, m, sizeof(*m), 1 },
+		/* The tables of include/fwc_maps.h, then meta last: what it
+		 * describes is in place first. */
+		FWC_MAPS(FWC_MAP_FILL_ROW){ skel->maps.meta, m, sizeof(*m), 1 },
 	};
 	size_t i;
 	int err;
