@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "resolve.h"
+#include "suggest.h"
 #include "util.h"
 
 enum sym_kind {
@@ -212,33 +213,6 @@ static struct sym *sym_find(struct resolver *r, enum sym_kind kind,
 	return NULL;
 }
 
-static unsigned int edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned int row[64], prev, tmp;
-
-	if (la >= 63 || lb >= 63)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = (unsigned int)j;
-	for (size_t i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = (unsigned int)i;
-		for (size_t j = 1; j <= lb; j++) {
-			unsigned int best = prev + (a[i - 1] != b[j - 1]);
-
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			tmp = row[j];
-			row[j] = best;
-			prev = tmp;
-		}
-	}
-	return row[lb];
-}
-
 /* The closest defined name of @kind, for "did you mean". */
 static const char *suggest(struct resolver *r, enum sym_kind kind,
 			   const char *name)
@@ -247,14 +221,14 @@ static const char *suggest(struct resolver *r, enum sym_kind kind,
 	unsigned int best_d = 3;
 
 	if (strnlen(name, 63) >= 63)
-		return NULL; /* edit_distance() gives up on those */
+		return NULL; /* fwc_edit_distance() gives up on those */
 
 	for (size_t i = 0; i < r->n_syms; i++) {
 		unsigned int d;
 
 		if (r->syms[i].kind != kind)
 			continue;
-		d = edit_distance(name, r->syms[i].st->name);
+		d = fwc_edit_distance(name, r->syms[i].st->name, false);
 		if (d < best_d) {
 			best_d = d;
 			best = r->syms[i].st->name;

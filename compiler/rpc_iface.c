@@ -22,6 +22,7 @@
 
 #include "epm.h"
 #include "rpc_iface.h"
+#include "suggest.h"
 
 /*
  * The wire form of UUID a-b-c-d-e, written as the string reads: the
@@ -169,43 +170,13 @@ const struct fwc_rpc_iface *fwc_rpc_iface_by_uuid(const uint8_t uuid[16],
 	return NULL;
 }
 
-/* Levenshtein, case-insensitive, as resolve.c's for zones; 99 if long. */
-static unsigned int edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned int row[64], prev, tmp;
-
-	if (la >= 63 || lb >= 63)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = (unsigned int)j;
-	for (size_t i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = (unsigned int)i;
-		for (size_t j = 1; j <= lb; j++) {
-			unsigned int best =
-				prev + (tolower((unsigned char)a[i - 1]) !=
-					tolower((unsigned char)b[j - 1]));
-
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			tmp = row[j];
-			row[j] = best;
-			prev = tmp;
-		}
-	}
-	return row[lb];
-}
-
 const char *fwc_rpc_iface_suggest(const char *name)
 {
 	const char *best = NULL;
 	unsigned int best_d = 3;
 
 	for (size_t i = 0; i < N_IFACES; i++) {
-		unsigned int d = edit_distance(name, ifaces[i].name);
+		unsigned int d = fwc_edit_distance(name, ifaces[i].name, true);
 
 		if (d < best_d) {
 			best_d = d;
