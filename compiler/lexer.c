@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lexer.h"
+#include "utf8.h"
 
 void fwc_lexer_init(struct fwc_lexer *lx, const struct fwc_src *src,
 		    struct fwc_diag *diag)
@@ -136,41 +137,6 @@ static int lex_macro(struct fwc_lexer *lx, struct fwc_token *tok)
 	return set_text(tok, lx->src->text + start, lx->off - start);
 }
 
-/*
- * Bytes of the UTF-8 character at the lexer (its first byte @c, 0x80 or
- * above), or 0 if they are no valid UTF-8: stray continuation bytes,
- * overlong forms, surrogates, past U+10FFFF, a sequence cut short.
- */
-static int utf8_len(const struct fwc_lexer *lx, int c)
-{
-	int n, lo = 0x80, hi = 0xbf;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	/* The second byte's range rules out overlongs and surrogates. */
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	for (int i = 1; i < n; i++) {
-		int b = peek(lx, (size_t)i);
-
-		if (b < (i == 1 ? lo : 0x80) || b > (i == 1 ? hi : 0xbf))
-			return 0;
-	}
-	return n;
-}
-
 static int lex_string(struct fwc_lexer *lx, struct fwc_token *tok)
 {
 	size_t n = 0, cap = 32;
@@ -191,7 +157,9 @@ static int lex_string(struct fwc_lexer *lx, struct fwc_token *tok)
 		if (cont > 0) {
 			cont--; /* checked with its first byte */
 		} else if (c >= 0x80) {
-			cont = utf8_len(lx, c);
+			cont = (int)fwc_utf8_len(
+				(const unsigned char *)lx->src->text + lx->off,
+				lx->src->len - lx->off);
 			if (!cont) {
 				fwc_error(lx->diag, here(lx),
 					  "invalid UTF-8 in string (byte "

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "tables.h"
+#include "utf8.h"
 #include "util.h"
 
 struct check {
@@ -346,6 +347,11 @@ static bool rules_ok(struct check *c)
 			return bad(c, "rule %u: id %u", i, t->rule_meta[i].id);
 		if (!t->rule_meta[i].text)
 			return bad(c, "rule %u: no text", i);
+		/* fwc stats --json and the metrics write them as they are. */
+		if (!fwc_utf8_valid(t->rule_meta[i].text) ||
+		    (t->rule_meta[i].label &&
+		     !fwc_utf8_valid(t->rule_meta[i].label)))
+			return bad(c, "rule %u: text or label not UTF-8", i);
 	}
 	if (!t->source)
 		return bad(c, "no policy name");

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ops.h"
+#include "utf8.h"
 
 #define DEFAULT_HOST "127.0.0.1"
 #define DEFAULT_PORT "9469"
@@ -27,29 +28,6 @@
 /* A client gets this long to send its request and take the answer. */
 #define CLIENT_MS 5000
 
-/* Length of the valid UTF-8 sequence at @s, 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n = s[0] < 0x80		 ? 1 :
-		   (s[0] & 0xe0) == 0xc0 ? 2 :
-		   (s[0] & 0xf0) == 0xe0 ? 3 :
-		   (s[0] & 0xf8) == 0xf0 ? 4 :
-					   0;
-
-	if (n == 2 && s[0] < 0xc2)
-		return 0; /* overlong */
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if (n == 3 &&
-	    ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
-		return 0; /* overlong, surrogate */
-	if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || s[0] > 0xf4 ||
-		       (s[0] == 0xf4 && s[1] >= 0x90)))
-		return 0;
-	return n;
-}
-
 /*
  * A label value: the format escapes backslash, double quote and line
  * feed; the value must be UTF-8, so other bytes become U+FFFD.
@@ -57,9 +35,10 @@ static size_t utf8_len(const unsigned char *s)
 static void label_value(FILE *f, const char *v)
 {
 	const unsigned char *s = (const unsigned char *)v;
+	size_t left = strlen(v);
 
 	while (*s) {
-		size_t n = utf8_len(s);
+		size_t n = fwc_utf8_len(s, left);
 
 		if (*s == '\\' || *s == '"')
 			fprintf(f, "\\%c", *s);
@@ -70,6 +49,7 @@ static void label_value(FILE *f, const char *v)
 		else
 			fwrite(s, 1, n, f);
 		s += n ? n : 1;
+		left -= n ? n : 1;
 	}
 }
 

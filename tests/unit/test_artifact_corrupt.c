@@ -365,6 +365,25 @@ static void test_svc_base_beyond_map(void **state)
 	compiled_free(&c);
 }
 
+/* fwc stats --json writes labels as they are: they must be UTF-8. */
+static void test_label_not_utf8(void **state)
+{
+	struct compiled c = compile_layout(POL_V4, FWC_V6_AUTO);
+	struct fwc_tables *t = c.t;
+	char *keep = t->rule_meta[1].label, bad[] = "web\xff\"}";
+
+	(void)state;
+	assert_non_null(keep);
+	t->rule_meta[1].label = bad;
+	expect_tables_refused(t, "not UTF-8");
+	t->rule_meta[1].label = keep;
+	keep = t->rule_meta[2].text;
+	t->rule_meta[2].text = (char *)"allow \xed\xa0\x80"; /* a surrogate */
+	expect_tables_refused(t, "not UTF-8");
+	t->rule_meta[2].text = keep;
+	compiled_free(&c);
+}
+
 /* Each count of the meta, too large, off by one, zero or huge. */
 static void test_meta_counts(void **state)
 {
@@ -716,6 +735,7 @@ int main(void)
 		cmocka_unit_test(test_good_artifacts_accepted),
 		cmocka_unit_test(test_n_v6_beyond_data),
 		cmocka_unit_test(test_svc_base_beyond_map),
+		cmocka_unit_test(test_label_not_utf8),
 		cmocka_unit_test(test_meta_counts),
 		cmocka_unit_test(test_trie_indexes),
 		cmocka_unit_test(test_v6_keys),
