@@ -38,16 +38,6 @@ static void table_close(struct table *t)
 			close(*fds[i]);
 }
 
-static bool wanted(const char *name, char **ifaces, int n)
-{
-	if (!n)
-		return true;
-	for (int i = 0; i < n; i++)
-		if (!strcmp(name, ifaces[i]))
-			return true;
-	return false;
-}
-
 /* Opens @dir's table pins into @t; -errno when one is missing. */
 static int table_open(const char *dir, struct table *t)
 {
@@ -94,7 +84,8 @@ static int tables_list(const char *root, char **ifaces, int n_ifaces,
 		int j;
 
 		fwc_pin_iface(ents[i]->d_name, name, sizeof(name));
-		if (name[0] == '.' || !wanted(name, ifaces, n_ifaces) ||
+		if (name[0] == '.' ||
+		    !fwc_iface_wanted(name, ifaces, n_ifaces) ||
 		    fwc_pin_dir(root, name, dir, sizeof(dir)))
 			continue;
 		memset(&cur, 0, sizeof(cur));

@@ -77,16 +77,6 @@ static int64_t clock_ns(clockid_t c)
 	return (int64_t)ts.tv_sec * (int64_t)NSEC + ts.tv_nsec;
 }
 
-static bool wanted(const struct logger *lg, const char *name)
-{
-	if (!lg->n_ifaces)
-		return true;
-	for (int i = 0; i < lg->n_ifaces; i++)
-		if (!strcmp(lg->ifaces[i], name))
-			return true;
-	return false;
-}
-
 /* Rereads what the set pinned in @r->dir says, when its load changed. */
 static void ring_refresh(struct ring *r)
 {
@@ -325,7 +315,7 @@ static int scan(struct logger *lg)
 
 		fwc_pin_iface(ents[i]->d_name, name, sizeof(name));
 		if (ents[i]->d_name[0] == '.' || ents[i]->d_type != DT_DIR ||
-		    !wanted(lg, name) ||
+		    !fwc_iface_wanted(name, lg->ifaces, lg->n_ifaces) ||
 		    fwc_pin_dir(lg->root, name, dir, sizeof(dir)))
 			continue;
 		fd = fwc_pin_get(dir, fwc_map_names[FWC_M_EVENTS]);

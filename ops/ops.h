@@ -10,7 +10,19 @@
 #ifndef FWC_OPS_H
 #define FWC_OPS_H
 
+#include <stdbool.h>
+#include <string.h>
+
 #include "kernel.h"
+
+/* Is interface @name among @ifaces (every one when @n is 0)? */
+static inline bool fwc_iface_wanted(const char *name, char **ifaces, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(name, ifaces[i]))
+			return true;
+	return !n;
+}
 
 /* conf.c: instances of fwc@.service (fwc load --instance NAME) */
 #define FWC_CONF_DEFAULT "/etc/fwc/fwc.conf"

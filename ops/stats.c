@@ -163,16 +163,6 @@ static void pinned_check(struct pinned *p)
 		p->broken = p->why;
 }
 
-static bool wanted(const char *name, char **ifaces, int n)
-{
-	if (!n)
-		return true;
-	for (int i = 0; i < n; i++)
-		if (!strcmp(name, ifaces[i]))
-			return true;
-	return false;
-}
-
 /* The interface directories under @root, sorted by name. */
 static int pinned_list(const char *root, char **ifaces, int n_ifaces,
 		       struct pinned **out, int *n_out)
@@ -198,7 +188,7 @@ static int pinned_list(const char *root, char **ifaces, int n_ifaces,
 		if (ents[i]->d_name[0] == '.')
 			continue;
 		fwc_pin_iface(ents[i]->d_name, q->name, sizeof(q->name));
-		if (!wanted(q->name, ifaces, n_ifaces))
+		if (!fwc_iface_wanted(q->name, ifaces, n_ifaces))
 			continue;
 		if (fwc_pin_dir(root, q->name, q->dir, sizeof(q->dir)) ||
 		    stat(q->dir, &st) || !S_ISDIR(st.st_mode))
@@ -805,7 +795,7 @@ int fwc_snapshot_read(const char *root, char **ifaces, int n_ifaces,
 		struct fwc_stat_iface *f;
 		bool seen = false;
 
-		if (!wanted(p[i].name, ifaces, n_ifaces))
+		if (!fwc_iface_wanted(p[i].name, ifaces, n_ifaces))
 			continue;
 		f = &s->ifaces[s->n_ifaces++];
 		snprintf(f->name, sizeof(f->name), "%s", p[i].name);
@@ -816,7 +806,7 @@ int fwc_snapshot_read(const char *root, char **ifaces, int n_ifaces,
 		for (int j = 0; j < i; j++)
 			seen |= !p[j].broken &&
 				p[j].counters_id == p[i].counters_id &&
-				wanted(p[j].name, ifaces, n_ifaces);
+				fwc_iface_wanted(p[j].name, ifaces, n_ifaces);
 		if (seen)
 			continue;
 		err = snapshot_set(p, n, i, &s->sets[s->n_sets]);
