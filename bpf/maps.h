@@ -27,6 +27,7 @@
 #include "fwc_abi.h"
 #include "fwc_maps.h"
 #include "parse.h"
+#include "epm.h"
 
 /*
  * A fresh frags entry and the keys of fragments are built here: the value

@@ -34,6 +34,7 @@ struct fwc_tables {
 	uint32_t *svc;			/* meta.n_svc_map */
 	uint32_t *decision;		/* meta.n_rows * meta.n_svc */
 	struct fwc_rule_info *rules;	/* meta.n_rules + 1 */
+	struct fwc_rpc_iface *rpc_ifaces; /* meta.n_rpc, NULL when 0 */
 
 	struct fwc_rule_meta *rule_meta; /* meta.n_rules + 1 (0 = default) */
 	char *source;			 /* policy file name */

@@ -42,7 +42,7 @@
 
 #include <linux/types.h>
 
-#define FWC_ABI_VERSION 5
+#define FWC_ABI_VERSION 6
 
 /* Trie entries: a leaf holds an addr class, a chunk pointer has this bit. */
 #define FWC_TRIE_CHUNK 0x80000000u
@@ -59,6 +59,12 @@ enum fwc_action {
 
 /* Rule flags. */
 #define FWC_RULE_LOG (1u << 0)
+/*
+ * ABI 6: an rpc rule (docs/rpc-pinholes.md): its TCP/135 connections'
+ * ept_map answers open pinholes for the interfaces rpc_ifaces[rpc_first ..
+ * rpc_first + rpc_n) of struct fwc_rule_info.
+ */
+#define FWC_RULE_RPC (1u << 1)
 
 /*
  * Counter ids: 0 is the default rule, 1..n_rules the policy's rules in file
@@ -78,7 +84,14 @@ enum fwc_reserved {
 	FWC_RSV_SOURCE_ROUTE =
 		8,	 /* IPv4 LSRR/SSRR, IPv6 routing hdr: dropped */
 	FWC_RSV_MLD = 9, /* link-scope MLD, hop limit 1: passed */
-	FWC_RSV_COUNT = 10,
+	/* ABI 6: MS-RPC pinholes (docs/rpc-pinholes.md). */
+	FWC_RSV_RPC_OPENED = 10,   /* pinholes opened (or renewed) */
+	FWC_RSV_RPC_USED = 11,	   /* SYNs admitted through a pinhole */
+	FWC_RSV_RPC_EXPIRED = 12,  /* SYNs that found their pinhole expired */
+	FWC_RSV_RPC_REFUSED = 13,  /* announced port outside the rule's bounds */
+	FWC_RSV_RPC_UNLISTED = 14, /* interface not one of the rule's */
+	FWC_RSV_RPC_UNPARSED = 15, /* awaited ept_map answer not parsed */
+	FWC_RSV_COUNT = 16,
 };
 
 /* Policy options (struct fwc_meta.flags). */
@@ -99,6 +112,8 @@ enum fwc_reserved {
  * and the packet meets the rules (bpf/ct.h, fwc_ct_flushed).
  */
 #define FWC_META_FLUSH_FLOWS (1u << 6)
+/* ABI 6: the policy has rpc rules: denied SYNs look for a pinhole. */
+#define FWC_META_RPC (1u << 7)
 
 /* Idle timeouts of tracked flows and fragments: struct fwc_meta.timeout[]. */
 enum fwc_timeout {
@@ -110,6 +125,7 @@ enum fwc_timeout {
 	FWC_TO_UDP_STREAM, /* replies still flowing 2 s after the first */
 	FWC_TO_ICMP,	   /* echo request/reply by identifier */
 	FWC_TO_FRAGMENT,   /* a first fragment's verdict, from its arrival */
+	FWC_TO_RPC_PINHOLE, /* ABI 6: a pinhole, from the ept_map answer */
 	FWC_TO_COUNT,
 };
 
@@ -145,6 +161,7 @@ struct fwc_meta {
 	__u32 v6_pre[4];
 	__u32 v6_mask[4];
 	__u32 n_v6_ranges; /* struct fwc_v6_range entries */
+	__u32 n_rpc;	   /* ABI 6: struct fwc_rpc_iface entries */
 };
 
 /*
@@ -179,8 +196,73 @@ struct fwc_proto_info {
 };
 
 struct fwc_rule_info {
-	__u32 action; /* enum fwc_action */
-	__u32 flags;  /* FWC_RULE_* */
+	__u32 action;	 /* enum fwc_action */
+	__u32 flags;	 /* FWC_RULE_* */
+	__u32 rpc_first; /* FWC_RULE_RPC: its first rpc_ifaces entry */
+	__u32 rpc_n;	 /* and how many (<= FWC_RPC_PER_RULE) */
+};
+
+/*
+ * ABI 6: MS-RPC endpoint-mapper pinholes (docs/rpc-pinholes.md).
+ *
+ * rpc_ifaces: per rpc rule, the interfaces whose ept_map answers open a
+ * pinhole, and the ports it may open. A tower of interface (uuid, major)
+ * announcing TCP port P opens one when an entry of its rule has
+ * FWC_RPC_ANY, or the same uuid (wire form: the first three fields
+ * little-endian, as on the wire) and, unless FWC_RPC_ANY_VERSION, the same
+ * major; and port_lo <= P <= port_hi.
+ */
+#define FWC_RPC_PER_RULE 64u /* interfaces one rule may list */
+#define FWC_RPC_ANY (1u << 0)	      /* rpc any: every interface */
+#define FWC_RPC_ANY_VERSION (1u << 1) /* a literal UUID without :MAJOR */
+
+struct fwc_rpc_iface {
+	__u8 uuid[16];
+	__u16 major;
+	__u16 flags; /* FWC_RPC_* */
+	__u16 port_lo;
+	__u16 port_hi;
+};
+
+/*
+ * pinholes: an LRU hash of the ports ept_map answers opened, carried over
+ * reloads as the flows are. client and server come from the answer's IP
+ * header (never from the tower); a SYN from client to server:port that the
+ * rules deny opens a flow of the pinhole's rule while it lives.
+ */
+#define FWC_PINHOLE_SIZE 16384u
+
+struct fwc_pinhole_key {
+	__u8 client[16]; /* IPv4 in the first 4 bytes, rest zero */
+	__u8 server[16];
+	__u16 port; /* host order */
+	__u8 family;
+	__u8 proto; /* 6 */
+};
+
+struct fwc_pinhole_val {
+	__u64 created; /* bpf_ktime_get_coarse_ns() of the answer */
+	__u64 expires; /* the same clock */
+	__u32 rule;    /* as struct fwc_ct_val: counter id in gen */
+	__u32 gen;
+	__u32 prev_rule;
+	__u32 used; /* connections opened through it (not atomic: a hint) */
+	__u8 uuid[16]; /* the tower's interface, wire form */
+	__u16 major;
+	__u16 minor;
+	__u32 pad;
+};
+
+/*
+ * epm_calls: per EPM connection (keyed as its flow), the call_id of the
+ * ept_map request (opnum 3) whose answer is awaited.
+ */
+#define FWC_EPM_CALLS_SIZE 4096u
+
+struct fwc_epm_call {
+	__u64 seen; /* when the request passed */
+	__u32 call_id;
+	__u32 pad;
 };
 
 struct fwc_counter {
@@ -344,6 +426,13 @@ enum fwc_log_verdict {
 	FWC_LOG_DROP = 0,	/* dropped by a deny rule or default deny */
 	FWC_LOG_WOULD_DROP = 1, /* audit mode: would be dropped, passed */
 	FWC_LOG_ALLOW = 2,	/* admitted by an `allow log` rule */
+	/*
+	 * ABI 6: pinhole events of an rpc rule marked log: src is the
+	 * client, dst the server, k1 the announced port, k2 0.
+	 */
+	FWC_LOG_PINHOLE_OPEN = 3,
+	FWC_LOG_PINHOLE_REFUSED = 4, /* port out of bounds or unlisted */
+	FWC_LOG_RPC_UNPARSED = 5,    /* the awaited answer was not parsed */
 };
 
 /*

@@ -103,6 +103,9 @@
 	X(RULES, rules, ARRAY, __u32, struct fwc_rule_info,                   \
 	  SIZED((__u64)m->n_rules + 1), MMAPABLE, PIN, ARRAY, rules,          \
 	  "n_rules + 1")                                                      \
+	/* ABI 6: the rpc rules' interfaces (docs/rpc-pinholes.md). */        \
+	X(RPC_IFACES, rpc_ifaces, ARRAY, __u32, struct fwc_rpc_iface,         \
+	  SIZED(m->n_rpc), MMAPABLE, PIN, OPTIONAL, rpc_ifaces, "n_rpc")      \
 	/*                                                                   \
 	 * Per counter id (rules, then the reserved counters): what the      \
 	 * program counts, per CPU, and the labels bpftool shows beside      \
@@ -129,6 +132,20 @@
 	  LOADER_SIZED, 0, PIN, NO_ART, -, -)                                 \
 	X(CT_SCRATCH, ct_scratch, PERCPU_ARRAY, __u32, struct fwc_hdr,        \
 	  FIXED(1), 0, SCRATCH, NO_ART, -, -)                                 \
+	/*                                                                   \
+	 * ABI 6: MS-RPC pinholes (docs/rpc-pinholes.md), carried over       \
+	 * reloads as the flows are; an older set has none. epm_calls holds  \
+	 * the ept_map call awaited per EPM connection, epm_scratch the PDU  \
+	 * being read (bpf/epm.h).                                           \
+	 */                                                                  \
+	X(PINHOLES, pinholes, LRU_HASH, struct fwc_pinhole_key,               \
+	  struct fwc_pinhole_val, FIXED(FWC_PINHOLE_SIZE), 0, PIN, NO_ART,    \
+	  -, -)                                                               \
+	X(EPM_CALLS, epm_calls, LRU_HASH, struct fwc_ct_key,                  \
+	  struct fwc_epm_call, FIXED(FWC_EPM_CALLS_SIZE), 0, PIN, NO_ART,     \
+	  -, -)                                                               \
+	X(EPM_SCRATCH, epm_scratch, PERCPU_ARRAY, __u32,                      \
+	  struct fwc_epm_scratch, FIXED(1), 0, SCRATCH, NO_ART, -, -)         \
 	/*                                                                   \
 	 * The deny log (bpf/log.h): the ring buffer is kept across reloads  \
 	 * (fwc log reads it), the rate limiter has a bucket per rule id.    \
