@@ -31,12 +31,12 @@
 
 enum fwc_epm_res {
 	FWC_EPM_OK = 0,
-	FWC_EPM_SPLIT,	   /* the PDU goes on past this segment */
-	FWC_EPM_SEALED,	   /* auth level privacy: the stub is encrypted */
-	FWC_EPM_FRAGMENT,  /* not FIRST_FRAG | LAST_FRAG */
-	FWC_EPM_BIG,	   /* frag_length past FWC_EPM_BUF */
+	FWC_EPM_SPLIT,	     /* the PDU goes on past this segment */
+	FWC_EPM_SEALED,	     /* auth level privacy: the stub is encrypted */
+	FWC_EPM_FRAGMENT,    /* not FIRST_FRAG | LAST_FRAG */
+	FWC_EPM_BIG,	     /* frag_length past FWC_EPM_BUF */
 	FWC_EPM_UNSUPPORTED, /* big-endian drep, > 8 towers, aliased pointers */
-	FWC_EPM_MALFORMED, /* anything else fwc_epm_parse calls -EBADMSG */
+	FWC_EPM_MALFORMED,   /* anything else fwc_epm_parse calls -EBADMSG */
 };
 
 struct fwc_epm_tower {

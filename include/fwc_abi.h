@@ -85,10 +85,10 @@ enum fwc_reserved {
 		8,	 /* IPv4 LSRR/SSRR, IPv6 routing hdr: dropped */
 	FWC_RSV_MLD = 9, /* link-scope MLD, hop limit 1: passed */
 	/* ABI 6: MS-RPC pinholes (docs/rpc-pinholes.md). */
-	FWC_RSV_RPC_OPENED = 10,   /* pinholes opened (or renewed) */
-	FWC_RSV_RPC_USED = 11,	   /* SYNs admitted through a pinhole */
-	FWC_RSV_RPC_EXPIRED = 12,  /* SYNs that found their pinhole expired */
-	FWC_RSV_RPC_REFUSED = 13,  /* announced port outside the rule's bounds */
+	FWC_RSV_RPC_OPENED = 10,  /* pinholes opened (or renewed) */
+	FWC_RSV_RPC_USED = 11,	  /* SYNs admitted through a pinhole */
+	FWC_RSV_RPC_EXPIRED = 12, /* SYNs that found their pinhole expired */
+	FWC_RSV_RPC_REFUSED = 13, /* announced port outside the rule's bounds */
 	FWC_RSV_RPC_UNLISTED = 14, /* interface not one of the rule's */
 	FWC_RSV_RPC_UNPARSED = 15, /* awaited ept_map answer not parsed */
 	FWC_RSV_COUNT = 16,
@@ -119,12 +119,12 @@ enum fwc_reserved {
 enum fwc_timeout {
 	FWC_TO_TCP_SYN = 0, /* handshake: SYN sent, SYN-ACK seen */
 	FWC_TO_TCP_ESTABLISHED,
-	FWC_TO_TCP_FIN,	   /* a FIN seen: closing */
-	FWC_TO_TCP_CLOSE,  /* after a RST */
-	FWC_TO_UDP,	   /* no reply yet, or a short exchange */
-	FWC_TO_UDP_STREAM, /* replies still flowing 2 s after the first */
-	FWC_TO_ICMP,	   /* echo request/reply by identifier */
-	FWC_TO_FRAGMENT,   /* a first fragment's verdict, from its arrival */
+	FWC_TO_TCP_FIN,	    /* a FIN seen: closing */
+	FWC_TO_TCP_CLOSE,   /* after a RST */
+	FWC_TO_UDP,	    /* no reply yet, or a short exchange */
+	FWC_TO_UDP_STREAM,  /* replies still flowing 2 s after the first */
+	FWC_TO_ICMP,	    /* echo request/reply by identifier */
+	FWC_TO_FRAGMENT,    /* a first fragment's verdict, from its arrival */
 	FWC_TO_RPC_PINHOLE, /* ABI 6: a pinhole, from the ept_map answer */
 	FWC_TO_COUNT,
 };
@@ -212,7 +212,7 @@ struct fwc_rule_info {
  * little-endian, as on the wire) and, unless FWC_RPC_ANY_VERSION, the same
  * major; and port_lo <= P <= port_hi.
  */
-#define FWC_RPC_PER_RULE 64u /* interfaces one rule may list */
+#define FWC_RPC_PER_RULE 64u	      /* interfaces one rule may list */
 #define FWC_RPC_ANY (1u << 0)	      /* rpc any: every interface */
 #define FWC_RPC_ANY_VERSION (1u << 1) /* a literal UUID without :MAJOR */
 
@@ -246,7 +246,7 @@ struct fwc_pinhole_val {
 	__u32 rule;    /* as struct fwc_ct_val: counter id in gen */
 	__u32 gen;
 	__u32 prev_rule;
-	__u32 used; /* connections opened through it (not atomic: a hint) */
+	__u32 used;    /* connections opened through it (not atomic: a hint) */
 	__u8 uuid[16]; /* the tower's interface, wire form */
 	__u16 major;
 	__u16 minor;
