@@ -23,17 +23,17 @@ struct fwc_tables {
 	uint32_t *v4_root; /* FWC_TRIE_ROOT_SIZE */
 	uint32_t *v6_root; /* same, with FWC_META_V6_TRIE */
 	uint32_t *chunks;  /* meta.n_chunks * FWC_TRIE_CHUNK_SIZE */
-	struct fwc_v6_range *v6_ranges; /* meta.n_v6_ranges */
-	struct fwc_v6_key *v6_keys;	/* meta.n_v6, sorted, disjoint */
-	uint32_t *v6_vals;		/* meta.n_v6 addr classes */
-	struct fwc_addr_class *addr;	/* meta.n_addr */
-	uint32_t *pair;			/* meta.n_src * meta.n_dst → row */
-	uint32_t proto[FWC_PROTO_SIZE]; /* protocol → proto class */
-	struct fwc_proto_info *pinfo;	/* meta.n_pc */
-	uint32_t *l4;			/* meta.n_l4 */
-	uint32_t *svc;			/* meta.n_svc_map */
-	uint32_t *decision;		/* meta.n_rows * meta.n_svc */
-	struct fwc_rule_info *rules;	/* meta.n_rules + 1 */
+	struct fwc_v6_range *v6_ranges;	  /* meta.n_v6_ranges */
+	struct fwc_v6_key *v6_keys;	  /* meta.n_v6, sorted, disjoint */
+	uint32_t *v6_vals;		  /* meta.n_v6 addr classes */
+	struct fwc_addr_class *addr;	  /* meta.n_addr */
+	uint32_t *pair;			  /* meta.n_src * meta.n_dst → row */
+	uint32_t proto[FWC_PROTO_SIZE];	  /* protocol → proto class */
+	struct fwc_proto_info *pinfo;	  /* meta.n_pc */
+	uint32_t *l4;			  /* meta.n_l4 */
+	uint32_t *svc;			  /* meta.n_svc_map */
+	uint32_t *decision;		  /* meta.n_rows * meta.n_svc */
+	struct fwc_rule_info *rules;	  /* meta.n_rules + 1 */
 	struct fwc_rpc_iface *rpc_ifaces; /* meta.n_rpc, NULL when 0 */
 
 	struct fwc_rule_meta *rule_meta; /* meta.n_rules + 1 (0 = default) */
