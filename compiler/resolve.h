@@ -29,6 +29,23 @@ struct fwc_rule {
 	struct fwc_pos pos;
 	uint32_t src, dst; /* host set ids */
 	size_t term_first, n_terms;
+	/* rpc services (issue 12): the rule's entries of fwc_policy.rpc */
+	size_t rpc_first, n_rpc;
+};
+
+/*
+ * One interface an rpc rule's EPM answers may open a pinhole for
+ * (docs/rpc-pinholes.md): the fields of struct fwc_rpc_iface, and where
+ * it was written. `rpc any` is one entry with FWC_RPC_ANY.
+ */
+struct fwc_rpc_entry {
+	uint32_t rule;	  /* index into rules */
+	uint8_t uuid[16]; /* wire form (compiler/rpc_iface.h) */
+	uint16_t major;
+	uint16_t flags; /* FWC_RPC_* */
+	uint16_t port_lo, port_hi;
+	const char *name; /* the table's name, or NULL for a literal/any */
+	struct fwc_pos pos;
 };
 
 struct fwc_policy {
@@ -41,6 +58,8 @@ struct fwc_policy {
 	size_t n_rules, cap_rules;
 	struct fwc_term *terms;
 	size_t n_terms, cap_terms;
+	struct fwc_rpc_entry *rpc; /* by rule, then as written */
+	size_t n_rpc, cap_rpc;
 	bool default_allow, nonip_drop, state_off;
 	bool state_loose;		/* set state loose (implies state on) */
 	uint32_t timeout[FWC_TO_COUNT]; /* seconds, enum fwc_timeout */
