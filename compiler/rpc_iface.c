@@ -38,7 +38,7 @@
 			B(e##ULL, 8), B(e##ULL, 0)                         \
 	}
 
-static const struct fwc_rpc_iface ifaces[] = {
+static const struct fwc_rpc_iface_row ifaces[] = {
 	/* Samba epmapper.idl, impacket epm.py: 3.0 (C706 defines it). */
 	{ "epm", UUID(0xe1af8308, 0x5d1f, 0x11c9, 0x91a4, 0x08002b14a0fa), 3, 0,
 	  "the endpoint mapper itself (TCP 135)", "[C706]" },
@@ -147,12 +147,12 @@ size_t fwc_rpc_iface_count(void)
 	return N_IFACES;
 }
 
-const struct fwc_rpc_iface *fwc_rpc_iface_at(size_t i)
+const struct fwc_rpc_iface_row *fwc_rpc_iface_at(size_t i)
 {
 	return i < N_IFACES ? &ifaces[i] : NULL;
 }
 
-const struct fwc_rpc_iface *fwc_rpc_iface_find(const char *name)
+const struct fwc_rpc_iface_row *fwc_rpc_iface_find(const char *name)
 {
 	for (size_t i = 0; i < N_IFACES; i++)
 		if (!strcasecmp(ifaces[i].name, name))
@@ -160,8 +160,8 @@ const struct fwc_rpc_iface *fwc_rpc_iface_find(const char *name)
 	return NULL;
 }
 
-const struct fwc_rpc_iface *fwc_rpc_iface_by_uuid(const uint8_t uuid[16],
-						  int major)
+const struct fwc_rpc_iface_row *fwc_rpc_iface_by_uuid(const uint8_t uuid[16],
+						      int major)
 {
 	for (size_t i = 0; i < N_IFACES; i++)
 		if (!memcmp(ifaces[i].uuid, uuid, 16) &&
@@ -292,7 +292,7 @@ static int parse_version(const char *s, struct fwc_rpc_ref *out)
 int fwc_rpc_ref_parse(const char *s, struct fwc_rpc_ref *out,
 		      const char **suggest)
 {
-	const struct fwc_rpc_iface *row;
+	const struct fwc_rpc_iface_row *row;
 	const char *colon;
 	int err;
 

@@ -18,7 +18,11 @@
 /* "12345778-1234-abcd-ef00-0123456789ac" and its NUL. */
 #define FWC_RPC_UUID_STRLEN 37
 
-struct fwc_rpc_iface {
+/*
+ * A row of the table. (struct fwc_rpc_iface is the compiled entry of
+ * include/fwc_abi.h, which code reading both includes too.)
+ */
+struct fwc_rpc_iface_row {
 	const char *name; /* unique, looked up case-insensitively */
 	uint8_t uuid[16]; /* wire form, as struct fwc_epm_map.uuid */
 	uint16_t vers_major, vers_minor;
@@ -31,23 +35,23 @@ struct fwc_rpc_ref {
 	uint8_t any;	  /* `any`: every interface; nothing else is set */
 	uint8_t has_vers; /* a literal without a version matches any */
 	uint16_t vers_major, vers_minor;
-	uint8_t uuid[16];		   /* wire form */
-	const struct fwc_rpc_iface *iface; /* the row, when named by one */
+	uint8_t uuid[16];		       /* wire form */
+	const struct fwc_rpc_iface_row *iface; /* the row, when named by one */
 };
 
 /* The rows, in the order of the table; @i < fwc_rpc_iface_count(). */
 size_t fwc_rpc_iface_count(void);
-const struct fwc_rpc_iface *fwc_rpc_iface_at(size_t i);
+const struct fwc_rpc_iface_row *fwc_rpc_iface_at(size_t i);
 
 /* The row named @name, case-insensitively, or NULL. */
-const struct fwc_rpc_iface *fwc_rpc_iface_find(const char *name);
+const struct fwc_rpc_iface_row *fwc_rpc_iface_find(const char *name);
 
 /*
  * The row whose UUID (wire form) is @uuid and, when @major >= 0, whose
  * major version is @major; NULL if none. For naming what a tower maps.
  */
-const struct fwc_rpc_iface *fwc_rpc_iface_by_uuid(const uint8_t uuid[16],
-						  int major);
+const struct fwc_rpc_iface_row *fwc_rpc_iface_by_uuid(const uint8_t uuid[16],
+						      int major);
 
 /*
  * The name closest to @name (edit distance below 3, case-insensitive)

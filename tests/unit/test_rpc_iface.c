@@ -60,7 +60,7 @@ static void test_expected_rows(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < N_EXPECT; i++) {
-		const struct fwc_rpc_iface *r =
+		const struct fwc_rpc_iface_row *r =
 			fwc_rpc_iface_find(expect[i].name);
 
 		assert_non_null(r);
@@ -81,7 +81,7 @@ static void test_rows_round_trip(void **state)
 	assert_true(fwc_rpc_iface_count() >= N_EXPECT);
 	assert_null(fwc_rpc_iface_at(fwc_rpc_iface_count()));
 	for (size_t i = 0; i < fwc_rpc_iface_count(); i++) {
-		const struct fwc_rpc_iface *r = fwc_rpc_iface_at(i);
+		const struct fwc_rpc_iface_row *r = fwc_rpc_iface_at(i);
 
 		assert_non_null(r);
 		assert_non_null(r->what);
@@ -105,8 +105,8 @@ static void test_names_unique(void **state)
 	(void)state;
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = i + 1; j < n; j++) {
-			const struct fwc_rpc_iface *a = fwc_rpc_iface_at(i);
-			const struct fwc_rpc_iface *b = fwc_rpc_iface_at(j);
+			const struct fwc_rpc_iface_row *a = fwc_rpc_iface_at(i);
+			const struct fwc_rpc_iface_row *b = fwc_rpc_iface_at(j);
 
 			assert_true(strcasecmp(a->name, b->name) != 0);
 			/* no two rows for one (uuid, major) either */
@@ -117,8 +117,8 @@ static void test_names_unique(void **state)
 
 static void test_lookup_case(void **state)
 {
-	const struct fwc_rpc_iface *samr = fwc_rpc_iface_find("samr");
-	const struct fwc_rpc_iface *t =
+	const struct fwc_rpc_iface_row *samr = fwc_rpc_iface_find("samr");
+	const struct fwc_rpc_iface_row *t =
 		fwc_rpc_iface_find("ITaskSchedulerService");
 
 	(void)state;
@@ -147,7 +147,7 @@ static void test_samr_matches_epm_fixture(void **state)
 		{ fx_samba_impacket_resp, sizeof(fx_samba_impacket_resp) },
 		{ fx_samba_rpcclient_resp, sizeof(fx_samba_rpcclient_resp) },
 	};
-	const struct fwc_rpc_iface *samr = fwc_rpc_iface_find("samr");
+	const struct fwc_rpc_iface_row *samr = fwc_rpc_iface_find("samr");
 	struct fwc_rpc_ref ref;
 
 	(void)state;
@@ -183,7 +183,7 @@ static void test_samr_matches_epm_fixture(void **state)
 
 static void test_literals(void **state)
 {
-	const struct fwc_rpc_iface *samr = fwc_rpc_iface_find("samr");
+	const struct fwc_rpc_iface_row *samr = fwc_rpc_iface_find("samr");
 	struct fwc_rpc_ref ref;
 	char buf[FWC_RPC_UUID_STRLEN];
 	uint8_t u[16];
