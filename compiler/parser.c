@@ -11,6 +11,8 @@ struct parser {
 	struct fwc_diag *diag;
 	const struct fwc_src *src;
 	struct fwc_token cur;
+	struct fwc_token ahead; /* the token after cur, when has_ahead */
+	bool has_ahead;
 	int failed; /* the current statement had an error */
 	int depth;  /* '{' and '!' open around the current token */
 };
@@ -31,10 +33,25 @@ bool fwc_is_keyword(const char *word)
 static void next(struct parser *p)
 {
 	fwc_token_free(&p->cur);
-	if (fwc_lexer_next(&p->lx, &p->cur))
+	if (p->has_ahead) {
+		p->cur = p->ahead;
+		p->has_ahead = false;
+	} else if (fwc_lexer_next(&p->lx, &p->cur)) {
 		fwc_oom();
+	}
 	if (p->cur.kind == TOK_ERROR)
 		p->failed = 1;
+}
+
+/* The token after the current one, without moving. */
+static const struct fwc_token *peek_next(struct parser *p)
+{
+	if (!p->has_ahead) {
+		if (fwc_lexer_next(&p->lx, &p->ahead))
+			fwc_oom();
+		p->has_ahead = true;
+	}
+	return &p->ahead;
 }
 
 static bool is_word(const struct parser *p, const char *w)
@@ -88,6 +105,8 @@ static void svc_free(struct fwc_svc *s)
 	val_free(s->ports);
 	val_free(s->sports);
 	val_free(s->types);
+	val_free(s->rpc);
+	val_free(s->rpc_ports);
 	for (size_t i = 0; i < s->n; i++)
 		svc_free(s->items[i]);
 	free(s->items);
@@ -287,6 +306,76 @@ err:
 	return NULL;
 }
 
+/*
+ * `rpc` is no keyword (policies say `define rpc = 49152-65535` and name
+ * services rpc): it starts an rpc service when interfaces follow it, a
+ * '{', `any` or a word that is no keyword; else it is a name.
+ */
+static bool at_rpc(struct parser *p)
+{
+	const struct fwc_token *n;
+
+	if (!is_word(p, "rpc"))
+		return false;
+	n = peek_next(p);
+	return n->kind == TOK_LBRACE ||
+	       (n->kind == TOK_WORD &&
+		(!strcmp(n->text, "any") || !fwc_is_keyword(n->text)));
+}
+
+static struct fwc_val *word_val(const char *text, struct fwc_pos pos)
+{
+	struct fwc_val *v = new_val(VAL_WORD, pos);
+
+	v->text = xstrdup(text);
+	return v;
+}
+
+#define RPC_IFACES_WHAT                                             \
+	"rpc interfaces: any, a name such as samr, a UUID such as " \
+	"12345778-1234-abcd-ef00-0123456789ac[:1.0], or a list { ... }"
+
+/*
+ * `rpc IFACES [port PORTS]`: proto tcp port 135 for the rules, and the
+ * interfaces and bounds of its pinholes (struct fwc_svc).
+ */
+static struct fwc_svc *parse_rpc(struct parser *p)
+{
+	struct fwc_svc *s = new_svc(SVC_PROTO, p->cur.pos);
+
+	s->protos = word_val("tcp", p->cur.pos);
+	s->ports = word_val("135", p->cur.pos);
+	s->ports_pos = p->cur.pos;
+	next(p);
+	s->rpc = parse_value(p, RPC_IFACES_WHAT);
+	if (!s->rpc)
+		goto err;
+	if (is_word(p, "port")) {
+		s->rpc_ports_pos = p->cur.pos;
+		next(p);
+		s->rpc_ports = parse_value(p, "the ports a pinhole may open: "
+					      "a port, a range or a $macro");
+		if (!s->rpc_ports)
+			goto err;
+	}
+	if (is_word(p, "port") || is_word(p, "from-port") ||
+	    is_word(p, "type")) {
+		if (is_word(p, "port"))
+			fwc_error(p->diag, p->cur.pos, "'port' given twice");
+		else
+			fwc_error(p->diag, p->cur.pos,
+				  "'%s' does not apply to rpc: it takes "
+				  "'port', the ports a pinhole may open",
+				  p->cur.text);
+		p->failed = 1;
+		goto err;
+	}
+	return s;
+err:
+	svc_free(s);
+	return NULL;
+}
+
 static struct fwc_svc *parse_svc_item(struct parser *p);
 
 /* `service NAME` or `service { NAME ... }` */
@@ -346,6 +435,8 @@ err:
 	return NULL;
 }
 
+#define SVC_WHAT "a service: 'proto ...', 'rpc ...', 'service NAME' or 'any'"
+
 /* A service, or in a list a bare service name. */
 static struct fwc_svc *parse_svc_item(struct parser *p)
 {
@@ -353,6 +444,8 @@ static struct fwc_svc *parse_svc_item(struct parser *p)
 
 	if (is_word(p, "proto"))
 		return parse_proto(p);
+	if (at_rpc(p))
+		return parse_rpc(p);
 	if (is_word(p, "service"))
 		return parse_service_ref(p);
 	if (is_word(p, "any")) {
@@ -373,16 +466,23 @@ static struct fwc_svc *parse_svc_item(struct parser *p)
 		next(p);
 		return s;
 	}
-	expected(p, "a service: 'proto ...', 'service NAME' or 'any'");
+	expected(p, SVC_WHAT);
 	return NULL;
 }
 
 /* A rule's SERVICE: a bare name is not allowed there (it reads as a zone). */
 static struct fwc_svc *parse_rule_svc(struct parser *p)
 {
-	if (is_word(p, "proto") || is_word(p, "service") || is_word(p, "any"))
+	if (is_word(p, "proto") || is_word(p, "service") || is_word(p, "any") ||
+	    at_rpc(p))
 		return parse_svc_item(p);
-	expected(p, "a service: 'proto ...', 'service NAME' or 'any'");
+	if (is_word(p, "rpc")) {
+		/* No service is named here: what follows must be interfaces. */
+		next(p);
+		expected(p, RPC_IFACES_WHAT);
+		return NULL;
+	}
+	expected(p, SVC_WHAT);
 	return NULL;
 }
 
@@ -560,7 +660,7 @@ static int parse_stmt_body(struct parser *p, struct fwc_stmt *st)
 		if (!strcmp(st->name, "timeout") && p->cur.kind != TOK_WORD) {
 			expected(p, "a timeout name (tcp-syn, tcp-established, "
 				    "tcp-fin, tcp-close, udp, udp-stream, "
-				    "icmp, fragment)");
+				    "icmp, fragment, rpc-pinhole)");
 			return -1;
 		}
 		/* Option values may be keywords: `set default allow`. */
@@ -642,6 +742,8 @@ int fwc_parse(const struct fwc_src *src, struct fwc_diag *diag,
 		VEC_PUSH(ast->stmts, ast->n, cap, st);
 	}
 	fwc_token_free(&p.cur);
+	if (p.has_ahead)
+		fwc_token_free(&p.ahead);
 	return 0;
 }
 

@@ -33,12 +33,22 @@ struct fwc_val {
 };
 
 enum fwc_svc_kind {
-	SVC_PROTO, /* proto P [port X] [from-port Y] [type T] */
+	SVC_PROTO, /* proto P [port X] [from-port Y] [type T], or rpc */
 	SVC_REF,   /* a named service */
 	SVC_LIST,  /* { svc, svc } or service { a, b } */
 	SVC_ANY,
 };
 
+/*
+ * `rpc IFACES [port PORTS]` (docs/rpc-pinholes.md) is, for
+ * classification, `proto tcp port 135` (the endpoint mapper): a SVC_PROTO
+ * whose protos and ports the parser fills with those words at the
+ * position of `rpc`, so that whatever reads services sees what the rule
+ * admits before any pinhole. @rpc is then set: the interfaces (VAL_ANY,
+ * a VAL_WORD, or a VAL_LIST of them, checked by the resolver), and
+ * @rpc_ports the bounds of the ports a pinhole may open (NULL: the
+ * default), written at @rpc_ports_pos.
+ */
 struct fwc_svc {
 	enum fwc_svc_kind kind;
 	struct fwc_pos pos;
@@ -47,6 +57,8 @@ struct fwc_svc {
 	char *name; /* SVC_REF */
 	struct fwc_svc **items;
 	size_t n, cap;
+	struct fwc_val *rpc, *rpc_ports; /* SVC_PROTO of `rpc ...` */
+	struct fwc_pos rpc_ports_pos;
 };
 
 enum fwc_stmt_kind {

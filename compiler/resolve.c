@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "resolve.h"
+#include "rpc_iface.h"
 #include "suggest.h"
 #include "util.h"
 
@@ -32,6 +33,8 @@ struct sym {
 	uint32_t hosts;		/* zone: host set id */
 	struct svc_term *terms; /* service */
 	size_t n_terms;
+	struct fwc_rpc_entry *rpc; /* service: its rpc interfaces */
+	size_t n_rpc;
 };
 
 /* Open-addressing table of interned things, by hash then equality. */
@@ -945,7 +948,17 @@ static int type_leaf(struct resolver *r, const struct fwc_val *v,
 struct term_vec {
 	struct svc_term *v;
 	size_t n, cap;
+	/* The interfaces of its rpc services, as written (rule unset). */
+	struct fwc_rpc_entry *rpc;
+	size_t n_rpc, cap_rpc;
 };
+
+static void term_vec_free(struct term_vec *tv)
+{
+	free(tv->v);
+	free(tv->rpc);
+	memset(tv, 0, sizeof(*tv));
+}
 
 static int resolve_svc(struct resolver *r, const struct fwc_svc *s,
 		       struct term_vec *out);
@@ -1046,6 +1059,175 @@ out:
 	return err;
 }
 
+/* ---- rpc services ----------------------------------------------------- */
+
+/*
+ * `rpc IFACES [port PORTS]` (docs/rpc-pinholes.md): its term, proto tcp
+ * port 135, is resolve_proto_svc()'s; here are the interfaces its
+ * pinholes may be opened for, each with the rpc service's port bounds.
+ */
+
+/* `port PORTS` of an rpc service: one port or one range, from 1. */
+static int rpc_bounds(struct resolver *r, const struct fwc_svc *s,
+		      struct fwc_rpc_entry *e)
+{
+	struct fwc_ivset set = { 0 };
+	int err = -EINVAL;
+
+	e->port_lo = FWC_RPC_PORT_LO;
+	e->port_hi = FWC_RPC_PORT_HI;
+	if (!s->rpc_ports)
+		return 0;
+	if (resolve_numbers(r, s->rpc_ports, &set, port_leaf, NULL, 65535))
+		goto out;
+	fwc_ivset_normalise(&set);
+	if (set.n != 1) {
+		fwc_error(r->diag, s->rpc_ports->pos,
+			  "rpc 'port' takes one port or one range, the ports "
+			  "a pinhole may open (such as 49152-65535): found "
+			  "%zu ranges",
+			  set.n);
+	} else if (set.iv[0].lo == 0) {
+		fwc_error(r->diag, s->rpc_ports->pos,
+			  "port 0 in rpc 'port': the ports a pinhole may open "
+			  "are 1-65535");
+	} else {
+		e->port_lo = (uint16_t)set.iv[0].lo;
+		e->port_hi = (uint16_t)set.iv[0].hi;
+		err = 0;
+	}
+out:
+	fwc_ivset_free(&set);
+	return err;
+}
+
+/*
+ * A word of IFACES as quoted in a message: whole up to a UUID with a
+ * version (fwc_quote() would cut every UUID short), then fwc_quote()'s.
+ */
+static const char *rpc_quote(const char *w)
+{
+	return strnlen(w, 49) <= 48 ? w : fwc_quote(w);
+}
+
+/* A word of IFACES that fwc_rpc_ref_parse() refused as malformed. */
+static void rpc_malformed(struct resolver *r, const struct fwc_val *v)
+{
+	const char *colon = strchr(v->text, ':');
+	uint8_t uuid[16];
+	char head[FWC_RPC_UUID_STRLEN];
+
+	if (colon && colon - v->text == FWC_RPC_UUID_STRLEN - 1) {
+		memcpy(head, v->text, FWC_RPC_UUID_STRLEN - 1);
+		head[FWC_RPC_UUID_STRLEN - 1] = '\0';
+		if (!fwc_rpc_uuid_parse(head, uuid)) {
+			fwc_error(r->diag, v->pos,
+				  "bad version in rpc interface '%s': "
+				  "expected UUID:MAJOR or UUID:MAJOR.MINOR, "
+				  "decimal numbers 0-65535",
+				  rpc_quote(v->text));
+			return;
+		}
+	}
+	fwc_error(r->diag, v->pos,
+		  "malformed rpc interface UUID '%s': expected 8-4-4-4-12 hex "
+		  "digits such as 12345778-1234-abcd-ef00-0123456789ac, "
+		  "optionally with :MAJOR or :MAJOR.MINOR",
+		  rpc_quote(v->text));
+}
+
+static void rpc_unknown(struct resolver *r, const struct fwc_svc *s,
+			const struct fwc_val *v, const char *suggestion)
+{
+	if (suggestion)
+		fwc_error(r->diag, v->pos,
+			  "unknown rpc interface '%s' (did you mean '%s'?)",
+			  rpc_quote(v->text), suggestion);
+	else
+		fwc_error(r->diag, v->pos,
+			  "unknown rpc interface '%s': expected a name of "
+			  "the table in docs/rpc-pinholes.md (samr, "
+			  "netlogon, drsuapi...), a UUID or any",
+			  rpc_quote(v->text));
+	/* `{ rpc dns }` reads as the rpc service of interface dns. */
+	if (sym_find(r, SYM_SERVICE, "rpc"))
+		fwc_note(r->diag, s->pos,
+			 "this 'rpc' starts an rpc service; to name the "
+			 "service 'rpc' in a list, write 'service rpc' or a "
+			 "comma after it");
+}
+
+/* One value of IFACES (@v) into entries of @out, bounds as @proto's. */
+static int rpc_ifaces(struct resolver *r, const struct fwc_svc *s,
+		      const struct fwc_val *v,
+		      const struct fwc_rpc_entry *proto, struct term_vec *out)
+{
+	struct fwc_rpc_entry e = *proto;
+	struct fwc_rpc_ref ref;
+	const char *suggestion;
+	int err = 0;
+
+	e.pos = v->pos;
+	switch (v->kind) {
+	case VAL_ANY:
+		e.flags = FWC_RPC_ANY;
+		break;
+	case VAL_LIST:
+		if (!depth_enter(r, v->pos, 0))
+			return -EINVAL;
+		for (size_t i = 0; i < v->n; i++)
+			err |= rpc_ifaces(r, s, v->items[i], proto, out);
+		r->depth--;
+		return err ? -EINVAL : 0;
+	case VAL_NOT:
+		fwc_error(r->diag, v->pos,
+			  "'!' cannot exclude rpc interfaces: list the ones a "
+			  "pinhole may be opened for");
+		return -EINVAL;
+	case VAL_MACRO:
+		fwc_error(r->diag, v->pos,
+			  "'$%s' in rpc interfaces: macros hold ports or "
+			  "hosts; name the interfaces",
+			  rpc_quote(v->text));
+		return -EINVAL;
+	case VAL_WORD:
+		err = fwc_rpc_ref_parse(v->text, &ref, &suggestion);
+		if (err == -ENOENT) {
+			rpc_unknown(r, s, v, suggestion);
+			return -EINVAL;
+		}
+		if (err) {
+			rpc_malformed(r, v);
+			return -EINVAL;
+		}
+		if (ref.any) {
+			e.flags = FWC_RPC_ANY;
+			break;
+		}
+		memcpy(e.uuid, ref.uuid, sizeof(e.uuid));
+		if (ref.has_vers)
+			e.major = ref.vers_major;
+		else
+			e.flags = FWC_RPC_ANY_VERSION;
+		e.name = ref.iface ? ref.iface->name : NULL;
+		break;
+	}
+	VEC_PUSH(out->rpc, out->n_rpc, out->cap_rpc, e);
+	return 0;
+}
+
+static int resolve_rpc_svc(struct resolver *r, const struct fwc_svc *s,
+			   struct term_vec *out)
+{
+	struct fwc_rpc_entry proto = { 0 };
+	int err = rpc_bounds(r, s, &proto);
+
+	/* The interfaces are checked even when the bounds are wrong. */
+	if (rpc_ifaces(r, s, s->rpc, &proto, out))
+		err = -EINVAL;
+	return err;
+}
+
 static int resolve_svc_ref(struct resolver *r, const struct fwc_svc *s,
 			   struct term_vec *out)
 {
@@ -1066,12 +1248,14 @@ static int resolve_svc_ref(struct resolver *r, const struct fwc_svc *s,
 		err = resolve_svc(r, sym->st->svc, &tv);
 		sym->height = height_end(r, saved);
 		if (err) {
-			free(tv.v);
+			term_vec_free(&tv);
 			sym->state = -1;
 			return -EINVAL;
 		}
 		sym->terms = tv.v;
 		sym->n_terms = tv.n;
+		sym->rpc = tv.rpc;
+		sym->n_rpc = tv.n_rpc;
 		sym->state = 2;
 	} else if (sym->state == 2 && !height_fits(r, s->pos, sym)) {
 		return -EINVAL;
@@ -1081,6 +1265,8 @@ static int resolve_svc_ref(struct resolver *r, const struct fwc_svc *s,
 		return -EINVAL;
 	for (size_t i = 0; i < sym->n_terms; i++)
 		VEC_PUSH(out->v, out->n, out->cap, sym->terms[i]);
+	for (size_t i = 0; i < sym->n_rpc; i++)
+		VEC_PUSH(out->rpc, out->n_rpc, out->cap_rpc, sym->rpc[i]);
 	return 0;
 }
 
@@ -1096,7 +1282,10 @@ static int resolve_svc_at(struct resolver *r, const struct fwc_svc *s,
 		VEC_PUSH(out->v, out->n, out->cap, any);
 		return 0;
 	case SVC_PROTO:
-		return resolve_proto_svc(r, s, out);
+		err = resolve_proto_svc(r, s, out);
+		if (s->rpc && resolve_rpc_svc(r, s, out))
+			err = -EINVAL;
+		return err;
 	case SVC_REF:
 		return resolve_svc_ref(r, s, out);
 	case SVC_LIST:
@@ -1146,13 +1335,15 @@ static const char *const timeout_names[FWC_TO_COUNT] = {
 	[FWC_TO_UDP_STREAM] = "udp-stream",
 	[FWC_TO_ICMP] = "icmp",
 	[FWC_TO_FRAGMENT] = "fragment",
+	[FWC_TO_RPC_PINHOLE] = "rpc-pinhole",
 };
 
 static const uint32_t timeout_defaults[FWC_TO_COUNT] = {
-	[FWC_TO_TCP_SYN] = 120, [FWC_TO_TCP_ESTABLISHED] = 432000,
-	[FWC_TO_TCP_FIN] = 120, [FWC_TO_TCP_CLOSE] = 10,
-	[FWC_TO_UDP] = 30,	[FWC_TO_UDP_STREAM] = 120,
-	[FWC_TO_ICMP] = 30,	[FWC_TO_FRAGMENT] = 30,
+	[FWC_TO_TCP_SYN] = 120,	    [FWC_TO_TCP_ESTABLISHED] = 432000,
+	[FWC_TO_TCP_FIN] = 120,	    [FWC_TO_TCP_CLOSE] = 10,
+	[FWC_TO_UDP] = 30,	    [FWC_TO_UDP_STREAM] = 120,
+	[FWC_TO_ICMP] = 30,	    [FWC_TO_FRAGMENT] = 30,
+	[FWC_TO_RPC_PINHOLE] = 120,
 };
 
 const char *fwc_timeout_name(unsigned int i)
@@ -1180,7 +1371,7 @@ static void resolve_timeout(struct resolver *r, const struct fwc_stmt *st)
 		fwc_error(r->diag, v->pos,
 			  "unknown timeout '%s': expected tcp-syn, "
 			  "tcp-established, tcp-fin, tcp-close, udp, "
-			  "udp-stream, icmp or fragment",
+			  "udp-stream, icmp, fragment or rpc-pinhole",
 			  v->kind == VAL_WORD ? fwc_quote(v->text) : "?");
 		return;
 	}
@@ -1316,6 +1507,49 @@ static uint32_t host_set_of(struct resolver *r, const struct fwc_val *v,
 	return intern_hosts(r, &s);
 }
 
+/*
+ * The rpc interfaces of rule @rule (an allow rule: a deny rule's rpc is
+ * TCP 135 alone), duplicates merged, into the policy's; false (after an
+ * error) past FWC_RPC_PER_RULE.
+ */
+static bool rule_rpc(struct resolver *r, struct fwc_rule *rule,
+		     const struct term_vec *tv)
+{
+	struct fwc_policy *pol = r->pol;
+
+	rule->rpc_first = pol->n_rpc;
+	rule->n_rpc = 0;
+	if (!rule->allow)
+		return true;
+	for (size_t i = 0; i < tv->n_rpc; i++) {
+		struct fwc_rpc_entry e = tv->rpc[i];
+		bool dup = false;
+
+		for (size_t j = rule->rpc_first; j < pol->n_rpc && !dup; j++) {
+			const struct fwc_rpc_entry *o = &pol->rpc[j];
+
+			dup = !memcmp(o->uuid, e.uuid, sizeof(e.uuid)) &&
+			      o->major == e.major && o->flags == e.flags &&
+			      o->port_lo == e.port_lo &&
+			      o->port_hi == e.port_hi;
+		}
+		if (dup)
+			continue;
+		if (pol->n_rpc - rule->rpc_first == FWC_RPC_PER_RULE) {
+			fwc_error(r->diag, e.pos,
+				  "more than %u rpc interfaces in one rule",
+				  FWC_RPC_PER_RULE);
+			fwc_note(r->diag, rule->pos, "in this rule");
+			pol->n_rpc = rule->rpc_first;
+			return false;
+		}
+		e.rule = (uint32_t)pol->n_rules;
+		VEC_PUSH(pol->rpc, pol->n_rpc, pol->cap_rpc, e);
+	}
+	rule->n_rpc = pol->n_rpc - rule->rpc_first;
+	return true;
+}
+
 static void resolve_rule(struct resolver *r, const struct fwc_stmt *st)
 {
 	struct fwc_policy *pol = r->pol;
@@ -1331,6 +1565,9 @@ static void resolve_rule(struct resolver *r, const struct fwc_stmt *st)
 	rule.dst = host_set_of(r, st->to, &err);
 	if (resolve_svc(r, st->svc, &tv))
 		err = -EINVAL;
+	rule.rpc_first = pol->n_rpc;
+	if (!err && !rule_rpc(r, &rule, &tv))
+		err = -EINVAL;
 	rule.label = st->label ? xstrdup(st->label) : NULL;
 	rule.text = xstrdup(st->text);
 	rule.term_first = pol->n_terms;
@@ -1344,7 +1581,7 @@ static void resolve_rule(struct resolver *r, const struct fwc_stmt *st)
 
 		VEC_PUSH(pol->terms, pol->n_terms, pol->cap_terms, t);
 	}
-	free(tv.v);
+	term_vec_free(&tv);
 	VEC_PUSH(pol->rules, pol->n_rules, pol->cap_rules, rule);
 }
 
@@ -1374,7 +1611,7 @@ static void resolve_unused(struct resolver *r)
 		else if (s->kind == SYM_SERVICE)
 			resolve_svc_ref(r, &sref, &tv);
 		fwc_addrset_free(&hs);
-		free(tv.v);
+		term_vec_free(&tv);
 	}
 }
 
@@ -1443,8 +1680,10 @@ int fwc_resolve(const struct fwc_ast *ast, struct fwc_diag *diag,
 	if (!fwc_diag_full(diag) && !r.any_too_deep)
 		resolve_unused(&r);
 	warn_duplicate_labels(&r);
-	for (size_t i = 0; i < r.n_syms; i++)
+	for (size_t i = 0; i < r.n_syms; i++) {
 		free(r.syms[i].terms);
+		free(r.syms[i].rpc);
+	}
 	free(r.syms);
 	free(r.sym_slot);
 	intern_free(&r.host_tab);
@@ -1466,6 +1705,7 @@ void fwc_policy_free(struct fwc_policy *pol)
 	free(pol->sets);
 	free(pol->rules);
 	free(pol->terms);
+	free(pol->rpc);
 	free(pol->name);
 	memset(pol, 0, sizeof(*pol));
 }

@@ -48,6 +48,10 @@ struct fwc_rpc_entry {
 	struct fwc_pos pos;
 };
 
+/* Ports an rpc service's pinholes may open without `port`. */
+#define FWC_RPC_PORT_LO 1024
+#define FWC_RPC_PORT_HI 65535
+
 struct fwc_policy {
 	char *name;
 	struct fwc_addrset *hosts; /* interned host sets */

@@ -724,6 +724,40 @@ static void build_rules(const struct fwc_policy *pol, struct fwc_tables *t)
 	}
 }
 
+/*
+ * The rpc rules' interfaces (docs/rpc-pinholes.md), by rule as the
+ * resolver wrote them: each rpc rule's entries are rpc_ifaces[rpc_first ..
+ * rpc_first + rpc_n). A deny rule has none (its rpc is TCP 135 alone).
+ */
+static void build_rpc(const struct fwc_policy *pol, struct fwc_tables *t)
+{
+	t->meta.n_rpc = (uint32_t)pol->n_rpc;
+	if (!pol->n_rpc)
+		return;
+	t->meta.flags |= FWC_META_RPC;
+	t->rpc_ifaces = xcalloc(pol->n_rpc, sizeof(*t->rpc_ifaces));
+	for (size_t i = 0; i < pol->n_rpc; i++) {
+		const struct fwc_rpc_entry *e = &pol->rpc[i];
+		struct fwc_rpc_iface *o = &t->rpc_ifaces[i];
+
+		memcpy(o->uuid, e->uuid, sizeof(o->uuid));
+		o->major = e->major;
+		o->flags = e->flags;
+		o->port_lo = e->port_lo;
+		o->port_hi = e->port_hi;
+	}
+	for (size_t i = 0; i < pol->n_rules; i++) {
+		const struct fwc_rule *r = &pol->rules[i];
+		struct fwc_rule_info *ri = &t->rules[i + 1];
+
+		if (!r->n_rpc)
+			continue;
+		ri->flags |= FWC_RULE_RPC;
+		ri->rpc_first = (uint32_t)r->rpc_first;
+		ri->rpc_n = (uint32_t)r->n_rpc;
+	}
+}
+
 int fwc_tables_build(const struct fwc_policy *pol, const struct fwc_classes *c,
 		     const struct fwc_compile_opts *opts, struct fwc_tables *t,
 		     struct fwc_lower *lw)
@@ -734,6 +768,7 @@ int fwc_tables_build(const struct fwc_policy *pol, const struct fwc_classes *c,
 	memset(lw, 0, sizeof(*lw));
 	t->meta.abi_version = FWC_ABI_VERSION;
 	build_rules(pol, t);
+	build_rpc(pol, t);
 	build_v4_trie(t, c);
 	if (opts->v6_layout == FWC_V6_LPM || !build_v6_trie(t, c, opts))
 		build_v6_prefixes(t, c);

@@ -103,7 +103,8 @@ static void test_syntax(void **state)
 		     NULL);
 	expect_error(
 		"allow any -> any\n",
-		"expected a service: 'proto ...', 'service NAME' or 'any', "
+		"expected a service: 'proto ...', 'rpc ...', 'service NAME' "
+		"or 'any', "
 		"found end of line",
 		NULL);
 	expect_error("permit any -> any any\n",

@@ -60,6 +60,7 @@ static void test_timeout_defaults(void **state)
 		[FWC_TO_UDP_STREAM] = { "udp-stream", 120 },
 		[FWC_TO_ICMP] = { "icmp", 30 },
 		[FWC_TO_FRAGMENT] = { "fragment", 30 },
+		[FWC_TO_RPC_PINHOLE] = { "rpc-pinhole", 120 },
 	};
 	struct compiled c = compile_text(R);
 
@@ -121,7 +122,7 @@ static void test_errors(void **state)
 	expect_error("set timeout tcp-establised 10\n" R,
 		     "t.pol:1:13: error: unknown timeout 'tcp-establised': "
 		     "expected tcp-syn, tcp-established, tcp-fin, tcp-close, "
-		     "udp, udp-stream, icmp or fragment",
+		     "udp, udp-stream, icmp, fragment or rpc-pinhole",
 		     NULL);
 	expect_error("set timeout udp\n" R,
 		     "t.pol:1:16: error: expected a number of seconds (set "
@@ -130,7 +131,7 @@ static void test_errors(void **state)
 	expect_error("set timeout\n" R,
 		     "t.pol:1:12: error: expected a timeout name (tcp-syn, "
 		     "tcp-established, tcp-fin, tcp-close, udp, udp-stream, "
-		     "icmp, fragment), found end of line",
+		     "icmp, fragment, rpc-pinhole), found end of line",
 		     NULL);
 	expect_error("set timeout udp ten\n" R,
 		     "t.pol:1:17: error: expected a number of seconds, found "
