@@ -21,6 +21,7 @@
 #include "parse.h"
 #include "ct.h"
 #include "log.h"
+#include "rpc.h"
 
 /* The maps: bpf/maps.h, from the list in include/fwc_maps.h. */
 
@@ -314,8 +315,16 @@ __noinline int fwc_stateful(struct xdp_md *ctx, const struct fwc_meta *m,
 		if (fwc_classify(m, h, &id))
 			return fwc_reserved(m, FWC_RSV_MALFORMED, bytes,
 					    XDP_DROP);
-		if (!fwc_rule_allows(id))
-			goto rules;
+		if (!fwc_rule_allows(id)) {
+			/* Only a denied SYN, only with rpc rules. */
+			if (!(m->flags & FWC_META_RPC))
+				goto rules;
+			ret = fwc_pinhole_admit(m, h);
+			if (ret < 0)
+				goto rules;
+			id = ret;
+			ret = 0;
+		}
 		classified = 1;
 	}
 	/* Zeroed here, not where declared: a denied SYN never needs it. */
@@ -431,8 +440,19 @@ int fwc_xdp(struct xdp_md *ctx)
 			return ret;
 	}
 
-	if (!(m->flags & FWC_META_STATE_OFF))
-		return fwc_stateful(ctx, m, &h, bytes);
+	if (!(m->flags & FWC_META_STATE_OFF)) {
+		ret = fwc_stateful(ctx, m, &h, bytes);
+		/*
+		 * A packet of an EPM connection (bpf/rpc.h), read after the
+		 * verdict, from here: the stack of fwc_stateful's calls is
+		 * not the place for its PDU walk.
+		 */
+		if (ret == XDP_PASS && (m->flags & FWC_META_RPC) &&
+		    h.proto == IPPROTO_TCP &&
+		    (h.k1 == FWC_EPM_PORT || h.k2 == FWC_EPM_PORT))
+			fwc_epm_seen(ctx, m, &h);
+		return ret;
+	}
 	if (fwc_classify(m, &h, &id))
 		return fwc_reserved(m, FWC_RSV_MALFORMED, bytes, XDP_DROP);
 	ret = fwc_rule_verdict(ctx, m, &h, id, bytes);

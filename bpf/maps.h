@@ -39,6 +39,16 @@ struct fwc_frag_scratch {
 	struct fwc_frag_val v;
 };
 
+/*
+ * What the endpoint-mapper code (bpf/rpc.h) builds off the stack: the
+ * PDU read (bpf/epm.h) and a pinhole's key and value.
+ */
+struct fwc_rpc_scratch {
+	struct fwc_epm_scratch epm;
+	struct fwc_pinhole_key k;
+	struct fwc_pinhole_val v;
+};
+
 /* The deny log's rate limiter of one rule (bpf/log.h). */
 struct fwc_log_state {
 	struct bpf_spin_lock lock;

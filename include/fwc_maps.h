@@ -145,7 +145,7 @@
 	  struct fwc_epm_call, FIXED(FWC_EPM_CALLS_SIZE), 0, PIN, NO_ART,     \
 	  -, -)                                                               \
 	X(EPM_SCRATCH, epm_scratch, PERCPU_ARRAY, __u32,                      \
-	  struct fwc_epm_scratch, FIXED(1), 0, SCRATCH, NO_ART, -, -)         \
+	  struct fwc_rpc_scratch, FIXED(1), 0, SCRATCH, NO_ART, -, -)         \
 	/*                                                                   \
 	 * The deny log (bpf/log.h): the ring buffer is kept across reloads  \
 	 * (fwc log reads it), the rate limiter has a bucket per rule id.    \

@@ -97,6 +97,15 @@ int fwc_flows_reuse(struct fwc_bpf *skel, const struct fwc_set *old,
 	if (!err)
 		err = bpf_map__reuse_fd(skel->maps.frags,
 					old->maps[FWC_M_FRAGS]);
+	/* Pinholes live on as flows do; an older set has none. */
+	if (!err && old->maps[FWC_M_PINHOLES] >= 0 &&
+	    map_fits(old->maps[FWC_M_PINHOLES], skel->maps.pinholes))
+		err = bpf_map__reuse_fd(skel->maps.pinholes,
+					old->maps[FWC_M_PINHOLES]);
+	if (!err && old->maps[FWC_M_EPM_CALLS] >= 0 &&
+	    map_fits(old->maps[FWC_M_EPM_CALLS], skel->maps.epm_calls))
+		err = bpf_map__reuse_fd(skel->maps.epm_calls,
+					old->maps[FWC_M_EPM_CALLS]);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.ct_remap,
 					       om.n_rules + 1);

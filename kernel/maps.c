@@ -218,6 +218,12 @@ const char *fwc_rsv_name(uint32_t rsv)
 		[FWC_RSV_LOG_LOST] = "log-lost",
 		[FWC_RSV_SOURCE_ROUTE] = "source-route",
 		[FWC_RSV_MLD] = "mld",
+		[FWC_RSV_RPC_OPENED] = "rpc-opened",
+		[FWC_RSV_RPC_USED] = "rpc-used",
+		[FWC_RSV_RPC_EXPIRED] = "rpc-expired",
+		[FWC_RSV_RPC_REFUSED] = "rpc-refused",
+		[FWC_RSV_RPC_UNLISTED] = "rpc-unlisted",
+		[FWC_RSV_RPC_UNPARSED] = "rpc-unparsed",
 	};
 
 	return rsv < FWC_RSV_COUNT && names[rsv] ? names[rsv] : "reserved";

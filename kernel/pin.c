@@ -349,10 +349,13 @@ int fwc_set_open(const char *dir, struct fwc_set *s)
 		s->maps[i] = fwc_pin_get(dir, fwc_map_names[i]);
 		/*
 		 * A set loaded by an fwc of ABI 3 has no v6_range, one of an
-		 * fwc before exact carry-over no carried: reloadable.
+		 * fwc before exact carry-over no carried, one before ABI 6
+		 * no rpc maps: reloadable.
 		 */
 		if (s->maps[i] == -ENOENT &&
-		    (i == FWC_M_V6_RANGE || i == FWC_M_CARRIED))
+		    (i == FWC_M_V6_RANGE || i == FWC_M_CARRIED ||
+		     i == FWC_M_RPC_IFACES || i == FWC_M_PINHOLES ||
+		     i == FWC_M_EPM_CALLS))
 			continue;
 		if (s->maps[i] < 0) {
 			err = s->maps[i];

@@ -503,6 +503,13 @@ static const char *rsv_action(uint32_t k, const struct fwc_meta *meta)
 	case FWC_RSV_LOG_SUPPRESSED:
 	case FWC_RSV_LOG_LOST:
 		return "log"; /* events, of packets counted by their rule */
+	case FWC_RSV_RPC_OPENED:
+	case FWC_RSV_RPC_USED:
+	case FWC_RSV_RPC_EXPIRED:
+	case FWC_RSV_RPC_REFUSED:
+	case FWC_RSV_RPC_UNLISTED:
+	case FWC_RSV_RPC_UNPARSED:
+		return "rpc"; /* pinhole events (bpf/rpc.h), no bytes */
 	default:
 		return "drop";
 	}
