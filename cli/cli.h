@@ -85,8 +85,9 @@ struct fwc_cmd {
 
 extern const struct fwc_cmd fwc_cmd_check, fwc_cmd_compile, fwc_cmd_test,
 	fwc_cmd_diff, fwc_cmd_load, fwc_cmd_unload, fwc_cmd_status,
-	fwc_cmd_stats, fwc_cmd_flows, fwc_cmd_log, fwc_cmd_confirm,
-	fwc_cmd_graph, fwc_cmd_matrix, fwc_cmd_completion, fwc_cmd_options;
+	fwc_cmd_stats, fwc_cmd_flows, fwc_cmd_pinholes, fwc_cmd_log,
+	fwc_cmd_confirm, fwc_cmd_graph, fwc_cmd_matrix, fwc_cmd_completion,
+	fwc_cmd_options;
 
 #define FWC_MAX_OPTS 32
 

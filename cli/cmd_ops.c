@@ -74,6 +74,58 @@ const struct fwc_cmd fwc_cmd_flows = {
 	.run = run_flows,
 };
 
+static int run_pinholes(const struct fwc_cmd *cmd, int argc, char **argv)
+{
+	const char *bpffs = NULL;
+	bool json = false;
+	struct fwc_getopt g;
+	int c;
+
+	fwc_getopt_init(&g, cmd);
+	while ((c = fwc_getopt(&g, argc, argv)) != -1) {
+		switch (c) {
+		case FWC_OPT_JSON:
+			json = true;
+			break;
+		case FWC_OPT_BPFFS:
+			bpffs = optarg;
+			break;
+		default:
+			return fwc_usage_error(cmd);
+		}
+	}
+	fwc_libbpf_verbose(false);
+	return fwc_pinholes_show(fwc_pin_root(bpffs), argv + optind,
+				 argc - optind, json) ?
+		       FWC_EXIT_ERR :
+		       0;
+}
+
+const struct fwc_cmd fwc_cmd_pinholes = {
+	.name = "pinholes",
+	.synopsis = "[IFACE...] [--json] [--bpffs DIR]",
+	.summary = "MS-RPC pinholes the endpoint mapper's answers opened",
+	.doc = "The ports rpc rules' endpoint-mapper answers opened (see "
+	       "docs/rpc-pinholes.md): the client, the server and port, the "
+	       "interface the tower mapped (its name when the table knows it, "
+	       "else its UUID) and version, when it expires, how many "
+	       "connections used it, and the rule it belongs to. Interfaces "
+	       "of one load share one table, shown once. Expired pinholes are "
+	       "left out.",
+	.opts =
+		(const struct fwc_opt[]){
+			{ "json", FWC_OPT_JSON, NULL,
+			  "one object per table, with its interfaces and "
+			  "pinholes" },
+			OPT_BPFFS,
+			{ NULL },
+		},
+	.tail = "Plain bpftool works too: bpftool map dump pinned "
+		"DIR/IFACE/pinholes",
+	.args = "@pinned...",
+	.run = run_pinholes,
+};
+
 static int run_log(const struct fwc_cmd *cmd, int argc, char **argv)
 {
 	const char *bpffs = NULL;

@@ -13,10 +13,12 @@
 
 /* In the order `fwc` lists them. */
 static const struct fwc_cmd *const cmds[] = {
-	&fwc_cmd_check,	 &fwc_cmd_compile,    &fwc_cmd_test,	&fwc_cmd_diff,
-	&fwc_cmd_load,	 &fwc_cmd_unload,     &fwc_cmd_status,	&fwc_cmd_stats,
-	&fwc_cmd_flows,	 &fwc_cmd_log,	      &fwc_cmd_confirm, &fwc_cmd_graph,
-	&fwc_cmd_matrix, &fwc_cmd_completion, &fwc_cmd_options,
+	&fwc_cmd_check,	   &fwc_cmd_compile, &fwc_cmd_test,
+	&fwc_cmd_diff,	   &fwc_cmd_load,    &fwc_cmd_unload,
+	&fwc_cmd_status,   &fwc_cmd_stats,   &fwc_cmd_flows,
+	&fwc_cmd_pinholes, &fwc_cmd_log,     &fwc_cmd_confirm,
+	&fwc_cmd_graph,	   &fwc_cmd_matrix,  &fwc_cmd_completion,
+	&fwc_cmd_options,
 };
 #define N_CMDS (sizeof(cmds) / sizeof(*cmds))
 

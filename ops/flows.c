@@ -2,7 +2,7 @@
 /*
  * fwc flows: the flow tables of the loads pinned under the root (bpf/ct.h,
  * carried over reloads by kernel/flows.c), listed as text or JSON, or
- * flushed.
+ * flushed. fwc pinholes: the MS-RPC pinholes beside them (bpf/rpc.h).
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -17,6 +17,7 @@
 #include "diag.h"
 #include "maps.h"
 #include "ops.h"
+#include "rpc_iface.h"
 #include "tables.h"
 
 #define NSEC 1000000000ull
@@ -26,12 +27,14 @@ struct table {
 	char ifaces[FWC_INFO_IFACES * (FWC_IFNAME_LEN + 1)];
 	uint32_t ct_id;
 	int ct, frags, meta, rule_meta, remap;
+	int pinholes; /* -1: a set of an fwc before ABI 6 */
 	struct fwc_info info;
 };
 
 static void table_close(struct table *t)
 {
-	int *fds[] = { &t->ct, &t->frags, &t->meta, &t->rule_meta, &t->remap };
+	int *fds[] = { &t->ct,	      &t->frags, &t->meta,
+		       &t->rule_meta, &t->remap, &t->pinholes };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(*fds); i++)
 		if (*fds[i] >= 0)
@@ -54,6 +57,7 @@ static int table_open(const char *dir, struct table *t)
 		if (*fds[i] < 0)
 			return *fds[i];
 	}
+	t->pinholes = fwc_pin_get(dir, fwc_map_names[FWC_M_PINHOLES]);
 	info = fwc_pin_get(dir, fwc_map_names[FWC_M_INFO]);
 	if (info >= 0) {
 		fwc_map_lookup(info, &k, &t->info);
@@ -89,6 +93,7 @@ static int tables_list(const char *root, char **ifaces, int n_ifaces,
 		    fwc_pin_dir(root, name, dir, sizeof(dir)))
 			continue;
 		memset(&cur, 0, sizeof(cur));
+		cur.pinholes = -1;
 		if (table_open(dir, &cur)) {
 			fprintf(stderr,
 				"fwc: %s: no flow table pinned in %s "
@@ -453,5 +458,233 @@ int fwc_flows_show(const char *root, char **ifaces, int n_ifaces, bool json,
 	free(t);
 	if (lock >= 0)
 		close(lock);
+	return err;
+}
+
+/* One pinhole, as fwc pinholes shows it. */
+struct hole {
+	struct fwc_pinhole_key k;
+	struct fwc_pinhole_val v;
+	uint32_t id; /* counter id now, NO_RULE when its rule is gone */
+};
+
+static int cmp_expires(const void *a, const void *b)
+{
+	const struct hole *x = a, *y = b;
+
+	return (x->v.expires > y->v.expires) - (x->v.expires < y->v.expires);
+}
+
+/* The live pinholes of @t, soonest to expire first. */
+static int holes_read(const struct table *t, const struct fwc_meta *m,
+		      struct hole **out, size_t *n_out)
+{
+	uint64_t now = fwc_flows_now();
+	struct fwc_pinhole_key key, *prev = NULL;
+	struct hole *h = NULL, *tmp;
+	size_t n = 0, cap = 0;
+
+	*out = NULL;
+	*n_out = 0;
+	if (t->pinholes < 0)
+		return 0;
+	while (!fwc_map_next_key(t->pinholes, prev, &key)) {
+		struct fwc_ct_val cv = { 0 };
+
+		prev = &key;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			tmp = realloc(h, cap * sizeof(*h));
+			if (!tmp) {
+				free(h);
+				return -ENOMEM;
+			}
+			h = tmp;
+		}
+		h[n].k = key;
+		if (fwc_map_lookup(t->pinholes, &key, &h[n].v) ||
+		    h[n].v.expires <= now)
+			continue;
+		/* The datapath's remap, as for flows (kernel/flows.c). */
+		cv.rule = h[n].v.rule;
+		cv.gen = h[n].v.gen;
+		cv.prev_rule = h[n].v.prev_rule;
+		h[n].id = cv.gen == m->gen ?
+				  cv.rule :
+				  fwc_flow_remapped(t->remap, &cv, m->gen);
+		if (h[n].id > m->n_rules)
+			h[n].id = FWC_CT_NO_RULE;
+		n++;
+		/* A bounded walk: an LRU map of FWC_PINHOLE_SIZE entries. */
+		if (n > 4u * FWC_PINHOLE_SIZE)
+			break;
+	}
+	if (n)
+		qsort(h, n, sizeof(*h), cmp_expires);
+	*out = h;
+	*n_out = n;
+	return 0;
+}
+
+/* "samr v1.0", else the UUID and version. */
+static void hole_iface(const struct hole *h, char *buf, size_t n)
+{
+	const struct fwc_rpc_iface_row *row =
+		fwc_rpc_iface_by_uuid(h->v.uuid, h->v.major);
+	char u[40];
+
+	if (row) {
+		snprintf(buf, n, "%s v%u.%u", row->name, h->v.major,
+			 h->v.minor);
+		return;
+	}
+	fwc_rpc_uuid_format(h->v.uuid, u);
+	snprintf(buf, n, "%s v%u.%u", u, h->v.major, h->v.minor);
+}
+
+static void hole_addr(const struct hole *h, const uint8_t *a, char *buf,
+		      size_t n)
+{
+	if (!inet_ntop(h->k.family == 4 ? AF_INET : AF_INET6, a, buf,
+		       (socklen_t)n))
+		snprintf(buf, n, "?");
+}
+
+static void holes_text(const struct table *t, const struct hole *h, size_t n)
+{
+	uint64_t now = fwc_flows_now();
+
+	printf("%s: %s\n  %zu pinhole%s (table of %u entries)\n", t->ifaces,
+	       t->info.policy[0] ? t->info.policy : "?", n, n == 1 ? "" : "s",
+	       t->pinholes >= 0 ? fwc_map_max_entries(t->pinholes) : 0);
+	if (!n)
+		return;
+	printf("  %-39s  %-46s  %-24s  %8s  %4s  %s\n", "client", "server:port",
+	       "interface", "expires", "used", "rule");
+	for (size_t i = 0; i < n; i++) {
+		char cl[INET6_ADDRSTRLEN], sv[INET6_ADDRSTRLEN + 8], a[64];
+		char ifc[64], exp[16];
+		struct fwc_rule_record rec;
+
+		hole_addr(&h[i], h[i].k.client, cl, sizeof(cl));
+		hole_addr(&h[i], h[i].k.server, a, sizeof(a));
+		snprintf(sv, sizeof(sv),
+			 h[i].k.family == 6 ? "[%s]:%u" : "%s:%u", a,
+			 h[i].k.port);
+		hole_iface(&h[i], ifc, sizeof(ifc));
+		dur_text(h[i].v.expires - now, exp, sizeof(exp));
+		rule_record(t, h[i].id, &rec);
+		printf("  %-39s  %-46s  %-24s  %8s  %4u  ", cl, sv, ifc, exp,
+		       h[i].v.used);
+		if (h[i].id == FWC_CT_NO_RULE)
+			printf("- (its rule is gone)\n");
+		else
+			printf("%u %s\n", h[i].id,
+			       rec.has_label ? rec.label : rec.text);
+	}
+}
+
+static void holes_json(const struct table *t, const struct hole *h, size_t n,
+		       bool first)
+{
+	uint64_t now = fwc_flows_now();
+	char buf[INET6_ADDRSTRLEN], *save = NULL, *tok, ifs[sizeof(t->ifaces)];
+	bool f = true;
+
+	printf("%s{\"interfaces\":[", first ? "" : ",");
+	snprintf(ifs, sizeof(ifs), "%s", t->ifaces);
+	for (tok = strtok_r(ifs, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save)) {
+		printf("%s", f ? "" : ",");
+		fwc_json_str(stdout, tok);
+		f = false;
+	}
+	printf("],\"policy\":");
+	fwc_json_str(stdout, t->info.policy);
+	printf(",\"pinholes\":[");
+	for (size_t i = 0; i < n; i++) {
+		const struct fwc_rpc_iface_row *row =
+			fwc_rpc_iface_by_uuid(h[i].v.uuid, h[i].v.major);
+		struct fwc_rule_record rec;
+		char u[40];
+
+		printf("%s{\"family\":%u,\"client\":", i ? "," : "",
+		       h[i].k.family);
+		hole_addr(&h[i], h[i].k.client, buf, sizeof(buf));
+		fwc_json_str(stdout, buf);
+		printf(",\"server\":");
+		hole_addr(&h[i], h[i].k.server, buf, sizeof(buf));
+		fwc_json_str(stdout, buf);
+		fwc_rpc_uuid_format(h[i].v.uuid, u);
+		printf(",\"port\":%u,\"uuid\":\"%s\",\"version\":\"%u.%u\","
+		       "\"interface\":",
+		       h[i].k.port, u, h[i].v.major, h[i].v.minor);
+		if (row)
+			fwc_json_str(stdout, row->name);
+		else
+			printf("null");
+		printf(",\"expires_in\":%.3f,\"age\":%.3f,\"used\":%u,"
+		       "\"rule\":",
+		       (double)(h[i].v.expires - now) / NSEC,
+		       (double)(now > h[i].v.created ? now - h[i].v.created :
+						       0) /
+			       NSEC,
+		       h[i].v.used);
+		if (h[i].id == FWC_CT_NO_RULE) {
+			printf("null,\"label\":null}");
+			continue;
+		}
+		rule_record(t, h[i].id, &rec);
+		printf("%u,\"label\":", h[i].id);
+		if (rec.has_label)
+			fwc_json_str(stdout, rec.label);
+		else
+			printf("null");
+		printf(",\"text\":");
+		fwc_json_str(stdout, rec.text);
+		printf("}");
+	}
+	printf("]}");
+}
+
+int fwc_pinholes_show(const char *root, char **ifaces, int n_ifaces, bool json)
+{
+	struct table *t = NULL;
+	int n = 0, err;
+
+	err = tables_list(root, ifaces, n_ifaces, &t, &n);
+	if (json)
+		printf("[");
+	else if (!n && !err)
+		printf("no fwc policy loaded (nothing pinned under %s)\n",
+		       root);
+	for (int i = 0; i < n; i++) {
+		struct fwc_meta m;
+		struct hole *h;
+		uint32_t k = 0;
+		size_t nh;
+
+		memset(&m, 0, sizeof(m));
+		if (fwc_map_lookup(t[i].meta, &k, &m) ||
+		    holes_read(&t[i], &m, &h, &nh)) {
+			fprintf(stderr, "fwc: %s: cannot read the pinholes\n",
+				t[i].ifaces);
+			err = -EIO;
+			continue;
+		}
+		if (json) {
+			holes_json(&t[i], h, nh, i == 0);
+		} else {
+			if (i)
+				printf("\n");
+			holes_text(&t[i], h, nh);
+		}
+		free(h);
+	}
+	if (json)
+		printf("]\n");
+	for (int i = 0; i < n; i++)
+		table_close(&t[i]);
+	free(t);
 	return err;
 }

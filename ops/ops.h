@@ -162,6 +162,9 @@ void fwc_snapshot_free(struct fwc_snapshot *s);
 int fwc_flows_show(const char *root, char **ifaces, int n_ifaces, bool json,
 		   bool flush);
 
+/* flows.c too: fwc pinholes, the MS-RPC pinholes (bpf/rpc.h) */
+int fwc_pinholes_show(const char *root, char **ifaces, int n_ifaces, bool json);
+
 /* log.c: fwc log, what piled up since the last read, or --follow */
 int fwc_log_show(const char *root, char **ifaces, int n, bool json,
 		 bool follow);
