@@ -24,7 +24,8 @@
 #include "util.h"
 
 #define MAGIC "FWCA"
-#define FORMAT 1
+/* 2: ABI 6's rpc_ifaces section (include/fwc_maps.h), after the rules. */
+#define FORMAT 2
 #define HEADER 16
 
 struct buf {

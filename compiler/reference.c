@@ -4,6 +4,11 @@
  * resolved rules. It shares nothing with the tables, so that comparing the
  * two (fwc test --reference, the random agreement tests) checks the
  * compiler's lowering.
+ *
+ * An rpc service is here what it is to the tables: its term, TCP to port
+ * 135 (the endpoint mapper), from any port. The ports its pinholes open
+ * are state the datapath keeps (docs/rpc-pinholes.md), not rules: a
+ * packet to one meets the rules as any other, in both classifiers.
  */
 #include "resolve.h"
 #include "tables.h"

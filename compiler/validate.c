@@ -76,11 +76,15 @@ static bool meta_ok(struct check *c)
 			   m->n_rules);
 	if (m->default_act > FWC_ACT_ALLOW)
 		return bad(c, "meta: default action %u", m->default_act);
+	/* Each rule lists at most FWC_RPC_PER_RULE interfaces. */
+	if (m->n_rpc > (uint64_t)m->n_rules * FWC_RPC_PER_RULE)
+		return bad(c, "meta: n_rpc %u, more than %u per rule of %u",
+			   m->n_rpc, FWC_RPC_PER_RULE, m->n_rules);
 	if (!t->v4_root || (m->flags & FWC_META_V6_TRIE && !t->v6_root) ||
 	    (m->n_chunks && !t->chunks) || (m->n_v6_ranges && !t->v6_ranges) ||
 	    (m->n_v6 && (!t->v6_keys || !t->v6_vals)) || !t->addr || !t->pair ||
 	    !t->pinfo || !t->l4 || !t->svc || !t->decision || !t->rules ||
-	    !t->rule_meta)
+	    !t->rule_meta || (m->n_rpc && !t->rpc_ifaces))
 		return bad(c, "a table its count sizes is missing");
 	return true;
 }
@@ -358,6 +362,97 @@ static bool rules_ok(struct check *c)
 	return true;
 }
 
+#define RULE_FLAGS (FWC_RULE_LOG | FWC_RULE_RPC)
+#define RPC_FLAGS (FWC_RPC_ANY | FWC_RPC_ANY_VERSION)
+
+/*
+ * The rpc rules (docs/rpc-pinholes.md): for a rule with FWC_RULE_RPC the
+ * datapath reads rpc_ifaces[rpc_first + j], j < rpc_n <= FWC_RPC_PER_RULE,
+ * so that run must lie inside n_rpc; and the runs follow one another in
+ * rule order, as the compiler writes them, so that no entry is shared by
+ * two rules or owned by none. Only an allow rule opens pinholes.
+ */
+static bool rpc_rules_ok(struct check *c)
+{
+	const struct fwc_tables *t = c->t;
+	const struct fwc_meta *m = &t->meta;
+	uint64_t next = 0;
+
+	if (!(m->flags & FWC_META_RPC) != !m->n_rpc)
+		return bad(c, "meta: n_rpc %u %s FWC_META_RPC", m->n_rpc,
+			   m->n_rpc ? "without" : "with");
+	for (uint32_t i = 0; i <= m->n_rules; i++) {
+		const struct fwc_rule_info *ri = &t->rules[i];
+
+		if (ri->flags & ~RULE_FLAGS)
+			return bad(c, "rule %u: unknown flags 0x%x", i,
+				   ri->flags & ~RULE_FLAGS);
+		if (!(ri->flags & FWC_RULE_RPC)) {
+			if (ri->rpc_first || ri->rpc_n)
+				return bad(c,
+					   "rule %u: rpc_first %u, rpc_n %u "
+					   "without FWC_RULE_RPC",
+					   i, ri->rpc_first, ri->rpc_n);
+			continue;
+		}
+		if (!i || ri->action != FWC_ACT_ALLOW)
+			return bad(c,
+				   "rule %u: an rpc rule that is not an "
+				   "allow rule of the policy",
+				   i);
+		if (!ri->rpc_n || ri->rpc_n > FWC_RPC_PER_RULE)
+			return bad(c, "rule %u: rpc_n %u, expected 1-%u", i,
+				   ri->rpc_n, FWC_RPC_PER_RULE);
+		if ((uint64_t)ri->rpc_first + ri->rpc_n > m->n_rpc)
+			return bad(c, "rule %u: rpc_ifaces[%u..%llu], n_rpc %u",
+				   i, ri->rpc_first,
+				   (unsigned long long)ri->rpc_first +
+					   ri->rpc_n - 1,
+				   m->n_rpc);
+		if (ri->rpc_first != next)
+			return bad(c,
+				   "rule %u: rpc_first %u, the rules before "
+				   "it end at %llu",
+				   i, ri->rpc_first, (unsigned long long)next);
+		next += ri->rpc_n;
+	}
+	if (next != m->n_rpc)
+		return bad(c, "rpc_ifaces: %u entries, the rules own %llu",
+			   m->n_rpc, (unsigned long long)next);
+	return true;
+}
+
+/* Each interface: known flags, one form (any, any version, a major). */
+static bool rpc_ifaces_ok(struct check *c)
+{
+	const struct fwc_tables *t = c->t;
+	static const uint8_t zero[16];
+
+	for (uint32_t i = 0; i < t->meta.n_rpc; i++) {
+		const struct fwc_rpc_iface *e = &t->rpc_ifaces[i];
+
+		if (e->flags & ~RPC_FLAGS)
+			return bad(c, "rpc_ifaces[%u]: unknown flags 0x%x", i,
+				   e->flags & ~RPC_FLAGS);
+		if ((e->flags & FWC_RPC_ANY) &&
+		    (e->flags != FWC_RPC_ANY || e->major ||
+		     memcmp(e->uuid, zero, sizeof(zero))))
+			return bad(c,
+				   "rpc_ifaces[%u]: FWC_RPC_ANY with a UUID, "
+				   "a version or another flag",
+				   i);
+		if ((e->flags & FWC_RPC_ANY_VERSION) && e->major)
+			return bad(c,
+				   "rpc_ifaces[%u]: FWC_RPC_ANY_VERSION with "
+				   "major %u",
+				   i, e->major);
+		if (!e->port_lo || e->port_lo > e->port_hi)
+			return bad(c, "rpc_ifaces[%u]: ports %u-%u", i,
+				   e->port_lo, e->port_hi);
+	}
+	return true;
+}
+
 int fwc_tables_validate(const struct fwc_tables *t, char *why, size_t len)
 {
 	struct check c = { .t = t, .why = why, .len = len };
@@ -368,7 +463,8 @@ int fwc_tables_validate(const struct fwc_tables *t, char *why, size_t len)
 	if (!meta_ok(&c))
 		return -EINVAL;
 	c.seen = xcalloc(t->meta.n_chunks, sizeof(*c.seen));
-	ok = tries_ok(&c) && v6_keys_ok(&c) && classes_ok(&c) && rules_ok(&c);
+	ok = tries_ok(&c) && v6_keys_ok(&c) && classes_ok(&c) && rules_ok(&c) &&
+	     rpc_rules_ok(&c) && rpc_ifaces_ok(&c);
 	free(c.seen);
 	return ok ? 0 : -EINVAL;
 }

@@ -33,6 +33,16 @@
 	"zone b = { 2001:db8:1::1, 192.0.2.0/24 }\n"      \
 	"allow a -> b proto tcp port 80 label \"http\"\n" \
 	"allow b -> a proto udp port 1000-2000\n"
+/* rpc rules (docs/rpc-pinholes.md): interfaces, bounds, a deny between. */
+#define POL_RPC                                                          \
+	"zone clients = { 192.0.2.128/25 }\n"                            \
+	"zone dcs = { 198.51.100.53 }\n"                                 \
+	"allow clients -> dcs rpc { samr, netlogon } port 49152-65535\n" \
+	"deny clients -> dcs rpc any\n"                                  \
+	"allow dcs -> dcs rpc { any, 12345778-1234-abcd-ef00-0123456789ab }\n"
+
+/* The format compiler/artifact.c writes (2: ABI 6's rpc_ifaces). */
+#define FORMAT 2
 
 static struct compiled compile_layout(const char *text,
 				      enum fwc_v6_layout layout)
@@ -115,7 +125,7 @@ static uint8_t *file_of(const struct raw *r, size_t *n)
 
 	assert_int_equal(compress2(f + 16, &zlen, r->p, r->n, 1), Z_OK);
 	memcpy(f, "FWCA", 4);
-	le32(f + 4, 1);
+	le32(f + 4, FORMAT);
 	le32(f + 8, (uint32_t)r->n);
 	le32(f + 12, (uint32_t)zlen);
 	*n = 16 + zlen;
@@ -231,6 +241,7 @@ enum sect {
 	S_SVC,
 	S_DECISION,
 	S_RULES,
+	S_RPC,
 	S_RULE_META,
 	S_N
 };
@@ -255,7 +266,9 @@ static void sections(const struct fwc_meta *m, size_t off[S_N])
 		[S_L4] = (size_t)m->n_l4 * 4,
 		[S_SVC] = (size_t)m->n_svc_map * 4,
 		[S_DECISION] = (size_t)m->n_rows * m->n_svc * 4,
-		[S_RULES] = ((size_t)m->n_rules + 1) * 8,
+		[S_RULES] =
+			((size_t)m->n_rules + 1) * sizeof(struct fwc_rule_info),
+		[S_RPC] = (size_t)m->n_rpc * sizeof(struct fwc_rpc_iface),
 	};
 
 	off[0] = 0;
@@ -281,6 +294,7 @@ static const struct {
 	{ META_OFF(n_l4), "n_l4" },
 	{ META_OFF(n_svc_map), "n_svc_map" },
 	{ META_OFF(n_v6_ranges), "n_v6_ranges" },
+	{ META_OFF(n_rpc), "n_rpc" },
 };
 
 /* The round trip through raw_of() and file_of() is faithful. */
@@ -292,6 +306,7 @@ static void test_good_artifacts_accepted(void **state)
 	} pols[] = { { POL_V4, FWC_V6_AUTO },
 		     { POL_V6_TRIE, FWC_V6_TRIE },
 		     { POL_V6_LPM, FWC_V6_LPM },
+		     { POL_RPC, FWC_V6_AUTO },
 		     { "allow any -> any proto tcp port 22\n", FWC_V6_AUTO } };
 
 	(void)state;
@@ -392,7 +407,8 @@ static void test_meta_counts(void **state)
 		enum fwc_v6_layout layout;
 	} pols[] = { { POL_V4, FWC_V6_AUTO },
 		     { POL_V6_TRIE, FWC_V6_TRIE },
-		     { POL_V6_LPM, FWC_V6_LPM } };
+		     { POL_V6_LPM, FWC_V6_LPM },
+		     { POL_RPC, FWC_V6_AUTO } };
 
 	(void)state;
 	for (size_t p = 0; p < sizeof(pols) / sizeof(pols[0]); p++) {
@@ -566,15 +582,121 @@ static void test_class_indexes(void **state)
 	compiled_free(&c);
 }
 
+/*
+ * The rpc rules' runs of rpc_ifaces and the entries themselves: the
+ * datapath reads rpc_ifaces[rpc_first + j] for j < rpc_n, and only an
+ * allow rule may open pinholes.
+ */
+static void test_rpc(void **state)
+{
+	struct compiled c = compile_layout(POL_RPC, FWC_V6_AUTO);
+	struct fwc_tables *t = c.t;
+	struct fwc_rule_info *r1 = &t->rules[1], *r3 = &t->rules[3];
+	struct fwc_rpc_iface *e, *big;
+	uint32_t keep, n;
+
+#define TRY(lvalue, bad, why)                    \
+	do {                                     \
+		keep = (lvalue);                 \
+		(lvalue) = (bad);                \
+		expect_tables_refused(t, (why)); \
+		(lvalue) = keep;                 \
+	} while (0)
+
+	(void)state;
+	assert_int_equal(t->meta.n_rpc, 4);
+	assert_true(t->meta.flags & FWC_META_RPC);
+	assert_int_equal(r1->flags, FWC_RULE_RPC);
+	assert_int_equal(r1->rpc_n, 2);
+	assert_int_equal(t->rules[2].flags, 0);
+	assert_int_equal(r3->rpc_first, 2);
+	/* A run past the table, by its length or its start, and overflow. */
+	TRY(r3->rpc_n, 3, "rule 3: rpc_ifaces[2..4], n_rpc 4");
+	TRY(r3->rpc_first, 3, "rule 3: rpc_ifaces[3..4], n_rpc 4");
+	TRY(r3->rpc_first, UINT32_MAX - 1, "rule 3: rpc_ifaces[");
+	TRY(r3->rpc_first, UINT32_MAX, "rule 3: rpc_ifaces[");
+	TRY(r1->rpc_n, UINT32_MAX, "rule 1: rpc_n");
+	TRY(r1->rpc_n, FWC_RPC_PER_RULE + 1, "rule 1: rpc_n 65, expected 1-64");
+	TRY(r1->rpc_n, 0, "rule 1: rpc_n 0");
+	/* Runs out of rule order, overlapping, or leaving entries unowned. */
+	TRY(r3->rpc_first, 0,
+	    "rule 3: rpc_first 0, the rules before it end "
+	    "at 2");
+	TRY(r1->rpc_first, 2, "rule 1: rpc_first 2");
+	TRY(r1->rpc_n, 1, "rule 3: rpc_first 2, the rules before it end at 1");
+	/* The flag without a run, a run without the flag. */
+	TRY(r1->flags, 0, "rule 1: rpc_first 0, rpc_n 2 without FWC_RULE_RPC");
+	TRY(t->rules[2].rpc_n, 1, "rule 2: rpc_first 0, rpc_n 1 without");
+	TRY(t->rules[2].rpc_first, 7, "without FWC_RULE_RPC");
+	/* A deny rule, or the default rule, opening pinholes. */
+	TRY(r1->action, FWC_ACT_DENY,
+	    "rule 1: an rpc rule that is not an "
+	    "allow rule");
+	TRY(t->rules[0].flags, FWC_RULE_RPC, "rule 0: an rpc rule");
+	/* Flag bits nobody knows. */
+	TRY(r1->flags, FWC_RULE_RPC | 0x10, "rule 1: unknown flags 0x10");
+	TRY(t->rules[2].flags, 1u << 31, "rule 2: unknown flags 0x80000000");
+	/* The meta's flag and count agree. */
+	TRY(t->meta.flags, t->meta.flags & ~FWC_META_RPC,
+	    "meta: n_rpc 4 without FWC_META_RPC");
+	/* The entries: bounds, flags, one form each. */
+	e = &t->rpc_ifaces[1];
+	TRY(e->port_lo, 0, "rpc_ifaces[1]: ports 0-65535");
+	TRY(e->port_hi, 49151, "rpc_ifaces[1]: ports 49152-49151");
+	keep = e->port_hi;
+	e->port_lo = 100;
+	e->port_hi = 99;
+	expect_tables_refused(t, "rpc_ifaces[1]: ports 100-99");
+	e->port_lo = 49152;
+	e->port_hi = (uint16_t)keep;
+	TRY(e->flags, 4, "rpc_ifaces[1]: unknown flags 0x4");
+	TRY(e->flags, 0x8000, "rpc_ifaces[1]: unknown flags 0x8000");
+	e = &t->rpc_ifaces[2];
+	assert_int_equal(e->flags, FWC_RPC_ANY);
+	TRY(e->uuid[5], 1, "rpc_ifaces[2]: FWC_RPC_ANY with a UUID");
+	TRY(e->major, 1, "rpc_ifaces[2]: FWC_RPC_ANY with");
+	TRY(e->flags, FWC_RPC_ANY | FWC_RPC_ANY_VERSION,
+	    "rpc_ifaces[2]: FWC_RPC_ANY with");
+	e = &t->rpc_ifaces[0];
+	TRY(e->flags, FWC_RPC_ANY_VERSION,
+	    "rpc_ifaces[0]: FWC_RPC_ANY_VERSION with major 1");
+#undef TRY
+	{
+		struct raw r = raw_of(t);
+
+		expect_raw_accepted(&r);
+		free(r.p);
+	}
+	/* More entries than FWC_RPC_PER_RULE for each rule. */
+	n = t->meta.n_rules * FWC_RPC_PER_RULE + 1;
+	big = calloc(n, sizeof(*big));
+	memcpy(big, t->rpc_ifaces, t->meta.n_rpc * sizeof(*big));
+	free(t->rpc_ifaces);
+	t->rpc_ifaces = big;
+	keep = t->meta.n_rpc;
+	t->meta.n_rpc = n;
+	expect_tables_refused(t, "meta: n_rpc 193, more than 64 per rule of 3");
+	t->meta.n_rpc = n - 1;
+	expect_tables_refused(t, "rpc_ifaces: 192 entries, the rules own 4");
+	t->meta.n_rpc = keep;
+	compiled_free(&c);
+	/* FWC_META_RPC in a policy without rpc rules. */
+	c = compile_layout(POL_V4, FWC_V6_AUTO);
+	c.t->meta.flags |= FWC_META_RPC;
+	expect_tables_refused(c.t, "meta: n_rpc 0 with FWC_META_RPC");
+	compiled_free(&c);
+}
+
 /* Cut anywhere, or with bytes after the last table: refused. */
 static void test_truncated_and_trailing(void **state)
 {
-	struct compiled c = compile_layout(POL_V6_TRIE, FWC_V6_TRIE);
+	struct compiled c = compile_layout(POL_V6_TRIE POL_RPC, FWC_V6_TRIE);
 	struct raw r = raw_of(c.t), cut;
 	size_t off[S_N];
 
 	(void)state;
 	sections(&c.t->meta, off);
+	assert_true(off[S_RPC] < off[S_RULE_META]);
 	assert_true(off[S_RULE_META] < r.n);
 	for (int s = 0; s < S_N; s++) {
 		size_t at[] = { off[s], off[s] + 1, off[s] + 7 };
@@ -635,10 +757,12 @@ static void test_header(void **state)
 	memcpy(g, f, n);
 	le32(g + 12, (uint32_t)(n - 16) + 1);
 	expect_refused(g, n, NULL);
-	/* Another format. */
+	/* Another format, newer or older (before ABI 6's rpc_ifaces). */
 	memcpy(g, f, n);
-	le32(g + 4, 2);
+	le32(g + 4, FORMAT + 1);
 	expect_refused(g, n, "format");
+	le32(g + 4, FORMAT - 1);
+	expect_refused(g, n, "format 1, this fwc reads 2");
 	/* A short header, a broken stream, bytes after the stream. */
 	expect_refused(f, 12, NULL);
 	memcpy(g, f, n);
@@ -667,7 +791,8 @@ static void test_random_flips(void **state)
 		"tcp [2001:db8::5]:1 -> [2001:db8:2::9]:22",
 		"icmp6 2001:db8:2::1 -> 2001:db8:1::7 type echo-request",
 	};
-	struct compiled c = compile_layout(POL_V6_TRIE POL_V4, FWC_V6_TRIE);
+	struct compiled c =
+		compile_layout(POL_V6_TRIE POL_V4 POL_RPC, FWC_V6_TRIE);
 	struct raw r = raw_of(c.t);
 	uint8_t *orig = malloc(r.n);
 	unsigned int seed = 12345, accepted = 0;
@@ -740,6 +865,7 @@ int main(void)
 		cmocka_unit_test(test_trie_indexes),
 		cmocka_unit_test(test_v6_keys),
 		cmocka_unit_test(test_class_indexes),
+		cmocka_unit_test(test_rpc),
 		cmocka_unit_test(test_truncated_and_trailing),
 		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_random_flips),
