@@ -39,11 +39,11 @@ static void put32(uint8_t *p, uint32_t v)
  * texts and the rest. The number of tables, or 0 when the counts do not
  * fit @n bytes.
  */
-static int tables_of(const uint8_t *raw, size_t n, size_t off[16])
+static int tables_of(const uint8_t *raw, size_t n, size_t off[17])
 {
 	struct fwc_meta m;
-	uint64_t cnt[15], at = 0;
-	size_t sz[15];
+	uint64_t cnt[16], at = 0;
+	size_t sz[16];
 	int k = 0;
 
 	if (n < sizeof(m))
@@ -65,6 +65,7 @@ static int tables_of(const uint8_t *raw, size_t n, size_t off[16])
 	TABLE(m.n_svc_map, 4);
 	TABLE((uint64_t)m.n_rows * m.n_svc, 4);
 	TABLE((uint64_t)m.n_rules + 1, sizeof(struct fwc_rule_info));
+	TABLE(m.n_rpc, sizeof(struct fwc_rpc_iface));
 #undef TABLE
 	for (int i = 0; i < k; i++) {
 		off[i] = (size_t)at;
@@ -117,7 +118,7 @@ static uint32_t edge(uint32_t v, const uint8_t *m, unsigned int seed)
  */
 static bool mutate_table(uint8_t *raw, size_t n, unsigned int seed)
 {
-	size_t off[16], lo, hi, w, at;
+	size_t off[17], lo, hi, w, at;
 	uint8_t win[WINDOW];
 	int k = tables_of(raw, n, off), i;
 	uint32_t v;
