@@ -637,6 +637,46 @@ static void test_artifact(void **state)
 	compiled_free(&c);
 }
 
+/* The examples of docs/policy-language.md and docs/fwc.pol.5. */
+static void test_doc_examples(void **state)
+{
+	struct compiled c =
+		ok("zone backend = 192.0.2.0/24\n"
+		   "zone dc = 198.51.100.10\n"
+		   "zone dmz = 203.0.113.0/28\n"
+		   "zone mgmt = 203.0.113.64/26\n"
+		   "set timeout rpc-pinhole 120\n"
+		   "service ad-rpc = rpc { drsuapi, netlogon, samr, lsarpc }\n"
+		   "allow backend -> dc service ad-rpc                label "
+		   "\"ad-rpc\"\n"
+		   "allow dmz -> backend rpc any                      label "
+		   "\"dcom-epm\"\n"
+		   "allow mgmt -> dc rpc "
+		   "12345778-1234-abcd-ef00-0123456789ac port 49152-65535\n");
+
+	(void)state;
+	assert_int_equal(c.t->rules[1].rpc_n, 4);
+	assert_int_equal(entry(&c, 2, 0)->flags, FWC_RPC_ANY);
+	assert_int_equal(entry(&c, 3, 0)->flags, FWC_RPC_ANY_VERSION);
+	assert_int_equal(entry(&c, 3, 0)->port_lo, 49152);
+	compiled_free(&c);
+	c = ok("define rpc = 49152-65535\n"
+	       "zone internet = any\n"
+	       "zone dmz      = 192.0.2.0/28\n"
+	       "zone dc       = { 198.51.100.20, 198.51.100.21 }\n"
+	       "service kerberos = proto { tcp, udp } port { 88, 464 }\n"
+	       "allow internet -> dmz proto tcp port { 80, 443 }   label "
+	       "\"web\"\n"
+	       "allow dmz      -> dc  service kerberos\n"
+	       "deny  log dmz  -> dc  proto tcp port 3389          label "
+	       "\"no rdp\"\n"
+	       "allow dmz      -> dc  rpc { netlogon, samr } port $rpc label "
+	       "\"ad\"\n");
+	expect_named(&c, 4, 0, "netlogon", 49152, 65535);
+	expect_named(&c, 4, 1, "samr", 49152, 65535);
+	compiled_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -653,6 +693,7 @@ int main(void)
 		cmocka_unit_test(test_deny),
 		cmocka_unit_test(test_by_rule),
 		cmocka_unit_test(test_artifact),
+		cmocka_unit_test(test_doc_examples),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
