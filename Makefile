@@ -3,6 +3,7 @@
 # make            build fwc and the XDP object (-Wall -Wextra -Werror)
 # make test       install missing Debian packages, build, run every test
 # make demo       run the passwordmgr gateway on a lab of network namespaces
+# make demo-rpc   an MS-RPC pinhole opening in front of a real Samba AD DC
 # make fuzz       libFuzzer on the compiler and the artifact reader (FUZZ_SECONDS=30 each)
 # make bench      compile, datapath, veth and load benchmarks, plot (docs/benchmarks.md)
 # make install    PREFIX=/usr/local, DESTDIR=; make uninstall the same way
@@ -222,6 +223,11 @@ demo: deps all $(PROBE)
 
 demo-clean:
 	@tools/demo.sh --clean
+
+# MS-RPC pinholes on a Samba AD DC in namespaces (tests/e2e/rpclab.sh).
+.PHONY: demo-rpc
+demo-rpc: deps all
+	@tools/demo-rpc.sh $(O)/fwc
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: fwc in bin (compile, check
 # and test need no root), the XDP object for bpftool users (fwc embeds its

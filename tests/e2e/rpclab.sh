@@ -214,6 +214,6 @@ EOF
 # rpcclient BINDING COMMAND: e.g. "ncacn_ip_tcp:IP" (it asks the EPM for
 # the port of the command's interface) or "ncacn_ip_tcp:IP[PORT]".
 rpcclient_run() {
-	lab_in cli timeout 30 rpcclient -s "$RPC_STATE/client/smb.conf" \
+	lab_in cli timeout 15 rpcclient -s "$RPC_STATE/client/smb.conf" \
 		-U "$RPC_DOMAIN\\$RPC_USER%$RPC_PASS" "$1" -c "$2"
 }
