@@ -29,23 +29,18 @@
 #include "log.h"
 
 /*
- * Until bpf/epm.h has its parser (it defines FWC_EPM_PARSER): one that
- * refuses everything, so that nothing opens. TEMPORARY, while it is
- * written.
+ * The parser of bpf/epm.h, each half verified once, on its own stack
+ * frame (the PDU walk's locals would not fit on top of the caller's).
  */
-#ifndef FWC_EPM_PARSER
-static __always_inline int fwc_epm_request(struct fwc_epm_scratch *s,
-					   __u32 len)
+__noinline int fwc_epm_header(struct fwc_epm_scratch *s, __u32 len)
 {
-	return s && len ? FWC_EPM_MALFORMED : FWC_EPM_MALFORMED;
+	return s ? fwc_epm_request(s, len) : FWC_EPM_MALFORMED;
 }
 
-static __always_inline int fwc_epm_response(struct fwc_epm_scratch *s,
-					    __u32 len)
+__noinline int fwc_epm_answer(struct fwc_epm_scratch *s, __u32 len)
 {
-	return s && len ? FWC_EPM_MALFORMED : FWC_EPM_MALFORMED;
+	return s ? fwc_epm_response(s, len) : FWC_EPM_MALFORMED;
 }
-#endif
 
 #define FWC_EPM_PORT 135
 #define FWC_EPM_HDR 24 /* bytes of a request's header, with opnum */
@@ -260,7 +255,7 @@ __noinline int fwc_epm_seen(struct xdp_md *ctx, const struct fwc_meta *m,
 			return 0;
 		if (bpf_xdp_load_bytes(ctx, h->l4_end, s->buf, FWC_EPM_HDR))
 			return 0;
-		if (fwc_epm_request(s, FWC_EPM_HDR) != FWC_EPM_OK ||
+		if (fwc_epm_header(s, FWC_EPM_HDR) != FWC_EPM_OK ||
 		    s->pdu.ptype != FWC_EPM_PTYPE_REQUEST ||
 		    s->pdu.opnum != FWC_EPM_OPNUM_MAP)
 			return 0;
@@ -280,7 +275,7 @@ __noinline int fwc_epm_seen(struct xdp_md *ctx, const struct fwc_meta *m,
 	if (bpf_xdp_load_bytes(ctx, h->l4_end, s->buf,
 			       n & (FWC_EPM_BUF * 2 - 1)))
 		goto unparsed;
-	if (fwc_epm_request(s, n) != FWC_EPM_OK)
+	if (fwc_epm_header(s, n) != FWC_EPM_OK)
 		goto unparsed;
 	if (s->pdu.call_id != c->call_id)
 		return 0; /* an answer to another call */
@@ -291,7 +286,7 @@ __noinline int fwc_epm_seen(struct xdp_md *ctx, const struct fwc_meta *m,
 	if (s->pdu.ptype != FWC_EPM_PTYPE_RESPONSE)
 		return 0;
 	bpf_map_delete_elem(&epm_calls, k);
-	r = fwc_epm_response(s, n);
+	r = fwc_epm_answer(s, n);
 	if (r != FWC_EPM_OK) {
 		goto counted;
 	}

@@ -1,0 +1,518 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * MS-RPC pinholes through the real XDP program (test-run): an EPM
+ * connection's handshake, an ept_map request and the answer Samba sent
+ * (tests/unit/epm_fixtures.h, byte for byte), then SYNs to the dynamic
+ * port. Every broken variant of the answer (each prefix, each bit
+ * flipped) must open a pinhole exactly when the reference parser
+ * (compiler/epm.c) reads a map of the rule's interface from it.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "env.h"
+#include "packets.h"
+#include "epm.h" /* the reference, compiler/epm.h */
+#include "rpc_iface.h"
+#include "../unit/epm_fixtures.h"
+
+#define CLI "10.98.1.2"
+#define CLI2 "10.98.1.3"
+#define DC "10.98.2.2"
+#define DC2 "10.98.2.3"
+#define CLI6 "2001:db8:1::2"
+#define DC6 "2001:db8:2::2"
+
+#define F_SYN 0x02
+#define F_ACK 0x10
+#define F_PSH 0x08
+#define F_SYNACK (F_SYN | F_ACK)
+#define F_DATA (F_PSH | F_ACK)
+
+#define SAMR_PORT 49154	  /* what the fixtures' answers map SAMR to */
+#define DATAPATH_BUF 1024 /* bpf/epm.h's FWC_EPM_BUF: longer PDUs refused */
+
+#define POLICY                                                  \
+	"zone cli = { " CLI ", " CLI6 " }\n"                    \
+	"zone cli2 = " CLI2 "\n"                                \
+	"zone dc = { " DC ", " DC2 ", " DC6 " }\n"              \
+	"allow cli -> dc rpc { samr, netlogon } label \"ad\"\n" \
+	"allow cli2 -> dc proto tcp port 135 label \"plain\"\n"
+
+/* A TCP segment @src:@sport -> @dst:@dport with @flags and @payload. */
+static void seg(struct pb *b, const char *src, uint16_t sport, const char *dst,
+		uint16_t dport, uint8_t flags, const uint8_t *payload, size_t n)
+{
+	uint8_t s[16], d[16];
+	int fam = pb_addr(src, s);
+
+	assert_int_equal(pb_addr(dst, d), fam);
+	pb_init(b);
+	pb_eth(b, fam == 4 ? PB_ETH_IP : PB_ETH_IPV6);
+	if (fam == 4)
+		pb_ipv4(b, 6, s, d, 0, 0);
+	else
+		pb_ipv6(b, 6, s, d);
+	pb_tcp(b, sport, dport);
+	b->data[b->len - 7] = flags;
+	if (n)
+		memcpy(pb_put(b, n), payload, n);
+	pb_finish(b);
+}
+
+static int run_len(struct env *e, const struct pb *b, size_t len)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = b->data,
+		    .data_size_in = len, .repeat = 1);
+
+	assert_int_equal(bpf_prog_test_run_opts(e->prog, &opts), 0);
+	return opts.retval;
+}
+
+static int send_seg(struct env *e, const char *src, uint16_t sport,
+		    const char *dst, uint16_t dport, uint8_t flags,
+		    const uint8_t *payload, size_t n)
+{
+	struct pb b;
+
+	seg(&b, src, sport, dst, dport, flags, payload, n);
+	return run_len(e, &b, b.len);
+}
+
+static uint64_t packets(struct env *e, uint32_t id)
+{
+	return counter(e, id).packets;
+}
+
+/* The client's EPM connection: handshake, all passed by @rule. */
+static void epm_connect(struct env *e, const char *cl, uint16_t port,
+			const char *sv)
+{
+	assert_int_equal(send_seg(e, cl, port, sv, 135, F_SYN, NULL, 0),
+			 XDP_PASS);
+	assert_int_equal(send_seg(e, sv, 135, cl, port, F_SYNACK, NULL, 0),
+			 XDP_PASS);
+	assert_int_equal(send_seg(e, cl, port, sv, 135, F_ACK, NULL, 0),
+			 XDP_PASS);
+}
+
+static uint32_t call_id(const uint8_t *pdu)
+{
+	return pdu[12] | pdu[13] << 8 | pdu[14] << 16 | (uint32_t)pdu[15] << 24;
+}
+
+/* rpcclient's ept_map request, with @call as its call_id. */
+static void epm_request(struct env *e, const char *cl, uint16_t port,
+			const char *sv, uint32_t call)
+{
+	uint8_t req[sizeof(fx_rpcclient_req)];
+
+	memcpy(req, fx_rpcclient_req, sizeof(req));
+	req[12] = call & 0xff;
+	req[13] = call >> 8 & 0xff;
+	req[14] = call >> 16 & 0xff;
+	req[15] = call >> 24;
+	assert_int_equal(send_seg(e, cl, port, sv, 135, F_DATA, req,
+				  sizeof(req)),
+			 XDP_PASS);
+}
+
+static void epm_answer(struct env *e, const char *cl, uint16_t port,
+		       const char *sv, const uint8_t *resp, size_t n)
+{
+	assert_int_equal(send_seg(e, sv, 135, cl, port, F_DATA, resp, n),
+			 XDP_PASS);
+}
+
+/* A SYN from @cl to @sv:@port: its verdict. */
+static int syn(struct env *e, const char *cl, uint16_t sport, const char *sv,
+	       uint16_t port)
+{
+	return send_seg(e, cl, sport, sv, port, F_SYN, NULL, 0);
+}
+
+static size_t n_pinholes(struct env *e)
+{
+	int fd = bpf_map__fd(e->skel->maps.pinholes);
+	struct fwc_pinhole_key k, *prev = NULL;
+	size_t n = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &k)) {
+		n++;
+		prev = &k;
+	}
+	return n;
+}
+
+static void clear_pinholes(struct env *e)
+{
+	int fd = bpf_map__fd(e->skel->maps.pinholes);
+	struct fwc_pinhole_key k;
+
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		assert_int_equal(bpf_map_delete_elem(fd, &k), 0);
+}
+
+static int get_pinhole(struct env *e, const char *cl, const char *sv,
+		       uint16_t port, struct fwc_pinhole_val *v)
+{
+	struct fwc_pinhole_key k = { .port = port, .proto = 6 };
+
+	k.family = pb_addr(cl, k.client);
+	pb_addr(sv, k.server);
+	return bpf_map_lookup_elem(bpf_map__fd(e->skel->maps.pinholes), &k, v);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* The whole exchange: the answer opens SAMR's port, for that client only. */
+static void test_pinhole_opens(void **state)
+{
+	struct env *e = env_load(POLICY);
+	const struct fwc_rpc_iface_row *samr = fwc_rpc_iface_find("samr");
+	uint64_t opened = packets(e, rsv(e, FWC_RSV_RPC_OPENED));
+	uint64_t used = packets(e, rsv(e, FWC_RSV_RPC_USED));
+	uint64_t r1, r0;
+	struct fwc_pinhole_val v;
+	(void)state;
+
+	assert_true(e->t->meta.flags & FWC_META_RPC);
+	/* Before any answer the port is closed, to everyone. */
+	assert_int_equal(syn(e, CLI, 50000, DC, SAMR_PORT), XDP_DROP);
+	epm_connect(e, CLI, 43606, DC);
+	epm_request(e, CLI, 43606, DC, call_id(fx_samba_impacket_resp));
+	epm_answer(e, CLI, 43606, DC, fx_samba_impacket_resp,
+		   sizeof(fx_samba_impacket_resp));
+	assert_int_equal(packets(e, rsv(e, FWC_RSV_RPC_OPENED)), opened + 1);
+	assert_int_equal(n_pinholes(e), 1);
+	assert_int_equal(get_pinhole(e, CLI, DC, SAMR_PORT, &v), 0);
+	assert_int_equal(v.rule, 1);
+	assert_memory_equal(v.uuid, samr->uuid, 16);
+	assert_int_equal(v.major, 1);
+	assert_true(v.expires > v.created);
+	assert_int_equal((v.expires - v.created) / 1000000000ull, 120);
+	assert_true(v.created <= mono_ns() + 1000000000ull);
+
+	/* The client's SYN to the announced port: a flow of rule 1. */
+	r1 = packets(e, 1);
+	assert_int_equal(syn(e, CLI, 50000, DC, SAMR_PORT), XDP_PASS);
+	assert_int_equal(packets(e, 1), r1 + 1);
+	assert_int_equal(packets(e, rsv(e, FWC_RSV_RPC_USED)), used + 1);
+	assert_int_equal(send_seg(e, DC, SAMR_PORT, CLI, 50000, F_SYNACK, NULL,
+				  0),
+			 XDP_PASS);
+	assert_int_equal(send_seg(e, CLI, 50000, DC, SAMR_PORT, F_ACK, NULL, 0),
+			 XDP_PASS);
+	assert_int_equal(packets(e, 1), r1 + 3);
+	/* A second connection through the same pinhole. */
+	assert_int_equal(syn(e, CLI, 50001, DC, SAMR_PORT), XDP_PASS);
+	assert_int_equal(get_pinhole(e, CLI, DC, SAMR_PORT, &v), 0);
+	assert_int_equal(v.used, 2);
+
+	/* Not another port, client, server or protocol. */
+	r0 = packets(e, 0);
+	assert_int_equal(syn(e, CLI, 50002, DC, SAMR_PORT - 1), XDP_DROP);
+	assert_int_equal(syn(e, CLI2, 50003, DC, SAMR_PORT), XDP_DROP);
+	assert_int_equal(syn(e, CLI, 50004, DC2, SAMR_PORT), XDP_DROP);
+	assert_int_equal(send_seg(e, CLI, 50005, DC, SAMR_PORT, F_ACK, NULL, 0),
+			 XDP_DROP);
+	assert_int_equal(packets(e, 0), r0 + 4);
+	assert_int_equal(packets(e, rsv(e, FWC_RSV_RPC_USED)), used + 2);
+	env_free(e);
+}
+
+/* Each fixture pair: which answers open what. */
+static void test_answers(void **state)
+{
+	static const struct {
+		const char *what;
+		const uint8_t *resp;
+		size_t n;
+		int opens; /* SAMR's port */
+		int unparsed;
+	} cases[] = {
+		{ "rpcclient", fx_samba_rpcclient_resp,
+		  sizeof(fx_samba_rpcclient_resp), 1, 0 },
+		{ "integrity", fx_integrity_resp, sizeof(fx_integrity_resp), 1,
+		  0 },
+		{ "not registered", fx_not_registered_resp,
+		  sizeof(fx_not_registered_resp), 0, 0 },
+		{ "MSS 64, first segment", fx_mss64_seg1, sizeof(fx_mss64_seg1),
+		  0, 1 },
+		{ "ept_lookup's first fragment", fx_lookup_frag1,
+		  sizeof(fx_lookup_frag1), 0, 1 },
+	};
+	struct env *e = env_load(POLICY);
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		uint64_t up = packets(e, rsv(e, FWC_RSV_RPC_UNPARSED));
+		uint16_t port = 40000 + i;
+
+		clear_pinholes(e);
+		epm_connect(e, CLI, port, DC);
+		epm_request(e, CLI, port, DC, call_id(cases[i].resp));
+		epm_answer(e, CLI, port, DC, cases[i].resp, cases[i].n);
+		if (n_pinholes(e) != (size_t)cases[i].opens)
+			print_error("%s: %zu pinholes\n", cases[i].what,
+				    n_pinholes(e));
+		assert_int_equal(n_pinholes(e), cases[i].opens);
+		assert_int_equal(packets(e, rsv(e, FWC_RSV_RPC_UNPARSED)),
+				 up + cases[i].unparsed);
+		assert_int_equal(syn(e, CLI, 51000 + i, DC, SAMR_PORT),
+				 cases[i].opens ? XDP_PASS : XDP_DROP);
+	}
+	env_free(e);
+}
+
+/* The answer is read only when its call was asked, on an rpc rule's flow. */
+static void test_only_awaited(void **state)
+{
+	struct env *e = env_load(POLICY);
+	const uint8_t *resp = fx_samba_impacket_resp;
+	size_t n = sizeof(fx_samba_impacket_resp);
+	uint64_t up = packets(e, rsv(e, FWC_RSV_RPC_UNPARSED));
+	(void)state;
+
+	/* No request: an answer out of the blue opens nothing. */
+	epm_connect(e, CLI, 41000, DC);
+	epm_answer(e, CLI, 41000, DC, resp, n);
+	assert_int_equal(n_pinholes(e), 0);
+	/* A request of another call_id. */
+	epm_request(e, CLI, 41000, DC, call_id(resp) + 1);
+	epm_answer(e, CLI, 41000, DC, resp, n);
+	assert_int_equal(n_pinholes(e), 0);
+	/* Another opnum (ept_lookup's request) awaits nothing. */
+	assert_int_equal(send_seg(e, CLI, 41000, DC, 135, F_DATA, fx_lookup_req,
+				  sizeof(fx_lookup_req)),
+			 XDP_PASS);
+	epm_answer(e, CLI, 41000, DC, resp, n);
+	assert_int_equal(n_pinholes(e), 0);
+	/* A connection of the plain tcp/135 rule never opens one. */
+	epm_connect(e, CLI2, 41001, DC);
+	epm_request(e, CLI2, 41001, DC, call_id(resp));
+	epm_answer(e, CLI2, 41001, DC, resp, n);
+	assert_int_equal(n_pinholes(e), 0);
+	assert_int_equal(syn(e, CLI2, 52000, DC, SAMR_PORT), XDP_DROP);
+	/* The call is answered once: a replayed answer opens nothing. */
+	epm_request(e, CLI, 41000, DC, call_id(resp));
+	epm_answer(e, CLI, 41000, DC, resp, n);
+	assert_int_equal(n_pinholes(e), 1);
+	clear_pinholes(e);
+	epm_answer(e, CLI, 41000, DC, resp, n);
+	assert_int_equal(n_pinholes(e), 0);
+	/* None of that was a parse failure. */
+	assert_int_equal(packets(e, rsv(e, FWC_RSV_RPC_UNPARSED)), up);
+	/* An answer with no TCP flow at all is dropped by the rules. */
+	assert_int_equal(send_seg(e, DC, 135, CLI, 41002, F_DATA, resp, n),
+			 XDP_DROP);
+	assert_int_equal(n_pinholes(e), 0);
+	env_free(e);
+}
+
+/* The reference's verdict on @resp: does it map SAMR v1 to a port? */
+static int reference_opens(const uint8_t *resp, size_t n, uint16_t *port)
+{
+	const struct fwc_rpc_iface_row *samr = fwc_rpc_iface_find("samr");
+	const struct fwc_rpc_iface_row *nl = fwc_rpc_iface_find("netlogon");
+	struct fwc_epm_pdu r;
+	const char *why;
+	int opens = 0;
+
+	if (fwc_epm_parse(resp, n, &r, &why) ||
+	    r.kind != FWC_EPM_MAP_RESPONSE || r.status != 0 ||
+	    r.frag_length > DATAPATH_BUF)
+		return 0;
+	for (unsigned int i = 0; i < r.n_maps; i++) {
+		const struct fwc_epm_map *m = &r.maps[i];
+		int listed = (!memcmp(m->uuid, samr->uuid, 16) &&
+			      m->vers_major == samr->vers_major) ||
+			     (!memcmp(m->uuid, nl->uuid, 16) &&
+			      m->vers_major == nl->vers_major);
+
+		if (listed && m->port >= 1024) {
+			opens++;
+			*port = m->port;
+		}
+	}
+	return opens;
+}
+
+/*
+ * Every prefix and every bit flip of Samba's answer: the program opens a
+ * pinhole exactly when the reference reads a listed interface from it.
+ */
+static void test_broken_answers(void **state)
+{
+	struct env *e = env_load(POLICY);
+	uint8_t resp[sizeof(fx_samba_impacket_resp)];
+	size_t n = sizeof(resp), runs = 0, opened = 0;
+	uint16_t cport = 20000;
+	(void)state;
+
+	for (size_t cut = 0; cut <= n; cut++) {
+		uint16_t port = 0;
+		int want = cut ? reference_opens(fx_samba_impacket_resp, cut,
+						 &port) :
+				 0;
+
+		clear_pinholes(e);
+		epm_connect(e, CLI, cport, DC);
+		epm_request(e, CLI, cport, DC, call_id(fx_samba_impacket_resp));
+		if (cut)
+			epm_answer(e, CLI, cport, DC, fx_samba_impacket_resp,
+				   cut);
+		cport++;
+		if (n_pinholes(e) != (size_t)want)
+			print_error("prefix %zu: %zu pinholes, reference %d\n",
+				    cut, n_pinholes(e), want);
+		assert_int_equal(n_pinholes(e), want);
+		runs++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (int bit = 0; bit < 8; bit++) {
+			struct fwc_pinhole_val v;
+			uint16_t port = 0;
+			int want;
+
+			memcpy(resp, fx_samba_impacket_resp, n);
+			resp[i] ^= 1u << bit;
+			want = reference_opens(resp, n, &port);
+			clear_pinholes(e);
+			epm_connect(e, CLI, cport, DC);
+			epm_request(e, CLI, cport, DC, call_id(resp));
+			epm_answer(e, CLI, cport, DC, resp, n);
+			cport = cport == 65000 ? 20000 : cport + 1;
+			if (n_pinholes(e) != (size_t)want)
+				print_error("byte %zu bit %d: %zu pinholes, "
+					    "reference %d\n",
+					    i, bit, n_pinholes(e), want);
+			assert_int_equal(n_pinholes(e), want);
+			if (want) {
+				assert_int_equal(
+					get_pinhole(e, CLI, DC, port, &v), 0);
+				opened++;
+			}
+			runs++;
+		}
+	}
+	/* Flips of pad, referent and tower IP bytes still open. */
+	assert_true(opened > 0);
+	print_message("%zu answers, %zu opened a pinhole\n", runs, opened);
+	env_free(e);
+}
+
+/* Port bounds, interfaces the rule does not list, and logging. */
+static void test_bounds_and_unlisted(void **state)
+{
+	struct env *e = env_load(
+		"zone cli = " CLI "\nzone dc = " DC "\n"
+		"service b = { rpc samr port 50000-60000, rpc netlogon }\n"
+		"allow cli -> dc service b label \"bounded\"\n");
+	struct env *u = env_load("zone cli = " CLI "\nzone dc = " DC "\n"
+				 "allow cli -> dc rpc netlogon\n");
+	const uint8_t *resp = fx_samba_impacket_resp;
+	size_t n = sizeof(fx_samba_impacket_resp);
+	(void)state;
+
+	epm_connect(e, CLI, 42000, DC);
+	epm_request(e, CLI, 42000, DC, call_id(resp));
+	epm_answer(e, CLI, 42000, DC, resp, n);
+	assert_int_equal(n_pinholes(e), 0);
+	assert_int_equal(packets(e, rsv(e, FWC_RSV_RPC_REFUSED)), 1);
+	assert_int_equal(packets(e, rsv(e, FWC_RSV_RPC_OPENED)), 0);
+	assert_int_equal(syn(e, CLI, 53000, DC, SAMR_PORT), XDP_DROP);
+
+	epm_connect(u, CLI, 42001, DC);
+	epm_request(u, CLI, 42001, DC, call_id(resp));
+	epm_answer(u, CLI, 42001, DC, resp, n);
+	assert_int_equal(n_pinholes(u), 0);
+	assert_int_equal(packets(u, rsv(u, FWC_RSV_RPC_UNLISTED)), 1);
+	assert_int_equal(syn(u, CLI, 53001, DC, SAMR_PORT), XDP_DROP);
+	env_free(u);
+	env_free(e);
+}
+
+/* `rpc any` opens whatever the EPM maps. */
+static void test_any(void **state)
+{
+	struct env *e = env_load("zone cli = " CLI "\nzone dc = " DC "\n"
+				 "allow cli -> dc rpc any\n");
+	(void)state;
+
+	epm_connect(e, CLI, 42100, DC);
+	epm_request(e, CLI, 42100, DC, call_id(fx_integrity_resp));
+	epm_answer(e, CLI, 42100, DC, fx_integrity_resp,
+		   sizeof(fx_integrity_resp));
+	assert_int_equal(n_pinholes(e), 1);
+	assert_int_equal(syn(e, CLI, 53100, DC, SAMR_PORT), XDP_PASS);
+	env_free(e);
+}
+
+/* A pinhole lives `set timeout rpc-pinhole` seconds, then is gone. */
+static void test_expiry(void **state)
+{
+	struct env *e = env_load("set timeout rpc-pinhole 1\n" POLICY);
+	struct fwc_pinhole_val v;
+	(void)state;
+
+	epm_connect(e, CLI, 42200, DC);
+	epm_request(e, CLI, 42200, DC, call_id(fx_samba_impacket_resp));
+	epm_answer(e, CLI, 42200, DC, fx_samba_impacket_resp,
+		   sizeof(fx_samba_impacket_resp));
+	assert_int_equal(get_pinhole(e, CLI, DC, SAMR_PORT, &v), 0);
+	assert_int_equal((v.expires - v.created) / 1000000000ull, 1);
+	/* The coarse clock: a tick more than the timeout. */
+	usleep(1200 * 1000);
+	assert_int_equal(syn(e, CLI, 53200, DC, SAMR_PORT), XDP_DROP);
+	assert_int_equal(packets(e, rsv(e, FWC_RSV_RPC_EXPIRED)), 1);
+	assert_int_equal(packets(e, rsv(e, FWC_RSV_RPC_USED)), 0);
+	assert_int_equal(n_pinholes(e), 0);
+	env_free(e);
+}
+
+/* IPv6 EPM connections get pinholes too, keyed by IPv6 addresses. */
+static void test_ipv6(void **state)
+{
+	struct env *e = env_load(POLICY);
+	struct fwc_pinhole_val v;
+	(void)state;
+
+	epm_connect(e, CLI6, 42300, DC6);
+	epm_request(e, CLI6, 42300, DC6, call_id(fx_samba_impacket_resp));
+	epm_answer(e, CLI6, 42300, DC6, fx_samba_impacket_resp,
+		   sizeof(fx_samba_impacket_resp));
+	assert_int_equal(get_pinhole(e, CLI6, DC6, SAMR_PORT, &v), 0);
+	assert_int_equal(syn(e, CLI6, 53300, DC6, SAMR_PORT), XDP_PASS);
+	/* The IPv4 client has none. */
+	assert_int_equal(syn(e, CLI, 53301, DC, SAMR_PORT), XDP_DROP);
+	env_free(e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pinhole_opens),
+		cmocka_unit_test(test_answers),
+		cmocka_unit_test(test_only_awaited),
+		cmocka_unit_test(test_broken_answers),
+		cmocka_unit_test(test_bounds_and_unlisted),
+		cmocka_unit_test(test_any),
+		cmocka_unit_test(test_expiry),
+		cmocka_unit_test(test_ipv6),
+	};
+
+	libbpf_set_print(libbpf_quiet);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
