@@ -500,6 +500,65 @@ static void test_ipv6(void **state)
 	env_free(e);
 }
 
+/* Set the generation to @gen, rule ids of the one before mapped by @to. */
+static void reload_to(struct env *e, uint32_t gen, const uint32_t *to)
+{
+	int meta = bpf_map__fd(e->skel->maps.meta);
+	int remap = bpf_map__fd(e->skel->maps.ct_remap);
+	struct fwc_meta m = e->t->meta;
+	uint32_t zero = 0;
+
+	for (uint32_t k = 0; k <= m.n_rules; k++)
+		assert_int_equal(
+			bpf_map_update_elem(remap, &k, &to[k], BPF_ANY), 0);
+	m.gen = gen;
+	assert_int_equal(bpf_map_update_elem(meta, &zero, &m, BPF_ANY), 0);
+}
+
+static void open_samr(struct env *e, uint16_t cport)
+{
+	epm_connect(e, CLI, cport, DC);
+	epm_request(e, CLI, cport, DC, call_id(fx_samba_impacket_resp));
+	epm_answer(e, CLI, cport, DC, fx_samba_impacket_resp,
+		   sizeof(fx_samba_impacket_resp));
+	assert_int_equal(n_pinholes(e), 1);
+}
+
+/*
+ * A reload keeps a pinhole whose rule survives (moved to its new id
+ * through ct_remap, as flows are); one whose rule is gone, or is no rpc
+ * rule any more, is deleted on its next use and admits nothing.
+ */
+static void test_generations(void **state)
+{
+	const uint32_t same[] = { 0, 1, 2 }, gone[] = { 0, FWC_CT_NO_RULE, 2 },
+		       plain[] = { 0, 2, 2 };
+	struct env *e = env_load(POLICY);
+	struct fwc_pinhole_val v;
+	(void)state;
+
+	open_samr(e, 43000);
+	reload_to(e, 1, same);
+	assert_int_equal(syn(e, CLI, 54000, DC, SAMR_PORT), XDP_PASS);
+	assert_int_equal(get_pinhole(e, CLI, DC, SAMR_PORT, &v), 0);
+	assert_int_equal(v.gen, 1);
+	assert_int_equal(v.rule, 1);
+	/* The old program, on an interface not swapped yet, still uses it. */
+	reload_to(e, 0, same);
+	assert_int_equal(syn(e, CLI, 54001, DC, SAMR_PORT), XDP_PASS);
+
+	reload_to(e, 2, gone);
+	assert_int_equal(syn(e, CLI, 54002, DC, SAMR_PORT), XDP_DROP);
+	assert_int_equal(n_pinholes(e), 0);
+
+	reload_to(e, 2, same);
+	open_samr(e, 43001);
+	reload_to(e, 3, plain);
+	assert_int_equal(syn(e, CLI, 54003, DC, SAMR_PORT), XDP_DROP);
+	assert_int_equal(n_pinholes(e), 0);
+	env_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -511,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_any),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_generations),
 	};
 
 	libbpf_set_print(libbpf_quiet);
