@@ -13,6 +13,8 @@
 #include "compile.h"
 #include "graph.h"
 #include "parser.h"
+#include "resolve.h"
+#include "rpc_iface.h"
 #include "sha256.h"
 #include "util.h"
 
@@ -258,23 +260,82 @@ static void val_compact(struct sb *b, const struct fwc_val *v)
 	}
 }
 
-static void svc_text(struct sb *b, const struct fwc_svc *s)
+/* `rpc { samr, netlogon } port 49152-65535`, as written. */
+static void rpc_svc_text(struct sb *b, const struct fwc_svc *s)
 {
+	sb_puts(b, "rpc ");
+	val_text(b, s->rpc, true);
+	if (s->rpc_ports) {
+		sb_puts(b, " port ");
+		val_compact(b, s->rpc_ports);
+	}
+}
+
+/*
+ * The rpc services inside named service @name, for "ad-rpc (rpc { ...
+ * })": what the name stands for matters more than tcp/135.
+ */
+static void rpc_parts(struct sb *b, const struct fwc_ast *ast,
+		      const struct fwc_svc *s, int depth)
+{
+	const struct fwc_stmt *d;
+
+	if (!s || depth > 64)
+		return;
+	switch (s->kind) {
+	case SVC_PROTO:
+		if (!s->rpc)
+			return;
+		if (b->n)
+			sb_puts(b, ", ");
+		rpc_svc_text(b, s);
+		break;
+	case SVC_REF:
+		d = stmt_find(ast, ST_SERVICE, s->name);
+		if (d)
+			rpc_parts(b, ast, d->svc, depth + 1);
+		break;
+	case SVC_LIST:
+		for (size_t i = 0; i < s->n; i++)
+			rpc_parts(b, ast, s->items[i], depth + 1);
+		break;
+	case SVC_ANY:
+		break;
+	}
+}
+
+static void svc_text(struct sb *b, const struct fwc_ast *ast,
+		     const struct fwc_svc *s)
+{
+	struct sb rpc = { 0 };
+
 	switch (s->kind) {
 	case SVC_ANY:
 		sb_puts(b, "any");
 		break;
 	case SVC_REF:
 		sb_puts(b, s->name);
+		rpc_parts(&rpc, ast, s, 0);
+		if (rpc.n) {
+			sb_puts(b, " (");
+			sb_puts(b, rpc.s);
+			sb_puts(b, ")");
+		}
+		free(rpc.s);
 		break;
 	case SVC_LIST:
 		for (size_t i = 0; i < s->n; i++) {
 			if (i)
 				sb_puts(b, ", ");
-			svc_text(b, s->items[i]);
+			svc_text(b, ast, s->items[i]);
 		}
 		break;
 	case SVC_PROTO:
+		/* Its protos and ports are the endpoint mapper's tcp 135. */
+		if (s->rpc) {
+			rpc_svc_text(b, s);
+			break;
+		}
 		val_compact(b, s->protos);
 		if (s->ports) {
 			sb_puts(b, " ");
@@ -377,7 +438,7 @@ static void add_rule(struct builder *b, const struct fwc_stmt *st)
 	r.label = st->label ? xstrdup(st->label) : NULL;
 	r.from = val_str(st->from, true);
 	r.to = val_str(st->to, true);
-	svc_text(&s, st->svc);
+	svc_text(&s, b->ast, st->svc);
 	r.svc = shorten(sb_take(&s), SVC_MAX);
 	r.text = xstrdup(st->text ? st->text : "");
 	VEC_PUSH(g->rules, g->n_rules, g->cap_rules, r);
@@ -490,6 +551,164 @@ void fwc_graph_free(struct fwc_graph *g)
 	free(g->edges);
 	free(g->name);
 	free(g);
+}
+
+/* ---- rpc interfaces as text ------------------------------------------ */
+
+/* "samr v1", "12345778-...-0123456789ac v1", "...-0123456789ac", "any". */
+static void rpc_entry_text(struct sb *b, const struct fwc_rpc_iface *e,
+			   const char *const *names, size_t i)
+{
+	const struct fwc_rpc_iface_row *row = NULL;
+	char buf[FWC_RPC_UUID_STRLEN + 16];
+
+	if (e[i].flags & FWC_RPC_ANY) {
+		sb_puts(b, "any");
+		return;
+	}
+	if (!names && !(e[i].flags & FWC_RPC_ANY_VERSION))
+		row = fwc_rpc_iface_by_uuid(e[i].uuid, e[i].major);
+	if (names && names[i])
+		sb_puts(b, names[i]);
+	else if (row)
+		sb_puts(b, row->name);
+	else {
+		fwc_rpc_uuid_format(e[i].uuid, buf);
+		sb_puts(b, buf);
+	}
+	if (!(e[i].flags & FWC_RPC_ANY_VERSION)) {
+		snprintf(buf, sizeof(buf), " v%u", e[i].major);
+		sb_puts(b, buf);
+	}
+}
+
+char *fwc_rpc_iface_text(const struct fwc_rpc_iface *e, const char *name)
+{
+	struct sb b = { 0 };
+
+	rpc_entry_text(&b, e, name ? &name : NULL, 0);
+	return sb_take(&b);
+}
+
+static bool rpc_same_iface(const struct fwc_rpc_iface *a,
+			   const struct fwc_rpc_iface *b)
+{
+	return a->flags == b->flags && a->major == b->major &&
+	       !memcmp(a->uuid, b->uuid, sizeof(a->uuid));
+}
+
+char *fwc_rpc_text(const struct fwc_rpc_iface *e, const char *const *names,
+		   size_t n, int port)
+{
+	bool *done = xcalloc(n, sizeof(*done));
+	struct sb b = { 0 };
+	char num[32];
+
+	for (size_t i = 0; i < n; i++) {
+		size_t shown = 0;
+
+		if (done[i] ||
+		    (port >= 0 && (port < e[i].port_lo || port > e[i].port_hi)))
+			continue;
+		sb_puts(&b, b.n ? ", rpc { " : "rpc { ");
+		/* Every entry of the same bounds, each interface once. */
+		for (size_t j = i; j < n; j++) {
+			bool dup = false;
+
+			if (done[j] || e[j].port_lo != e[i].port_lo ||
+			    e[j].port_hi != e[i].port_hi)
+				continue;
+			done[j] = true;
+			for (size_t k = i; k < j && !dup; k++)
+				dup = e[k].port_lo == e[j].port_lo &&
+				      e[k].port_hi == e[j].port_hi &&
+				      rpc_same_iface(&e[k], &e[j]);
+			if (dup)
+				continue;
+			if (shown++)
+				sb_puts(&b, ", ");
+			rpc_entry_text(&b, e, names, j);
+		}
+		if (e[i].port_lo == e[i].port_hi)
+			snprintf(num, sizeof(num), " } port %u", e[i].port_lo);
+		else
+			snprintf(num, sizeof(num), " } port %u-%u",
+				 e[i].port_lo, e[i].port_hi);
+		sb_puts(&b, num);
+	}
+	free(done);
+	return sb_take(&b);
+}
+
+char *fwc_rpc_rule_text(const struct fwc_policy *pol, const struct fwc_rule *r,
+			int port)
+{
+	struct fwc_rpc_iface *e = xcalloc(r->n_rpc, sizeof(*e));
+	const char **names = xcalloc(r->n_rpc, sizeof(*names));
+	char *s;
+
+	for (size_t i = 0; i < r->n_rpc; i++) {
+		const struct fwc_rpc_entry *p = &pol->rpc[r->rpc_first + i];
+
+		memcpy(e[i].uuid, p->uuid, sizeof(e[i].uuid));
+		e[i].major = p->major;
+		e[i].flags = p->flags;
+		e[i].port_lo = p->port_lo;
+		e[i].port_hi = p->port_hi;
+		names[i] = p->name;
+	}
+	s = fwc_rpc_text(e, names, r->n_rpc, port);
+	free(e);
+	free(names);
+	return s;
+}
+
+/* The endpoint mapper's port: what an rpc service classifies as. */
+#define EPM_PORT 135
+
+static bool rule_is_rpc(const struct fwc_tables *t, uint32_t id)
+{
+	return id && (t->rules[id].flags & FWC_RULE_RPC) &&
+	       fwc_tables_action(t, id) == FWC_ACT_ALLOW;
+}
+
+int fwc_rpc_pinhole(const struct fwc_tables *t, const struct fwc_packet *p,
+		    uint32_t id,
+		    uint32_t (*classify)(const void *ctx,
+					 const struct fwc_packet *p),
+		    const void *ctx, uint32_t *rpc_id, int *port)
+{
+	struct fwc_packet epm = *p;
+	uint32_t r;
+
+	*rpc_id = 0;
+	*port = -1;
+	if (p->proto != 6)
+		return FWC_PINHOLE_NONE;
+	if (fwc_tables_action(t, id) == FWC_ACT_ALLOW) {
+		if (p->k1 != EPM_PORT || !rule_is_rpc(t, id))
+			return FWC_PINHOLE_NONE;
+		*rpc_id = id;
+		return FWC_PINHOLE_OPENS;
+	}
+	if (p->k1 == EPM_PORT)
+		return FWC_PINHOLE_NONE;
+	/* The same packet to the endpoint mapper: same addresses, sport. */
+	epm.k1 = EPM_PORT;
+	r = classify ? classify(ctx, &epm) : fwc_tables_classify(t, &epm);
+	if (!rule_is_rpc(t, r))
+		return FWC_PINHOLE_NONE;
+	for (uint32_t i = 0; i < t->rules[r].rpc_n; i++) {
+		const struct fwc_rpc_iface *e =
+			&t->rpc_ifaces[t->rules[r].rpc_first + i];
+
+		if (e->port_lo <= p->k1 && p->k1 <= e->port_hi) {
+			*rpc_id = r;
+			*port = p->k1;
+			return FWC_PINHOLE_MAY;
+		}
+	}
+	return FWC_PINHOLE_NONE;
 }
 
 /* 1234567 -> "1.2M": counts in a picture are read, not added up. */
