@@ -32,6 +32,11 @@
  *   fragment without its first is dropped, as reassembly never completes).
  *   With state off nothing reassembles and later fragments are dropped.
  * - What conntrack needs besides the ruleset (sysctls) is in the header.
+ * - rpc rules (docs/rpc-pinholes.md): nft has no endpoint-mapper helper
+ *   to read ept_map answers, so it cannot open pinholes. Such a rule is
+ *   refused unless a fallback range is given; then it admits TCP to the
+ *   ports of that range that its pinholes could open (its interfaces'
+ *   `port` bounds), besides its TCP 135: see emit_rpc_fallback().
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -39,7 +44,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag.h"
 #include "emit_nft.h"
+#include "graph.h"
 #include "resolve.h"
 #include "util.h"
 
@@ -50,6 +57,7 @@
 
 struct emitter {
 	const struct fwc_policy *pol;
+	const struct fwc_nft_opts *opts;
 	FILE *out;
 	bool *named;  /* [2 * host id + (family == 6)]: a named set exists */
 	char *log;    /* the log statement of the rule being written, or NULL */
@@ -548,6 +556,78 @@ static void emit_term(struct emitter *e, const struct mterm *t, int fam,
 	free(l4);
 }
 
+/*
+ * The ports --rpc-fallback opens for rpc rule @r: the fallback range
+ * within the bounds of its interfaces, which no pinhole could exceed.
+ */
+static void rpc_fallback_ports(const struct emitter *e,
+			       const struct fwc_rule *r, struct fwc_ivset *out)
+{
+	struct fwc_ivset outside = { 0 };
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < r->n_rpc; i++) {
+		const struct fwc_rpc_entry *x = &e->pol->rpc[r->rpc_first + i];
+
+		fwc_ivset_add(out, x->port_lo, x->port_hi);
+	}
+	fwc_ivset_normalise(out);
+	if (e->opts->rpc_lo > 0)
+		fwc_ivset_add(&outside, 0, e->opts->rpc_lo - 1u);
+	if (e->opts->rpc_hi < 65535)
+		fwc_ivset_add(&outside, e->opts->rpc_hi + 1u, 65535);
+	fwc_ivset_normalise(&outside);
+	fwc_ivset_subtract(out, &outside);
+	fwc_ivset_free(&outside);
+}
+
+/*
+ * After rpc rule @r's own lines (its TCP 135, the endpoint mapper): the
+ * range it stands for, with the rule's counter, mark and verdict.
+ */
+static void emit_rpc_fallback(struct emitter *e, const struct fwc_rule *r,
+			      const int *fams, int n_fams, const char *verdict)
+{
+	struct fwc_ivset ports;
+	char *ifaces, *addr, *l4;
+	size_t len;
+	FILE *f;
+
+	if (!r->n_rpc || !r->allow)
+		return;
+	rpc_fallback_ports(e, r, &ports);
+	ifaces = fwc_rpc_rule_text(e->pol, r, -1);
+	fprintf(e->out,
+		"\t\t# rule %u: rpc fallback (--rpc-fallback %u-%u): nftables "
+		"cannot follow\n\t\t# the endpoint mapper, so instead of "
+		"pinholes for %s\n\t\t# %s\n",
+		r->id, e->opts->rpc_lo, e->opts->rpc_hi, ifaces,
+		ports.n ? "the whole range opens to the rule's sources "
+			  "(weaker)" :
+			  "nothing opens: the range is outside its bounds");
+	free(ifaces);
+	for (int k = 0; ports.n && k < n_fams; k++) {
+		f = open_memstream(&addr, &len);
+		if (fams[k]) {
+			put_host_match(e, f, "saddr", r->src, fams[k]);
+			put_host_match(e, f, "daddr", r->dst, fams[k]);
+			if (hosts_full(&e->pol->hosts[r->src], fams[k]) &&
+			    hosts_full(&e->pol->hosts[r->dst], fams[k]))
+				fprintf(f, "meta nfproto ipv%d ", fams[k]);
+		}
+		fclose(f);
+		f = open_memstream(&l4, &len);
+		fputs("tcp dport ", f);
+		put_ports(e, f, &ports);
+		fputc(' ', f);
+		fclose(f);
+		put_line(e, addr, l4, verdict);
+		free(l4);
+		free(addr);
+	}
+	fwc_ivset_free(&ports);
+}
+
 static void emit_rule(struct emitter *e, const struct fwc_rule *r)
 {
 	const struct fwc_policy *pol = e->pol;
@@ -589,6 +669,7 @@ static void emit_rule(struct emitter *e, const struct fwc_rule *r)
 			emit_term(e, &m[i], fams[k], addr, verdict);
 		free(addr);
 	}
+	emit_rpc_fallback(e, r, fams, n_fams, verdict);
 	free(verdict);
 	free(e->log);
 	e->log = NULL;
@@ -854,6 +935,17 @@ static void emit_header(struct emitter *e, const char *table)
 		fputs("# Audit mode: what a rule or the default would drop passes,\n"
 		      "# counted against it and as would-drop, and logged.\n",
 		      f);
+	for (size_t i = 0; e->opts->rpc_hi && i < pol->n_rules; i++)
+		if (pol->rules[i].n_rpc && pol->rules[i].allow) {
+			fprintf(f,
+				"# rpc rules: nftables cannot follow the "
+				"endpoint mapper, so\n# instead of its "
+				"pinholes each opens TCP %u-%u (--rpc-fallback,\n"
+				"# within its interfaces' port bounds) to its "
+				"sources: weaker.\n",
+				e->opts->rpc_lo, e->opts->rpc_hi);
+			break;
+		}
 	if (pol->state_off)
 		fputs("# State off: no connection tracking; later fragments are\n"
 		      "# dropped, as the XDP datapath does without state.\n",
@@ -895,18 +987,53 @@ static void emit_default(struct emitter *e)
 	e->log = NULL;
 }
 
+/* Without a fallback, every rpc rule is an error; how many there are. */
+static unsigned int refuse_rpc(const struct fwc_policy *pol,
+			       const struct fwc_nft_opts *opts)
+{
+	unsigned int n = 0;
+	const char *what =
+		"nftables cannot follow the endpoint mapper; give "
+		"--rpc-fallback LO-HI to open that range instead (weaker)";
+
+	if (opts->rpc_hi)
+		return 0;
+	for (size_t i = 0; i < pol->n_rules; i++) {
+		const struct fwc_rule *r = &pol->rules[i];
+
+		if (!r->n_rpc || !r->allow)
+			continue;
+		n++;
+		if (opts->diag)
+			fwc_error(opts->diag, r->pos, "rule %u uses rpc: %s",
+				  r->id, what);
+		else
+			fprintf(stderr,
+				"%s: error: rule %u (line %u) uses rpc: %s\n",
+				pol->name ? pol->name : "policy", r->id,
+				r->pos.line, what);
+	}
+	return n;
+}
+
 int fwc_emit_nft(const struct fwc_policy *pol, const struct fwc_nft_opts *opts,
 		 FILE *out)
 {
-	const char *table = opts && opts->table ? opts->table : "fwc";
+	static const struct fwc_nft_opts none;
+	const char *table;
 	struct emitter e = { .pol = pol, .out = out };
 	char *chain = NULL;
 	size_t len = 0;
 	const char *verdict = pol->default_allow || pol->audit ? "accept" :
 								 "drop";
 
+	opts = opts ? opts : &none;
+	table = opts->table ? opts->table : "fwc";
+	e.opts = opts;
 	if (!table_name_ok(table))
 		return -EINVAL;
+	if (refuse_rpc(pol, opts))
+		return -EOPNOTSUPP;
 	e.named = xcalloc(2 * pol->n_hosts + 1, sizeof(*e.named));
 	emit_header(&e, table);
 	emit_counters(&e);

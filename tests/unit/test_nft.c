@@ -8,6 +8,7 @@
 
 #include <errno.h>
 
+#include "diag.h"
 #include "emit_nft.h"
 
 static char *emit(const char *text)
@@ -402,6 +403,131 @@ static void test_hardening(void **state)
 	free(s);
 }
 
+/* @text emitted with @opts: the return value, the output, the errors. */
+static int emit_rpc(const char *text, struct fwc_nft_opts opts, char **out,
+		    char **errs)
+{
+	struct compiled c = compile_text(text);
+	struct fwc_src src = { "t.pol", text, strlen(text) };
+	struct fwc_diag diag;
+	size_t len, elen;
+	FILE *f, *e;
+	int err;
+
+	if (c.err)
+		fail_msg("policy does not compile:\n%s\n%s", text, c.diag);
+	f = open_memstream(out, &len);
+	e = open_memstream(errs, &elen);
+	fwc_diag_init(&diag, &src, e);
+	opts.diag = &diag;
+	err = fwc_emit_nft(c.pol, &opts, f);
+	fclose(f);
+	fclose(e);
+	compiled_free(&c);
+	return err;
+}
+
+#define RPC_HEAD                                           \
+	"zone a = 192.0.2.0/24\nzone dc = 198.51.100.10\n" \
+	"service ad = rpc { samr, netlogon }\n"            \
+	"allow a -> dc proto tcp port 443\n"
+
+/* nftables cannot follow the endpoint mapper: each rpc rule refused. */
+static void test_rpc_refused(void **state)
+{
+	struct fwc_nft_opts opts = { 0 };
+	char *out, *errs;
+
+	(void)state;
+	assert_int_equal(emit_rpc(RPC_HEAD "allow a -> dc service ad\n"
+					   "deny a -> dc rpc { samr }\n"
+					   "allow dc -> a rpc any port 5000\n",
+				  opts, &out, &errs),
+			 -EOPNOTSUPP);
+	/* Nothing written, the rules named with their place and a caret. */
+	assert_string_equal(out, "");
+	has(errs,
+	    "t.pol:5:1: error: rule 2 uses rpc: nftables cannot follow "
+	    "the endpoint mapper; give --rpc-fallback LO-HI to open that "
+	    "range instead (weaker)\n"
+	    "  allow a -> dc service ad\n  ^\n",
+	    NULL);
+	has(errs, "t.pol:7:1: error: rule 4 uses rpc", NULL);
+	/* A deny rule of an rpc service is only its TCP 135: no pinhole. */
+	lacks(errs, "rule 3");
+	free(out);
+	free(errs);
+
+	/* No rpc rule: the fallback changes nothing. */
+	opts.rpc_lo = 49152;
+	opts.rpc_hi = 65535;
+	assert_int_equal(emit_rpc(RPC_HEAD, opts, &out, &errs), 0);
+	lacks(out, "rpc");
+	assert_string_equal(errs, "");
+	free(out);
+	free(errs);
+}
+
+/* --rpc-fallback: TCP 135 and the range within the rule's bounds. */
+static void test_rpc_fallback(void **state)
+{
+	struct fwc_nft_opts opts = { .rpc_lo = 49152, .rpc_hi = 65535 };
+	char *out, *errs;
+	const char *p;
+
+	(void)state;
+	assert_int_equal(emit_rpc(RPC_HEAD
+				  "allow a -> dc service ad label \"ad\"\n"
+				  "allow a -> dc rpc { 12345778-1234-abcd-"
+				  "ef00-0123456789ac } port 60000-61000\n"
+				  "allow dc -> a rpc any port 2000-3000\n",
+				  opts, &out, &errs),
+			 0);
+	assert_string_equal(errs, "");
+	has(out, "# rpc rules: nftables cannot follow the endpoint mapper",
+	    NULL);
+	p = has(out,
+		"ip saddr 192.0.2.0/24 ip daddr 198.51.100.10 tcp dport 135 "
+		"counter name \"r2-ad\" ct mark set 2 accept comment \"rule 2: "
+		"ad\"\n",
+		NULL);
+	p = has(out,
+		"\t\t# rule 2: rpc fallback (--rpc-fallback 49152-65535): "
+		"nftables cannot follow\n\t\t# the endpoint mapper, so instead "
+		"of pinholes for rpc { samr v1, netlogon v1 } port 1024-65535\n",
+		p);
+	p = has(out,
+		"ip saddr 192.0.2.0/24 ip daddr 198.51.100.10 tcp dport "
+		"49152-65535 counter name \"r2-ad\" ct mark set 2 accept",
+		p);
+	/* Within its bounds only: a pinhole could not open more. */
+	p = has(out, "# rule 3: rpc fallback", p);
+	p = has(out,
+		"of pinholes for rpc { 12345778-1234-abcd-ef00-0123456789ac } "
+		"port 60000-61000\n",
+		p);
+	p = has(out, "tcp dport 60000-61000 counter name \"r3\" ct mark set 3",
+		p);
+	/* Bounds outside the range: nothing but its TCP 135. */
+	p = has(out, "# rule 4: rpc fallback", p);
+	p = has(out, "rpc { any } port 2000-3000\n", p);
+	p = has(out, "# nothing opens: the range is outside its bounds\n", p);
+	has(out, "ip saddr 198.51.100.10 ip daddr 192.0.2.0/24 tcp dport 135 ",
+	    NULL);
+	lacks(out, "tcp dport 2000");
+	free(out);
+	free(errs);
+
+	/* One port. */
+	opts.rpc_lo = opts.rpc_hi = 49155;
+	assert_int_equal(emit_rpc(RPC_HEAD "allow a -> dc service ad\n", opts,
+				  &out, &errs),
+			 0);
+	has(out, "tcp dport 49155 counter name \"r2\"", NULL);
+	free(out);
+	free(errs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -416,6 +542,8 @@ int main(void)
 		cmocka_unit_test(test_quoting),
 		cmocka_unit_test(test_table_name),
 		cmocka_unit_test(test_hardening),
+		cmocka_unit_test(test_rpc_refused),
+		cmocka_unit_test(test_rpc_fallback),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
