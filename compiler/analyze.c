@@ -8,11 +8,17 @@
  *   unmatched  matches no packet at all
  *   redundant  decides packets, but without it the same verdicts follow
  *   overlap    an earlier rule of the opposite action takes part of it
- *   wide       opens more destination ports than the threshold
+ *   wide       opens more destination ports than the threshold; when
+ *              they are the dynamic RPC range towards hosts that also
+ *              get TCP 135 from the same sources, suggests `rpc`
+ *   rpc        an rpc rule whose TCP 135 (its endpoint-mapper
+ *              connections) earlier rules decide all of: its answers
+ *              never open pinholes for it (docs/rpc-pinholes.md)
  */
 #include <string.h>
 
 #include "compile.h"
+#include "diff.h"
 #include "lower.h"
 #include "util.h"
 
@@ -28,7 +34,14 @@ struct facts {
 	bool matches;  /* some realised cell matches it */
 	bool needed;   /* some decided cell changes verdict without it */
 	struct named shadow, opposite, fallback;
+	bool epm_peer;	     /* a cell of its addresses allows TCP 135 */
+	bool rpc_epm;	     /* rpc rule: it matches some TCP 135 cell... */
+	bool rpc_live;	     /* ...and decides one */
+	struct named rpc_by; /* the rules deciding its TCP 135 instead */
 };
+
+/* The dynamic RPC range since Vista/2008 (1024-65535 before). */
+#define DYN_RPC_LO 49152u
 
 static void name_add(struct named *n, uint32_t id)
 {
@@ -68,11 +81,53 @@ struct walk {
 	const struct fwc_tables *t;
 	struct facts *f;
 	uint32_t *first, *second; /* per service class: rule id, 0 none */
+	uint8_t *epm;		  /* per service class: holds TCP dport 135 */
 };
 
 static uint32_t action_of(const struct walk *w, uint32_t id)
 {
 	return fwc_tables_action(w->t, id);
+}
+
+/* An allow rule with rpc services: its TCP 135 answers open pinholes. */
+static bool opens_pinholes(const struct walk *w, uint32_t id)
+{
+	return id && w->pol->rules[id - 1].allow && w->pol->rules[id - 1].n_rpc;
+}
+
+/*
+ * After the first matches of a list are known: whether its address pairs
+ * get TCP 135 allowed (for the rpc suggestion of the rules in it), and
+ * who decides the TCP 135 of its rpc rules.
+ */
+static void epm_facts(struct walk *w, const struct fwc_csr *by_rule,
+		      const uint32_t *list, size_t n, uint32_t n_svc)
+{
+	bool allowed = false;
+
+	for (uint32_t v = 0; v < n_svc && !allowed; v++)
+		allowed = w->epm[v] && w->first[v] &&
+			  action_of(w, w->first[v]) == FWC_ACT_ALLOW;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t r = list[i], id = r + 1;
+		struct facts *f = &w->f[r];
+
+		f->epm_peer |= allowed;
+		if (!w->pol->rules[r].n_rpc)
+			continue;
+		for (uint32_t k = by_rule->off[r]; k < by_rule->off[r + 1];
+		     k++) {
+			uint32_t v = by_rule->item[k];
+
+			if (!w->epm[v])
+				continue;
+			f->rpc_epm = true;
+			if (w->first[v] == id)
+				f->rpc_live = true;
+			else
+				name_add(&f->rpc_by, w->first[v]);
+		}
+	}
 }
 
 /* One candidate list: its rules in order against every service class. */
@@ -102,13 +157,17 @@ static void walk_list(struct walk *w, const struct fwc_csr *by_rule,
 				w->second[v] = id;
 		}
 	}
+	epm_facts(w, by_rule, list, n, n_svc);
 	/* Would the verdict change without the winner of each cell? */
 	for (uint32_t v = 0; v < n_svc; v++) {
 		uint32_t win = w->first[v], next = w->second[v];
 
 		if (!win)
 			continue;
-		if (action_of(w, win) != action_of(w, next))
+		/* TCP 135 of an rpc rule: its pinholes change too. */
+		if (action_of(w, win) != action_of(w, next) ||
+		    (w->epm[v] &&
+		     (opens_pinholes(w, win) || opens_pinholes(w, next))))
 			w->f[win - 1].needed = true;
 		else
 			name_add(&w->f[win - 1].fallback, next);
@@ -138,7 +197,11 @@ static void report_rule(const struct walk *w, uint32_t r, struct fwc_diag *diag)
 			    rule->id, f->shadow.n > 1 ? "s" : "", buf);
 		return;
 	}
-	/* A log rule's log is an effect of its own: not redundant. */
+	/*
+	 * A log rule's log is an effect of its own: not redundant. (An rpc
+	 * rule's pinholes are one too: walk_list() counts it needed where it
+	 * decides TCP 135.)
+	 */
 	if (!f->needed && !rule->log) {
 		const char *word = !f->fallback.id[0] && f->fallback.n == 1 ?
 					   "" :
@@ -152,6 +215,17 @@ static void report_rule(const struct walk *w, uint32_t r, struct fwc_diag *diag)
 			    "rule %u is redundant: without it %s%s would give "
 			    "every packet it decides the same verdict",
 			    rule->id, word, buf);
+	}
+	if (rule->n_rpc && f->rpc_epm && !f->rpc_live) {
+		name_list(&f->rpc_by, buf, sizeof(buf));
+		fwc_finding(diag, rule->pos, "rpc", f->rpc_by.id,
+			    f->rpc_by.n < MAX_NAMED ? f->rpc_by.n : MAX_NAMED,
+			    "rule %u's rpc never opens a pinhole: earlier "
+			    "rule%s %s decide%s all of its TCP 135, the "
+			    "endpoint-mapper connections whose answers would "
+			    "open them",
+			    rule->id, f->rpc_by.n > 1 ? "s" : "", buf,
+			    f->rpc_by.n > 1 ? "" : "s");
 	}
 	if (f->opposite.n) {
 		name_list(&f->opposite, buf, sizeof(buf));
@@ -209,15 +283,47 @@ static void format_count(fwc_u128 n, char *buf, size_t len)
 	snprintf(buf, len, "%llu", (unsigned long long)n);
 }
 
+/* Does @s hold every port of [lo, hi]? */
+static bool ports_cover(const struct fwc_ivset *s, fwc_u128 lo, fwc_u128 hi)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->iv[i].lo <= lo && s->iv[i].hi >= hi)
+			return true;
+	return false;
+}
+
+/*
+ * A TCP term that opens the dynamic RPC range (49152-65535, or more of
+ * the unprivileged ports), but not the privileged ones too: that would
+ * be all of TCP rather than RPC.
+ */
+static bool opens_dyn_rpc(const struct fwc_policy *pol,
+			  const struct fwc_rule *r)
+{
+	for (size_t k = 0; k < r->n_terms; k++) {
+		const struct fwc_term *t = &pol->terms[r->term_first + k];
+		const struct fwc_ivset *d = &pol->sets[t->dports];
+
+		if (fwc_ivset_contains(&pol->sets[t->protos], 6) &&
+		    ports_cover(d, DYN_RPC_LO, 65535) &&
+		    !ports_cover(d, 1, 1023))
+			return true;
+	}
+	return false;
+}
+
 /* Ports a rule opens, per protocol with ports, against the threshold. */
 static void report_wide(const struct fwc_policy *pol, uint32_t r,
-			uint32_t threshold, struct fwc_diag *diag)
+			const struct facts *f, uint32_t threshold,
+			struct fwc_diag *diag)
 {
 	const struct fwc_rule *rule = &pol->rules[r];
 	static const unsigned int protos[] = { 6, 17, 132 };
 	static const char *const names[] = { "TCP", "UDP", "SCTP" };
 	fwc_u128 ports[3] = { 0 }, src, dst;
 	char from[96], to[96], pairs[32], s[32], d[32];
+	/* Towards hosts that also get TCP 135 from these sources. */
+	bool rpc = !rule->n_rpc && f->epm_peer && opens_dyn_rpc(pol, rule);
 
 	if (!rule->allow)
 		return;
@@ -249,9 +355,15 @@ static void report_wide(const struct fwc_policy *pol, uint32_t r,
 			     pairs, sizeof(pairs));
 		fwc_finding(diag, rule->pos, "wide", &rule->id, 1,
 			    "rule %u opens %llu %s ports from %s to %s (%s "
-			    "source x %s destination addresses)",
+			    "source x %s destination addresses)%s",
 			    rule->id, (unsigned long long)ports[i], names[i],
-			    from, to, s, d);
+			    from, to, s, d,
+			    rpc && protos[i] == 6 ?
+				    "; it opens the dynamic RPC range: `rpc { "
+				    "INTERFACES }` opens only the port the "
+				    "endpoint mapper hands out "
+				    "(docs/rpc-pinholes.md)" :
+				    "");
 	}
 }
 
@@ -306,6 +418,7 @@ void fwc_analyze(const struct fwc_policy *pol, const struct fwc_classes *c,
 	struct walk w = { .pol = pol, .t = t };
 	struct fwc_csr by_rule = { 0 };
 
+	w.epm = fwc_epm_classes(c);
 	w.f = xcalloc(pol->n_rules + 1, sizeof(*w.f));
 	w.first = xcalloc(c->n_svc + 1, sizeof(*w.first));
 	w.second = xcalloc(c->n_svc + 1, sizeof(*w.second));
@@ -320,9 +433,10 @@ void fwc_analyze(const struct fwc_policy *pol, const struct fwc_classes *c,
 		if (report_icmp_family(pol, r, diag))
 			continue;
 		report_rule(&w, r, diag);
-		report_wide(pol, r, wide_ports, diag);
+		report_wide(pol, r, &w.f[r], wide_ports, diag);
 	}
 	fwc_csr_free(&by_rule);
+	free(w.epm);
 	free(w.f);
 	free(w.first);
 	free(w.second);

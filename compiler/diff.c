@@ -6,7 +6,11 @@
 #include "compile.h"
 #include "diag.h"
 #include "diff.h"
+#include "graph.h"
 #include "util.h"
+
+/* The endpoint mapper's port: what an rpc service classifies as. */
+#define EPM_PORT 135
 
 /* ---- one policy from two ---------------------------------------------- */
 
@@ -31,7 +35,7 @@ static void copy_rules(struct fwc_policy *m, const struct fwc_policy *p,
 		       uint32_t host_off, uint32_t set_off)
 {
 	uint32_t rule_off = (uint32_t)m->n_rules;
-	size_t term_off = m->n_terms;
+	size_t term_off = m->n_terms, rpc_off = m->n_rpc;
 
 	for (size_t i = 0; i < p->n_rules; i++) {
 		struct fwc_rule r = p->rules[i];
@@ -40,6 +44,7 @@ static void copy_rules(struct fwc_policy *m, const struct fwc_policy *p,
 		r.src += host_off;
 		r.dst += host_off;
 		r.term_first += term_off;
+		r.rpc_first += rpc_off;
 		r.label = r.label ? xstrdup(r.label) : NULL;
 		r.text = xstrdup(r.text);
 		VEC_PUSH(m->rules, m->n_rules, m->cap_rules, r);
@@ -53,6 +58,13 @@ static void copy_rules(struct fwc_policy *m, const struct fwc_policy *p,
 		t.sports += set_off;
 		t.types += set_off;
 		VEC_PUSH(m->terms, m->n_terms, m->cap_terms, t);
+	}
+	/* The tables of the merged policy carry the rpc rules too. */
+	for (size_t i = 0; i < p->n_rpc; i++) {
+		struct fwc_rpc_entry e = p->rpc[i];
+
+		e.rule += rule_off;
+		VEC_PUSH(m->rpc, m->n_rpc, m->cap_rpc, e);
 	}
 }
 
@@ -68,6 +80,123 @@ static void merge(struct fwc_policy *m, const struct fwc_policy *a,
 }
 
 /* ---- comparing -------------------------------------------------------- */
+
+uint8_t *fwc_epm_classes(const struct fwc_classes *c)
+{
+	uint8_t *epm = xcalloc(c->n_svc + 1, 1);
+	const struct fwc_pclass *pc;
+
+	if (!c->n_pc)
+		return epm;
+	pc = &c->pc[c->proto_pc[6]];
+	if (pc->kind != PC_PORTS)
+		return epm;
+	for (size_t i = 0; i < pc->k1.n_seg; i++) {
+		const struct fwc_seg *g = &pc->k1.seg[i];
+
+		if (g->lo > EPM_PORT || g->hi < EPM_PORT)
+			continue;
+		for (uint32_t c2 = 0; c2 < pc->k2.n_cls; c2++)
+			epm[pc->svc[(size_t)g->cls * pc->k2.n_cls + c2]] = 1;
+	}
+	return epm;
+}
+
+/*
+ * What an rpc rule's endpoint-mapper answers may open, in a form two
+ * rules can be compared by: per interface (uuid, major, flags) the union
+ * of its port bounds, sorted. Names do not count: `samr` and its literal
+ * UUID with :1 open the same pinholes.
+ */
+struct rpc_key {
+	uint8_t uuid[16];
+	uint16_t major, flags;
+	struct fwc_ivset ports;
+};
+
+struct rpc_effect {
+	struct rpc_key *k;
+	size_t n;
+};
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct rpc_key *x = a, *y = b;
+	int c = memcmp(x->uuid, y->uuid, sizeof(x->uuid));
+
+	if (c)
+		return c;
+	if (x->major != y->major)
+		return x->major < y->major ? -1 : 1;
+	return (x->flags > y->flags) - (x->flags < y->flags);
+}
+
+static void rpc_effect_build(const struct fwc_policy *p, uint32_t id,
+			     struct rpc_effect *out)
+{
+	const struct fwc_rule *r = id ? &p->rules[id - 1] : NULL;
+	size_t n = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!r || !r->allow || !r->n_rpc)
+		return;
+	out->k = xcalloc(r->n_rpc, sizeof(*out->k));
+	for (size_t i = 0; i < r->n_rpc; i++) {
+		const struct fwc_rpc_entry *e = &p->rpc[r->rpc_first + i];
+		struct rpc_key k = { .major = e->major, .flags = e->flags };
+		size_t j;
+
+		/* `any` is any interface: its UUID and version mean nothing. */
+		if (e->flags & FWC_RPC_ANY)
+			k.major = 0;
+		else
+			memcpy(k.uuid, e->uuid, sizeof(k.uuid));
+		if (e->flags & FWC_RPC_ANY_VERSION)
+			k.major = 0;
+		for (j = 0; j < n && key_cmp(&out->k[j], &k); j++)
+			;
+		if (j == n)
+			out->k[n++] = k;
+		fwc_ivset_add(&out->k[j].ports, e->port_lo, e->port_hi);
+	}
+	for (size_t j = 0; j < n; j++)
+		fwc_ivset_normalise(&out->k[j].ports);
+	qsort(out->k, n, sizeof(*out->k), key_cmp);
+	out->n = n;
+}
+
+static void rpc_effect_free(struct rpc_effect *e)
+{
+	for (size_t j = 0; j < e->n; j++)
+		fwc_ivset_free(&e->k[j].ports);
+	free(e->k);
+}
+
+static bool rpc_effect_equal(const struct rpc_effect *a,
+			     const struct rpc_effect *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t j = 0; j < a->n; j++)
+		if (key_cmp(&a->k[j], &b->k[j]) ||
+		    !fwc_ivset_equal(&a->k[j].ports, &b->k[j].ports))
+			return false;
+	return true;
+}
+
+/* Whether rule @a of the old policy and @b of the new open alike. */
+static bool rpc_same(const struct fwc_diff *d, uint32_t a, uint32_t b)
+{
+	struct rpc_effect x, y;
+	bool same;
+
+	rpc_effect_build(d->old_pol, a, &x);
+	rpc_effect_build(d->new_pol, b, &y);
+	same = rpc_effect_equal(&x, &y);
+	rpc_effect_free(&x);
+	rpc_effect_free(&y);
+	return same;
+}
 
 struct list_diff {
 	bool done;
@@ -109,7 +238,10 @@ static void diff_list(struct fwc_diff *d, const struct fwc_csr *by_rule,
 			.new_allow = verdict(d->new_pol, first_new[v]),
 		};
 
-		if (g.old_allow != g.new_allow)
+		if (g.old_allow == g.new_allow && g.old_allow && d->epm[v] &&
+		    !rpc_same(d, g.old_rule, g.new_rule))
+			g.rpc = true;
+		if (g.old_allow != g.new_allow || g.rpc)
 			VEC_PUSH(out->r, out->n, cap, g);
 	}
 	out->done = true;
@@ -147,6 +279,7 @@ int fwc_diff_compute(const struct fwc_policy *old_pol,
 	if (err)
 		return err;
 	fwc_svcs_by_rule(&d->c, d->merged.n_rules, &by_rule);
+	d->epm = fwc_epm_classes(&d->c);
 	ld = xcalloc(d->lw.lists.n, sizeof(*ld));
 	fo = xcalloc(d->c.n_svc, sizeof(*fo));
 	fn = xcalloc(d->c.n_svc, sizeof(*fn));
@@ -168,6 +301,7 @@ int fwc_diff_compute(const struct fwc_policy *old_pol,
 
 				g.src = s;
 				g.dst = t;
+				d->n_rpc += g.rpc;
 				VEC_PUSH(d->regions, d->n, d->cap, g);
 			}
 		}
@@ -195,6 +329,7 @@ void fwc_diff_free(struct fwc_diff *d)
 	fwc_classes_free(&d->c);
 	fwc_policy_free(&d->merged);
 	free(d->regions);
+	free(d->epm);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -472,7 +607,17 @@ static bool same_but_src(const struct fwc_diff_region *a,
 {
 	return a->dst == b->dst && a->svc == b->svc &&
 	       a->old_rule == b->old_rule && a->new_rule == b->new_rule &&
-	       a->old_allow == b->old_allow;
+	       a->old_allow == b->old_allow && a->rpc == b->rpc;
+}
+
+/* What rule @id's endpoint-mapper answers open: "rpc { ... }", "none". */
+static char *pinholes_text(const struct fwc_policy *p, uint32_t id)
+{
+	const struct fwc_rule *r = id ? &p->rules[id - 1] : NULL;
+
+	if (!r || !r->allow || !r->n_rpc)
+		return xstrdup("none");
+	return fwc_rpc_rule_text(p, r, -1);
 }
 
 /*
@@ -499,14 +644,39 @@ static void group_text(const struct fwc_diff *d, size_t i, uint8_t *used,
 	classes_text(&d->c.dst4, &d->c.dst6, dst, t);
 	text_add(t, ": ");
 	svc_text(&d->c, g->svc, t);
-	text_add(t, ": %s -> %s (", g->old_allow ? "allow" : "deny",
-		 g->new_allow ? "allow" : "deny");
+	if (g->rpc) {
+		char *a = pinholes_text(d->old_pol, g->old_rule);
+		char *b = pinholes_text(d->new_pol, g->new_rule);
+
+		text_add(t, ": allow, pinholes %s -> %s (", a, b);
+		free(a);
+		free(b);
+	} else {
+		text_add(t, ": %s -> %s (", g->old_allow ? "allow" : "deny",
+			 g->new_allow ? "allow" : "deny");
+	}
 	rule_text(d->old_pol, g->old_rule, t);
 	text_add(t, " -> ");
 	rule_text(d->new_pol, g->new_rule, t);
 	text_add(t, ")");
 	free(src);
 	free(dst);
+}
+
+/* ", "pinholes": {"old": "rpc { ... }", "new": "none"}" of a region. */
+static void json_pinholes(const struct fwc_diff *d,
+			  const struct fwc_diff_region *g, FILE *f)
+{
+	char *a = pinholes_text(d->old_pol, g->old_rule);
+	char *b = pinholes_text(d->new_pol, g->new_rule);
+
+	fputs(", \"pinholes\": {\"old\": ", f);
+	fwc_json_str(f, a);
+	fputs(", \"new\": ", f);
+	fwc_json_str(f, b);
+	fputs("}", f);
+	free(a);
+	free(b);
 }
 
 size_t fwc_diff_print(const struct fwc_diff *d, FILE *f, bool json)
@@ -535,6 +705,8 @@ size_t fwc_diff_print(const struct fwc_diff *d, FILE *f, bool json)
 				g->old_allow ? "allow" : "deny", g->old_rule,
 				g->new_allow ? "allow" : "deny", g->new_rule);
 			fwc_json_str(f, t.buf);
+			if (g->rpc)
+				json_pinholes(d, g, f);
 			fputs("}", f);
 		}
 		lines++;

@@ -113,6 +113,115 @@ static void test_wide(void **state)
 	compiled_free(&c);
 }
 
+#define RPC_HINT "it opens the dynamic RPC range: `rpc { INTERFACES }`"
+
+/* A wide rule of the dynamic RPC range towards hosts that get TCP 135. */
+static void test_wide_rpc_hint(void **state)
+{
+	(void)state;
+	/* 135 by another rule, earlier or later; 49152-65535 or more. */
+	expect_finding(
+		HEAD "allow a -> b proto tcp port 135\n"
+		     "allow a -> b proto tcp port 49152-65535\n",
+		"t.pol:5:1: warning: rule 2 opens 16384 TCP ports from "
+		"a to b (256 source x 256 destination addresses); " RPC_HINT
+		" opens only the port the endpoint mapper hands out "
+		"(docs/rpc-pinholes.md)");
+	expect_finding(HEAD "allow a -> b proto tcp port 1024-65535\n"
+			    "allow h -> b proto tcp port 135\n",
+		       "rule 1 opens 64512 TCP ports from a to b (256 source x "
+		       "256 destination addresses); " RPC_HINT);
+	/* The same rule, as `service msrpc = tcp 135, 49152-65535` does. */
+	expect_finding(HEAD
+		       "allow a -> b proto tcp port { 135, 49152-65535 }\n",
+		       RPC_HINT);
+	/* An rpc rule's TCP 135 counts too. */
+	expect_finding(HEAD "allow a -> b rpc { samr }\n"
+			    "allow a -> b proto tcp port 49152-65535\n",
+		       "rule 2 opens 16384 TCP ports from a to b (256 source x "
+		       "256 destination addresses); " RPC_HINT);
+	/* No TCP 135 for those sources: wide, but no hint. */
+	expect_finding(HEAD "allow a -> b proto tcp port 49152-65535\n",
+		       "rule 1 opens 16384 TCP ports");
+	expect_no_finding(HEAD "allow a -> b proto tcp port 49152-65535\n",
+			  "RPC");
+	expect_no_finding(HEAD "allow 203.0.113.0/24 -> b proto tcp port 135\n"
+			       "allow a -> b proto tcp port 49152-65535\n",
+			  "RPC");
+	/* ...or to other destinations, or denied before. */
+	expect_no_finding(
+		HEAD "allow a -> h proto tcp port 135\n"
+		     "allow a -> 198.51.100.7 proto tcp port 49152-65535\n",
+		"RPC");
+	expect_no_finding(HEAD "deny a -> b proto tcp port 135\n"
+			       "allow a -> b proto tcp port 135\n"
+			       "allow a -> b proto tcp port 49152-65535\n",
+			  "RPC");
+	/* Not the dynamic range: below it, UDP, or every TCP port. */
+	expect_no_finding(HEAD "allow a -> b proto tcp port 135\n"
+			       "allow a -> b proto tcp port 10000-40000\n",
+			  "RPC");
+	expect_no_finding(HEAD "allow a -> b proto tcp port 135\n"
+			       "allow a -> b proto udp port 49152-65535\n",
+			  "RPC");
+	expect_no_finding(HEAD "allow a -> b proto tcp port 135\n"
+			       "allow a -> b proto tcp\n",
+			  "RPC");
+}
+
+/* rpc rules: pinholes no earlier rule takes away; never redundant. */
+static void test_rpc_rules(void **state)
+{
+	(void)state;
+	/* Its TCP 135 all decided earlier: no pinhole ever opens for it. */
+	expect_finding(
+		HEAD "allow a -> b proto tcp port 135\n"
+		     "allow a -> b service { proto tcp port 443, "
+		     "rpc { samr } }\n",
+		"t.pol:5:1: warning: rule 2's rpc never opens a pinhole: "
+		"earlier rule 1 decides all of its TCP 135, the "
+		"endpoint-mapper connections whose answers would open "
+		"them");
+	expect_finding(HEAD
+		       "allow h -> b rpc { netlogon }\n"
+		       "deny 192.0.2.8 -> b proto tcp port 135\n"
+		       "allow { h, 192.0.2.8 } -> b service { proto tcp port "
+		       "443, rpc { samr } }\n",
+		       "rule 3's rpc never opens a pinhole: earlier rules 1 "
+		       "and 2 decide all of its TCP 135");
+	/* Some of its TCP 135 is its own: quiet. */
+	expect_no_finding(HEAD "allow h -> b proto tcp port 135\n"
+			       "allow a -> b service { proto tcp port 443, "
+			       "rpc { samr } }\n",
+			  "never opens");
+	/* Entirely shadowed: the shadow warning says it, once. */
+	expect_finding(HEAD "allow a -> b proto tcp port 135\n"
+			    "allow a -> b rpc { samr }\n",
+		       "rule 2 is shadowed by earlier rule 1");
+	expect_no_finding(HEAD "allow a -> b proto tcp port 135\n"
+			       "allow a -> b rpc { samr }\n",
+			  "never opens");
+	/* Its pinholes are an effect of its own, as a log is. */
+	expect_no_finding(HEAD "allow a -> b rpc { samr }\n"
+			       "allow a -> b proto tcp port 135\n",
+			  "rule 1 is redundant");
+	/* And a rule that keeps TCP 135 from an rpc rule is needed. */
+	expect_no_finding(HEAD "allow h -> b proto tcp port 135\n"
+			       "allow a -> b rpc { samr }\n",
+			  "redundant");
+	/* ...but one whose rpc opens nothing and the rest is decided later. */
+	expect_finding(HEAD "allow a -> b proto tcp port 135\n"
+			    "allow a -> b service { proto tcp port 443, rpc { "
+			    "samr } }\n"
+			    "allow a -> b proto tcp port 443\n",
+		       "rule 2 is redundant: without it rule 3 would give");
+	/* Two rpc rules of the same pair: the second opens nothing. */
+	expect_finding(HEAD "allow a -> b rpc { samr }\n"
+			    "allow a -> b service { proto tcp port 443, rpc { "
+			    "netlogon } }\n",
+		       "rule 2's rpc never opens a pinhole: earlier rule 1");
+}
+
 static void test_json(void **state)
 {
 	struct fwc_compile_opts o = { .warnings = true, .json = true };
@@ -146,6 +255,8 @@ int main(void)
 		cmocka_unit_test(test_redundant),
 		cmocka_unit_test(test_overlap),
 		cmocka_unit_test(test_wide),
+		cmocka_unit_test(test_wide_rpc_hint),
+		cmocka_unit_test(test_rpc_rules),
 		cmocka_unit_test(test_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -106,6 +106,155 @@ static void test_known_changes(void **state)
 			NULL) > 0);
 }
 
+/* The diff of two policies as printed (text or JSON); its region count. */
+static char *diff_text(const char *a, const char *b, bool json, size_t *n,
+		       size_t *n_rpc)
+{
+	struct compiled ca = compile_text(a), cb = compile_text(b);
+	struct fwc_diff d;
+	char *out = NULL;
+	size_t len;
+	FILE *f;
+
+	assert_int_equal(ca.err, 0);
+	assert_int_equal(cb.err, 0);
+	assert_int_equal(fwc_diff_compute(ca.pol, cb.pol, &d), 0);
+	f = open_memstream(&out, &len);
+	fwc_diff_print(&d, f, json);
+	fclose(f);
+	*n = d.n;
+	*n_rpc = d.n_rpc;
+	fwc_diff_free(&d);
+	compiled_free(&ca);
+	compiled_free(&cb);
+	return out;
+}
+
+static void expect_text(const char *text, const char *needle)
+{
+	if (!strstr(text, needle))
+		fail_msg("missing '%s' in:\n%s", needle, text);
+}
+
+#define RPC_ZONES "zone a = 192.0.2.0/24\nzone dc = 198.51.100.10\n"
+
+/* Same verdicts, other pinholes: a region, and what changes in it. */
+static void test_rpc_changes(void **state)
+{
+	const char *samr = RPC_ZONES
+		"allow a -> dc rpc { samr } label \"ad\"\n";
+	struct compiled ca, cb;
+	struct fwc_diff d;
+	struct fwc_packet k;
+	char err[64], *t;
+	size_t n, n_rpc, col;
+
+	(void)state;
+	/* An interface more. */
+	t = diff_text(samr,
+		      RPC_ZONES "allow a -> dc rpc { samr, netlogon } label "
+				"\"ad\"\n",
+		      false, &n, &n_rpc);
+	assert_int_equal(n, 1);
+	assert_int_equal(n_rpc, 1);
+	expect_text(t, "from 192.0.2.0/24 to 198.51.100.10/32: tcp dport 135: "
+		       "allow, pinholes rpc { samr v1 } port 1024-65535 -> "
+		       "rpc { samr v1, netlogon v1 } port 1024-65535 (rule 1 "
+		       "\"ad\" -> rule 1 \"ad\")\n");
+	free(t);
+	/* Other bounds. */
+	t = diff_text(samr,
+		      RPC_ZONES "allow a -> dc rpc { samr } port 49152-65535\n",
+		      true, &n, &n_rpc);
+	assert_int_equal(n_rpc, 1);
+	expect_text(t, "\"old\": {\"verdict\": \"allow\", \"rule\": 1}, "
+		       "\"new\": {\"verdict\": \"allow\", \"rule\": 1}");
+	expect_text(t, "\"pinholes\": {\"old\": \"rpc { samr v1 } port "
+		       "1024-65535\", \"new\": \"rpc { samr v1 } port "
+		       "49152-65535\"}");
+	free(t);
+	/* A literal (as a UUID) for another version. */
+	t = diff_text(samr,
+		      RPC_ZONES "allow a -> dc rpc { 12345778-1234-abcd-ef00-"
+				"0123456789ac:2 }\n",
+		      false, &n, &n_rpc);
+	assert_int_equal(n_rpc, 1);
+	expect_text(t, "-> rpc { 12345778-1234-abcd-ef00-0123456789ac v2 } "
+		       "port 1024-65535");
+	free(t);
+	/* rpc where the ports were open by hand: pinholes none -> some. */
+	t = diff_text(RPC_ZONES "allow a -> dc proto tcp port 135\n"
+				"allow a -> dc proto tcp port 49152-65535\n",
+		      samr, false, &n, &n_rpc);
+	assert_int_equal(n, 2);
+	assert_int_equal(n_rpc, 1);
+	expect_text(t, "tcp dport 135: allow, pinholes none -> rpc { samr v1 } "
+		       "port 1024-65535 (rule 1 -> rule 1 \"ad\")");
+	expect_text(t,
+		    "tcp dport 49152-65535: allow -> deny (rule 2 -> default "
+		    "deny)");
+	free(t);
+	/* Only where the rule that decides TCP 135 changes. */
+	t = diff_text(samr,
+		      RPC_ZONES "allow 192.0.2.7 -> dc rpc { samr, netlogon }\n"
+				"allow a -> dc rpc { samr } label \"ad\"\n",
+		      false, &n, &n_rpc);
+	assert_int_equal(n_rpc, 1);
+	expect_text(t, "from 192.0.2.7/32 to 198.51.100.10/32: tcp dport 135: "
+		       "allow, pinholes");
+	free(t);
+
+	/* fwc_diff_find: the region holds TCP 135, not the rest. */
+	ca = compile_text(samr);
+	cb = compile_text(RPC_ZONES "allow a -> dc rpc { netlogon }\n"
+				    "allow a -> dc proto tcp port 443\n");
+	assert_int_equal(fwc_diff_compute(ca.pol, cb.pol, &d), 0);
+	assert_int_equal(d.n_rpc, 1);
+	fwc_packet_parse("tcp 192.0.2.3:50000 -> 198.51.100.10:135", &k, err,
+			 sizeof(err), &col);
+	assert_true(fwc_diff_find(&d, &k) >= 0);
+	assert_true(d.regions[fwc_diff_find(&d, &k)].rpc);
+	fwc_packet_parse("tcp 192.0.2.3:50000 -> 198.51.100.10:443", &k, err,
+			 sizeof(err), &col);
+	assert_true(fwc_diff_find(&d, &k) >= 0);
+	assert_false(d.regions[fwc_diff_find(&d, &k)].rpc);
+	fwc_packet_parse("tcp 192.0.2.3:50000 -> 198.51.100.10:49154", &k, err,
+			 sizeof(err), &col);
+	assert_int_equal(fwc_diff_find(&d, &k), -1);
+	fwc_diff_free(&d);
+	compiled_free(&ca);
+	compiled_free(&cb);
+}
+
+/* What opens the same pinholes is equivalent, however it is written. */
+static void test_rpc_equivalent(void **state)
+{
+	(void)state;
+	/* A name and its UUID with the same major version. */
+	assert_int_equal(regions(RPC_ZONES "allow a -> dc rpc { samr }\n",
+				 RPC_ZONES
+				 "allow a -> dc rpc { 12345778-1234-abcd-"
+				 "ef00-0123456789ac:1.0 }\n",
+				 NULL),
+			 0);
+	/* Order, repetition, case, a named service, the default bounds. */
+	assert_int_equal(
+		regions(RPC_ZONES "allow a -> dc rpc { samr, netlogon }\n",
+			RPC_ZONES
+			"service ad = rpc { NETLOGON, samr, netlogon } "
+			"port 1024-65535\n"
+			"allow a -> dc service ad label \"x\"\n",
+			NULL),
+		0);
+	/* Denied TCP 135 opens nothing, whatever the rpc rule after it. */
+	assert_int_equal(regions(RPC_ZONES "deny a -> dc proto tcp port 135\n"
+					   "allow a -> dc rpc { samr }\n",
+				 RPC_ZONES "deny a -> dc proto tcp port 135\n"
+					   "allow a -> dc rpc { netlogon }\n",
+				 NULL),
+			 0);
+}
+
 static void check_pair(const char *ta, const char *tb, struct rng *r,
 		       unsigned long *differing, unsigned long *n_regions,
 		       const struct randpol *pa, const struct randpol *pb)
@@ -193,6 +342,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_equivalent_policies),
 		cmocka_unit_test(test_known_changes),
+		cmocka_unit_test(test_rpc_changes),
+		cmocka_unit_test(test_rpc_equivalent),
 		cmocka_unit_test(test_random_pairs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
