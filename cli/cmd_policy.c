@@ -7,12 +7,23 @@
 #include <string.h>
 
 #include "compile.h"
+#include "diag.h"
 #include "diff.h"
 #include "emit_nft.h"
+#include "graph.h"
 #include "packet.h"
 #include "resolve.h"
+#include "rpc_iface.h"
 #include "cli.h"
 #include "fwc_exit.h"
+
+/*
+ * Long-only keys of this file's options beyond cli.h's enum fwc_opt_key
+ * (a key needs only be unique within its command's table).
+ */
+enum {
+	OPT_RPC_FALLBACK = 0x1000,
+};
 
 static int run_check(const struct fwc_cmd *cmd, int argc, char **argv)
 {
@@ -123,15 +134,43 @@ static void print_stats(const struct fwc_tables *t)
 	printf("%-16s %12s %12zu\n", "total", "", total);
 }
 
+/*
+ * --rpc-fallback LO-HI (or one port): the TCP ports an rpc rule opens
+ * under --emit nft instead of pinholes. 0 or -1 for a bad range.
+ */
+static int parse_port_range(const char *s, uint16_t *lo, uint16_t *hi)
+{
+	unsigned long a, b;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	a = strtoul(s, &end, 10);
+	b = a;
+	if (*end == '-') {
+		if (end[1] < '0' || end[1] > '9')
+			return -1;
+		b = strtoul(end + 1, &end, 10);
+	}
+	if (*end || a < 1 || b > 65535 || a > b)
+		return -1;
+	*lo = (uint16_t)a;
+	*hi = (uint16_t)b;
+	return 0;
+}
+
 /* fwc compile --emit nft: the ruleset to @out, or stdout. */
-static int compile_nft(const char *path, const char *out)
+static int compile_nft(const char *path, const char *out,
+		       struct fwc_nft_opts *nopts)
 {
 	struct fwc_compile_opts opts = { .warnings = false };
 	struct fwc_policy *pol = NULL;
 	struct fwc_tables *t;
-	FILE *f = stdout;
-	char *text;
-	size_t len;
+	struct fwc_diag diag;
+	struct fwc_src src;
+	FILE *f = stdout, *m;
+	char *text, *rules = NULL;
+	size_t len, rules_len = 0;
 	int err;
 
 	err = fwc_read_file(path, &text, &len);
@@ -141,18 +180,33 @@ static int compile_nft(const char *path, const char *out)
 		return FWC_EXIT_ERR;
 	}
 	err = fwc_compile(path, text, len, &opts, &t, &pol);
-	free(text);
-	if (err)
+	if (err) {
+		free(text);
 		return FWC_EXIT_ERR;
-	if (out && !(f = fopen(out, "w")))
+	}
+	/* Refused rpc rules are errors of the source: file:line:col. */
+	src = (struct fwc_src){ path, text, len };
+	fwc_diag_init(&diag, &src, stderr);
+	nopts->diag = &diag;
+	/* In memory first: a refused policy leaves @out untouched. */
+	m = open_memstream(&rules, &rules_len);
+	err = fwc_emit_nft(pol, nopts, m);
+	if (fclose(m) && !err)
+		err = -EIO;
+	if (err == -EOPNOTSUPP)
+		goto out;
+	if (!err && out && !(f = fopen(out, "w")))
 		err = -errno;
-	if (!err)
-		err = fwc_emit_nft(pol, NULL, f);
+	if (!err && fwrite(rules, 1, rules_len, f) != rules_len)
+		err = -EIO;
 	if (f && f != stdout && fclose(f) && !err)
 		err = -errno;
 	if (err)
 		fprintf(stderr, "fwc: cannot write %s: %s\n",
 			out ? out : "stdout", strerror(-err));
+out:
+	free(rules);
+	free(text);
 	fwc_tables_free(t);
 	fwc_policy_destroy(pol);
 	return err ? FWC_EXIT_ERR : 0;
@@ -161,6 +215,7 @@ static int compile_nft(const char *path, const char *out)
 static int run_compile(const struct fwc_cmd *cmd, int argc, char **argv)
 {
 	struct fwc_compile_opts opts = { .warnings = false };
+	struct fwc_nft_opts nopts = { 0 };
 	const char *out = NULL;
 	struct fwc_tables *t;
 	bool stats = false, nft = false;
@@ -169,19 +224,33 @@ static int run_compile(const struct fwc_cmd *cmd, int argc, char **argv)
 
 	fwc_getopt_init(&g, cmd);
 	while ((c = fwc_getopt(&g, argc, argv)) != -1) {
-		if (c == 's')
+		if (c == 's') {
 			stats = true;
-		else if (c == 'o')
+		} else if (c == 'o') {
 			out = optarg;
-		else if (c == FWC_OPT_EMIT && !strcmp(optarg, "nft"))
+		} else if (c == FWC_OPT_EMIT && !strcmp(optarg, "nft")) {
 			nft = true;
-		else
+		} else if (c == OPT_RPC_FALLBACK) {
+			if (parse_port_range(optarg, &nopts.rpc_lo,
+					     &nopts.rpc_hi)) {
+				fprintf(stderr,
+					"fwc: --rpc-fallback %s: expected "
+					"LO-HI or PORT, ports 1-65535\n",
+					optarg);
+				return FWC_EXIT_ERR;
+			}
+		} else {
 			goto usage;
+		}
 	}
 	if (optind != argc - 1 || (nft && stats))
 		goto usage;
+	if (nopts.rpc_hi && !nft) {
+		fprintf(stderr, "fwc: --rpc-fallback goes with --emit nft\n");
+		goto usage;
+	}
 	if (nft)
-		return compile_nft(argv[optind], out);
+		return compile_nft(argv[optind], out, &nopts);
 	if (fwc_compile_file(argv[optind], &opts, &t))
 		return FWC_EXIT_ERR;
 	if (stats)
@@ -202,7 +271,7 @@ usage:
 const struct fwc_cmd fwc_cmd_compile = {
 	.name = "compile",
 	.synopsis = "POLICY [--stats] [-o FILE]\n"
-		    "POLICY --emit nft [-o FILE]",
+		    "POLICY --emit nft [--rpc-fallback LO-HI] [-o FILE]",
 	.summary = "build the lookup tables (--stats, -o artifact)",
 	.doc = "Build the lookup tables.",
 	.opts =
@@ -218,6 +287,11 @@ const struct fwc_cmd fwc_cmd_compile = {
 			  "fwc, hook forward; 'nft -f FILE' loads it), to FILE or "
 			  "stdout",
 			  "nft" },
+			{ "rpc-fallback", OPT_RPC_FALLBACK, "LO-HI",
+			  "with --emit nft: nftables cannot follow the RPC endpoint "
+			  "mapper, so an rpc rule is refused; with this, each rpc rule "
+			  "opens TCP ports LO-HI (within its interfaces' port bounds) "
+			  "besides its TCP 135 instead of pinholes: weaker" },
 			{ NULL },
 		},
 	.args = "@policy",
@@ -227,16 +301,131 @@ const struct fwc_cmd fwc_cmd_compile = {
 struct tester {
 	struct fwc_tables *t;
 	struct fwc_policy *pol; /* set for --reference */
+	bool json;
+	size_t n_json; /* objects printed (for the commas of --packets) */
 };
 
-/* Prints the verdict line; returns the action. */
-static uint32_t verdict(const struct tester *ts, const struct fwc_packet *p)
+static uint32_t classify_one(const struct tester *ts,
+			     const struct fwc_packet *p)
 {
-	uint32_t id = ts->pol ? fwc_reference_classify(ts->pol, p) :
-				fwc_tables_classify(ts->t, p);
+	return ts->pol ? fwc_reference_classify(ts->pol, p) :
+			 fwc_tables_classify(ts->t, p);
+}
+
+static uint32_t classify_cb(const void *ctx, const struct fwc_packet *p)
+{
+	return classify_one(ctx, p);
+}
+
+/* fwc_rpc_pinhole() with this tester's classifier. */
+static int pinhole_case(const struct tester *ts, const struct fwc_packet *p,
+			uint32_t id, uint32_t *rpc_id, int *port)
+{
+	return fwc_rpc_pinhole(ts->t, p, id, classify_cb, ts, rpc_id, port);
+}
+
+static const struct fwc_rpc_iface *rule_ifaces(const struct fwc_tables *t,
+					       uint32_t id)
+{
+	return &t->rpc_ifaces[t->rules[id].rpc_first];
+}
+
+static void json_rule(const struct fwc_rule_meta *rm)
+{
+	printf("\"rule\": %u, \"line\": %u, \"label\": ", rm->id, rm->line);
+	if (rm->label)
+		fwc_json_str(stdout, rm->label);
+	else
+		fputs("null", stdout);
+	fputs(", \"text\": ", stdout);
+	fwc_json_str(stdout, rm->text ? rm->text : "");
+}
+
+/*
+ * The interfaces of rule @id whose bounds hold @port (all when < 0):
+ * name (of the table of well-known interfaces; null for a literal, "any"
+ * for rpc any), uuid and major (null when any), the bounds.
+ */
+static void json_ifaces(const struct fwc_tables *t, uint32_t id, int port)
+{
+	const struct fwc_rpc_iface *e = rule_ifaces(t, id);
+	char uuid[FWC_RPC_UUID_STRLEN];
+	size_t n = 0;
+
+	fputs("[", stdout);
+	for (uint32_t i = 0; i < t->rules[id].rpc_n; i++) {
+		const struct fwc_rpc_iface_row *row = NULL;
+
+		if (port >= 0 && (port < e[i].port_lo || port > e[i].port_hi))
+			continue;
+		if (!(e[i].flags & (FWC_RPC_ANY | FWC_RPC_ANY_VERSION)))
+			row = fwc_rpc_iface_by_uuid(e[i].uuid, e[i].major);
+		fwc_rpc_uuid_format(e[i].uuid, uuid);
+		printf("%s{\"name\": ", n++ ? ", " : "");
+		if (e[i].flags & FWC_RPC_ANY)
+			fputs("\"any\", \"uuid\": null, \"major\": null",
+			      stdout);
+		else if (e[i].flags & FWC_RPC_ANY_VERSION)
+			printf("null, \"uuid\": \"%s\", \"major\": null", uuid);
+		else if (row)
+			printf("\"%s\", \"uuid\": \"%s\", \"major\": %u",
+			       row->name, uuid, e[i].major);
+		else
+			printf("null, \"uuid\": \"%s\", \"major\": %u", uuid,
+			       e[i].major);
+		printf(", \"port_lo\": %u, \"port_hi\": %u}", e[i].port_lo,
+		       e[i].port_hi);
+	}
+	fputs("]", stdout);
+}
+
+static void verdict_json(struct tester *ts, const struct fwc_packet *p,
+			 uint32_t id, uint32_t act)
+{
+	uint32_t rpc_id = 0;
+	int port, how = pinhole_case(ts, p, id, &rpc_id, &port);
+	char pkt[160];
+
+	fwc_packet_format(p, pkt, sizeof(pkt));
+	printf("%s{\"packet\": ", ts->n_json++ ? ",\n " : "");
+	fwc_json_str(stdout, pkt);
+	printf(", \"verdict\": \"%s\", ",
+	       act == FWC_ACT_ALLOW ? "allow" : "deny");
+	json_rule(&ts->t->rule_meta[id]);
+	if (how) {
+		const struct fwc_tables *t = ts->t;
+		char *text = fwc_rpc_text(rule_ifaces(t, rpc_id), NULL,
+					  t->rules[rpc_id].rpc_n, port);
+
+		printf(", \"%s\": {",
+		       how == FWC_PINHOLE_MAY ? "pinhole" : "opens");
+		if (how == FWC_PINHOLE_MAY) {
+			json_rule(&t->rule_meta[rpc_id]);
+			fputs(", ", stdout);
+		}
+		fputs("\"rpc\": ", stdout);
+		fwc_json_str(stdout, text);
+		fputs(", \"interfaces\": ", stdout);
+		json_ifaces(t, rpc_id, port);
+		fputs("}", stdout);
+		free(text);
+	}
+	fputs("}", stdout);
+}
+
+/* Prints the verdict line (or object); returns the action. */
+static uint32_t verdict(struct tester *ts, const struct fwc_packet *p)
+{
+	uint32_t id = classify_one(ts, p), rpc_id = 0;
 	const struct fwc_rule_meta *rm = &ts->t->rule_meta[id];
 	uint32_t act = fwc_tables_action(ts->t, id);
+	int port, how;
+	char *text;
 
+	if (ts->json) {
+		verdict_json(ts, p, id, act);
+		return act;
+	}
 	printf("%s rule %u", act == FWC_ACT_ALLOW ? "allow" : "deny", id);
 	if (id == 0)
 		printf(" (%s)\n", rm->text);
@@ -244,10 +433,28 @@ static uint32_t verdict(const struct tester *ts, const struct fwc_packet *p)
 		printf(" \"%s\" line %u: %s\n", rm->label, rm->line, rm->text);
 	else
 		printf(" line %u: %s\n", rm->line, rm->text);
+	how = pinhole_case(ts, p, id, &rpc_id, &port);
+	if (!how)
+		return act;
+	rm = &ts->t->rule_meta[rpc_id];
+	text = fwc_rpc_text(rule_ifaces(ts->t, rpc_id), NULL,
+			    ts->t->rules[rpc_id].rpc_n, port);
+	if (how == FWC_PINHOLE_OPENS)
+		printf("  its endpoint mapper answers open pinholes for %s\n",
+		       text);
+	else if (rm->label)
+		printf("  closed, except through a pinhole of rule %u (%s): "
+		       "%s\n",
+		       rpc_id, rm->label, text);
+	else
+		printf("  closed, except through a pinhole of rule %u (line "
+		       "%u): %s\n",
+		       rpc_id, rm->line, text);
+	free(text);
 	return act;
 }
 
-static int test_stream(const struct tester *ts, const char *path)
+static int test_stream(struct tester *ts, const char *path)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
 	char *line = NULL, err[160];
@@ -260,6 +467,8 @@ static int test_stream(const struct tester *ts, const char *path)
 			strerror(errno));
 		return FWC_EXIT_ERR;
 	}
+	if (ts->json)
+		fputs("[", stdout);
 	while (getline(&line, &cap, f) > 0) {
 		struct fwc_packet p;
 		char *s = line;
@@ -274,12 +483,22 @@ static int test_stream(const struct tester *ts, const char *path)
 			fprintf(stderr, "%s:%u:%zu: error: %s\n  %s\n  %*s^\n",
 				path, lineno, col + 1 + (size_t)(s - line), err,
 				line, (int)(col + (size_t)(s - line)), "");
-			printf("error line %u\n", lineno);
+			if (ts->json)
+				printf("%s{\"line\": %u, \"error\": ",
+				       ts->n_json++ ? ",\n " : "", lineno);
+			else
+				printf("error line %u\n", lineno);
+			if (ts->json) {
+				fwc_json_str(stdout, err);
+				fputs("}", stdout);
+			}
 			rc = FWC_EXIT_ERR;
 			continue;
 		}
 		verdict(ts, &p);
 	}
+	if (ts->json)
+		fputs("]\n", stdout);
 	free(line);
 	if (f != stdin)
 		fclose(f);
@@ -303,6 +522,8 @@ static int run_test(const struct fwc_cmd *cmd, int argc, char **argv)
 			packets = optarg;
 		else if (c == 'r')
 			reference = true;
+		else if (c == FWC_OPT_JSON)
+			ts.json = true;
 		else
 			goto usage;
 	}
@@ -349,6 +570,8 @@ classify:
 			rc = verdict(&ts, &p) == FWC_ACT_ALLOW ?
 				     FWC_EXIT_ALLOW :
 				     FWC_EXIT_DENY;
+			if (ts.json)
+				fputs("\n", stdout);
 		}
 	}
 	fwc_tables_free(ts.t);
@@ -360,8 +583,8 @@ usage:
 
 const struct fwc_cmd fwc_cmd_test = {
 	.name = "test",
-	.synopsis = "POLICY|ARTIFACT PACKET\n"
-		    "POLICY|ARTIFACT --packets FILE|-",
+	.synopsis = "[--json] POLICY|ARTIFACT PACKET\n"
+		    "[--json] POLICY|ARTIFACT --packets FILE|-",
 	.summary = "classify packets with a policy",
 	.doc = "Classify packets with the compiled tables (no kernel needed); "
 	       "an artifact of 'fwc compile -o' classifies as its source. "
@@ -376,10 +599,19 @@ const struct fwc_cmd fwc_cmd_test = {
 			{ "reference", 'r', NULL,
 			  "classify with the naive first-match scan instead (needs the "
 			  "source)" },
+			{ "json", FWC_OPT_JSON, NULL,
+			  "the verdict as a JSON object (packet, verdict, rule, line, "
+			  "label, text, and pinhole or opens for rpc rules); with "
+			  "--packets an array of them" },
 			{ NULL },
 		},
-	.tail = "Prints 'allow|deny rule N ...'; exits 0 allow, 1 deny, 2 "
-		"error.",
+	.tail = "Prints 'allow|deny rule N ...'. A TCP packet the rules deny "
+		"that an rpc rule's pinhole may admit (the rule admits the same "
+		"packet to port 135 and the port is within its bounds) gets "
+		"'closed, except through a pinhole of rule N (LABEL): rpc { ... "
+		"}'; a packet to port 135 an rpc rule admits, the interfaces "
+		"its endpoint mapper answers open pinholes for. Exits 0 allow, "
+		"1 deny (a pinhole is not counted), 2 error.",
 	.args = "@policy",
 	.run = run_test,
 };
@@ -429,7 +661,10 @@ static int run_diff(const struct fwc_cmd *cmd, int argc, char **argv)
 		goto out;
 	}
 	lines = fwc_diff_print(&d, stdout, json);
-	if (!json)
+	if (!json && d.n_rpc)
+		printf("%zu region%s change verdict or pinholes\n", lines,
+		       lines == 1 ? "" : "s");
+	else if (!json)
 		printf(d.n ? "%zu region%s change verdict\n" :
 			     "equivalent: no packet changes verdict\n",
 		       lines, lines == 1 ? "" : "s");
@@ -452,14 +687,18 @@ const struct fwc_cmd fwc_cmd_diff = {
 	.doc = "The exact set of packets whose verdict changes from policy OLD "
 	       "to policy NEW, as regions (sources, destinations, protocol and "
 	       "ports, old verdict and rule -> new verdict and rule), computed "
-	       "on the classes both policies induce together, not by sampling.",
+	       "on the classes both policies induce together, not by sampling. "
+	       "TCP 135 allowed by both whose endpoint-mapper answers open "
+	       "other pinholes (an rpc rule's interfaces or port bounds "
+	       "changed, or rpc where there was none) is a region too: 'allow, "
+	       "pinholes OLD -> NEW'.",
 	.opts =
 		(const struct fwc_opt[]){
 			{ "json", FWC_OPT_JSON, NULL, "the regions as JSON" },
 			{ NULL },
 		},
-	.tail = "Exit 0 when they are equivalent, 1 when verdicts change, 2 on "
-		"errors.",
+	.tail = "Exit 0 when they are equivalent, 1 when verdicts or pinholes "
+		"change, 2 on errors.",
 	.args = "@policy @policy",
 	.run = run_diff,
 };
