@@ -29,6 +29,13 @@
 #            flow's own packets (fragmentation needed / packet too big for
 #            UDP, time exceeded for echo), which must pass as related
 #
+# rpc rules (docs/rpc-pinholes.md): nftables cannot follow the endpoint
+# mapper, so the nft gateway is written with --rpc-fallback 1-65535 (each
+# rpc rule's port bounds opened whole), and flows with a TCP tuple that
+# the XDP gateway leaves to a pinhole (`fwc test`: "closed, except through
+# a pinhole") are left out: there the fallback is weaker by design, and no
+# probe speaks to an endpoint mapper. Without rpc rules nothing changes.
+#
 # Each exchange's outcome is compared. Prints "N flows, M mismatches" and
 # each mismatch (flow, phase, both outcomes); exits 1 on any. Between runs
 # the XDP program is unloaded (its flow table goes with it) and conntrack
@@ -40,7 +47,8 @@
 # DIFF_SEED (1), DIFF_JOBS (parallel probes, 32), DIFF_WAIT_MS (how long
 # a probe waits for an answer, 500), DIFF_TIME_LIMIT (seconds, 1500),
 # DIFF_POLICIES (shipped policies to run, default all; none for none),
-# DIFF_KEEP (keep the work directory).
+# DIFF_KEEP (keep the work directory). The policies of tests/diff/ (with
+# their NAME.flows beside them) run after the shipped ones.
 set -euo pipefail
 
 DIFF_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -56,6 +64,8 @@ SEED=${DIFF_SEED:-1}
 JOBS=${DIFF_JOBS:-32}
 WAIT_MS=${DIFF_WAIT_MS:-500}
 TIME_LIMIT=${DIFF_TIME_LIMIT:-1500}
+# What the nft gateway opens for an rpc rule: all of its port bounds.
+RPC_FALLBACK=1-65535
 LAB_PREFIX="fwcd-$$-"
 export FWC_BPFFS="/sys/fs/bpf/fwcd-$$"
 TMP=$(mktemp -d "/tmp/fwcd-$$.XXXXXX")
@@ -233,7 +243,8 @@ gateway_up() { # gateway_up fwc|nft POLICY
 		lab_in gw "$FWC" load "$2" "${LEGS[@]}" >/dev/null
 		return
 	fi
-	"$FWC" compile "$2" --emit nft -o "$TMP/gw.nft"
+	"$FWC" compile "$2" --emit nft --rpc-fallback "$RPC_FALLBACK" \
+		-o "$TMP/gw.nft"
 	lab_in gw nft -f "$TMP/gw.nft"
 	# What the emitted header asks of conntrack besides the ruleset.
 	sed -n 's/^#   \(net\.[a-z0-9_.]*=[0-9]*\)$/\1/p' "$TMP/gw.nft" |
@@ -294,12 +305,40 @@ compare() { # compare NAME PLAN FWC-OUT NFT-OUT
 	echo "$1: $n flows, $m mismatches ($((SECONDS - START))s)"
 }
 
+# Flows of PLAN with a TCP tuple (forward; back from the destination's
+# port to the reverse and stray ports) that POLICY leaves to a pinhole of
+# an rpc rule, by id, one a line.
+pinhole_flows() { # pinhole_flows POLICY PLAN
+	awk '$1 == "flow" && $3 == "tcp" {
+		s = $4 ~ /:/ ? "[" $4 "]" : $4; d = $6 ~ /:/ ? "[" $6 "]" : $6
+		print $2, "tcp " s ":" $5 " -> " d ":" $7
+		print $2, "tcp " d ":" $7 " -> " s ":" $8
+		print $2, "tcp " d ":" $7 " -> " s ":" $9
+	}' "$2" >"$TMP/ph.ids"
+	[ -s "$TMP/ph.ids" ] || return 0
+	cut -d ' ' -f 2- "$TMP/ph.ids" |
+		"$FWC" test "$1" --packets - >"$TMP/ph.out" || true
+	awk 'NR == FNR { id[NR] = $1; next }
+		/^(allow|deny) / { n++ }
+		/^  closed, except through a pinhole/ { print id[n] }' \
+		"$TMP/ph.ids" "$TMP/ph.out" | sort -u
+}
+
 run_policy() { # run_policy NAME POLICY PACKETS
-	local plan="$TMP/$1.plan"
+	local plan="$TMP/$1.plan" left
 	"$PLAN" plan "$HOSTS" <"$3" >"$plan" 2>"$TMP/$1.plan.err" || {
 		cat "$TMP/$1.plan.err" >&2
 		return 1
 	}
+	pinhole_flows "$2" "$plan" >"$TMP/$1.pinholes"
+	if [ -s "$TMP/$1.pinholes" ]; then
+		left=$(wc -l <"$TMP/$1.pinholes")
+		awk 'NR == FNR { skip[$1] = 1; next }
+			!($1 == "flow" && ($2 in skip))' \
+			"$TMP/$1.pinholes" "$plan" >"$plan.rpc"
+		mv "$plan.rpc" "$plan"
+		echo "$1: $left flows left to rpc pinholes, not compared"
+	fi
 	plan_addrs "$plan" add
 	lab_settle
 	run_side fwc "$2" "$plan" "$TMP/$1.fwc"
@@ -319,10 +358,12 @@ for ((h = 0; h < HOSTS; h++)); do
 	lab_in "h$h" ip addr add "169.254.100.$((h + 1))/32" dev eth0
 done
 
-for pol in ${DIFF_POLICIES:-$REPO/policies/*.pol}; do
+for pol in ${DIFF_POLICIES:-$REPO/policies/*.pol $DIFF_DIR/*.pol}; do
 	[ "$pol" = none ] && continue
 	name=$(basename "$pol" .pol)
-	run_policy "$name" "$pol" "$REPO/tests/policies/$name.flows"
+	flows=${pol%.pol}.flows
+	[ -e "$flows" ] || flows=$REPO/tests/policies/$name.flows
+	run_policy "$name" "$pol" "$flows"
 done
 
 for ((i = 1; i <= N_RANDOM; i++)); do
