@@ -40,6 +40,8 @@ struct facts {
 	struct named rpc_by; /* the rules deciding its TCP 135 instead */
 };
 
+/* The endpoint mapper's port: what an rpc service classifies as. */
+#define EPM_PORT 135
 /* The dynamic RPC range since Vista/2008 (1024-65535 before). */
 #define DYN_RPC_LO 49152u
 
@@ -87,6 +89,31 @@ struct walk {
 static uint32_t action_of(const struct walk *w, uint32_t id)
 {
 	return fwc_tables_action(w->t, id);
+}
+
+/*
+ * Here rather than in diff.c, which uses it too: fwc_compile() reaches
+ * this file, and diff.c reaches fwc_compile() (through graph.c).
+ */
+uint8_t *fwc_epm_classes(const struct fwc_classes *c)
+{
+	uint8_t *epm = xcalloc(c->n_svc + 1, 1);
+	const struct fwc_pclass *pc;
+
+	if (!c->n_pc)
+		return epm;
+	pc = &c->pc[c->proto_pc[6]];
+	if (pc->kind != PC_PORTS)
+		return epm;
+	for (size_t i = 0; i < pc->k1.n_seg; i++) {
+		const struct fwc_seg *g = &pc->k1.seg[i];
+
+		if (g->lo > EPM_PORT || g->hi < EPM_PORT)
+			continue;
+		for (uint32_t c2 = 0; c2 < pc->k2.n_cls; c2++)
+			epm[pc->svc[(size_t)g->cls * pc->k2.n_cls + c2]] = 1;
+	}
+	return epm;
 }
 
 /* An allow rule with rpc services: its TCP 135 answers open pinholes. */

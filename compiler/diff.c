@@ -9,9 +9,6 @@
 #include "graph.h"
 #include "util.h"
 
-/* The endpoint mapper's port: what an rpc service classifies as. */
-#define EPM_PORT 135
-
 /* ---- one policy from two ---------------------------------------------- */
 
 static void copy_sets(struct fwc_policy *m, const struct fwc_policy *p)
@@ -80,27 +77,6 @@ static void merge(struct fwc_policy *m, const struct fwc_policy *a,
 }
 
 /* ---- comparing -------------------------------------------------------- */
-
-uint8_t *fwc_epm_classes(const struct fwc_classes *c)
-{
-	uint8_t *epm = xcalloc(c->n_svc + 1, 1);
-	const struct fwc_pclass *pc;
-
-	if (!c->n_pc)
-		return epm;
-	pc = &c->pc[c->proto_pc[6]];
-	if (pc->kind != PC_PORTS)
-		return epm;
-	for (size_t i = 0; i < pc->k1.n_seg; i++) {
-		const struct fwc_seg *g = &pc->k1.seg[i];
-
-		if (g->lo > EPM_PORT || g->hi < EPM_PORT)
-			continue;
-		for (uint32_t c2 = 0; c2 < pc->k2.n_cls; c2++)
-			epm[pc->svc[(size_t)g->cls * pc->k2.n_cls + c2]] = 1;
-	}
-	return epm;
-}
 
 /*
  * What an rpc rule's endpoint-mapper answers may open, in a form two

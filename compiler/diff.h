@@ -56,6 +56,8 @@ size_t fwc_diff_print(const struct fwc_diff *d, FILE *f, bool json);
 /*
  * The service classes of @c that hold TCP packets to port 135, which an
  * rpc service classifies as (an array of c->n_svc + 1 flags to free).
+ * Defined in analyze.c (fwc check's analysis needs it, and must not
+ * depend on diff.c: make layers).
  */
 uint8_t *fwc_epm_classes(const struct fwc_classes *c);
 
