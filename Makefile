@@ -123,6 +123,7 @@ policy-tests: $(O)/fwc
 cli-tests: $(O)/fwc
 	@tools/check-man.sh $(O)/fwc docs/fwc.8
 	@tests/cli/completion.sh $(O)/fwc
+	@tests/cli/rpc-tools.sh $(O)/fwc
 
 $(O)/fwc.bash-completion: $(O)/fwc
 	$(O)/fwc completion bash > $@.tmp && mv $@.tmp $@
