@@ -10,7 +10,8 @@
 #      'PACKET'" exits 0 for allow and 1 for deny, and prints a line whose
 #      first three words are VERDICT, "rule" and a rule number;
 #   3. all packets at once through "fwc test POLICY --packets -" give the
-#      same verdicts, one output line per packet, in order;
+#      same verdicts, one verdict line per packet, in order (a packet's
+#      MS-RPC pinhole line, indented, follows its verdict line: fwc(8));
 #   4. the artifact of "fwc compile POLICY -o" gives the same output lines
 #      through "fwc test ARTIFACT --packets -", and "fwc check ARTIFACT"
 #      refuses it with one error line, exit 2.
@@ -148,20 +149,25 @@ for pol in policies/*.pol; do
 				"expected 0: $(head -n 1 "$tmp/batch.err")"
 			bad=$((bad + 1))
 		fi
-		got_lines=$(awk 'END { print NR }' "$tmp/batch.out")
+		# Verdict lines start in column 1; an indented line (a pinhole
+		# note) belongs to the verdict line above it.
+		got_lines=$(awk '!/^[ \t]/ { n++ } END { print n + 0 }' \
+			"$tmp/batch.out")
 		if [ "$got_lines" -ne "$n" ]; then
 			fail "$name: fwc test $pol --packets - printed" \
-				"$got_lines lines for $n packets"
+				"$got_lines verdict lines for $n packets"
 			bad=$((bad + 1))
 		fi
-		# Pair expected verdicts with output lines, in order.
+		# Pair expected verdicts with verdict lines, in order.
 		mism="$(awk -F'\t' '
 			NR == FNR { want[FNR] = $1; pkt[FNR] = $2; n = FNR; next }
+			/^[ \t]/ { next }
 			{
+				k++
 				got = (split($0, w, " ") > 0) ? w[1] : ""
-				if (FNR <= n && got != want[FNR])
-					printf "%s: expected %s, got %s (--packets, line %d of output: %s)\n", \
-						pkt[FNR], want[FNR], (got == "" ? "nothing" : got), FNR, $0
+				if (k <= n && got != want[k])
+					printf "%s: expected %s, got %s (--packets, verdict %d of output: %s)\n", \
+						pkt[k], want[k], (got == "" ? "nothing" : got), k, $0
 			}
 		' "$tmp/expected" "$tmp/batch.out")"
 		if [ -n "$mism" ]; then
