@@ -129,9 +129,26 @@ static void iface_name(const struct ring *r, uint32_t ifindex, char *buf,
 
 static const char *verdict_name(uint8_t v)
 {
-	return v == FWC_LOG_WOULD_DROP ? "would-drop" :
-	       v == FWC_LOG_ALLOW      ? "allow" :
-					 "drop";
+	switch (v) {
+	case FWC_LOG_WOULD_DROP:
+		return "would-drop";
+	case FWC_LOG_ALLOW:
+		return "allow";
+	/* MS-RPC pinhole events (bpf/rpc.h): client -> server:port. */
+	case FWC_LOG_PINHOLE_OPEN:
+		return "pinhole-open";
+	case FWC_LOG_PINHOLE_REFUSED:
+		return "pinhole-refused";
+	case FWC_LOG_RPC_UNPARSED:
+		return "rpc-unparsed";
+	default:
+		return "drop";
+	}
+}
+
+static bool rpc_event(uint8_t v)
+{
+	return v >= FWC_LOG_PINHOLE_OPEN && v <= FWC_LOG_RPC_UNPARSED;
 }
 
 /* TCP flags as tcpdump writes them: S, S., F., R... */
@@ -192,7 +209,8 @@ static int on_event(void *ctx, void *data, size_t size)
 	real = (int64_t)ev->time + r->lg->real_minus_boot;
 	time_text(real, when, sizeof(when));
 	iface_name(r, ev->ifindex, ifn, sizeof(ifn));
-	tcp_flags(ev->proto == 6 ? ev->tcp_flags : 0, fl);
+	tcp_flags(ev->proto == 6 && !rpc_event(ev->verdict) ? ev->tcp_flags : 0,
+		  fl);
 	r->shown++;
 	if (!r->lg->json) {
 		printf("%s %s %s rule %u ", when, ifn,

@@ -559,6 +559,99 @@ static void test_generations(void **state)
 	env_free(e);
 }
 
+struct events {
+	struct fwc_event ev[16];
+	int n;
+};
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct events *evs = ctx;
+
+	if (size >= sizeof(struct fwc_event) && evs->n < 16)
+		memcpy(&evs->ev[evs->n++], data, sizeof(struct fwc_event));
+	return 0;
+}
+
+/*
+ * An rpc rule marked log: an event when a pinhole opens (client, server,
+ * port), one per tower refused, one for an answer not parsed; a rule
+ * without log sends none.
+ */
+static void test_log(void **state)
+{
+	struct env *e = env_load("zone cli = " CLI "\nzone dc = " DC "\n"
+				 "allow log cli -> dc rpc samr port 1024-49153 "
+				 "label \"bounded\"\n");
+	struct events evs = { .n = 0 };
+	struct ring_buffer *rb = ring_buffer__new(
+		bpf_map__fd(e->skel->maps.events), on_event, &evs, NULL);
+	uint8_t cl[16], sv[16];
+	(void)state;
+
+	assert_non_null(rb);
+	pb_addr(CLI, cl);
+	pb_addr(DC, sv);
+	epm_connect(e, CLI, 42400, DC);
+	epm_request(e, CLI, 42400, DC, call_id(fx_samba_impacket_resp));
+	epm_answer(e, CLI, 42400, DC, fx_samba_impacket_resp,
+		   sizeof(fx_samba_impacket_resp));
+	epm_request(e, CLI, 42400, DC, call_id(fx_mss64_seg1));
+	epm_answer(e, CLI, 42400, DC, fx_mss64_seg1, sizeof(fx_mss64_seg1));
+	assert_true(ring_buffer__consume(rb) >= 0);
+	/* Allow log also logs the EPM connection's packets: skip those. */
+	int refused = -1, unparsed = -1;
+	for (int i = 0; i < evs.n; i++) {
+		if (evs.ev[i].verdict == FWC_LOG_PINHOLE_REFUSED)
+			refused = i;
+		if (evs.ev[i].verdict == FWC_LOG_RPC_UNPARSED)
+			unparsed = i;
+		assert_true(evs.ev[i].verdict != FWC_LOG_PINHOLE_OPEN);
+	}
+	assert_true(refused >= 0 && unparsed > refused);
+	assert_int_equal(evs.ev[refused].rule, 1);
+	assert_int_equal(evs.ev[refused].k1, SAMR_PORT);
+	assert_memory_equal(evs.ev[refused].src, cl, 16);
+	assert_memory_equal(evs.ev[refused].dst, sv, 16);
+	assert_int_equal(packets(e, rsv(e, FWC_RSV_RPC_REFUSED)), 1);
+	ring_buffer__free(rb);
+	env_free(e);
+
+	e = env_load("zone cli = " CLI "\nzone dc = " DC "\n"
+		     "allow log cli -> dc rpc samr\n");
+	evs.n = 0;
+	rb = ring_buffer__new(bpf_map__fd(e->skel->maps.events), on_event, &evs,
+			      NULL);
+	assert_non_null(rb);
+	epm_connect(e, CLI, 42401, DC);
+	epm_request(e, CLI, 42401, DC, call_id(fx_samba_impacket_resp));
+	epm_answer(e, CLI, 42401, DC, fx_samba_impacket_resp,
+		   sizeof(fx_samba_impacket_resp));
+	assert_true(ring_buffer__consume(rb) >= 0);
+	int open = 0;
+	for (int i = 0; i < evs.n; i++)
+		if (evs.ev[i].verdict == FWC_LOG_PINHOLE_OPEN) {
+			open++;
+			assert_int_equal(evs.ev[i].k1, SAMR_PORT);
+			assert_memory_equal(evs.ev[i].src, cl, 16);
+		}
+	assert_int_equal(open, 1);
+	ring_buffer__free(rb);
+	env_free(e);
+
+	/* No log: no event at all. */
+	e = env_load(POLICY);
+	evs.n = 0;
+	rb = ring_buffer__new(bpf_map__fd(e->skel->maps.events), on_event, &evs,
+			      NULL);
+	assert_non_null(rb);
+	open_samr(e, 42402);
+	assert_true(ring_buffer__consume(rb) >= 0);
+	assert_int_equal(evs.n, 0);
+	ring_buffer__free(rb);
+	env_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -571,6 +664,7 @@ int main(void)
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_generations),
+		cmocka_unit_test(test_log),
 	};
 
 	libbpf_set_print(libbpf_quiet);
