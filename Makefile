@@ -192,7 +192,21 @@ $(BENCH_BPF_OBJ): bench/bare.bpf.c $(wildcard bpf/*.h)
 $(BENCH_SKEL): $(BENCH_BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name bare_bpf > $@.tmp && mv $@.tmp $@
 
-$(TESTRUN_BENCH): bench/testrun_bench.c tests/bpf/packets.h $(BENCH_SKEL) \
+# The "before" of the rpc rows: bpf/fwc.bpf.c with its two rpc hooks
+# compiled out (FWC_NO_RPC), nothing else; testrun_bench only.
+NORPC_OBJ := $(O)/bench/fwc_norpc.bpf.o
+NORPC_SKEL := $(O)/bench/fwc_norpc.skel.h
+
+$(NORPC_OBJ): bpf/fwc.bpf.c $(wildcard bpf/*.h include/*.h)
+	@mkdir -p $(dir $@)
+	$(CLANG) -g -O2 -target bpf -Wall -Werror -DFWC_NO_RPC -Iinclude \
+		-I$(ARCH_INC) -c -o $@ $<
+
+$(NORPC_SKEL): $(NORPC_OBJ)
+	$(BPFTOOL) gen skeleton $< name fwc_norpc_bpf > $@.tmp && mv $@.tmp $@
+
+$(TESTRUN_BENCH): bench/testrun_bench.c tests/bpf/packets.h \
+		  tests/unit/epm_fixtures.h $(BENCH_SKEL) $(NORPC_SKEL) \
 		  $(SKEL) $(COMPILER_OBJS) $(KERNEL_OBJS)
 	$(CC) $(CFLAGS) -I$(O)/bench -Itests/bpf -o $@ \
 		$(filter %.c %.o,$^) -lbpf -lelf $(LDLIBS)

@@ -13,11 +13,24 @@
  * SYN, judged by the rules before the flow table, and "default ACK" the
  * same frame with ACK for SYN, which pays a flow-table miss first.
  *
+ * Each fwc and ct case has a twin: the same frame through the same
+ * policy in the norpc copy, bpf/fwc.bpf.c built with FWC_NO_RPC (its two
+ * rpc hooks, the denied SYN's pinhole lookup and the EPM reader, compiled
+ * out: the program before rpc). The two alternate in slices of every run
+ * and their ratio is reported per case (print_rpc_table): packets that
+ * are not TCP 135 must cost what they cost without rpc. A policy with rpc
+ * rules gets rpc cases of its own (add_rpc_cases): a SYN admitted by a
+ * live pinhole, the ept_map request, the answer with no call or another
+ * call awaited; the answer's parse itself, which a repeated frame cannot
+ * time, is timed once per test run (rpc_pairs).
+ *
  *   testrun_bench [LABEL=]POLICY...
  *
  * Environment: BENCH_REPEAT (test-run repeat, default 10^7), BENCH_RUNS
  * (runs per case, median taken; default 5), BENCH_CPU (CPU pinned to,
- * default the first one allowed). The runs go round-robin over every case,
+ * default the first one allowed), BENCH_SLICES (slices a case alternates
+ * with its twin in, default 10), BENCH_PAIRS (rounds of rpc_pairs,
+ * default 10^5). The runs go round-robin over every case,
  * so that drift of the machine spreads over all of them alike. Needs root.
  *
  * ns/packet is the kernel's own measure, opts.duration (ns per repeat,
@@ -30,6 +43,7 @@
 #include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,8 +57,44 @@
 #include "bare.skel.h"
 #include "compile.h"
 #include "fwc.skel.h"
+#include "fwc_maps.h"
+#include "fwc_norpc.skel.h"
 #include "maps.h"
 #include "packets.h"
+/* Samba's ept_map answer and rpcclient's request (-Itests/bpf: ../unit). */
+#include "../unit/epm_fixtures.h"
+
+/*
+ * The norpc copy (bpf/fwc.bpf.c built with FWC_NO_RPC: its two rpc hooks
+ * compiled out, the Makefile's NORPC_OBJ) is sized and filled by
+ * kernel/maps.c, which takes a struct fwc_bpf and reads only its maps.
+ * Its skeleton has the same maps at the same offsets (bpftool orders the
+ * fields by the object's symbols, so this is checked, not assumed) and
+ * the same program: then it may be seen as one.
+ */
+#define NORPC_SAME_MAP(ID, name, TYPE, k, v, entries, flags, home, ...) \
+	NORPC_SAME_MAP_##home(name)
+#define NORPC_SAME_MAP_PIN(name)                                          \
+	_Static_assert(offsetof(struct fwc_bpf, maps.name) ==             \
+			       offsetof(struct fwc_norpc_bpf, maps.name), \
+		       "norpc skeleton: map " #name " moved");
+#define NORPC_SAME_MAP_SCRATCH NORPC_SAME_MAP_PIN
+#define NORPC_SAME_MAP_REC(name) /* the loader's, not in the object */
+FWC_MAPS(NORPC_SAME_MAP)
+_Static_assert(sizeof(((struct fwc_bpf *)0)->maps) ==
+		       sizeof(((struct fwc_norpc_bpf *)0)->maps),
+	       "norpc skeleton: another set of maps");
+_Static_assert(offsetof(struct fwc_bpf, obj) ==
+			       offsetof(struct fwc_norpc_bpf, obj) &&
+		       offsetof(struct fwc_bpf, progs.fwc_xdp) ==
+			       offsetof(struct fwc_norpc_bpf, progs.fwc_xdp) &&
+		       sizeof(struct fwc_bpf) == sizeof(struct fwc_norpc_bpf),
+	       "norpc skeleton: another layout");
+
+static struct fwc_bpf *as_fwc(struct fwc_norpc_bpf *n)
+{
+	return (struct fwc_bpf *)(void *)n;
+}
 
 #define MAX_CASES 256
 #define MAX_POLICIES 16
@@ -60,8 +110,34 @@ enum verdict_kind {
 #define V_EST V_KINDS
 /* the default-deny frame with ACK for SYN: a flow-table miss first. */
 #define V_MISS (V_KINDS + 1)
-static const char *const kind_name[V_KINDS + 2] = { "allow", "deny", "default",
-						    "est", "default" };
+/*
+ * rpc policies only (add_rpc_cases), IPv4: the allowed SYN of a live
+ * flow (what a SYN to a range rule costs); a SYN the rules deny that a
+ * live pinhole admits; rpcclient's ept_map request on the EPM flow (it
+ * leaves its call_id); Samba's answer on it when no call is awaited, and
+ * when another call is (its header read, not the rest).
+ */
+#define V_SYN_FLOW (V_KINDS + 2)
+#define V_PINHOLE (V_KINDS + 3)
+#define V_EPM_REQ (V_KINDS + 4)
+#define V_EPM_NOCALL (V_KINDS + 5)
+#define V_EPM_OTHER (V_KINDS + 6)
+static const char *const kind_name[V_KINDS + 7] = {
+	"allow",      "deny",
+	"default",    "est",
+	"default",    "allow SYN",
+	"pinhole",    "ept_map request",
+	"EPM answer", "EPM answer to another call"
+};
+
+/* The rpc cases' EPM connection and pinhole (tests/bpf/test_rpc.c's). */
+#define EPM_PORT 135
+#define EPM_CLIENT_PORT 43606 /* the fixtures' client port */
+#define SAMR_PORT 49154	      /* what fx_samba_impacket_resp maps SAMR to */
+#define PINHOLE_SPORT 50000
+#define F_SYN 0x02
+#define F_ACK 0x10
+#define F_DATA 0x18 /* PSH, ACK */
 
 struct policy {
 	const char *label;
@@ -70,9 +146,20 @@ struct policy {
 	int prog;
 	struct fwc_bpf *skel_ct; /* as written: state on (or NULL) */
 	int prog_ct;
+	/* The same two, rpc hooks compiled out (FWC_NO_RPC). */
+	struct fwc_norpc_bpf *nskel, *nskel_ct;
+	int nprog, nprog_ct;
 	uint32_t n_rules;
-	uint32_t verified;
+	uint32_t verified, nverified;
 	bool v6_trie; /* the compiler chose the IPv6 trie layout */
+	bool rpc;     /* FWC_META_RPC: it has rpc rules */
+	/* rpc cases: the EPM connection's client and server, its rule, the
+	 * request and the answer frames; epm set when they were added. */
+	bool epm;
+	uint8_t cl[16], sv[16];
+	uint32_t rpc_rule;
+	struct pb req, ans;
+	struct pb req_other; /* the request with another call_id */
 };
 
 struct bcase {
@@ -84,16 +171,26 @@ struct bcase {
 	uint32_t rule; /* deciding rule id (fwc) */
 	int depth[2];  /* v4 trie levels / v6 prefix lengths */
 	int verdict;   /* expected XDP_* */
+	bool norpc;    /* run by the copy without rpc hooks */
+	int twin;      /* index of its norpc twin, -1 none */
+	/* Before every run (outside the timing), or NULL. */
+	void (*prep)(const struct bcase *c);
 	struct pb pkt;
-	uint32_t dur[MAX_RUNS];
+	double dur[MAX_RUNS]; /* kernel ns/pkt (a twin's pair: slices' mean) */
 	double cpu[MAX_RUNS];
 	double ns, ns_cpu; /* medians */
+	/* With a twin: this / the twin, per run (the slices' sums), and
+	 * their medians. */
+	double x_run[MAX_RUNS], x_cpu_run[MAX_RUNS];
+	double x, x_cpu;
 };
 
 static struct bcase cases[MAX_CASES];
 static int n_cases;
 static unsigned long repeat = 10000000;
 static int runs = 5;
+static int slices = 10;	   /* a case and its twin alternate, repeat / slices */
+static int pairs = 100000; /* rounds of rpc_pairs */
 
 static int libbpf_warn(enum libbpf_print_level level, const char *fmt,
 		       va_list ap)
@@ -127,7 +224,21 @@ static struct bcase *new_case(const char *program, int prog, int family)
 	c->family = family;
 	c->kind = -1;
 	c->verdict = XDP_PASS;
+	c->twin = -1;
 	return c;
+}
+
+/* Case @i again, run by @prog of the norpc copy, right after it. */
+static struct bcase *add_twin(int i, int prog)
+{
+	struct bcase *t = new_case(cases[i].program, prog, cases[i].family);
+
+	*t = cases[i];
+	t->prog = prog;
+	t->norpc = true;
+	t->twin = -1;
+	cases[i].twin = n_cases - 1;
+	return t;
 }
 
 /*
@@ -360,29 +471,48 @@ static void tcp_flags(struct pb *b, int family, uint8_t flags)
  * SYN, SYN-ACK, ACK on the stateful copy; the timed frame is the server's
  * next ACK, a reply that passes without a rule lookup.
  */
+/* SYN, SYN-ACK, ACK of allowed packet @pkt's connection through @prog. */
+static void open_flow(const struct policy *p, int prog,
+		      const struct fwc_packet *pkt, int family)
+{
+	struct pb b;
+
+	make_frame(&b, family, pkt->src, pkt->dst, pkt->k1, pkt->k2);
+	tcp_flags(&b, family, 0x02);
+	if (run_once(prog, &b) != XDP_PASS)
+		die("%s: the SYN of the ct case did not pass\n", p->label);
+	make_frame(&b, family, pkt->dst, pkt->src, pkt->k2, pkt->k1);
+	tcp_flags(&b, family, 0x12);
+	if (run_once(prog, &b) != XDP_PASS)
+		die("%s: the SYN-ACK of the ct case did not pass\n", p->label);
+	make_frame(&b, family, pkt->src, pkt->dst, pkt->k1, pkt->k2);
+	tcp_flags(&b, family, 0x10);
+	if (run_once(prog, &b) != XDP_PASS)
+		die("%s: the ACK of the ct case did not pass\n", p->label);
+}
+
 static void add_est_case(struct policy *p, const struct fwc_packet *pkt,
 			 uint32_t rule, int family)
 {
 	struct bcase *c = new_case("ct", p->prog_ct, family);
-	struct pb b;
 
 	c->pol = p;
 	c->kind = V_EST;
 	c->rule = rule;
-	make_frame(&b, family, pkt->src, pkt->dst, pkt->k1, pkt->k2);
-	tcp_flags(&b, family, 0x02);
-	if (run_once(p->prog_ct, &b) != XDP_PASS)
-		die("%s: the SYN of the ct case did not pass\n", p->label);
-	make_frame(&b, family, pkt->dst, pkt->src, pkt->k2, pkt->k1);
-	tcp_flags(&b, family, 0x12);
-	if (run_once(p->prog_ct, &b) != XDP_PASS)
-		die("%s: the SYN-ACK of the ct case did not pass\n", p->label);
-	make_frame(&b, family, pkt->src, pkt->dst, pkt->k1, pkt->k2);
-	tcp_flags(&b, family, 0x10);
-	if (run_once(p->prog_ct, &b) != XDP_PASS)
-		die("%s: the ACK of the ct case did not pass\n", p->label);
+	open_flow(p, p->prog_ct, pkt, family);
+	open_flow(p, p->nprog_ct, pkt, family);
 	make_frame(&c->pkt, family, pkt->dst, pkt->src, pkt->k2, pkt->k1);
 	tcp_flags(&c->pkt, family, 0x10);
+	add_twin(n_cases - 1, p->nprog_ct);
+	if (!p->rpc || family != 4)
+		return;
+	/* The opening SYN again: a live flow's, after the rules. */
+	c = new_case("ct", p->prog_ct, family);
+	c->pol = p;
+	c->kind = V_SYN_FLOW;
+	c->rule = rule;
+	make_frame(&c->pkt, family, pkt->src, pkt->dst, pkt->k1, pkt->k2);
+	add_twin(n_cases - 1, p->nprog_ct);
 }
 
 struct cand {
@@ -413,6 +543,7 @@ static void add_default_case(struct policy *p, const struct cand *d, int family,
 		   d->pkt.k2);
 	if (kind == V_MISS)
 		tcp_flags(&c->pkt, family, 0x10);
+	add_twin(n_cases - 1, p->nprog_ct);
 }
 
 /*
@@ -448,6 +579,9 @@ static void find_packets(struct policy *p, const struct fwc_tables *t,
 					memcpy(pkt.dst, r[di].addr, 16);
 					pkt.k1 = dport_at(pi);
 					pkt.k2 = sports[qi];
+					/* An rpc policy's rows: not TCP 135. */
+					if (p->rpc && pkt.k1 == EPM_PORT)
+						continue;
 					id = fwc_tables_classify(t, &pkt);
 					act = fwc_tables_action(t, id);
 					kind = id == 0 ? V_DEFAULT :
@@ -485,6 +619,7 @@ static void find_packets(struct policy *p, const struct fwc_tables *t,
 		c->verdict = best[k].act == FWC_ACT_ALLOW ? XDP_PASS : XDP_DROP;
 		make_frame(&c->pkt, family, best[k].pkt.src, best[k].pkt.dst,
 			   best[k].pkt.k1, best[k].pkt.k2);
+		add_twin(n_cases - 1, p->nprog);
 	}
 	if (!p->skel_ct)
 		return;
@@ -494,6 +629,172 @@ static void find_packets(struct policy *p, const struct fwc_tables *t,
 		add_default_case(p, &best[V_DEFAULT], family, V_DEFAULT);
 		add_default_case(p, &best[V_DEFAULT], family, V_MISS);
 	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The rpc cases: an EPM connection, its ept_map call, a pinhole. */
+
+/* TCP/IPv4 @src:@sport -> @dst:@dport, @flags, @n bytes of @payload. */
+static void epm_seg(struct pb *b, const uint8_t *src, uint16_t sport,
+		    const uint8_t *dst, uint16_t dport, uint8_t flags,
+		    const uint8_t *payload, size_t n)
+{
+	pb_init(b);
+	pb_eth(b, PB_ETH_IP);
+	pb_ipv4(b, 6, src, dst, 0, 0);
+	pb_tcp(b, sport, dport);
+	b->data[b->len - 7] = flags;
+	if (n)
+		memcpy(pb_put(b, n), payload, n);
+	pb_finish(b);
+}
+
+/* The client's connection to the EPM, through @prog. */
+static void epm_connect(const struct policy *p, int prog)
+{
+	struct pb b;
+
+	epm_seg(&b, p->cl, EPM_CLIENT_PORT, p->sv, EPM_PORT, F_SYN, NULL, 0);
+	if (run_once(prog, &b) != XDP_PASS)
+		die("%s: the EPM connection's SYN did not pass\n", p->label);
+	epm_seg(&b, p->sv, EPM_PORT, p->cl, EPM_CLIENT_PORT, F_SYN | F_ACK,
+		NULL, 0);
+	if (run_once(prog, &b) != XDP_PASS)
+		die("%s: the EPM connection's SYN-ACK did not pass\n",
+		    p->label);
+	epm_seg(&b, p->cl, EPM_CLIENT_PORT, p->sv, EPM_PORT, F_ACK, NULL, 0);
+	if (run_once(prog, &b) != XDP_PASS)
+		die("%s: the EPM connection's ACK did not pass\n", p->label);
+}
+
+/* The ept_map request, then Samba's answer: (re)opens the pinhole. */
+static void epm_call(const struct policy *p, int prog)
+{
+	if (run_once(prog, &p->req) != XDP_PASS ||
+	    run_once(prog, &p->ans) != XDP_PASS)
+		die("%s: the EPM request or answer did not pass\n", p->label);
+}
+
+/* Before each run of the pinhole case: renew it (it lives 120 s). */
+static void prep_pinhole(const struct bcase *c)
+{
+	epm_call(c->pol, c->prog);
+}
+
+/* Before each run of the answer to another call: await that one. */
+static void prep_other_call(const struct bcase *c)
+{
+	if (run_once(c->prog, &c->pol->req_other) != XDP_PASS)
+		die("%s: the EPM request did not pass\n", c->pol->label);
+}
+
+/*
+ * An rpc policy's own cases (IPv4): its rpc rule's client C and server S
+ * (the first pair of addr classes that the rule admits to port 135 and
+ * whose SYN to SAMR_PORT the rules deny), C's EPM connection and Samba's
+ * answer to its ept_map call in both copies; then the SYN to the port
+ * the answer opened, the request and the answer again. The norpc copy
+ * sees the same frames (its pinholes map stays empty).
+ */
+static void add_rpc_cases(struct policy *p, const struct fwc_tables *t)
+{
+	struct fwc_packet pkt = { .family = 4, .proto = 6 };
+	struct fwc_pinhole_key k = { .port = SAMR_PORT,
+				     .family = 4,
+				     .proto = 6 };
+	uint8_t req[sizeof(fx_rpcclient_req)];
+	struct fwc_pinhole_val v;
+	uint32_t id, deny = 0;
+	struct bcase *c;
+	struct rep *r;
+	int n = v4_reps(t, &r), si, di;
+	bool found = false;
+
+	for (si = 0; si < n && !found; si++)
+		for (di = 0; di < n && !found; di++) {
+			memcpy(pkt.src, r[si].addr, 16);
+			memcpy(pkt.dst, r[di].addr, 16);
+			pkt.k1 = EPM_PORT;
+			pkt.k2 = EPM_CLIENT_PORT;
+			id = fwc_tables_classify(t, &pkt);
+			if (fwc_tables_action(t, id) != FWC_ACT_ALLOW ||
+			    !(t->rules[id].flags & FWC_RULE_RPC))
+				continue;
+			pkt.k1 = SAMR_PORT;
+			pkt.k2 = PINHOLE_SPORT;
+			deny = fwc_tables_classify(t, &pkt);
+			if (fwc_tables_action(t, deny) == FWC_ACT_ALLOW)
+				continue;
+			found = true;
+			p->rpc_rule = id;
+			memcpy(p->cl, pkt.src, 16);
+			memcpy(p->sv, pkt.dst, 16);
+		}
+	free(r);
+	if (!found) {
+		fprintf(stderr,
+			"testrun_bench: %s: no rpc rule with a client whose "
+			"SYN to port %u the rules deny: no rpc cases\n",
+			p->label, SAMR_PORT);
+		return;
+	}
+	/* rpcclient's request with the call_id Samba's answer carries. */
+	memcpy(req, fx_rpcclient_req, sizeof(req));
+	memcpy(req + 12, fx_samba_impacket_resp + 12, 4);
+	epm_seg(&p->req, p->cl, EPM_CLIENT_PORT, p->sv, EPM_PORT, F_DATA, req,
+		sizeof(req));
+	req[12] ^= 1;
+	epm_seg(&p->req_other, p->cl, EPM_CLIENT_PORT, p->sv, EPM_PORT, F_DATA,
+		req, sizeof(req));
+	epm_seg(&p->ans, p->sv, EPM_PORT, p->cl, EPM_CLIENT_PORT, F_DATA,
+		fx_samba_impacket_resp, sizeof(fx_samba_impacket_resp));
+	epm_connect(p, p->prog_ct);
+	epm_connect(p, p->nprog_ct);
+	epm_call(p, p->prog_ct);
+	epm_call(p, p->nprog_ct);
+	memcpy(k.client, p->cl, 16);
+	memcpy(k.server, p->sv, 16);
+	if (bpf_map_lookup_elem(bpf_map__fd(p->skel_ct->maps.pinholes), &k,
+				&v)) {
+		fprintf(stderr,
+			"testrun_bench: %s: Samba's answer opened no pinhole "
+			"(rule #%u lists no samr?): no rpc cases\n",
+			p->label, p->rpc_rule);
+		return;
+	}
+	p->epm = true;
+
+	c = new_case("ct", p->prog_ct, 4);
+	c->pol = p;
+	c->kind = V_PINHOLE;
+	c->rule = p->rpc_rule;
+	c->prep = prep_pinhole;
+	make_frame(&c->pkt, 4, p->cl, p->sv, SAMR_PORT, PINHOLE_SPORT);
+	c = add_twin(n_cases - 1, p->nprog_ct);
+	c->verdict = XDP_DROP; /* no pinhole before rpc: the rules' verdict */
+	c->rule = deny;
+
+	c = new_case("ct", p->prog_ct, 4);
+	c->pol = p;
+	c->kind = V_EPM_REQ;
+	c->rule = p->rpc_rule;
+	c->pkt = p->req;
+	add_twin(n_cases - 1, p->nprog_ct);
+
+	c = new_case("ct", p->prog_ct, 4);
+	c->pol = p;
+	c->kind = V_EPM_NOCALL;
+	c->rule = p->rpc_rule;
+	c->pkt = p->ans;
+	add_twin(n_cases - 1, p->nprog_ct);
+
+	c = new_case("ct", p->prog_ct, 4);
+	c->pol = p;
+	c->kind = V_EPM_OTHER;
+	c->rule = p->rpc_rule;
+	c->pkt = p->ans;
+	c->prep = prep_other_call;
+	add_twin(n_cases - 1, p->nprog_ct);
 }
 
 /* ------------------------------------------------------------------ */
@@ -552,10 +853,25 @@ static int test_run(struct bcase *c, unsigned long rep, uint32_t *dur,
 	return 0;
 }
 
-/* Packets counted against rule @id by @prog's copy, all CPUs. */
-static uint64_t counter(struct policy *p, int prog, uint32_t id)
+/* The copy of @p that @prog is. */
+static struct fwc_bpf *skel_of(const struct policy *p, int prog)
 {
-	struct fwc_bpf *skel = prog == p->prog ? p->skel : p->skel_ct;
+	if (prog == p->prog)
+		return p->skel;
+	if (p->skel_ct && prog == p->prog_ct)
+		return p->skel_ct;
+	if (prog == p->nprog)
+		return as_fwc(p->nskel);
+	if (p->nskel_ct && prog == p->nprog_ct)
+		return as_fwc(p->nskel_ct);
+	die("%s: no copy of fd %d\n", p->label, prog);
+	return NULL;
+}
+
+/* Packets counted against rule @id by @prog's copy, all CPUs. */
+static uint64_t counter(const struct policy *p, int prog, uint32_t id)
+{
+	struct fwc_bpf *skel = skel_of(p, prog);
 	int ncpu = libbpf_num_possible_cpus(), i;
 	struct fwc_counter *v = calloc(ncpu, sizeof(*v));
 	uint64_t sum = 0;
@@ -577,12 +893,15 @@ static void check_case(struct bcase *c)
 		test_run(c, 1, NULL, NULL);
 		return;
 	}
+	if (c->prep)
+		c->prep(c);
 	before = counter(c->pol, c->prog, c->rule);
 	test_run(c, 1000, NULL, NULL);
 	after = counter(c->pol, c->prog, c->rule);
 	if (after - before != 1000)
-		die("%s %s: rule %u counted %lu of 1000 packets\n",
-		    c->pol->label, kind_name[c->kind], c->rule,
+		die("%s %s%s: rule %u counted %lu of 1000 packets\n",
+		    c->pol->label, kind_name[c->kind],
+		    c->norpc ? " (norpc)" : "", c->rule,
 		    (unsigned long)(after - before));
 }
 
@@ -604,6 +923,25 @@ static struct fwc_bpf *load_copy(const struct policy *p,
 	return skel;
 }
 
+/* The same from the norpc object, filled by the same code. */
+static struct fwc_norpc_bpf *load_norpc(const struct policy *p,
+					const struct fwc_tables *t)
+{
+	struct fwc_norpc_bpf *skel = fwc_norpc_bpf__open();
+	int err;
+
+	if (!skel)
+		die("opening the norpc object\n");
+	err = fwc_maps_size(as_fwc(skel), t);
+	if (!err)
+		err = fwc_norpc_bpf__load(skel);
+	if (!err)
+		err = fwc_maps_fill(as_fwc(skel), t);
+	if (err)
+		die("loading %s (norpc): %s\n", p->path, strerror(-err));
+	return skel;
+}
+
 static void load_policy(struct policy *p)
 {
 	struct fwc_compile_opts copts = { .err = stderr };
@@ -618,17 +956,25 @@ static void load_policy(struct policy *p)
 	if (!(flags & FWC_META_STATE_OFF)) {
 		p->skel_ct = load_copy(p, t);
 		p->prog_ct = bpf_program__fd(p->skel_ct->progs.fwc_xdp);
+		p->nskel_ct = load_norpc(p, t);
+		p->nprog_ct = bpf_program__fd(p->nskel_ct->progs.fwc_xdp);
 	}
 	/* The classifier alone: stateless, whatever the policy says. */
 	t->meta.flags |= FWC_META_STATE_OFF;
 	p->skel = load_copy(p, t);
+	p->nskel = load_norpc(p, t);
 	t->meta.flags = flags;
 	p->prog = bpf_program__fd(p->skel->progs.fwc_xdp);
+	p->nprog = bpf_program__fd(p->nskel->progs.fwc_xdp);
 	p->n_rules = t->meta.n_rules;
 	p->v6_trie = t->meta.flags & FWC_META_V6_TRIE;
+	p->rpc = t->meta.flags & FWC_META_RPC;
 	p->verified = verified_insns(p->prog);
+	p->nverified = verified_insns(p->nprog);
 	for (fam = 4; fam <= 6; fam += 2)
 		find_packets(p, t, fam);
+	if (p->rpc && p->skel_ct)
+		add_rpc_cases(p, t);
 	fwc_tables_free(t);
 }
 
@@ -681,6 +1027,17 @@ static void packet_desc(const struct bcase *c, char *buf, size_t n)
 		snprintf(buf, n, "tcp%d est reply ACK", c->family);
 		return;
 	}
+	if (c->kind >= V_SYN_FLOW) {
+		static const char *const what[] = { "allow SYN of flow",
+						    "SYN via pinhole",
+						    "ept_map request",
+						    "answer, no call",
+						    "answer, other call" };
+
+		snprintf(buf, n, "tcp%d %s", c->family,
+			 what[c->kind - V_SYN_FLOW]);
+		return;
+	}
 	/* Trie levels read of src/dst (L), or LPM prefix lengths (/, 0 miss). */
 	snprintf(buf, n, "tcp%d %-7s %s%s%d/%d", c->family, kind_name[c->kind],
 		 c->kind == V_MISS ? "ACK " : "",
@@ -701,6 +1058,8 @@ static void print_table(void)
 		double base = bare_ns(c->family, false);
 		double base_c = bare_ns(c->family, true);
 
+		if (c->norpc)
+			continue; /* print_rpc_table */
 		packet_desc(c, pkt, sizeof(pkt));
 		strcpy(rule, "-");
 		strcpy(nrules, "-");
@@ -767,6 +1126,234 @@ static void print_flatness(void)
 		       (lo_c->ns_cpu - bare_ns(4, true)));
 }
 
+static const char *verdict_name(int v)
+{
+	return v == XDP_PASS ? "pass" : v == XDP_DROP ? "drop" : "?";
+}
+
+/* What the rpc hooks do to case @c (by the copy with them). */
+enum rpc_role {
+	R_SAME,	  /* nothing: not TCP 135, no denied SYN of an rpc policy */
+	R_LOOKUP, /* a SYN the rules deny, of an rpc policy: pinhole lookup */
+	R_RPC,	  /* the rpc cases: pinhole hit, EPM request and answer */
+};
+
+static enum rpc_role rpc_role(const struct bcase *c)
+{
+	if (c->kind == V_PINHOLE || c->kind == V_EPM_REQ ||
+	    c->kind == V_EPM_NOCALL || c->kind == V_EPM_OTHER)
+		return R_RPC;
+	if (c->pol->rpc && c->prog == c->pol->prog_ct && c->kind == V_DEFAULT)
+		return R_LOOKUP;
+	return R_SAME;
+}
+
+/*
+ * Each case of a policy against its norpc twin, run next to it in every
+ * round: ns/pkt and CPU ns of both, and rpc/norpc. Then the spread of
+ * that ratio over the rows the hooks must leave alone, and over the
+ * denied SYNs of rpc policies.
+ */
+static void print_rpc_table(void)
+{
+	static const char *const role_name[] = {
+		"not TCP 135, not a denied SYN of an rpc policy",
+		"denied SYN of an rpc policy (pinhole lookup, miss)",
+	};
+	double ratio[2][MAX_CASES], own[2][MAX_CASES];
+	int n_ratio[2] = { 0, 0 }, i, r;
+	char pkt[64], rule[24], verdict[16];
+
+	printf("--- rpc hooks\n");
+	printf("rpc hooks compiled out (norpc, FWC_NO_RPC: the program before "
+	       "them) and in (rpc), same run;\na case and its twin alternate "
+	       "in %d slices a run; x norpc = median over the runs of rpc / "
+	       "norpc\n",
+	       slices);
+	printf("%-12s %-4s %-22s %9s %-9s %8s %7s %7s  %9s %7s %7s\n", "policy",
+	       "prog", "packet", "rule", "verdict", "norpc ns", "rpc ns",
+	       "x norpc", "norpc cpu", "rpc cpu", "x norpc");
+	for (i = 0; i < n_cases; i++) {
+		const struct bcase *c = &cases[i], *t;
+		enum rpc_role role;
+
+		if (c->twin < 0)
+			continue;
+		t = &cases[c->twin];
+		packet_desc(c, pkt, sizeof(pkt));
+		if (t->rule == c->rule)
+			snprintf(rule, sizeof(rule), "#%u", c->rule);
+		else
+			snprintf(rule, sizeof(rule), "#%u/#%u", t->rule,
+				 c->rule);
+		if (t->verdict == c->verdict)
+			snprintf(verdict, sizeof(verdict), "%s",
+				 verdict_name(c->verdict));
+		else
+			snprintf(verdict, sizeof(verdict), "%s/%s",
+				 verdict_name(t->verdict),
+				 verdict_name(c->verdict));
+		printf("%-12s %-4s %-22s %9s %-9s %8.1f %7.1f %7.2f  %9.2f "
+		       "%7.2f %7.2f\n",
+		       c->pol->label, c->program, pkt, rule, verdict, t->ns,
+		       c->ns, c->x, t->ns_cpu, c->ns_cpu, c->x_cpu);
+		role = rpc_role(c);
+		if (role == R_RPC)
+			continue;
+		ratio[role][n_ratio[role]] = c->x_cpu;
+		own[role][n_ratio[role]++] = c->ns_cpu - t->ns_cpu;
+	}
+	for (r = 0; r < 2; r++) {
+		int n = n_ratio[r];
+
+		if (!n)
+			continue;
+		qsort(ratio[r], n, sizeof(double), cmp_dbl);
+		qsort(own[r], n, sizeof(double), cmp_dbl);
+		printf("%s, %d rows:\n  rpc/norpc cpu ns: min %.3f, median "
+		       "%.3f, max %.3f; rpc - norpc: min %+.2f, median %+.2f, "
+		       "max %+.2f ns\n",
+		       role_name[r], n, ratio[r][0], median_dbl(ratio[r], n),
+		       ratio[r][n - 1], own[r][0], median_dbl(own[r], n),
+		       own[r][n - 1]);
+	}
+}
+
+/* One repeat of @b through @prog: the kernel's ns; the verdict checked. */
+static uint32_t run_one_ns(int prog, const struct pb *b, int verdict)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = b->data,
+		    .data_size_in = (uint32_t)b->len, .repeat = 1);
+
+	if (bpf_prog_test_run_opts(prog, &opts))
+		die("test run: %s\n", strerror(errno));
+	if ((int)opts.retval != verdict)
+		die("pairs: verdict %u, expected %d\n", opts.retval, verdict);
+	return opts.duration;
+}
+
+/* The rpc copy's case of @kind for @p, or NULL. */
+static const struct bcase *rpc_case(const struct policy *p, int kind)
+{
+	for (int i = 0; i < n_cases; i++)
+		if (cases[i].pol == p && cases[i].kind == kind &&
+		    !cases[i].norpc)
+			return &cases[i];
+	return NULL;
+}
+
+/*
+ * The answer's parse. A repeated test run parses an answer once: the
+ * first repeat takes its awaited call, the rest find none (the "answer,
+ * no call" row). So this loop runs each frame once per test run, in
+ * rounds of: the ept_map request (arms the call) and the answer (parsed,
+ * its pinhole renewed) through the rpc copy, the answer again (no call
+ * awaited), the request and the answer through the norpc copy (their
+ * flow's cost before rpc), and the bare XDP_PASS (the floor of a
+ * one-repeat test run). Medians of each; the rpc-opened counter must
+ * have moved once a round, so every parse timed opened its pinhole.
+ * One repeat per test run runs colder than a repeated frame: the
+ * request's and the unawaited answer's own cost, repeated (the rows
+ * above) and once per run, say by how much.
+ */
+static void rpc_pairs(const struct policy *p, int rounds, int bare_prog,
+		      const struct pb *bare_pkt)
+{
+	enum {
+		REQ,
+		ANS,
+		NOCALL,
+		N_REQ,
+		N_ANS,
+		BARE,
+		SERIES
+	};
+	uint32_t *d = calloc((size_t)rounds * SERIES, sizeof(*d));
+	uint32_t opened_id = p->n_rules + 1 + FWC_RSV_RPC_OPENED;
+	const struct bcase *req = rpc_case(p, V_EPM_REQ);
+	const struct bcase *nocall = rpc_case(p, V_EPM_NOCALL);
+	uint64_t before, after;
+	double med[SERIES];
+	int i, k;
+
+	if (!d || !req || !nocall)
+		die("rpc_pairs: %s\n", d ? "no rpc cases" : "out of memory");
+	before = counter(p, p->prog_ct, opened_id);
+	for (i = 0; i < rounds; i++) {
+		d[REQ * rounds + i] = run_one_ns(p->prog_ct, &p->req, XDP_PASS);
+		d[ANS * rounds + i] = run_one_ns(p->prog_ct, &p->ans, XDP_PASS);
+		d[NOCALL * rounds + i] =
+			run_one_ns(p->prog_ct, &p->ans, XDP_PASS);
+		d[N_REQ * rounds + i] =
+			run_one_ns(p->nprog_ct, &p->req, XDP_PASS);
+		d[N_ANS * rounds + i] =
+			run_one_ns(p->nprog_ct, &p->ans, XDP_PASS);
+		d[BARE * rounds + i] =
+			run_one_ns(bare_prog, bare_pkt, XDP_PASS);
+	}
+	after = counter(p, p->prog_ct, opened_id);
+	if (after - before != (uint64_t)rounds)
+		die("%s: %lu pinholes opened in %d rounds\n", p->label,
+		    (unsigned long)(after - before), rounds);
+	for (k = 0; k < SERIES; k++)
+		med[k] = median_u32(d + (size_t)k * rounds, rounds);
+	free(d);
+	printf("EPM answer parse, %s, tcp4: each frame once per test run "
+	       "(repeat 1), median of %d rounds\n",
+	       p->label, rounds);
+	printf("  %-32s %8s %8s %12s %10s\n", "", "rpc ns", "norpc ns",
+	       "rpc - norpc", "repeated");
+	printf("  %-32s %8.1f %8.1f %+12.1f %+10.1f\n", "ept_map request",
+	       med[REQ], med[N_REQ], med[REQ] - med[N_REQ],
+	       req->ns - cases[req->twin].ns);
+	printf("  %-32s %8.1f %8.1f %+12.1f %10s\n",
+	       "answer, call awaited: parsed", med[ANS], med[N_ANS],
+	       med[ANS] - med[N_ANS], "-");
+	printf("  %-32s %8.1f %8.1f %+12.1f %+10.1f\n",
+	       "answer, no call awaited", med[NOCALL], med[N_ANS],
+	       med[NOCALL] - med[N_ANS], nocall->ns - cases[nocall->twin].ns);
+	printf("  %-32s %8.1f\n", "bare XDP_PASS", med[BARE]);
+}
+
+/*
+ * Run @r of case @c: @repeat frames. A case with a norpc twin alternates
+ * with it, @slices test runs of repeat / slices each, so that the two
+ * meet the same state of the machine (on a shared VM its speed changes
+ * by a third from one second to the next); the run's figure is the
+ * mean of the slices, and the pair's ratio that of their sums.
+ */
+static void time_run(struct bcase *c, int r)
+{
+	struct bcase *t = c->twin >= 0 ? &cases[c->twin] : NULL;
+	int n = t ? slices : 1, k;
+	unsigned long rep = repeat / (unsigned long)n;
+	double d = 0, dt = 0, cpu = 0, cput = 0, y;
+	uint32_t x;
+
+	if (c->prep)
+		c->prep(c);
+	if (t && t->prep)
+		t->prep(t);
+	for (k = 0; k < n; k++) {
+		test_run(c, rep, &x, &y);
+		d += x;
+		cpu += y;
+		if (!t)
+			continue;
+		test_run(t, rep, &x, &y);
+		dt += x;
+		cput += y;
+	}
+	c->dur[r] = d / n;
+	c->cpu[r] = cpu / n;
+	if (!t)
+		return;
+	t->dur[r] = dt / n;
+	t->cpu[r] = cput / n;
+	c->x_run[r] = dt > 0 ? d / dt : 0;
+	c->x_cpu_run[r] = cput > 0 ? cpu / cput : 0;
+}
+
 static void pin_cpu(void)
 {
 	const char *env = getenv("BENCH_CPU");
@@ -812,6 +1399,12 @@ int main(int argc, char **argv)
 	env = getenv("BENCH_RUNS");
 	if (env && ((runs = atoi(env)) < 1 || runs > MAX_RUNS))
 		die("bad BENCH_RUNS\n");
+	env = getenv("BENCH_SLICES");
+	if (env && ((slices = atoi(env)) < 1 || (unsigned long)slices > repeat))
+		die("bad BENCH_SLICES\n");
+	env = getenv("BENCH_PAIRS");
+	if (env && (pairs = atoi(env)) < 1)
+		die("bad BENCH_PAIRS\n");
 	libbpf_set_print(libbpf_warn);
 	pin_cpu();
 
@@ -854,15 +1447,22 @@ int main(int argc, char **argv)
 		(now_ns() - t0) / 1e9);
 
 	/* Warm-up, then round-robin runs over every case. */
-	for (i = 0; i < n_cases; i++)
+	for (i = 0; i < n_cases; i++) {
+		if (cases[i].prep)
+			cases[i].prep(&cases[i]);
 		test_run(&cases[i], repeat / 20 ? repeat / 20 : 1, NULL, NULL);
+	}
 	for (r = 0; r < runs; r++)
 		for (i = 0; i < n_cases; i++)
-			test_run(&cases[i], repeat, &cases[i].dur[r],
-				 &cases[i].cpu[r]);
+			if (!cases[i].norpc) /* with its case */
+				time_run(&cases[i], r);
 	for (i = 0; i < n_cases; i++) {
-		cases[i].ns = median_u32(cases[i].dur, runs);
+		cases[i].ns = median_dbl(cases[i].dur, runs);
 		cases[i].ns_cpu = median_dbl(cases[i].cpu, runs);
+		if (cases[i].twin < 0)
+			continue;
+		cases[i].x = median_dbl(cases[i].x_run, runs);
+		cases[i].x_cpu = median_dbl(cases[i].x_cpu_run, runs);
 	}
 
 	print_table();
@@ -873,11 +1473,24 @@ int main(int argc, char **argv)
 	for (i = 0; i < n_pol; i++)
 		printf(", fwc/%s %u", pols[i].label, pols[i].verified);
 	printf("\n");
+	print_rpc_table();
+	for (i = 0; i < n_pol; i++)
+		if (pols[i].epm)
+			rpc_pairs(&pols[i], pairs,
+				  bpf_program__fd(bare->progs.xdp_bare),
+				  &cases[0].pkt);
+	printf("verifier (verified_insns), rpc / norpc:");
+	for (i = 0; i < n_pol; i++)
+		printf("%s %s %u / %u", i ? "," : "", pols[i].label,
+		       pols[i].verified, pols[i].nverified);
+	printf("\n");
 	fprintf(stderr, "testrun_bench: total %.1f s\n", (now_ns() - t0) / 1e9);
 
 	for (i = 0; i < n_pol; i++) {
 		fwc_bpf__destroy(pols[i].skel);
 		fwc_bpf__destroy(pols[i].skel_ct);
+		fwc_norpc_bpf__destroy(pols[i].nskel);
+		fwc_norpc_bpf__destroy(pols[i].nskel_ct);
 	}
 	bare_bpf__destroy(bare);
 	return 0;

@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 # Datapath benchmark: runs bench/testrun_bench.c (BPF_PROG_TEST_RUN) over
 # policies/passwordmgr.pol and generated policies of 10 to 100k rules,
-# prints its table and, given OUT, writes the "Datapath (test-run)" section
-# of docs/benchmarks.md there. BENCH_REPEAT, BENCH_RUNS and BENCH_CPU pass
-# through (see the C file). Needs root.
+# prints its tables and, given OUT, writes the "Datapath (test-run)" section
+# of docs/benchmarks.md there, with the cost of the rpc hooks (issue 12:
+# every case against the program without them; passwordmgr's rpc rule
+# lsass for the pinhole cases). BENCH_REPEAT, BENCH_RUNS, BENCH_CPU,
+# BENCH_SLICES and BENCH_PAIRS pass through (see the C file). Needs root.
 #   bench/testrun_bench.sh build/bench/testrun_bench [docs/bench-datapath.md]
 set -euo pipefail
 bin=${1:-build/bench/testrun_bench}
@@ -19,7 +21,13 @@ for n in 10 1000 10000 100000; do
 	args+=("gen$n=$dir/gen$n.pol")
 done
 
-"$bin" "${args[@]}" | tee "$dir/table"
+"$bin" "${args[@]}" | tee "$dir/out"
+if ! grep -q 'SYN via pinhole' "$dir/out"; then
+	echo "testrun_bench.sh: no rpc cases (passwordmgr.pol has no rpc rule?)" >&2
+	exit 1
+fi
+sed '/^--- rpc hooks$/,$d' "$dir/out" >"$dir/table"
+sed '1,/^--- rpc hooks$/d' "$dir/out" >"$dir/rpc"
 
 [ -n "$out" ] || exit 0
 cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
@@ -34,11 +42,12 @@ clangv=$(clang --version | head -1)
 	echo "- kernel: $(uname -r); libbpf $libbpf; $clangv"
 	echo "- date: $(date -u +%Y-%m-%d)"
 	echo "- command: \`make bench\`, or \`${BENCH_REPEAT:+BENCH_REPEAT=$BENCH_REPEAT }bench/testrun_bench.sh $bin\`"
-	echo "- repeat ${BENCH_REPEAT:-10000000} per run (\`BENCH_REPEAT\`), median of ${BENCH_RUNS:-5} runs (\`BENCH_RUNS\`), round-robin over all cases"
+	echo "- repeat ${BENCH_REPEAT:-10000000} per run (\`BENCH_REPEAT\`), median of ${BENCH_RUNS:-5} runs (\`BENCH_RUNS\`), round-robin over all cases; a case and its norpc twin alternate in ${BENCH_SLICES:-10} slices of each run (\`BENCH_SLICES\`)"
 	echo
-	echo "Each case is one \`bpf_prog_test_run_opts\` of the same frame repeated."
+	echo "Each case is one \`bpf_prog_test_run_opts\` of the same frame repeated"
+	echo "(or its slices: see the rpc hooks below)."
 	echo "\`ns/pkt\` is the kernel's \`opts.duration\` (ns per repeat, truncated to"
-	echo "whole ns); \`cpu ns\` is the thread's CPU time over the same runs divided"
+	echo "whole ns; the mean of the slices where there are); \`cpu ns\` is the thread's CPU time over the same runs divided"
 	echo "by repeat (keeps the fractions; time other tasks held the CPU is left"
 	echo "out, as the kernel's timer does). \`own\` = the program's figure less"
 	echo "bare XDP_PASS's (same family, same measure), \`x bare\` = the ratio."
@@ -50,7 +59,9 @@ clangv=$(clang --version | head -1)
 	echo "picks the IPv6 trie unless its chunks exceed 64 MiB or its depth costs"
 	echo "more than the LPM would. \`rule\` is the deciding rule,"
 	echo "checked against the datapath's counter before timing. Policies:"
-	echo "passwordmgr.pol (no deny rule of its own), genN = \`awk -v RULES=N"
+	echo "passwordmgr.pol (no deny rule of its own; rule 7, lsass, is an rpc"
+	echo "rule, so its rows are of frames that are not TCP 135, and it has the"
+	echo "rpc rows below), genN = \`awk -v RULES=N"
 	echo "-v PREFIXES=N -v SEED=7 -f bench/genpolicy.awk\` (gen10 has no IPv6"
 	echo "prefix, so its IPv6 packet misses an empty trie)."
 	echo
@@ -73,6 +84,45 @@ clangv=$(clang --version | head -1)
 	echo
 	echo '```'
 	cat "$dir/table"
+	echo '```'
+	echo
+	echo "### The rpc hooks (issue 12)"
+	echo
+	echo "Two hooks of bpf/fwc.bpf.c serve MS-RPC pinholes (docs/rpc-pinholes.md):"
+	echo "a bare SYN the rules deny looks for a pinhole (only with rpc rules), and"
+	echo "a passed TCP packet with port 135 on one side goes to the EPM reader"
+	echo "(bpf/rpc.h). \`norpc\` is the same source built with \`-DFWC_NO_RPC\`,"
+	echo "which compiles exactly those two out (build/bench/fwc_norpc.bpf.o): the"
+	echo "program before them, with the same maps and tables. Each fwc and ct case"
+	echo "above has its twin in it, the same frame of the same policy, and the two"
+	echo "alternate in slices of every run (on this shared VM the speed of the"
+	echo "machine changes by a third from one second to the next: cases run one"
+	echo "after the other do not meet the same machine). \`x norpc\` is the median"
+	echo "over the runs of that run's rpc / norpc. Compare within this table only."
+	echo
+	echo "An rpc policy (passwordmgr: rule 7, lsass, is backend -> dc rpc { samr,"
+	echo "lsarpc, netlogon }) has IPv4 rows of its own. \`allow SYN of flow\` is"
+	echo "the est row's connection's SYN again (a live flow's, after the rules:"
+	echo "what a SYN to a range rule costs, the rpc-less way to reach a dynamic"
+	echo "port). The last four are its rpc rule's: \`SYN via pinhole\` is a SYN"
+	echo "to the port (49154) that Samba's ept_map answer (tests/unit/epm_fixtures.h)"
+	echo "opened, which the rules deny (norpc drops it) and a live pinhole admits"
+	echo "(the first repeat opens its flow; then each is the rules, the pinhole"
+	echo "and a flow hit); \`ept_map request\` is rpcclient's request on the EPM"
+	echo "connection (its header read, its call_id stored); \`answer, no call\` is"
+	echo "Samba's answer when no call is awaited (a repeated answer: the call is"
+	echo "answered once); \`answer, other call\` the same while a call of another"
+	echo "call_id is awaited (the answer copied and its header read, not the"
+	echo "rest). A repeated frame cannot time the answer's parse itself: only its"
+	echo "first repeat finds the call. The last lines time it with one repeat per"
+	echo "test run, request and answer in turn, against the same frames through"
+	echo "norpc; every parse timed opened its pinhole (rpc-opened is checked). One"
+	echo "repeat per test run runs colder than a repeated frame: the \`repeated\`"
+	echo "column has the request's and the unawaited answer's rpc - norpc from the"
+	echo "table, for scale, so the parse's figure is an upper bound."
+	echo
+	echo '```'
+	cat "$dir/rpc"
 	echo '```'
 } > "$out"
 echo "wrote $out"

@@ -316,6 +316,7 @@ __noinline int fwc_stateful(struct xdp_md *ctx, const struct fwc_meta *m,
 			return fwc_reserved(m, FWC_RSV_MALFORMED, bytes,
 					    XDP_DROP);
 		if (!fwc_rule_allows(id)) {
+#ifndef FWC_NO_RPC /* the bench's copy without rpc (Makefile) */
 			/* Only a denied SYN, only with rpc rules. */
 			if (!(m->flags & FWC_META_RPC))
 				goto rules;
@@ -324,6 +325,9 @@ __noinline int fwc_stateful(struct xdp_md *ctx, const struct fwc_meta *m,
 				goto rules;
 			id = ret;
 			ret = 0;
+#else
+			goto rules;
+#endif
 		}
 		classified = 1;
 	}
@@ -442,6 +446,7 @@ int fwc_xdp(struct xdp_md *ctx)
 
 	if (!(m->flags & FWC_META_STATE_OFF)) {
 		ret = fwc_stateful(ctx, m, &h, bytes);
+#ifndef FWC_NO_RPC
 		/*
 		 * A packet of an EPM connection (bpf/rpc.h), read after the
 		 * verdict, from here: the stack of fwc_stateful's calls is
@@ -451,6 +456,7 @@ int fwc_xdp(struct xdp_md *ctx)
 		    h.proto == IPPROTO_TCP &&
 		    (h.k1 == FWC_EPM_PORT || h.k2 == FWC_EPM_PORT))
 			fwc_epm_seen(ctx, m, &h);
+#endif
 		return ret;
 	}
 	if (fwc_classify(m, &h, &id))
