@@ -104,6 +104,20 @@ $(ASAN_O)/tests/%: tests/unit/%.c $(COMPILER_SRCS:%.c=$(ASAN_O)/%.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -O2,$(CFLAGS)) $(ASAN_FLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
+# The datapath's EPM parser (bpf/epm.h) against the reference: the rules
+# above know no header of bpf/ or tests/unit/, so these name theirs.
+EPM_BPF_HDRS := bpf/epm.h $(wildcard tests/unit/epm_*.h)
+$(O)/tests/test_epm_bpf: tests/unit/test_epm_bpf.c $(EPM_BPF_HDRS) \
+		$(COMPILER_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o,$^) -lcmocka $(LDLIBS)
+
+$(ASAN_O)/tests/test_epm_bpf: tests/unit/test_epm_bpf.c $(EPM_BPF_HDRS) \
+		$(COMPILER_SRCS:%.c=$(ASAN_O)/%.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -O2,$(CFLAGS)) $(ASAN_FLAGS) -o $@ \
+		$(filter %.c %.o,$^) -lcmocka $(LDLIBS)
+
 deps:
 	@tools/deps.sh
 
@@ -300,7 +314,8 @@ FUZZ_SEEDS := $(patsubst policies/%.pol,$(O)/fuzz-seeds/%.fwca,\
 		$(wildcard policies/*.pol))
 
 $(O)/fuzz_policy $(O)/fuzz_artifact $(O)/fuzz_epm: $(O)/fuzz_%: tests/fuzz/fuzz_%.c \
-		$(COMPILER_SRCS) $(wildcard include/*.h compiler/*.h)
+		$(COMPILER_SRCS) $(wildcard include/*.h compiler/*.h) \
+		bpf/epm.h $(wildcard tests/unit/epm_*.h)
 	@mkdir -p $(O)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -lz
 
