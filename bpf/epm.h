@@ -78,7 +78,11 @@ struct fwc_epm_pdu {
 };
 
 struct fwc_epm_scratch {
-	__u8 buf[FWC_EPM_BUF + 16]; /* slack: a masked offset + 4 fits */
+	/*
+	 * Twice the PDU: a masked offset + 4 fits, and bpf/rpc.h appends a
+	 * segment of at most FWC_EPM_BUF bytes at a masked offset.
+	 */
+	__u8 buf[2 * FWC_EPM_BUF];
 	struct fwc_epm_pdu pdu;
 };
 

@@ -40,13 +40,28 @@ struct fwc_frag_scratch {
 };
 
 /*
+ * An awaited ept_map call of one EPM connection (bpf/rpc.h): its call_id
+ * and, while the answer comes in several segments, the bytes so far.
+ */
+struct fwc_epm_wait {
+	struct fwc_epm_call call;
+	__u32 next_seq; /* TCP sequence number the next segment must have */
+	__u16 have;	/* bytes of the PDU in pdu.buf (0: none yet) */
+	__u16 need;	/* its frag_length */
+	__u32 segs;	/* segments so far */
+	__u32 pad;
+	struct fwc_epm_scratch pdu;
+};
+
+/*
  * What the endpoint-mapper code (bpf/rpc.h) builds off the stack: the
- * PDU read (bpf/epm.h) and a pinhole's key and value.
+ * PDU read (bpf/epm.h), a pinhole's key and value, a new epm_calls entry.
  */
 struct fwc_rpc_scratch {
 	struct fwc_epm_scratch epm;
 	struct fwc_pinhole_key k;
 	struct fwc_pinhole_val v;
+	struct fwc_epm_wait wait;
 };
 
 /* The deny log's rate limiter of one rule (bpf/log.h). */

@@ -211,10 +211,83 @@ __noinline int fwc_rpc_tower(struct xdp_md *ctx, const struct fwc_meta *m,
 	return 0;
 }
 
+/* Open what the whole answer in @s maps (@r: its parse), for rule @id. */
+static __always_inline void fwc_epm_whole(struct xdp_md *ctx,
+					  const struct fwc_meta *m,
+					  const struct fwc_hdr *h, __u32 id,
+					  struct fwc_epm_scratch *s, int r)
+{
+	__u32 i;
+
+	if (r != FWC_EPM_OK) {
+		fwc_rpc_count(m, FWC_RSV_RPC_UNPARSED);
+		fwc_rpc_log(ctx, m, h, id,
+			    FWC_RPC_LOG(FWC_LOG_RPC_UNPARSED, 0));
+		return;
+	}
+	if (s->pdu.status)
+		return; /* not registered: nothing to open */
+	for (i = 0; i < FWC_EPM_TOWERS; i++) {
+		if (i >= s->pdu.n_maps)
+			break;
+		fwc_rpc_tower(ctx, m, h, id, &s->pdu.map[i]);
+	}
+}
+
+/* The TCP sequence number of @h, host order; 0 when it cannot be read. */
+static __always_inline __u32 fwc_tcp_seq(struct xdp_md *ctx,
+					 const struct fwc_hdr *h)
+{
+	__u32 seq = 0;
+
+	bpf_xdp_load_bytes(ctx, h->l4_off + 4, &seq, sizeof(seq));
+	return bpf_ntohl(seq);
+}
+
+/*
+ * The next segment of an answer @w holds in part: appended when it is
+ * exactly the next one (a retransmission of what @w has is ignored), and
+ * parsed once whole. Bounded: FWC_EPM_SEGS segments, FWC_EPM_BUF bytes.
+ * 1 when @w is done with (parsed or given up), 0 while it waits.
+ */
+static __always_inline int fwc_epm_more(struct xdp_md *ctx,
+					const struct fwc_meta *m,
+					const struct fwc_hdr *h, __u32 id,
+					struct fwc_epm_wait *w, __u32 len)
+{
+	__u32 seq = fwc_tcp_seq(ctx, h), have = w->have, n;
+
+	if ((__s32)(seq - w->next_seq) < 0 &&
+	    (__s32)(seq + len - w->next_seq) <= 0)
+		return 0; /* all of it seen before: a retransmission */
+	if (seq != w->next_seq || have >= w->need || w->need > FWC_EPM_BUF ||
+	    w->segs >= FWC_EPM_SEGS)
+		goto unparsed; /* a gap, an overlap, or too many */
+	n = w->need - have;
+	if (len < n)
+		n = len;
+	have &= FWC_EPM_BUF - 1;
+	n &= FWC_EPM_BUF - 1;
+	if (!n || bpf_xdp_load_bytes(ctx, h->l4_end, w->pdu.buf + have, n))
+		goto unparsed;
+	w->have = have + n;
+	w->next_seq += n;
+	w->segs++;
+	if (w->have < w->need)
+		return 0;
+	fwc_epm_whole(ctx, m, h, id, &w->pdu, fwc_epm_answer(&w->pdu, w->need));
+	return 1;
+unparsed:
+	fwc_rpc_count(m, FWC_RSV_RPC_UNPARSED);
+	fwc_rpc_log(ctx, m, h, id, FWC_RPC_LOG(FWC_LOG_RPC_UNPARSED, 0));
+	return 1;
+}
+
 /*
  * A packet with TCP port 135 on one side that passed: on a flow an rpc
  * rule admitted, a request leaves its ept_map call_id, the answer to it
- * opens its pinholes. Global: verified once.
+ * opens its pinholes, read whole from one segment or gathered from up to
+ * FWC_EPM_SEGS in order. Global: verified once.
  */
 __noinline int fwc_epm_seen(struct xdp_md *ctx, const struct fwc_meta *m,
 			    const struct fwc_hdr *h)
@@ -225,11 +298,9 @@ __noinline int fwc_epm_seen(struct xdp_md *ctx, const struct fwc_meta *m,
 	struct fwc_rule_info *ri;
 	struct fwc_rpc_scratch *rs;
 	struct fwc_epm_scratch *s;
-	struct fwc_epm_call *c, call = {};
-	__u32 zero = 0, len, n, i;
+	struct fwc_epm_wait *w;
+	__u32 zero = 0, len, n, need, id;
 	int r;
-
-	__u32 id;
 
 	if (!ctx || !m || !h)
 		return 0;
@@ -259,16 +330,28 @@ __noinline int fwc_epm_seen(struct xdp_md *ctx, const struct fwc_meta *m,
 		    s->pdu.ptype != FWC_EPM_PTYPE_REQUEST ||
 		    s->pdu.opnum != FWC_EPM_OPNUM_MAP)
 			return 0;
-		call.seen = bpf_ktime_get_coarse_ns();
-		call.call_id = s->pdu.call_id;
-		bpf_map_update_elem(&epm_calls, k, &call, BPF_ANY);
+		/* The new entry's buffer is never read before it is written. */
+		w = &rs->wait;
+		w->call.seen = bpf_ktime_get_coarse_ns();
+		w->call.call_id = s->pdu.call_id;
+		w->call.pad = 0;
+		w->next_seq = 0;
+		w->have = 0;
+		w->need = 0;
+		w->segs = 0;
+		bpf_map_update_elem(&epm_calls, k, w, BPF_ANY);
 		return 0;
 	}
 
 	/* The EPM's side: only while an ept_map call is awaited. */
-	c = bpf_map_lookup_elem(&epm_calls, k);
-	if (!c)
+	w = bpf_map_lookup_elem(&epm_calls, k);
+	if (!w)
 		return 0;
+	if (w->have) {
+		if (fwc_epm_more(ctx, m, h, id, w, len))
+			bpf_map_delete_elem(&epm_calls, k);
+		return 0;
+	}
 	n = len < FWC_EPM_BUF ? len : FWC_EPM_BUF;
 	if (n < FWC_EPM_HDR)
 		goto unparsed;
@@ -277,7 +360,7 @@ __noinline int fwc_epm_seen(struct xdp_md *ctx, const struct fwc_meta *m,
 		goto unparsed;
 	if (fwc_epm_header(s, n) != FWC_EPM_OK)
 		goto unparsed;
-	if (s->pdu.call_id != c->call_id)
+	if (s->pdu.call_id != w->call.call_id)
 		return 0; /* an answer to another call */
 	if (s->pdu.ptype == FWC_EPM_PTYPE_FAULT) {
 		bpf_map_delete_elem(&epm_calls, k);
@@ -285,22 +368,24 @@ __noinline int fwc_epm_seen(struct xdp_md *ctx, const struct fwc_meta *m,
 	}
 	if (s->pdu.ptype != FWC_EPM_PTYPE_RESPONSE)
 		return 0;
-	bpf_map_delete_elem(&epm_calls, k);
 	r = fwc_epm_answer(s, n);
-	if (r != FWC_EPM_OK) {
-		goto counted;
+	need = s->buf[8] | (__u32)s->buf[9] << 8; /* frag_length */
+	if (r == FWC_EPM_SPLIT && len < need && need <= FWC_EPM_BUF) {
+		/* The first of several segments: gather the rest. */
+		n &= FWC_EPM_BUF - 1;
+		if (!n || bpf_xdp_load_bytes(ctx, h->l4_end, w->pdu.buf, n))
+			goto unparsed;
+		w->have = n;
+		w->need = need;
+		w->next_seq = fwc_tcp_seq(ctx, h) + n;
+		w->segs = 1;
+		return 0;
 	}
-	if (s->pdu.status)
-		return 0; /* not registered: nothing to open */
-	for (i = 0; i < FWC_EPM_TOWERS; i++) {
-		if (i >= s->pdu.n_maps)
-			break;
-		fwc_rpc_tower(ctx, m, h, id, &s->pdu.map[i]);
-	}
+	bpf_map_delete_elem(&epm_calls, k);
+	fwc_epm_whole(ctx, m, h, id, s, r);
 	return 0;
 unparsed:
 	bpf_map_delete_elem(&epm_calls, k);
-counted:
 	fwc_rpc_count(m, FWC_RSV_RPC_UNPARSED);
 	fwc_rpc_log(ctx, m, h, id, FWC_RPC_LOG(FWC_LOG_RPC_UNPARSED, 0));
 	return 0;

@@ -255,9 +255,12 @@ struct fwc_pinhole_val {
 
 /*
  * epm_calls: per EPM connection (keyed as its flow), the call_id of the
- * ept_map request (opnum 3) whose answer is awaited.
+ * ept_map request (opnum 3) whose answer is awaited, and the answer's
+ * segments so far when it spans several (bpf/maps.h, struct
+ * fwc_epm_wait: ~2 KiB an entry).
  */
-#define FWC_EPM_CALLS_SIZE 4096u
+#define FWC_EPM_CALLS_SIZE 1024u
+#define FWC_EPM_SEGS 16u /* segments an answer may span */
 
 struct fwc_epm_call {
 	__u64 seen; /* when the request passed */

@@ -142,7 +142,7 @@
 	  struct fwc_pinhole_val, FIXED(FWC_PINHOLE_SIZE), 0, PIN, NO_ART,    \
 	  -, -)                                                               \
 	X(EPM_CALLS, epm_calls, LRU_HASH, struct fwc_ct_key,                  \
-	  struct fwc_epm_call, FIXED(FWC_EPM_CALLS_SIZE), 0, PIN, NO_ART,     \
+	  struct fwc_epm_wait, FIXED(FWC_EPM_CALLS_SIZE), 0, PIN, NO_ART,     \
 	  -, -)                                                               \
 	X(EPM_SCRATCH, epm_scratch, PERCPU_ARRAY, __u32,                      \
 	  struct fwc_rpc_scratch, FIXED(1), 0, SCRATCH, NO_ART, -, -)         \

@@ -44,6 +44,9 @@
 	"allow cli -> dc rpc { samr, netlogon } label \"ad\"\n" \
 	"allow cli2 -> dc proto tcp port 135 label \"plain\"\n"
 
+/* The sequence number the next segment built carries. */
+static uint32_t next_seq = 1000;
+
 /* A TCP segment @src:@sport -> @dst:@dport with @flags and @payload. */
 static void seg(struct pb *b, const char *src, uint16_t sport, const char *dst,
 		uint16_t dport, uint8_t flags, const uint8_t *payload, size_t n)
@@ -60,6 +63,10 @@ static void seg(struct pb *b, const char *src, uint16_t sport, const char *dst,
 		pb_ipv6(b, 6, s, d);
 	pb_tcp(b, sport, dport);
 	b->data[b->len - 7] = flags;
+	b->data[b->len - 16] = next_seq >> 24;
+	b->data[b->len - 15] = next_seq >> 16 & 0xff;
+	b->data[b->len - 14] = next_seq >> 8 & 0xff;
+	b->data[b->len - 13] = next_seq & 0xff;
 	if (n)
 		memcpy(pb_put(b, n), payload, n);
 	pb_finish(b);
@@ -248,8 +255,8 @@ static void test_answers(void **state)
 		  0 },
 		{ "not registered", fx_not_registered_resp,
 		  sizeof(fx_not_registered_resp), 0, 0 },
-		{ "MSS 64, first segment", fx_mss64_seg1, sizeof(fx_mss64_seg1),
-		  0, 1 },
+		{ "MSS 64, first segment alone: waits", fx_mss64_seg1,
+		  sizeof(fx_mss64_seg1), 0, 0 },
 		{ "ept_lookup's first fragment", fx_lookup_frag1,
 		  sizeof(fx_lookup_frag1), 0, 1 },
 	};
@@ -596,8 +603,12 @@ static void test_log(void **state)
 	epm_request(e, CLI, 42400, DC, call_id(fx_samba_impacket_resp));
 	epm_answer(e, CLI, 42400, DC, fx_samba_impacket_resp,
 		   sizeof(fx_samba_impacket_resp));
-	epm_request(e, CLI, 42400, DC, call_id(fx_mss64_seg1));
-	epm_answer(e, CLI, 42400, DC, fx_mss64_seg1, sizeof(fx_mss64_seg1));
+	uint8_t bad[sizeof(fx_samba_impacket_resp)];
+
+	memcpy(bad, fx_samba_impacket_resp, sizeof(bad));
+	bad[0] = 4; /* rpc_vers */
+	epm_request(e, CLI, 42400, DC, call_id(bad));
+	epm_answer(e, CLI, 42400, DC, bad, sizeof(bad));
 	assert_true(ring_buffer__consume(rb) >= 0);
 	/* Allow log also logs the EPM connection's packets: skip those. */
 	int refused = -1, unparsed = -1;
@@ -652,6 +663,109 @@ static void test_log(void **state)
 	env_free(e);
 }
 
+/* The answer in segments @cuts (offsets where each one starts) in order. */
+static void answer_in(struct env *e, uint16_t cport, const uint8_t *resp,
+		      size_t n, const size_t *cuts, size_t n_cuts)
+{
+	uint32_t seq0 = 70000;
+
+	for (size_t i = 0; i < n_cuts; i++) {
+		size_t end = i + 1 < n_cuts ? cuts[i + 1] : n;
+
+		next_seq = seq0 + cuts[i];
+		epm_answer(e, CLI, cport, DC, resp + cuts[i], end - cuts[i]);
+	}
+}
+
+/*
+ * An answer over several segments (a small MSS) is gathered in order and
+ * parsed once whole: Samba's three MSS-64 segments, every split in two,
+ * a retransmission; a gap, a reordering or more than FWC_EPM_SEGS
+ * segments opens nothing and is counted.
+ */
+static void test_segments(void **state)
+{
+	struct env *e = env_load(POLICY);
+	const uint8_t *resp = fx_samba_impacket_resp;
+	size_t n = sizeof(fx_samba_impacket_resp), cuts[32];
+	uint8_t mss64[sizeof(fx_mss64_seg1) + sizeof(fx_mss64_seg2) +
+		      sizeof(fx_mss64_seg3)];
+	uint64_t up;
+	uint16_t cport = 30000;
+	(void)state;
+
+	/* The capture's three segments, as Samba sent them. */
+	memcpy(mss64, fx_mss64_seg1, sizeof(fx_mss64_seg1));
+	memcpy(mss64 + 52, fx_mss64_seg2, sizeof(fx_mss64_seg2));
+	memcpy(mss64 + 104, fx_mss64_seg3, sizeof(fx_mss64_seg3));
+	epm_connect(e, CLI, cport, DC);
+	epm_request(e, CLI, cport, DC, call_id(mss64));
+	cuts[0] = 0, cuts[1] = 52, cuts[2] = 104;
+	answer_in(e, cport, mss64, sizeof(mss64), cuts, 3);
+	assert_int_equal(n_pinholes(e), 1);
+	assert_int_equal(syn(e, CLI, 55000, DC, SAMR_PORT), XDP_PASS);
+
+	/* Every split in two, the first segment at least a header. */
+	for (size_t at = 24; at < n; at++) {
+		clear_pinholes(e);
+		epm_connect(e, CLI, ++cport, DC);
+		epm_request(e, CLI, cport, DC, call_id(resp));
+		cuts[0] = 0, cuts[1] = at;
+		answer_in(e, cport, resp, n, cuts, 2);
+		if (n_pinholes(e) != 1)
+			print_error("split at %zu: no pinhole\n", at);
+		assert_int_equal(n_pinholes(e), 1);
+	}
+	assert_int_equal(packets(e, rsv(e, FWC_RSV_RPC_UNPARSED)), 0);
+
+	/* A retransmitted first segment is ignored. */
+	clear_pinholes(e);
+	epm_connect(e, CLI, ++cport, DC);
+	epm_request(e, CLI, cport, DC, call_id(resp));
+	next_seq = 70000;
+	epm_answer(e, CLI, cport, DC, resp, 60);
+	epm_answer(e, CLI, cport, DC, resp, 60);
+	next_seq = 70060;
+	epm_answer(e, CLI, cport, DC, resp + 60, n - 60);
+	assert_int_equal(n_pinholes(e), 1);
+
+	/* A gap: the third part before the second. */
+	up = packets(e, rsv(e, FWC_RSV_RPC_UNPARSED));
+	clear_pinholes(e);
+	epm_connect(e, CLI, ++cport, DC);
+	epm_request(e, CLI, cport, DC, call_id(resp));
+	next_seq = 70000;
+	epm_answer(e, CLI, cport, DC, resp, 50);
+	next_seq = 70100;
+	epm_answer(e, CLI, cport, DC, resp + 100, n - 100);
+	next_seq = 70050;
+	epm_answer(e, CLI, cport, DC, resp + 50, 50);
+	assert_int_equal(n_pinholes(e), 0);
+	assert_int_equal(packets(e, rsv(e, FWC_RSV_RPC_UNPARSED)), up + 1);
+
+	/*
+	 * The first segment must hold the header (frag_length); then 16
+	 * segments of 8 bytes: 17, more than FWC_EPM_SEGS.
+	 */
+	epm_connect(e, CLI, ++cport, DC);
+	epm_request(e, CLI, cport, DC, call_id(resp));
+	cuts[0] = 0;
+	for (size_t i = 1; i < 17; i++)
+		cuts[i] = 24 + (i - 1) * 8;
+	answer_in(e, cport, resp, n, cuts, 17);
+	assert_int_equal(n_pinholes(e), 0);
+	assert_int_equal(packets(e, rsv(e, FWC_RSV_RPC_UNPARSED)), up + 2);
+	/* 16 segments (24, then 14 of 9, then 2 bytes) do. */
+	epm_connect(e, CLI, ++cport, DC);
+	epm_request(e, CLI, cport, DC, call_id(resp));
+	cuts[0] = 0;
+	for (size_t i = 1; i < 16; i++)
+		cuts[i] = 24 + (i - 1) * 9;
+	answer_in(e, cport, resp, n, cuts, 16);
+	assert_int_equal(n_pinholes(e), 1);
+	env_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -665,6 +779,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_generations),
 		cmocka_unit_test(test_log),
+		cmocka_unit_test(test_segments),
 	};
 
 	libbpf_set_print(libbpf_quiet);
