@@ -17,7 +17,8 @@
 #  3. drsuapi, not listed: the EPM answers its port, the connect fails;
 #  4. B cannot connect to samr's port while A's pinhole lives;
 #  5. after the pinhole's timeout, A's direct connect to that port fails;
-#  6. an integrity-authenticated EPM call (NTLM) opens it again;
+#  6. an integrity-authenticated EPM call (NTLM) opens it again, and an
+#     answer over several segments (MSS 64) opens netlogon's;
 #  7. `fwc stats --json` and `fwc pinholes` show it all.
 set -euo pipefail
 # shellcheck source=tests/e2e/common.sh
@@ -264,13 +265,30 @@ expect_eq "samr via an authenticated ept_map" OK "$(outcome "$TMP/r8")"
 check "fwc pinholes lists it again" \
 	[ -n "$(pinhole_of "$RPC_A" "$RPC_DC" "$SAMR" samr)" ]
 
+echo "6b. a small MSS: netlogon's answer comes in several segments"
+# netlogon's pinhole of check 1 has expired (check 5 waited): only this
+# answer, gathered from its segments, can open it again.
+check "netlogon's pinhole is gone" \
+	[ -z "$(pinhole_of "$RPC_A" "$RPC_DC" "$NETLOGON" netlogon)" ]
+lab_in cli ip route change "$RPC_SRV_NET" via "$RPC_GW_CLI" src "$RPC_A" \
+	advmss 64
+client "$TMP/r9" netlogon
+maps=$((maps + 1))
+lab_in cli ip route change "$RPC_SRV_NET" via "$RPC_GW_CLI" src "$RPC_A"
+expect_eq "netlogon at MSS 64: the EPM's port" "$NETLOGON" \
+	"$(port_in "$TMP/r9")"
+expect_eq "netlogon at MSS 64" OK "$(outcome "$TMP/r9")"
+check "fwc pinholes lists netlogon again" \
+	[ -n "$(pinhole_of "$RPC_A" "$RPC_DC" "$NETLOGON" netlogon)" ]
+
 echo "7. the counters"
 fwc_gw stats | grep -E "ad-rpc|b-epm|default|rpc-" | sed 's/^/    | /'
 expect_eq "rpc-opened: one per ept_map of samr or netlogon from A" "$maps" \
 	"$(rsv_moved rpc-opened)"
 # impacket's samr, netlogon and authenticated samr, the plain connect,
-# rpcclient's samr: one SYN each (a retransmitted one finds its flow).
-expect_eq "rpc-used: the 5 connections through pinholes" 5 \
+# rpcclient's samr, netlogon at MSS 64: one SYN each (a retransmitted one
+# finds its flow).
+expect_eq "rpc-used: the 6 connections through pinholes" 6 \
 	"$(rsv_moved rpc-used)"
 expect_eq "rpc-unparsed: every answer parsed (plain and integrity)" 0 \
 	"$(rsv_moved rpc-unparsed)"
