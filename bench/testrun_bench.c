@@ -1090,7 +1090,7 @@ static void print_flatness(void)
 	for (i = 0; i < n_cases; i++) {
 		const struct bcase *c = &cases[i];
 
-		if (!c->pol || strncmp(c->pol->label, "gen", 3) ||
+		if (!c->pol || c->norpc || strncmp(c->pol->label, "gen", 3) ||
 		    c->family != 4 || c->kind != V_ALLOW)
 			continue;
 		if (!lo || c->ns < lo->ns)
