@@ -317,8 +317,13 @@ __noinline int fwc_stateful(struct xdp_md *ctx, const struct fwc_meta *m,
 					    XDP_DROP);
 		if (!fwc_rule_allows(id)) {
 #ifndef FWC_NO_RPC /* the bench's copy without rpc (Makefile) */
-			/* Only a denied SYN, only with rpc rules. */
-			if (!(m->flags & FWC_META_RPC))
+			/*
+			 * Only a denied SYN, only with rpc rules, only to a
+			 * port a pinhole was ever opened to: a SYN flood at
+			 * closed ports costs one more array read.
+			 */
+			if (!(m->flags & FWC_META_RPC) ||
+			    !fwc_pinhole_port(h->k1))
 				goto rules;
 			ret = fwc_pinhole_admit(m, h);
 			if (ret < 0)

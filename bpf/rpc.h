@@ -150,6 +150,19 @@ static __always_inline int fwc_rpc_match(const struct fwc_rule_info *ri,
 	return res;
 }
 
+/*
+ * Has a pinhole ever been opened to TCP port @port? A bit per port in
+ * pinhole_ports, set as one opens and never cleared: a stale bit only
+ * costs the hash lookup a missing one saves.
+ */
+static __always_inline int fwc_pinhole_port(__u16 port)
+{
+	__u32 w = port >> 6;
+	__u64 *bits = bpf_map_lookup_elem(&pinhole_ports, &w);
+
+	return bits && (*bits & (1ull << (port & 63)));
+}
+
 /* Open (or renew) the pinhole of tower @t for the answer @h of rule @id. */
 static __always_inline void fwc_rpc_open(const struct fwc_meta *m,
 					 const struct fwc_hdr *h, __u32 id,
@@ -175,7 +188,13 @@ static __always_inline void fwc_rpc_open(const struct fwc_meta *m,
 	__builtin_memcpy(v->uuid, t->uuid, sizeof(v->uuid));
 	v->major = t->major;
 	v->minor = t->minor;
-	bpf_map_update_elem(&pinholes, k, v, BPF_ANY);
+	if (bpf_map_update_elem(&pinholes, k, v, BPF_ANY) == 0) {
+		__u32 w = t->port >> 6;
+		__u64 *bits = bpf_map_lookup_elem(&pinhole_ports, &w);
+
+		if (bits)
+			__sync_fetch_and_or(bits, 1ull << (t->port & 63));
+	}
 }
 
 /*

@@ -141,6 +141,9 @@
 	X(PINHOLES, pinholes, LRU_HASH, struct fwc_pinhole_key,               \
 	  struct fwc_pinhole_val, FIXED(FWC_PINHOLE_SIZE), 0, PIN, NO_ART,    \
 	  -, -)                                                               \
+	/* A bit per TCP port a pinhole was opened to (bpf/rpc.h). */       \
+	X(PINHOLE_PORTS, pinhole_ports, ARRAY, __u32, __u64,                  \
+	  FIXED(1024), 0, PIN, NO_ART, -, -)                                  \
 	X(EPM_CALLS, epm_calls, LRU_HASH, struct fwc_ct_key,                  \
 	  struct fwc_epm_wait, FIXED(FWC_EPM_CALLS_SIZE), 0, PIN, NO_ART,     \
 	  -, -)                                                               \

@@ -102,6 +102,11 @@ int fwc_flows_reuse(struct fwc_bpf *skel, const struct fwc_set *old,
 	    map_fits(old->maps[FWC_M_PINHOLES], skel->maps.pinholes))
 		err = bpf_map__reuse_fd(skel->maps.pinholes,
 					old->maps[FWC_M_PINHOLES]);
+	/* The ports' bits go with the pinholes they mark. */
+	if (!err && old->maps[FWC_M_PINHOLE_PORTS] >= 0 &&
+	    map_fits(old->maps[FWC_M_PINHOLE_PORTS], skel->maps.pinhole_ports))
+		err = bpf_map__reuse_fd(skel->maps.pinhole_ports,
+					old->maps[FWC_M_PINHOLE_PORTS]);
 	if (!err && old->maps[FWC_M_EPM_CALLS] >= 0 &&
 	    map_fits(old->maps[FWC_M_EPM_CALLS], skel->maps.epm_calls))
 		err = bpf_map__reuse_fd(skel->maps.epm_calls,

@@ -355,7 +355,7 @@ int fwc_set_open(const char *dir, struct fwc_set *s)
 		if (s->maps[i] == -ENOENT &&
 		    (i == FWC_M_V6_RANGE || i == FWC_M_CARRIED ||
 		     i == FWC_M_RPC_IFACES || i == FWC_M_PINHOLES ||
-		     i == FWC_M_EPM_CALLS))
+		     i == FWC_M_PINHOLE_PORTS || i == FWC_M_EPM_CALLS))
 			continue;
 		if (s->maps[i] < 0) {
 			err = s->maps[i];

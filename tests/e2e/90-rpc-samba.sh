@@ -204,8 +204,12 @@ check "fwc pinholes lists A -> dc:$SAMR samr, rule ad-rpc" \
 	[ -n "$(pinhole_of "$RPC_A" "$RPC_DC" "$SAMR" samr)" ]
 check "fwc pinholes lists A -> dc:$NETLOGON netlogon, rule ad-rpc" \
 	[ -n "$(pinhole_of "$RPC_A" "$RPC_DC" "$NETLOGON" netlogon)" ]
-# One more connection through the same pinhole, no EPM traffic: its SYN,
-# SYN-ACK, ACK and RST are the rule's, on both legs.
+# A reload keeps the pinholes of a rule that survives (kernel/flows.c).
+fwc_gw load "$TMP/rpc.pol" cli srv >/dev/null
+check "after a reload, fwc pinholes still lists A -> dc:$SAMR samr" \
+	[ -n "$(pinhole_of "$RPC_A" "$RPC_DC" "$SAMR" samr)" ]
+# One more connection through the same pinhole, after the reload, no EPM
+# traffic: its SYN, SYN-ACK, ACK and RST are the rule's, on both legs.
 pk=$(rule_pkts ad-rpc) used=$(rsv rpc-used)
 expect_eq "a plain connect from A to dc:$SAMR while it lives" connected \
 	"$(tcp_try cli "$RPC_A" "$RPC_DC:$SAMR")"
