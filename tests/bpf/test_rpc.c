@@ -227,6 +227,20 @@ static void test_pinhole_opens(void **state)
 	assert_int_equal(get_pinhole(e, CLI, DC, SAMR_PORT, &v), 0);
 	assert_int_equal(v.used, 2);
 
+	/* The port's bit gates the lookup: a pinhole without it is unseen. */
+	{
+		int bits = bpf_map__fd(e->skel->maps.pinhole_ports);
+		uint32_t w = SAMR_PORT >> 6;
+		uint64_t b = 0, was;
+
+		assert_int_equal(bpf_map_lookup_elem(bits, &w, &was), 0);
+		assert_true(was & 1ull << (SAMR_PORT & 63));
+		assert_int_equal(bpf_map_update_elem(bits, &w, &b, BPF_ANY), 0);
+		assert_int_equal(syn(e, CLI, 50009, DC, SAMR_PORT), XDP_DROP);
+		assert_int_equal(bpf_map_update_elem(bits, &w, &was, BPF_ANY),
+				 0);
+	}
+
 	/* Not another port, client, server or protocol. */
 	r0 = packets(e, 0);
 	assert_int_equal(syn(e, CLI, 50002, DC, SAMR_PORT - 1), XDP_DROP);
