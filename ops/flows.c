@@ -327,12 +327,10 @@ static void print_text(const struct table *t, const struct fwc_meta *m,
 	}
 }
 
-static void print_json(const struct table *t, const struct fwc_meta *m,
-		       const struct row *rows, size_t n, bool first)
+/* `{"interfaces":[...],"policy":"..."`: how a table's object starts. */
+static void json_table_head(const struct table *t, bool first)
 {
-	uint64_t now = fwc_flows_now();
-	char buf[INET6_ADDRSTRLEN], *save = NULL, *tok, ifs[sizeof(t->ifaces)];
-	struct fwc_rule_record rec;
+	char *save = NULL, *tok, ifs[sizeof(t->ifaces)];
 	bool f = true;
 
 	printf("%s{\"interfaces\":[", first ? "" : ",");
@@ -345,6 +343,16 @@ static void print_json(const struct table *t, const struct fwc_meta *m,
 	}
 	printf("],\"policy\":");
 	fwc_json_str(stdout, t->info.policy);
+}
+
+static void print_json(const struct table *t, const struct fwc_meta *m,
+		       const struct row *rows, size_t n, bool first)
+{
+	uint64_t now = fwc_flows_now();
+	char buf[INET6_ADDRSTRLEN];
+	struct fwc_rule_record rec;
+
+	json_table_head(t, first);
 	printf(",\"state\":\"%s\",\"flows\":[",
 	       m->flags & FWC_META_STATE_OFF   ? "off" :
 	       m->flags & FWC_META_STATE_LOOSE ? "loose" :
@@ -588,19 +596,9 @@ static void holes_json(const struct table *t, const struct hole *h, size_t n,
 		       bool first)
 {
 	uint64_t now = fwc_flows_now();
-	char buf[INET6_ADDRSTRLEN], *save = NULL, *tok, ifs[sizeof(t->ifaces)];
-	bool f = true;
+	char buf[INET6_ADDRSTRLEN];
 
-	printf("%s{\"interfaces\":[", first ? "" : ",");
-	snprintf(ifs, sizeof(ifs), "%s", t->ifaces);
-	for (tok = strtok_r(ifs, " ", &save); tok;
-	     tok = strtok_r(NULL, " ", &save)) {
-		printf("%s", f ? "" : ",");
-		fwc_json_str(stdout, tok);
-		f = false;
-	}
-	printf("],\"policy\":");
-	fwc_json_str(stdout, t->info.policy);
+	json_table_head(t, first);
 	printf(",\"pinholes\":[");
 	for (size_t i = 0; i < n; i++) {
 		const struct fwc_rpc_iface_row *row =
