@@ -18,6 +18,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /*
@@ -50,7 +51,29 @@ enum fwc_opt_key {
 	FWC_OPT_EMIT,
 	FWC_OPT_FLUSH,
 	FWC_OPT_STATS,
+	FWC_OPT_MAX_TABLE_MEMORY,
 };
+
+/*
+ * --max-table-memory, the same in every command that compiles (check,
+ * compile, test, load): compiler/compile.h's max_table_memory.
+ */
+#define FWC_OPT_TABLE_MEMORY                                                             \
+	{                                                                                \
+		"max-table-memory", FWC_OPT_MAX_TABLE_MEMORY, "BYTES",                   \
+			"the most the tables that grow as products of class counts "     \
+			"(svc, pair, decision) may take together, and the compiler's "   \
+			"candidate rule lists on their own; K, M, G suffixes (1024s), "  \
+			"default 256M. Checked before they are built: a policy over it " \
+			"is an error naming the table, its size, its class counts and "  \
+			"the rules that add the most classes"                            \
+	}
+
+/*
+ * A byte count of option @name: digits and an optional K, M or G (of
+ * 1024), from 1 to 1024G. 0 and *@out, or -1 after telling why.
+ */
+int fwc_opt_bytes(const char *name, const char *s, uint64_t *out);
 
 /*
  * What bash completes for an option's argument or a positional argument:

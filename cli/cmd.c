@@ -23,8 +23,9 @@ struct args {
 	bool audit, force; /* load --audit, --force */
 	char **keep;	   /* load --keep, repeatable */
 	int n_keep;
-	double confirm; /* load --confirm seconds (0: none) */
-	double wait;	/* --wait seconds */
+	double confirm;		   /* load --confirm seconds (0: none) */
+	uint64_t max_table_memory; /* load --max-table-memory (0: default) */
+	double wait;		   /* --wait seconds */
 	const char *instance, *conf;
 	bool stop;
 	bool watch, prometheus;
@@ -163,6 +164,11 @@ static int parse(const struct fwc_cmd *cmd, int argc, char **argv,
 			if (number("--confirm", optarg, 1, 86400, &a->confirm))
 				return -EBADMSG;
 			break;
+		case FWC_OPT_MAX_TABLE_MEMORY:
+			if (fwc_opt_bytes("max-table-memory", optarg,
+					  &a->max_table_memory))
+				return -EBADMSG;
+			break;
 		default:
 			return -EINVAL;
 		}
@@ -208,6 +214,7 @@ static int run_load(const struct fwc_cmd *cmd, int argc, char **argv)
 		.force = a.force,
 		.keep = a.keep,
 		.n_keep = a.n_keep,
+		.max_table_memory = a.max_table_memory,
 		.check = fwc_guard_check,
 	};
 	if (a.instance) {
@@ -426,6 +433,7 @@ const struct fwc_cmd fwc_cmd_load = {
 			  "load even so (a warning names the session)" },
 			{ "verbose", 'v', NULL,
 			  "libbpf's messages, such as the verifier log" },
+			FWC_OPT_TABLE_MEMORY,
 			{ NULL },
 		},
 	.args = "@policy @iface...",

@@ -47,6 +47,10 @@ static int run_check(const struct fwc_cmd *cmd, int argc, char **argv)
 			opts.wide_ports = (uint32_t)strtoul(optarg, &end, 10);
 			if (*end || !opts.wide_ports)
 				goto usage;
+		} else if (c == FWC_OPT_MAX_TABLE_MEMORY) {
+			if (fwc_opt_bytes("max-table-memory", optarg,
+					  &opts.max_table_memory))
+				return FWC_EXIT_ERR;
 		} else {
 			goto usage;
 		}
@@ -72,7 +76,8 @@ usage:
 
 const struct fwc_cmd fwc_cmd_check = {
 	.name = "check",
-	.synopsis = "[-q] [--json] [--strict] [--wide-ports N] POLICY",
+	.synopsis = "[-q] [--json] [--strict] [--wide-ports N] "
+		    "[--max-table-memory BYTES] POLICY",
 	.summary = "check a policy for errors",
 	.doc = "Parse and resolve POLICY; print errors and the findings of an "
 	       "exact analysis on its equivalence classes: unused names, rules "
@@ -89,6 +94,7 @@ const struct fwc_cmd fwc_cmd_check = {
 			  "exit 1 when there are warnings" },
 			{ "wide-ports", FWC_OPT_WIDE_PORTS, "N",
 			  "report rules that open more than N destination ports" },
+			FWC_OPT_TABLE_MEMORY,
 			{ NULL },
 		},
 	.tail = "Exit 0 when the policy is valid (warnings allowed), 2 on "
@@ -159,13 +165,16 @@ static int parse_port_range(const char *s, uint16_t *lo, uint16_t *hi)
 	return 0;
 }
 
-/* fwc compile --emit nft: the ruleset to @out, or stdout. */
+/*
+ * fwc compile --emit nft: the ruleset to @out, or stdout. From the
+ * resolved policy alone: no classes and no tables, so a policy whose
+ * tables would not fit any budget still gets its ruleset.
+ */
 static int compile_nft(const char *path, const char *out,
 		       struct fwc_nft_opts *nopts)
 {
 	struct fwc_compile_opts opts = { .warnings = false };
 	struct fwc_policy *pol = NULL;
-	struct fwc_tables *t;
 	struct fwc_diag diag;
 	struct fwc_src src;
 	FILE *f = stdout, *m;
@@ -179,7 +188,7 @@ static int compile_nft(const char *path, const char *out,
 			fwc_read_error(err));
 		return FWC_EXIT_ERR;
 	}
-	err = fwc_compile(path, text, len, &opts, &t, &pol);
+	err = fwc_policy_parse(path, text, len, &opts, &pol);
 	if (err) {
 		free(text);
 		return FWC_EXIT_ERR;
@@ -207,7 +216,6 @@ static int compile_nft(const char *path, const char *out,
 out:
 	free(rules);
 	free(text);
-	fwc_tables_free(t);
 	fwc_policy_destroy(pol);
 	return err ? FWC_EXIT_ERR : 0;
 }
@@ -239,6 +247,10 @@ static int run_compile(const struct fwc_cmd *cmd, int argc, char **argv)
 					optarg);
 				return FWC_EXIT_ERR;
 			}
+		} else if (c == FWC_OPT_MAX_TABLE_MEMORY) {
+			if (fwc_opt_bytes("max-table-memory", optarg,
+					  &opts.max_table_memory))
+				return FWC_EXIT_ERR;
 		} else {
 			goto usage;
 		}
@@ -270,7 +282,7 @@ usage:
 
 const struct fwc_cmd fwc_cmd_compile = {
 	.name = "compile",
-	.synopsis = "POLICY [--stats] [-o FILE]\n"
+	.synopsis = "POLICY [--stats] [--max-table-memory BYTES] [-o FILE]\n"
 		    "POLICY --emit nft [--rpc-fallback LO-HI] [-o FILE]",
 	.summary = "build the lookup tables (--stats, -o artifact)",
 	.doc = "Build the lookup tables.",
@@ -292,6 +304,7 @@ const struct fwc_cmd fwc_cmd_compile = {
 			  "mapper, so an rpc rule is refused; with this, each rpc rule "
 			  "opens TCP ports LO-HI (within its interfaces' port bounds) "
 			  "besides its TCP 135 instead of pinholes: weaker" },
+			FWC_OPT_TABLE_MEMORY,
 			{ NULL },
 		},
 	.args = "@policy",
@@ -518,14 +531,19 @@ static int run_test(const struct fwc_cmd *cmd, int argc, char **argv)
 
 	fwc_getopt_init(&g, cmd);
 	while ((c = fwc_getopt(&g, argc, argv)) != -1) {
-		if (c == 'p')
+		if (c == 'p') {
 			packets = optarg;
-		else if (c == 'r')
+		} else if (c == 'r') {
 			reference = true;
-		else if (c == FWC_OPT_JSON)
+		} else if (c == FWC_OPT_JSON) {
 			ts.json = true;
-		else
+		} else if (c == FWC_OPT_MAX_TABLE_MEMORY) {
+			if (fwc_opt_bytes("max-table-memory", optarg,
+					  &opts.max_table_memory))
+				return FWC_EXIT_ERR;
+		} else {
 			goto usage;
+		}
 	}
 	if (packets ? optind != argc - 1 : optind != argc - 2)
 		goto usage;
@@ -603,6 +621,7 @@ const struct fwc_cmd fwc_cmd_test = {
 			  "the verdict as a JSON object (packet, verdict, rule, line, "
 			  "label, text, and pinhole or opens for rpc rules); with "
 			  "--packets an array of them" },
+			FWC_OPT_TABLE_MEMORY,
 			{ NULL },
 		},
 	.tail = "Prints 'allow|deny rule N ...'. A TCP packet the rules deny "

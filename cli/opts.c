@@ -4,10 +4,12 @@
  * --help texts, the list of commands, the option list for the man-page
  * check and the bash completion script. Nothing here knows a command.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "compile.h"
 #include "fwc_exit.h"
 
 #define WIDTH 78   /* of the help texts */
@@ -41,6 +43,17 @@ void fwc_getopt_init(struct fwc_getopt *g, const struct fwc_cmd *cmd)
 int fwc_getopt(struct fwc_getopt *g, int argc, char **argv)
 {
 	return getopt_long(argc, argv, g->shortopts, g->longopts, NULL);
+}
+
+int fwc_opt_bytes(const char *name, const char *s, uint64_t *out)
+{
+	if (!fwc_bytes_parse(s, out))
+		return 0;
+	fprintf(stderr,
+		"fwc: --%s: '%s' is not a byte count from 1 to 1024G (digits, "
+		"then K, M or G)\n",
+		name, s);
+	return -1;
 }
 
 /* The length of the word at @s; a bracketed group is one word. */

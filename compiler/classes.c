@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* Equivalence classes of addresses, protocols, ports and ICMP types. */
+#include <errno.h>
 #include <string.h>
 
 #include "classes.h"
@@ -183,6 +184,90 @@ void fwc_partition_free(struct fwc_partition *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* A set of non-zero 64-bit keys; true when @h was new. */
+struct keyset {
+	uint64_t *k;
+	size_t cap, n;
+};
+
+static bool keyset_add(struct keyset *t, uint64_t h)
+{
+	size_t j;
+
+	if ((t->n + 1) * 2 > t->cap) {
+		struct keyset old = *t;
+
+		t->cap = t->cap ? t->cap * 2 : 1024;
+		t->k = xcalloc(t->cap, sizeof(*t->k));
+		for (size_t i = 0; i < old.cap; i++) {
+			if (!old.k[i])
+				continue;
+			j = mix64(old.k[i]) & (t->cap - 1);
+			while (t->k[j])
+				j = (j + 1) & (t->cap - 1);
+			t->k[j] = old.k[i];
+		}
+		free(old.k);
+	}
+	j = mix64(h) & (t->cap - 1);
+	while (t->k[j] && t->k[j] != h)
+		j = (j + 1) & (t->cap - 1);
+	if (t->k[j])
+		return false;
+	t->k[j] = h;
+	t->n++;
+	return true;
+}
+
+/*
+ * The classes fwc_partition() would make of @sets, counted by the
+ * fingerprints of the segments' sets (the same XOR of per-set keys),
+ * without their signatures: n_cls signatures of n_sets bits each are
+ * what a large partition costs.
+ */
+static uint32_t partition_count(const struct fwc_ivset *const *sets,
+				size_t n_sets, fwc_u128 max, bool reserve_empty)
+{
+	struct keyset seen = { 0 };
+	struct event *ev = NULL;
+	size_t n_ev = 0, cap_ev = 0, i = 0;
+	bool empty = reserve_empty;
+	fwc_u128 cur = 0;
+	uint64_t h = 0;
+
+	for (size_t k = 0; k < n_sets; k++)
+		for (size_t j = 0; j < sets[k]->n; j++) {
+			struct event a = { sets[k]->iv[j].lo, (uint32_t)k };
+			struct event b = { sets[k]->iv[j].hi + 1, (uint32_t)k };
+
+			VEC_PUSH(ev, n_ev, cap_ev, a);
+			if (sets[k]->iv[j].hi < max)
+				VEC_PUSH(ev, n_ev, cap_ev, b);
+		}
+	if (n_ev)
+		qsort(ev, n_ev, sizeof(*ev), cmp_event);
+	for (;;) {
+		fwc_u128 next = i < n_ev ? ev[i].at : max;
+		bool last = i >= n_ev;
+
+		/* The segment from cur: the set of its key h (0: no set). */
+		if (last || next > cur) {
+			if (h)
+				keyset_add(&seen, h);
+			else
+				empty = true;
+			if (last)
+				break;
+			cur = next;
+		}
+		h ^= mix64(ev[i].set * 0x2545f4914f6cdd1dull + 1);
+		i++;
+	}
+	free(ev);
+	free(seen.k);
+	return (uint32_t)seen.n + empty;
+}
+
 /* A partition with one class covering [0, max]. */
 static void partition_trivial(fwc_u128 max, struct fwc_partition *p)
 {
@@ -223,6 +308,20 @@ static void partition_role(const struct fwc_policy *pol, const uint32_t *sets,
 				      &pol->hosts[sets[i]].v6;
 	fwc_partition(in, n, family == 4 ? FWC_V4_MAX : FWC_V6_MAX, true, p);
 	free(in);
+}
+
+static uint32_t count_role(const struct fwc_policy *pol, const uint32_t *sets,
+			   size_t n, int family)
+{
+	const struct fwc_ivset **in = xcalloc(n, sizeof(*in));
+	uint32_t k;
+
+	for (size_t i = 0; i < n; i++)
+		in[i] = family == 4 ? &pol->hosts[sets[i]].v4 :
+				      &pol->hosts[sets[i]].v6;
+	k = partition_count(in, n, family == 4 ? FWC_V4_MAX : FWC_V6_MAX, true);
+	free(in);
+	return k;
 }
 
 struct pairtab {
@@ -339,8 +438,6 @@ static void build_addresses(const struct fwc_policy *pol, struct fwc_classes *c)
 {
 	struct pairtab t = { 0 };
 
-	roles(pol, true, &c->src_role, &c->src_sets, &c->n_src_roles);
-	roles(pol, false, &c->dst_role, &c->dst_sets, &c->n_dst_roles);
 	partition_role(pol, c->src_sets, c->n_src_roles, 4, &c->src4);
 	partition_role(pol, c->src_sets, c->n_src_roles, 6, &c->src6);
 	partition_role(pol, c->dst_sets, c->n_dst_roles, 4, &c->dst4);
@@ -482,36 +579,57 @@ static uint32_t intern_svc(struct fwc_classes *c, struct sigtab *tab,
 			     c->rule_words, hash_words(rules, c->rule_words));
 }
 
-static void build_pclass(const struct fwc_policy *pol, struct fwc_classes *c,
-			 struct fwc_pclass *pc, struct sigtab *tab)
-{
-	uint32_t *k1_idx = NULL, *k2_idx = NULL;
-	size_t n1 = 0, n2 = 0, n_groups = 0, cap_groups = 0;
-	struct group *groups = NULL;
-	uint64_t *rules = xcalloc(c->rule_words, sizeof(*rules));
+/* Set index of each term of a protocol class, per key (NULL: no key). */
+struct pc_idx {
+	uint32_t *k1, *k2;
+};
 
+/* The key partitions of protocol class @pc: dport/sport, or type. */
+static void pclass_partition(const struct fwc_policy *pol,
+			     struct fwc_pclass *pc, struct pc_idx *idx)
+{
+	size_t n1 = 0, n2 = 0;
+
+	idx->k1 = idx->k2 = NULL;
 	if (pc->kind == PC_PORTS) {
 		distinct_sets(pol, pc->terms, pc->n_terms,
 			      offsetof(struct fwc_term, dports), &pc->k1_sets,
-			      &n1, &k1_idx);
+			      &n1, &idx->k1);
 		distinct_sets(pol, pc->terms, pc->n_terms,
 			      offsetof(struct fwc_term, sports), &pc->k2_sets,
-			      &n2, &k2_idx);
+			      &n2, &idx->k2);
 		partition_sets(pol, pc->k1_sets, n1, 65535, &pc->k1);
 		partition_sets(pol, pc->k2_sets, n2, 65535, &pc->k2);
 	} else if (pc->kind == PC_ICMP) {
 		distinct_sets(pol, pc->terms, pc->n_terms,
 			      offsetof(struct fwc_term, types), &pc->k1_sets,
-			      &n1, &k1_idx);
+			      &n1, &idx->k1);
 		partition_sets(pol, pc->k1_sets, n1, 255, &pc->k1);
 		partition_trivial(0, &pc->k2);
 	} else {
 		partition_trivial(0, &pc->k1);
 		partition_trivial(0, &pc->k2);
 	}
+}
+
+/*
+ * The service class of every (k1, k2) class combination of @pc. -E2BIG
+ * when the service classes' rule sets would pass @max_bytes: the check
+ * runs as they are interned, so they never take much more.
+ */
+static int pclass_services(const struct fwc_policy *pol, struct fwc_classes *c,
+			   struct fwc_pclass *pc, const struct pc_idx *idx,
+			   struct sigtab *tab, uint64_t max_bytes)
+{
+	size_t n_groups = 0, cap_groups = 0;
+	struct group *groups = NULL;
+	uint64_t *rules = xcalloc(c->rule_words, sizeof(*rules));
+	int err = 0;
+
 	/* Group the class's rules by their (k1, k2) inputs. */
 	for (size_t i = 0; i < pc->n_terms; i++) {
-		uint32_t a = k1_idx ? k1_idx[i] : 0, b = k2_idx ? k2_idx[i] : 0;
+		uint32_t a = idx->k1 ? idx->k1[i] : 0;
+		uint32_t b = idx->k2 ? idx->k2[i] : 0;
 		uint32_t r = pol->terms[pc->terms[i]].rule;
 		size_t g;
 
@@ -527,15 +645,15 @@ static void build_pclass(const struct fwc_policy *pol, struct fwc_classes *c,
 	}
 	pc->svc =
 		xcalloc((size_t)pc->k1.n_cls * pc->k2.n_cls, sizeof(*pc->svc));
-	for (uint32_t c1 = 0; c1 < pc->k1.n_cls; c1++)
+	for (uint32_t c1 = 0; c1 < pc->k1.n_cls && !err; c1++)
 		for (uint32_t c2 = 0; c2 < pc->k2.n_cls; c2++) {
 			memset(rules, 0, c->rule_words * sizeof(*rules));
 			for (size_t g = 0; g < n_groups; g++) {
-				if (k1_idx &&
+				if (idx->k1 &&
 				    !fwc_bit(pc->k1.sig + c1 * pc->k1.words,
 					     groups[g].k1))
 					continue;
-				if (k2_idx &&
+				if (idx->k2 &&
 				    !fwc_bit(pc->k2.sig + c2 * pc->k2.words,
 					     groups[g].k2))
 					continue;
@@ -544,26 +662,86 @@ static void build_pclass(const struct fwc_policy *pol, struct fwc_classes *c,
 			}
 			pc->svc[c1 * pc->k2.n_cls + c2] =
 				intern_svc(c, tab, rules);
+			if ((uint64_t)c->n_svc * c->rule_words * 8 >
+			    max_bytes) {
+				err = -E2BIG;
+				break;
+			}
 		}
 	for (size_t g = 0; g < n_groups; g++)
 		free(groups[g].rules);
 	free(groups);
 	free(rules);
-	free(k1_idx);
-	free(k2_idx);
+	return err;
+}
+
+uint64_t fwc_svc_map_entries(const struct fwc_classes *c)
+{
+	uint64_t n = 0;
+
+	for (uint32_t k = 0; k < c->n_pc; k++)
+		n += (uint64_t)c->pc[k].k1.n_cls * c->pc[k].k2.n_cls;
+	return n;
+}
+
+int fwc_classes_build_within(const struct fwc_policy *pol,
+			     struct fwc_classes *c, uint64_t max_bytes)
+{
+	struct sigtab tab = { 0 };
+	struct pc_idx *idx;
+	int err = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->rule_words = (pol->n_rules + 63) / 64 ? (pol->n_rules + 63) / 64 : 1;
+	roles(pol, true, &c->src_role, &c->src_sets, &c->n_src_roles);
+	roles(pol, false, &c->dst_role, &c->dst_sets, &c->n_dst_roles);
+	/*
+	 * The pair table's size first, from counts alone: the signatures of
+	 * the address classes (a bit per host set each) are the largest
+	 * thing the classes hold when there are many.
+	 */
+	if (max_bytes != UINT64_MAX) {
+		uint64_t ns = count_role(pol, c->src_sets, c->n_src_roles, 4) +
+			      count_role(pol, c->src_sets, c->n_src_roles, 6);
+		uint64_t nd = count_role(pol, c->dst_sets, c->n_dst_roles, 4) +
+			      count_role(pol, c->dst_sets, c->n_dst_roles, 6);
+
+		if (ns * nd * sizeof(uint32_t) > max_bytes) {
+			c->n_src = (uint32_t)ns;
+			c->n_dst = (uint32_t)nd;
+			c->over = FWC_OVER_PAIR;
+			return -E2BIG;
+		}
+	}
+	build_addresses(pol, c);
+	build_proto_classes(pol, c);
+	idx = xcalloc(c->n_pc + 1, sizeof(*idx));
+	for (uint32_t k = 0; k < c->n_pc; k++)
+		pclass_partition(pol, &c->pc[k], &idx[k]);
+	/* The svc map and the pair table: known from the partitions. */
+	if (fwc_svc_map_entries(c) * sizeof(uint32_t) > max_bytes)
+		c->over = FWC_OVER_SVC;
+	else if ((fwc_svc_map_entries(c) + (uint64_t)c->n_src * c->n_dst) *
+			 sizeof(uint32_t) >
+		 max_bytes)
+		c->over = FWC_OVER_PAIR;
+	for (uint32_t k = 0; k < c->n_pc && !c->over; k++)
+		if (pclass_services(pol, c, &c->pc[k], &idx[k], &tab,
+				    max_bytes))
+			c->over = FWC_OVER_SVC_RULES;
+	err = c->over ? -E2BIG : 0;
+	for (uint32_t k = 0; k < c->n_pc; k++) {
+		free(idx[k].k1);
+		free(idx[k].k2);
+	}
+	free(idx);
+	sigtab_free(&tab);
+	return err;
 }
 
 void fwc_classes_build(const struct fwc_policy *pol, struct fwc_classes *c)
 {
-	struct sigtab tab = { 0 };
-
-	memset(c, 0, sizeof(*c));
-	c->rule_words = (pol->n_rules + 63) / 64 ? (pol->n_rules + 63) / 64 : 1;
-	build_addresses(pol, c);
-	build_proto_classes(pol, c);
-	for (uint32_t k = 0; k < c->n_pc; k++)
-		build_pclass(pol, c, &c->pc[k], &tab);
-	sigtab_free(&tab);
+	fwc_classes_build_within(pol, c, UINT64_MAX);
 }
 
 void fwc_classes_free(struct fwc_classes *c)

@@ -56,6 +56,17 @@ struct fwc_pclass {
 	uint32_t *svc;		     /* k1.n_cls * k2.n_cls service classes */
 };
 
+/* What passes a table budget (fwc_classes_build_within, lower.h). */
+enum fwc_over {
+	FWC_OVER_NONE,
+	FWC_OVER_SVC,	    /* the svc map */
+	FWC_OVER_SVC_RULES, /* the service classes' rule sets */
+	FWC_OVER_PAIR,	    /* the pair table */
+	FWC_OVER_DECISION,  /* the decision table */
+	FWC_OVER_LISTS,	    /* the candidate rule lists */
+	FWC_OVER_RULE_SVCS, /* each rule's service classes */
+};
+
 struct fwc_classes {
 	/* Addresses: src/dst partitions per family; v6 ids follow v4's. */
 	struct fwc_partition src4, src6, dst4, dst6;
@@ -79,9 +90,25 @@ struct fwc_classes {
 	uint64_t *svc_rules;
 	uint32_t n_svc, cap_svc;
 	size_t rule_words;
+	/* FWC_OVER_NONE, or where a budget stopped the build. */
+	enum fwc_over over;
 };
 
 void fwc_classes_build(const struct fwc_policy *pol, struct fwc_classes *c);
+/*
+ * The same within a budget of @max_bytes for the tables that are
+ * products of class counts: -E2BIG and c->over when the pair table
+ * (n_src * n_dst u32s, counted before any address class is built; then
+ * only n_src and n_dst are set), the svc map (fwc_svc_map_entries() u32s)
+ * or the two together would pass it, before the service classes are
+ * built, or when the service classes' rule sets (n_svc bitsets of
+ * rule_words words) pass it while they are. Free @c with
+ * fwc_classes_free() either way.
+ */
+int fwc_classes_build_within(const struct fwc_policy *pol,
+			     struct fwc_classes *c, uint64_t max_bytes);
+/* Entries of the svc map: the (k1, k2) combinations of every protocol. */
+uint64_t fwc_svc_map_entries(const struct fwc_classes *c);
 void fwc_classes_free(struct fwc_classes *c);
 
 /* Family of source/destination class @id (4 or 6). */

@@ -27,7 +27,22 @@ struct fwc_compile_opts {
 	/* 256-entry chunks the IPv6 trie may take before the compiler falls
 	 * back to the LPM layout (0: FWC_V6_TRIE_BUDGET). */
 	uint32_t v6_trie_chunks;
+	/*
+	 * --max-table-memory: bytes the tables that grow as products of
+	 * class counts (svc, pair, decision) may take together, and the
+	 * compiler's candidate rule lists on their own; checked before they
+	 * are built (0: FWC_TABLE_BUDGET).
+	 */
+	uint64_t max_table_memory;
 };
+
+#define FWC_TABLE_BUDGET (256ull << 20)
+
+/*
+ * A byte count as --max-table-memory takes it: digits and an optional K,
+ * M or G (of 1024), from 1 to 1024G. 0 and *@out, or -EINVAL.
+ */
+int fwc_bytes_parse(const char *s, uint64_t *out);
 
 #define FWC_V6_TRIE_BUDGET 65536u /* 64 MiB of chunks */
 #define FWC_WIDE_PORTS 1024u
@@ -38,13 +53,24 @@ extern unsigned int fwc_last_warnings;
 /*
  * Compile policy @text (named @name in diagnostics). Returns 0 and sets
  * *@out, or a negative errno (-EINVAL for a policy with errors, after the
- * diagnostics were printed; -E2BIG when the tables would be too large).
+ * diagnostics were printed; -E2BIG, after an error naming the table, its
+ * size, its class counts and the rules that add the most classes, when
+ * the tables would pass opts->max_table_memory: checked before they are
+ * built).
  * With @pol, also hands back the resolved policy (for the reference
  * classifier); free it with fwc_policy_destroy().
  */
 int fwc_compile(const char *name, const char *text, size_t len,
 		const struct fwc_compile_opts *opts, struct fwc_tables **out,
 		struct fwc_policy **pol);
+/*
+ * Parse and resolve @text only, for what needs no tables (--emit nft):
+ * no classes, no tables, so no table budget. 0 and *@out, or -EINVAL
+ * after the diagnostics. Free it with fwc_policy_destroy().
+ */
+int fwc_policy_parse(const char *name, const char *text, size_t len,
+		     const struct fwc_compile_opts *opts,
+		     struct fwc_policy **out);
 int fwc_compile_string(const char *name, const char *text, size_t len,
 		       const struct fwc_compile_opts *opts,
 		       struct fwc_tables **out);

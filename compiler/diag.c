@@ -198,6 +198,19 @@ void fwc_error_file(struct fwc_diag *d, const char *fmt, ...)
 	fputc('\n', d->out);
 }
 
+void fwc_note_file(struct fwc_diag *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	if ((d->quiet_warnings && d->errors == 0) || d->json)
+		return;
+	fprintf(d->out, "%s: note: ", d->src->name);
+	va_start(ap, fmt);
+	vfprintf(d->out, fmt, ap);
+	va_end(ap);
+	fputc('\n', d->out);
+}
+
 void fwc_diag_finish(struct fwc_diag *d)
 {
 	if (d->quiet_warnings)

@@ -68,6 +68,9 @@ void fwc_json_str(FILE *f, const char *s);
 /* An error about the whole file (empty, unreadable). */
 void fwc_error_file(struct fwc_diag *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* A note about the whole file, after an error (none in JSON). */
+void fwc_note_file(struct fwc_diag *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* A UTF-8 byte-order mark: skipped, and not counted in columns. */
 static inline size_t fwc_bom_len(const char *text, size_t len)

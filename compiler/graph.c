@@ -473,7 +473,7 @@ static void hex(const uint8_t *h, size_t n, char *out)
 int fwc_graph_build(const char *path, FILE *err, struct fwc_graph **out)
 {
 	struct fwc_compile_opts opts = { .warnings = false, .err = err };
-	struct fwc_tables *t = NULL;
+	struct fwc_policy *pol = NULL;
 	struct builder b = { 0 };
 	struct fwc_diag diag;
 	struct fwc_ast ast;
@@ -498,7 +498,8 @@ int fwc_graph_build(const char *path, FILE *err, struct fwc_graph **out)
 			fwc_read_error(rc));
 		return rc;
 	}
-	rc = fwc_compile(path, text, len, &opts, &t, NULL);
+	/* The rules as resolved, for their numbering: no tables needed. */
+	rc = fwc_policy_parse(path, text, len, &opts, &pol);
 	if (rc) {
 		free(text);
 		return rc;
@@ -509,17 +510,17 @@ int fwc_graph_build(const char *path, FILE *err, struct fwc_graph **out)
 	b.ast = &ast;
 	b.g = xcalloc(1, sizeof(*b.g));
 	b.g->name = xstrdup(path);
-	b.g->default_allow = t->meta.default_act == FWC_ACT_ALLOW;
+	b.g->default_allow = pol->default_allow;
 	fwc_sha256(text, len, sha);
 	hex(sha, sizeof(sha), b.g->sha256);
 	build(&b);
 	/* Compiled and parsed the same text: the numbering agrees. */
-	if (b.g->n_rules != t->meta.n_rules)
+	if (b.g->n_rules != pol->n_rules)
 		rc = -EINVAL;
 	free(b.nodes.slot);
 	free(b.edges.slot);
 	fwc_ast_free(&ast);
-	fwc_tables_free(t);
+	fwc_policy_destroy(pol);
 	free(text);
 	if (rc) {
 		fwc_graph_free(b.g);

@@ -35,6 +35,41 @@ void fwc_csr_free(struct fwc_csr *c);
 void fwc_svcs_by_rule(const struct fwc_classes *c, size_t n_rules,
 		      struct fwc_csr *out);
 
+/*
+ * What fwc_tables_build() would allocate for the tables whose size is a
+ * product of class counts (svc, pair, decision) and for the candidate
+ * rule lists it interns on the way, known before it allocates them.
+ */
+struct fwc_estimate {
+	uint64_t budget; /* bytes of svc + pair + decision; of the lists */
+	enum fwc_over over;
+	uint64_t svc_bytes, pair_bytes, decision_bytes;
+	/*
+	 * Decision rows: counted (exact), or a bound the budget holds
+	 * (!exact), or with more: counting stopped past what it holds.
+	 */
+	uint64_t rows;
+	bool exact, more;
+	uint64_t lists, list_bytes; /* distinct lists, bytes (or a bound) */
+	uint64_t pairs;		    /* same-family (src, dst) class pairs */
+	uint64_t rule_svc_bytes;    /* each rule's service classes (CSR) */
+};
+
+/* Bytes of an interned candidate list beyond its entries (struct vectab). */
+#define FWC_LIST_COST 48u
+
+/*
+ * Fills @e for @budget bytes: 0 when the tables fit, -E2BIG (e->over says
+ * which) when they would not. The rows are bounded cheaply from the
+ * classes (at most one a same-family address-class pair covered by some
+ * rule, plus the empty one); only when that bound does not fit are they
+ * counted, by fingerprints of each pair's list and row, without keeping
+ * the lists, and the count stops once past the budget.
+ */
+int fwc_tables_estimate(const struct fwc_policy *pol,
+			const struct fwc_classes *c, uint64_t budget,
+			struct fwc_estimate *e);
+
 struct fwc_compile_opts;
 int fwc_tables_build(const struct fwc_policy *pol, const struct fwc_classes *c,
 		     const struct fwc_compile_opts *opts, struct fwc_tables *t,

@@ -13,9 +13,6 @@
 #include "lower.h"
 #include "util.h"
 
-/* Dense tables beyond this many entries are refused (256 MiB of u32). */
-#define DENSE_LIMIT (64u << 20)
-
 /* ---- address tries ---------------------------------------------------- */
 
 struct trie_builder {
@@ -562,13 +559,15 @@ static void mark_realised(struct fwc_lower *lw, uint32_t id)
  */
 static int build_pairs(const struct fwc_policy *pol,
 		       const struct fwc_classes *c, struct fwc_tables *t,
-		       struct fwc_lower *lw)
+		       struct fwc_lower *lw, uint64_t budget)
 {
 	uint32_t *ls, *cnt, *off, *buf, empty;
 	uint64_t *mark;
 	struct fwc_csr by_src = { 0 }, by_dst = { 0 };
 
-	if ((uint64_t)c->n_src * c->n_dst > DENSE_LIMIT)
+	/* fwc_tables_estimate() said so before: this is a safety net. */
+	if (fwc_svc_map_entries(c) * 4 + (uint64_t)c->n_src * c->n_dst * 4 >
+	    budget)
 		return -E2BIG;
 	t->meta.n_src = c->n_src;
 	t->meta.n_dst = c->n_dst;
@@ -656,8 +655,9 @@ static void decide_row(const struct fwc_csr *by_rule, const uint32_t *list,
 
 static int build_decisions(const struct fwc_policy *pol,
 			   const struct fwc_classes *c, struct fwc_tables *t,
-			   struct fwc_lower *lw)
+			   struct fwc_lower *lw, uint64_t budget)
 {
+	uint64_t pair = (uint64_t)c->n_src * c->n_dst * 4;
 	uint32_t *dec = xcalloc(c->n_svc, sizeof(*dec));
 	uint32_t *final = xcalloc(lw->lists.n, sizeof(*final));
 	struct vectab rows = { 0 };
@@ -670,7 +670,10 @@ static int build_decisions(const struct fwc_policy *pol,
 		final[l] = vectab_intern(&rows, dec, c->n_svc);
 	}
 	fwc_csr_free(&by_rule);
-	if ((uint64_t)rows.n * c->n_svc > DENSE_LIMIT) {
+	/* The estimate counted these rows before: a safety net. */
+	if ((uint64_t)rows.n * c->n_svc * 4 + pair +
+		    fwc_svc_map_entries(c) * 4 >
+	    budget) {
 		free(dec);
 		free(final);
 		vectab_free(&rows);
@@ -691,6 +694,309 @@ static int build_decisions(const struct fwc_policy *pol,
 	free(dec);
 	vectab_free(&rows);
 	return 0;
+}
+
+/* ---- sizes before building: fwc_tables_estimate() --------------------- */
+
+/*
+ * A set of 128-bit fingerprints: it counts distinct lists or rows and
+ * keeps nothing else of them. Two independent 64-bit hashes: a false
+ * match (an undercount by one, which the build's own check would catch)
+ * is about as likely as 2^-128 a pair.
+ */
+struct fpset {
+	uint64_t *k; /* two words a slot; a zero first word is empty */
+	size_t cap, n;
+};
+
+static uint64_t fp_mix(uint64_t x)
+{
+	x ^= x >> 31;
+	x *= 0x7fb5d329728ea185ull;
+	x ^= x >> 27;
+	x *= 0x81dadef4bc2dd44dull;
+	return x ^ (x >> 33);
+}
+
+static bool fpset_add(struct fpset *s, uint64_t a, uint64_t b)
+{
+	size_t j;
+
+	a |= 1;
+	b = fp_mix(b);
+	if ((s->n + 1) * 2 > s->cap) {
+		struct fpset old = *s;
+
+		s->cap = s->cap ? s->cap * 2 : 1024;
+		s->k = xcalloc(s->cap * 2, sizeof(*s->k));
+		for (size_t i = 0; i < old.cap; i++) {
+			if (!old.k[2 * i])
+				continue;
+			j = old.k[2 * i + 1] & (s->cap - 1);
+			while (s->k[2 * j])
+				j = (j + 1) & (s->cap - 1);
+			s->k[2 * j] = old.k[2 * i];
+			s->k[2 * j + 1] = old.k[2 * i + 1];
+		}
+		free(old.k);
+	}
+	j = b & (s->cap - 1);
+	while (s->k[2 * j]) {
+		if (s->k[2 * j] == a && s->k[2 * j + 1] == b)
+			return false;
+		j = (j + 1) & (s->cap - 1);
+	}
+	s->k[2 * j] = a;
+	s->k[2 * j + 1] = b;
+	s->n++;
+	return true;
+}
+
+/* A row: two multiplicative hashes side by side (one pass, two lanes). */
+static bool fpset_add_row(struct fpset *s, const uint32_t *v, size_t n)
+{
+	uint64_t x = 0xcbf29ce484222325ull, y = 0x9e3779b97f4a7c15ull ^ n;
+
+	for (size_t i = 0; i < n; i++) {
+		x = (x ^ v[i]) * 0x100000001b3ull;
+		y = (y ^ v[i]) * 0xff51afd7ed558ccdull;
+		y = y << 31 | y >> 33;
+	}
+	return fpset_add(s, x, y);
+}
+
+/* For each role, how many classes of @p hold it. */
+static void classes_per_role(const struct fwc_partition *p, uint64_t *out)
+{
+	for (uint32_t k = 0; k < p->n_cls; k++) {
+		const uint64_t *sig = p->sig + (size_t)k * p->words;
+
+		for (size_t w = 0; w < p->words; w++)
+			for (uint64_t b = sig[w]; b; b &= b - 1)
+				out[w * 64 + (size_t)__builtin_ctzll(b)]++;
+	}
+}
+
+/* The largest sum of @per_role over the roles a class of @p holds. */
+static uint64_t max_over_classes(const struct fwc_partition *p,
+				 const uint64_t *per_role)
+{
+	uint64_t best = 0;
+
+	for (uint32_t k = 0; k < p->n_cls; k++) {
+		const uint64_t *sig = p->sig + (size_t)k * p->words;
+		uint64_t sum = 0;
+
+		for (size_t w = 0; w < p->words; w++)
+			for (uint64_t b = sig[w]; b; b &= b - 1)
+				sum += per_role[w * 64 +
+						(size_t)__builtin_ctzll(b)];
+		if (sum > best)
+			best = sum;
+	}
+	return best;
+}
+
+/*
+ * From the classes alone: the same-family pairs some rule covers (at
+ * most; each distinct non-empty list has one), the entries of all their
+ * lists (Σ over rules of its source times its destination classes, by
+ * family), and the most entries one source class's lists hold together
+ * (build_pairs()'s buffer).
+ */
+static void cheap_bound(const struct fwc_policy *pol,
+			const struct fwc_classes *c, uint64_t *covered,
+			uint64_t *entries, uint64_t *buf_max)
+{
+	size_t ns = c->n_src_roles + 1, nd = c->n_dst_roles + 1;
+	uint64_t *s4 = xcalloc(ns, sizeof(*s4)), *s6 = xcalloc(ns, sizeof(*s6));
+	uint64_t *d4 = xcalloc(nd, sizeof(*d4)), *d6 = xcalloc(nd, sizeof(*d6));
+	uint64_t *b4 = xcalloc(ns, sizeof(*b4)), *b6 = xcalloc(ns, sizeof(*b6));
+	uint64_t w = 0, pairs, m4, m6;
+
+	classes_per_role(&c->src4, s4);
+	classes_per_role(&c->src6, s6);
+	classes_per_role(&c->dst4, d4);
+	classes_per_role(&c->dst6, d6);
+	for (size_t r = 0; r < pol->n_rules; r++) {
+		uint32_t sr = c->src_role[r], dr = c->dst_role[r];
+
+		w += s4[sr] * d4[dr] + s6[sr] * d6[dr];
+		b4[sr] += d4[dr];
+		b6[sr] += d6[dr];
+	}
+	m4 = max_over_classes(&c->src4, b4);
+	m6 = max_over_classes(&c->src6, b6);
+	pairs = (uint64_t)c->src4.n_cls * c->dst4.n_cls +
+		(uint64_t)c->src6.n_cls * c->dst6.n_cls;
+	*covered = w < pairs ? w : pairs;
+	*entries = w;
+	*buf_max = m4 > m6 ? m4 : m6;
+	free(s4);
+	free(s6);
+	free(d4);
+	free(d6);
+	free(b4);
+	free(b6);
+}
+
+/*
+ * build_pairs() and build_decisions() as a count, keeping neither lists
+ * nor rows. A list is a set of rules, so its fingerprint is a sum of
+ * per-rule random keys, accumulated as the rules are spread over the
+ * destination classes (one add an entry, no list written); only a new
+ * list is written out, from its source class's rules, for its row. Stops
+ * once the rows pass @max_rows or the lists @e->budget.
+ */
+static int count_rows(const struct fwc_policy *pol, const struct fwc_classes *c,
+		      uint64_t max_rows, struct fwc_estimate *e)
+{
+	struct fwc_csr by_src = { 0 }, by_dst = { 0 }, by_rule = { 0 };
+	struct fpset lists = { 0 }, rows = { 0 };
+	uint64_t *k1, *k2, *h1, *h2, *mark;
+	uint32_t *ls, *cnt, *list, *dec;
+	int err = 0;
+
+	rules_by_src_role(pol, c, &by_src);
+	csr_invert(c, c->n_dst, dst_roles_of, c->n_dst_roles, &by_dst);
+	fwc_svcs_by_rule(c, pol->n_rules, &by_rule);
+	k1 = xcalloc(pol->n_rules + 1, sizeof(*k1));
+	k2 = xcalloc(pol->n_rules + 1, sizeof(*k2));
+	for (size_t r = 0; r < pol->n_rules; r++) {
+		k1[r] = fp_mix(2 * r + 0x2545f4914f6cdd1dull);
+		k2[r] = fp_mix(2 * r + 1 + 0x9e3779b97f4a7c15ull);
+	}
+	h1 = xcalloc(c->n_dst + 1, sizeof(*h1));
+	h2 = xcalloc(c->n_dst + 1, sizeof(*h2));
+	cnt = xcalloc(c->n_dst + 1, sizeof(*cnt));
+	ls = xcalloc(pol->n_rules + 1, sizeof(*ls));
+	list = xcalloc(pol->n_rules + 1, sizeof(*list));
+	mark = xcalloc(c->rule_words, sizeof(*mark));
+	dec = xcalloc(c->n_svc + 1, sizeof(*dec));
+	/* The empty list (sum 0) and its row of defaults: the build has both. */
+	fpset_add(&lists, 0, 0);
+	fpset_add_row(&rows, dec, c->n_svc);
+	e->lists = e->rows = 1;
+	e->list_bytes = FWC_LIST_COST;
+	for (uint32_t s = 0; s < c->n_src && !err; s++) {
+		size_t n_ls = src_rules(c, &by_src, s, mark, ls);
+		int fam = fwc_src_family(c, s);
+		uint64_t total = 0;
+
+		memset(cnt, 0, c->n_dst * sizeof(*cnt));
+		memset(h1, 0, c->n_dst * sizeof(*h1));
+		memset(h2, 0, c->n_dst * sizeof(*h2));
+		for (size_t i = 0; i < n_ls; i++) {
+			uint32_t r = ls[i], role = c->dst_role[r];
+
+			total += by_dst.off[role + 1] - by_dst.off[role];
+			for (uint32_t k = by_dst.off[role];
+			     k < by_dst.off[role + 1]; k++) {
+				uint32_t d = by_dst.item[k];
+
+				cnt[d]++;
+				h1[d] += k1[r];
+				h2[d] += k2[r];
+			}
+		}
+		/* build_pairs() holds one source class's lists at once. */
+		if (total * sizeof(uint32_t) > e->budget) {
+			e->over = FWC_OVER_LISTS;
+			err = -E2BIG;
+			break;
+		}
+		for (uint32_t d = 0; d < c->n_dst; d++) {
+			size_t words, n = 0;
+			const uint64_t *sig;
+
+			if (!cnt[d] || fam != fwc_dst_family(c, d) ||
+			    !fpset_add(&lists, h1[d], h2[d]))
+				continue;
+			e->lists++;
+			e->list_bytes += FWC_LIST_COST + 4ull * cnt[d];
+			if (e->list_bytes > e->budget) {
+				e->over = FWC_OVER_LISTS;
+				err = -E2BIG;
+				break;
+			}
+			sig = dst_roles_of(c, d, &words);
+			for (size_t i = 0; i < n_ls; i++)
+				if (fwc_bit(sig, c->dst_role[ls[i]]))
+					list[n++] = ls[i];
+			decide_row(&by_rule, list, n, dec, c->n_svc);
+			if (fpset_add_row(&rows, dec, c->n_svc) &&
+			    ++e->rows > max_rows) {
+				e->over = FWC_OVER_DECISION;
+				err = -E2BIG;
+				break;
+			}
+		}
+	}
+	e->exact = !err;
+	e->more = !!err;
+	free(k1);
+	free(k2);
+	free(h1);
+	free(h2);
+	free(cnt);
+	free(ls);
+	free(list);
+	free(mark);
+	free(dec);
+	free(lists.k);
+	free(rows.k);
+	fwc_csr_free(&by_src);
+	fwc_csr_free(&by_dst);
+	fwc_csr_free(&by_rule);
+	return err;
+}
+
+/* Bytes of fwc_svcs_by_rule()'s lists: a rule in every class it is in. */
+static uint64_t rule_svc_bytes(const struct fwc_classes *c, size_t n_rules)
+{
+	uint64_t n = n_rules + 2;
+
+	for (size_t i = 0; i < (size_t)c->n_svc * c->rule_words; i++)
+		n += (uint64_t)__builtin_popcountll(c->svc_rules[i]);
+	return n * sizeof(uint32_t);
+}
+
+int fwc_tables_estimate(const struct fwc_policy *pol,
+			const struct fwc_classes *c, uint64_t budget,
+			struct fwc_estimate *e)
+{
+	uint64_t covered, entries, buf_max, per_row, max_rows;
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	e->budget = budget;
+	e->pair_bytes = (uint64_t)c->n_src * c->n_dst * sizeof(uint32_t);
+	e->over = c->over;
+	if (e->over == FWC_OVER_PAIR && !c->n_pc)
+		return -E2BIG; /* only the class counts are there */
+	e->svc_bytes = fwc_svc_map_entries(c) * sizeof(uint32_t);
+	e->pairs = (uint64_t)c->src4.n_cls * c->dst4.n_cls +
+		   (uint64_t)c->src6.n_cls * c->dst6.n_cls;
+	if (e->over)
+		return -E2BIG;
+	e->rule_svc_bytes = rule_svc_bytes(c, pol->n_rules);
+	if (e->rule_svc_bytes > budget) {
+		e->over = FWC_OVER_RULE_SVCS;
+		return -E2BIG;
+	}
+	per_row = (uint64_t)(c->n_svc ? c->n_svc : 1) * sizeof(uint32_t);
+	max_rows = (budget - e->svc_bytes - e->pair_bytes) / per_row;
+	cheap_bound(pol, c, &covered, &entries, &buf_max);
+	e->rows = e->lists = covered + 1;
+	e->list_bytes = e->lists * FWC_LIST_COST + entries * sizeof(uint32_t);
+	if (e->rows <= max_rows && e->list_bytes <= budget &&
+	    buf_max * sizeof(uint32_t) <= budget) {
+		e->decision_bytes = e->rows * per_row;
+		return 0;
+	}
+	err = count_rows(pol, c, max_rows, e);
+	e->decision_bytes = e->rows * per_row;
+	return err;
 }
 
 /* ---- rules ------------------------------------------------------------ */
@@ -762,6 +1068,8 @@ int fwc_tables_build(const struct fwc_policy *pol, const struct fwc_classes *c,
 		     const struct fwc_compile_opts *opts, struct fwc_tables *t,
 		     struct fwc_lower *lw)
 {
+	uint64_t budget = opts->max_table_memory ? opts->max_table_memory :
+						   FWC_TABLE_BUDGET;
 	int err;
 
 	memset(t, 0, sizeof(*t));
@@ -776,9 +1084,9 @@ int fwc_tables_build(const struct fwc_policy *pol, const struct fwc_classes *c,
 	t->addr = xcalloc(c->n_addr, sizeof(*t->addr));
 	memcpy(t->addr, c->addr, c->n_addr * sizeof(*t->addr));
 	build_l4(t, c);
-	err = build_pairs(pol, c, t, lw);
+	err = build_pairs(pol, c, t, lw, budget);
 	if (!err)
-		err = build_decisions(pol, c, t, lw);
+		err = build_decisions(pol, c, t, lw, budget);
 	t->source = xstrdup(pol->name ? pol->name : "-");
 	memcpy(t->source_sha256, pol->sha256, sizeof(t->source_sha256));
 	return err;

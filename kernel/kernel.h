@@ -137,6 +137,8 @@ struct fwc_load_opts {
 	bool force;	    /* --force: load past the lockout guard */
 	char **keep;	    /* --keep PACKET...: sessions to keep */
 	int n_keep;
+	/* --max-table-memory: fwc_compile_opts' (0: the default) */
+	uint64_t max_table_memory;
 	/*
 	 * After the compile, before anything is loaded: 0 to go on, or
 	 * -errno (told) to stop (the lockout guard, ops/guard.c). NULL: none.

@@ -1034,7 +1034,10 @@ static void cleanup(struct load *L, bool failed)
 
 int fwc_load(const struct fwc_load_opts *o)
 {
-	struct fwc_compile_opts copts = { .warnings = false };
+	struct fwc_compile_opts copts = {
+		.warnings = false,
+		.max_table_memory = o->max_table_memory,
+	};
 	struct load L = { .o = o, .ct_src = -1 };
 	int err, lock = -1;
 
