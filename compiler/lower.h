@@ -70,6 +70,14 @@ int fwc_tables_estimate(const struct fwc_policy *pol,
 			const struct fwc_classes *c, uint64_t budget,
 			struct fwc_estimate *e);
 
+/*
+ * The count itself: e->rows, e->lists and e->list_bytes, exact unless
+ * it stops (e->more) once the rows pass @max_rows or the lists, or one
+ * source class's lists together, e->budget bytes.
+ */
+int fwc_tables_count(const struct fwc_policy *pol, const struct fwc_classes *c,
+		     uint64_t max_rows, struct fwc_estimate *e);
+
 struct fwc_compile_opts;
 int fwc_tables_build(const struct fwc_policy *pol, const struct fwc_classes *c,
 		     const struct fwc_compile_opts *opts, struct fwc_tables *t,

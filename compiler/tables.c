@@ -848,8 +848,8 @@ static void cheap_bound(const struct fwc_policy *pol,
  * list is written out, from its source class's rules, for its row. Stops
  * once the rows pass @max_rows or the lists @e->budget.
  */
-static int count_rows(const struct fwc_policy *pol, const struct fwc_classes *c,
-		      uint64_t max_rows, struct fwc_estimate *e)
+int fwc_tables_count(const struct fwc_policy *pol, const struct fwc_classes *c,
+		     uint64_t max_rows, struct fwc_estimate *e)
 {
 	struct fwc_csr by_src = { 0 }, by_dst = { 0 }, by_rule = { 0 };
 	struct fpset lists = { 0 }, rows = { 0 };
@@ -994,7 +994,7 @@ int fwc_tables_estimate(const struct fwc_policy *pol,
 		e->decision_bytes = e->rows * per_row;
 		return 0;
 	}
-	err = count_rows(pol, c, max_rows, e);
+	err = fwc_tables_count(pol, c, max_rows, e);
 	e->decision_bytes = e->rows * per_row;
 	return err;
 }
