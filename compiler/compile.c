@@ -444,12 +444,13 @@ static void report_budget(struct fwc_diag *diag, const struct fwc_policy *pol,
 			       "would need at least %s (%llu distinct lists "
 			       "of the %llu same-family pairs of %u source x "
 			       "%u destination address classes, counted until "
-			       "past the budget), over the table budget of %s "
-			       "(--max-table-memory)",
+			       "past the budget; %llu distinct rows of %u "
+			       "service classes so far), over the table "
+			       "budget of %s (--max-table-memory)",
 			       size_text(e->list_bytes, a, sizeof(a)),
 			       (unsigned long long)e->lists,
 			       (unsigned long long)e->pairs, c->n_src, c->n_dst,
-			       b);
+			       (unsigned long long)e->rows, c->n_svc, b);
 		blame_rules(diag, pol, true, false);
 		return;
 	case FWC_OVER_RULE_SVCS:
