@@ -4,8 +4,10 @@
 # Source routing through the gateway (hardening issue, item 2): with
 # accept_source_route on, a SYN addressed to the gateway (which the policy
 # admits) carrying a loose source route to the db host (which it denies)
-# is forwarded to db by the gateway's own stack, as nmap --ip-options
-# "L <gw>" does. fwc drops it at the leg, counted source-route; with
+# is forwarded to db by the gateway's own stack, as a port scanner's
+# loose-source-route option makes it (fwc-probe --via sends it itself,
+# with IP_OPTIONS; no scanner is needed). fwc drops it at the leg,
+# counted source-route; with
 # `set source-route pass` it meets the rules, and the same SYN reaches db
 # (the control: the attack is real on this lab). db counts what arrives
 # with an nftables counter of its own.

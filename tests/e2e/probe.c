@@ -74,7 +74,8 @@ static int sock_for(int type, const char *from,
 }
 
 /*
- * A loose source route through IPv4 @via (nmap --ip-options "L via"):
+ * A loose source route through IPv4 @via (what a port scanner's
+ * loose-source-route option sends, made here with IP_OPTIONS):
  * Linux sends to the list's first address and writes the connect address
  * over the last slot, so one slot gives dst @via, route [connect address].
  */
