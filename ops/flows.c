@@ -417,14 +417,18 @@ static int table_flush(const struct table *t)
 	return 0;
 }
 
-int fwc_flows_show(const char *root, char **ifaces, int n_ifaces, bool json,
-		   bool flush)
+/*
+ * Each table of the interfaces pinned under @root (all when @n_ifaces is
+ * 0), its meta read, given to @show: a listing's frame, as text or JSON.
+ */
+static int tables_walk(const char *root, char **ifaces, int n_ifaces, bool json,
+		       int (*show)(const struct table *t,
+				   const struct fwc_meta *m, bool json,
+				   bool first))
 {
 	struct table *t = NULL;
-	int n = 0, err, e, lock = -1;
+	int n = 0, err, e;
 
-	if (flush)
-		lock = fwc_pin_lock(root);
 	err = tables_list(root, ifaces, n_ifaces, &t, &n);
 	if (json)
 		printf("[");
@@ -433,37 +437,62 @@ int fwc_flows_show(const char *root, char **ifaces, int n_ifaces, bool json,
 		       root);
 	for (int i = 0; i < n; i++) {
 		struct fwc_meta m;
-		struct row *rows;
 		uint32_t k = 0;
-		size_t nr;
 
-		if (flush) {
-			e = table_flush(&t[i]);
-			err = err ? err : e;
-			continue;
-		}
 		memset(&m, 0, sizeof(m));
-		if (fwc_map_lookup(t[i].meta, &k, &m) ||
-		    rows_read(&t[i], &m, &rows, &nr)) {
-			fprintf(stderr, "fwc: %s: cannot read the flow table\n",
+		if (fwc_map_lookup(t[i].meta, &k, &m)) {
+			fprintf(stderr, "fwc: %s: cannot read its meta\n",
 				t[i].ifaces);
-			err = -EIO;
-			continue;
-		}
-		if (json) {
-			print_json(&t[i], &m, rows, nr, i == 0);
+			e = -EIO;
 		} else {
-			if (i)
-				printf("\n");
-			print_text(&t[i], &m, rows, nr);
+			e = show(&t[i], &m, json, i == 0);
 		}
-		free(rows);
+		err = err ? err : e;
 	}
 	if (json)
 		printf("]\n");
 	for (int i = 0; i < n; i++)
 		table_close(&t[i]);
 	free(t);
+	return err;
+}
+
+static int flows_one(const struct table *t, const struct fwc_meta *m, bool json,
+		     bool first)
+{
+	struct row *rows;
+	size_t nr;
+
+	if (rows_read(t, m, &rows, &nr)) {
+		fprintf(stderr, "fwc: %s: cannot read the flow table\n",
+			t->ifaces);
+		return -EIO;
+	}
+	if (json) {
+		print_json(t, m, rows, nr, first);
+	} else {
+		if (!first)
+			printf("\n");
+		print_text(t, m, rows, nr);
+	}
+	free(rows);
+	return 0;
+}
+
+static int flush_one(const struct table *t, const struct fwc_meta *m, bool json,
+		     bool first)
+{
+	(void)m, (void)json, (void)first;
+	return table_flush(t);
+}
+
+int fwc_flows_show(const char *root, char **ifaces, int n_ifaces, bool json,
+		   bool flush)
+{
+	int lock = flush ? fwc_pin_lock(root) : -1;
+	int err = tables_walk(root, ifaces, n_ifaces, json,
+			      flush ? flush_one : flows_one);
+
 	if (lock >= 0)
 		close(lock);
 	return err;
@@ -645,44 +674,29 @@ static void holes_json(const struct table *t, const struct hole *h, size_t n,
 	printf("]}");
 }
 
+static int holes_one(const struct table *t, const struct fwc_meta *m, bool json,
+		     bool first)
+{
+	struct hole *h;
+	size_t nh;
+
+	if (holes_read(t, m, &h, &nh)) {
+		fprintf(stderr, "fwc: %s: cannot read the pinholes\n",
+			t->ifaces);
+		return -EIO;
+	}
+	if (json) {
+		holes_json(t, h, nh, first);
+	} else {
+		if (!first)
+			printf("\n");
+		holes_text(t, h, nh);
+	}
+	free(h);
+	return 0;
+}
+
 int fwc_pinholes_show(const char *root, char **ifaces, int n_ifaces, bool json)
 {
-	struct table *t = NULL;
-	int n = 0, err;
-
-	err = tables_list(root, ifaces, n_ifaces, &t, &n);
-	if (json)
-		printf("[");
-	else if (!n && !err)
-		printf("no fwc policy loaded (nothing pinned under %s)\n",
-		       root);
-	for (int i = 0; i < n; i++) {
-		struct fwc_meta m;
-		struct hole *h;
-		uint32_t k = 0;
-		size_t nh;
-
-		memset(&m, 0, sizeof(m));
-		if (fwc_map_lookup(t[i].meta, &k, &m) ||
-		    holes_read(&t[i], &m, &h, &nh)) {
-			fprintf(stderr, "fwc: %s: cannot read the pinholes\n",
-				t[i].ifaces);
-			err = -EIO;
-			continue;
-		}
-		if (json) {
-			holes_json(&t[i], h, nh, i == 0);
-		} else {
-			if (i)
-				printf("\n");
-			holes_text(&t[i], h, nh);
-		}
-		free(h);
-	}
-	if (json)
-		printf("]\n");
-	for (int i = 0; i < n; i++)
-		table_close(&t[i]);
-	free(t);
-	return err;
+	return tables_walk(root, ifaces, n_ifaces, json, holes_one);
 }
