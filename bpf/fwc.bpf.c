@@ -306,8 +306,9 @@ __noinline int fwc_stateful(struct xdp_md *ctx, const struct fwc_meta *m,
 	 * A bare SYN opens a connection; no live flow needs one to pass
 	 * (a retransmitted opening SYN is still allowed by the rule that
 	 * opened the flow). So the rules judge it first, and a denied one is dropped without a flow
-	 * lookup: a SYN flood at closed ports costs what it costs stateless.
-	 * An allowed one goes on, to refresh its flow or open it.
+	 * lookup: a SYN flood at closed ports costs what it costs stateless
+	 * (with rpc rules, one array read more, below). An allowed one goes
+	 * on, to refresh its flow or open it.
 	 */
 	if (h->proto == IPPROTO_TCP &&
 	    (h->tcp_flags & (FWC_TCP_SYN | FWC_TCP_ACK | FWC_TCP_RST)) ==
