@@ -9,7 +9,7 @@
 #include "env.h"
 #include "packets.h"
 
-static int run_len(struct env *e, const struct pb *b, size_t len)
+static inline int run_len(struct env *e, const struct pb *b, size_t len)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = b->data,
 		    .data_size_in = len, .repeat = 1);
@@ -22,8 +22,8 @@ static int run_len(struct env *e, const struct pb *b, size_t len)
  * Run the first @len bytes of @b; the verdict must be @verdict and exactly
  * counter @id must move, by one packet of @len bytes.
  */
-static void expect_len(struct env *e, const struct pb *b, size_t len,
-		       int verdict, uint32_t id, int line)
+static inline void expect_len(struct env *e, const struct pb *b, size_t len,
+			      int verdict, uint32_t id, int line)
 {
 	struct fwc_counter *before = calloc(e->n_ids, sizeof(*before));
 	struct fwc_counter now;

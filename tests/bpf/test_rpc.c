@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "env.h"
+#include "expect.h"
 #include "packets.h"
 #include "epm.h" /* the reference, compiler/epm.h */
 #include "rpc_iface.h"
@@ -70,15 +71,6 @@ static void seg(struct pb *b, const char *src, uint16_t sport, const char *dst,
 	if (n)
 		memcpy(pb_put(b, n), payload, n);
 	pb_finish(b);
-}
-
-static int run_len(struct env *e, const struct pb *b, size_t len)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = b->data,
-		    .data_size_in = len, .repeat = 1);
-
-	assert_int_equal(bpf_prog_test_run_opts(e->prog, &opts), 0);
-	return opts.retval;
 }
 
 static int send_seg(struct env *e, const char *src, uint16_t sport,
