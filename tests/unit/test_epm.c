@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "epm.h"
+#include "epm_build.h"
 #include "epm_fixtures.h"
 
 #define SAMR "12345778-1234-abcd-ef00-0123456789ac"
@@ -370,69 +371,6 @@ static void test_length_flips(void **state)
 					 fields[f][0]);
 		}
 }
-
-/* A response built around towers: @refs[i] 0 is a NULL pointer. */
-struct built {
-	uint8_t p[4096];
-	size_t len;
-};
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void build(struct built *b, const uint32_t *refs, uint32_t n,
-		  const uint8_t *const *towers, const size_t *tlen,
-		  uint32_t status)
-{
-	size_t at = 24 + 20;
-
-	memset(b, 0, sizeof(*b));
-	memcpy(b->p, fx_samba_impacket_resp, 24);
-	put32(b->p + at, n);
-	put32(b->p + at + 4, n + 1 > 4 ? n + 1 : 4);
-	put32(b->p + at + 8, 0);
-	put32(b->p + at + 12, n);
-	at += 16;
-	for (uint32_t i = 0; i < n; i++, at += 4)
-		put32(b->p + at, refs[i]);
-	for (uint32_t i = 0; i < n; i++) {
-		if (!refs[i])
-			continue;
-		at = (at + 3) & ~(size_t)3;
-		put32(b->p + at, (uint32_t)tlen[i]);
-		put32(b->p + at + 4, (uint32_t)tlen[i]);
-		memcpy(b->p + at + 8, towers[i], tlen[i]);
-		at += 8 + tlen[i];
-	}
-	at = (at + 3) & ~(size_t)3;
-	put32(b->p + at, status);
-	b->len = at + 4;
-	b->p[8] = (uint8_t)b->len;
-	b->p[9] = (uint8_t)(b->len >> 8);
-	put32(b->p + 16, (uint32_t)(b->len - 24)); /* alloc_hint */
-}
-
-/* Samba's tower (75 bytes, @72 of the answer), with port @port. */
-static void samr_tower(uint8_t t[75], uint16_t port)
-{
-	memcpy(t, fx_samba_impacket_resp + 72, 75);
-	t[136 - 72] = (uint8_t)(port >> 8);
-	t[137 - 72] = (uint8_t)port;
-}
-
-/* A named-pipe tower: 5 floors, 0x0f \pipe\samr and 0x11 host. */
-static const uint8_t pipe_tower[] = {
-	0x05, 0x00, 0x13, 0x00, 0x0d, 0x78, 0x57, 0x34, 0x12, 0x34, 0x12, 0xcd,
-	0xab, 0xef, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0xac, 0x01, 0x00, 0x02,
-	0x00, 0x00, 0x00, 0x13, 0x00, 0x0d, 0x04, 0x5d, 0x88, 0x8a, 0xeb, 0x1c,
-	0xc9, 0x11, 0x9f, 0xe8, 0x08, 0x00, 0x2b, 0x10, 0x48, 0x60, 0x02, 0x00,
-	0x02, 0x00, 0x00, 0x00, 0x01, 0x00, 0x0b, 0x02, 0x00, 0x00, 0x00, 0x01,
-	0x00, 0x0f, 0x0b, 0x00, '\\', 'p',  'i',  'p',	'e',  '\\', 's',  'a',
-	'm',  'r',  0x00, 0x01, 0x00, 0x11, 0x03, 0x00, 'd',  'c',  0x00,
-};
 
 static void test_several_towers(void **state)
 {
