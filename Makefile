@@ -27,7 +27,7 @@ LDLIBS := -lz
 
 COMPILER_SRCS := compiler/diag.c compiler/lexer.c compiler/parser.c \
 		 compiler/addrset.c compiler/resolve.c compiler/classes.c \
-		 compiler/tables.c compiler/classify.c compiler/reference.c \
+		 compiler/tables.c compiler/groups.c compiler/classify.c compiler/reference.c \
 		 compiler/packet.c compiler/artifact.c compiler/sha256.c \
 		 compiler/compile.c compiler/analyze.c compiler/diff.c compiler/emit_nft.c \
 		 compiler/graph.c compiler/validate.c compiler/readfile.c compiler/epm.c compiler/rpc_iface.c compiler/suggest.c compiler/utf8.c

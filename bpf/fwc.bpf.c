@@ -193,20 +193,132 @@ static __always_inline int fwc_service(const struct fwc_hdr *h, __u32 *sc)
 	return fwc_get(&svc, pi->svc_base + c1 * pi->n2 + c2, sc);
 }
 
+/* The first rule of the list at @at whose box holds @h (0: none). */
+static __always_inline int fwc_list_match(const struct fwc_hdr *h, __u32 at,
+					  __u32 *id)
+{
+	struct fwc_gentry *e;
+	__u32 i, k;
+
+	*id = 0;
+	for (i = 0; i < FWC_LIST_MAX; i++) {
+		k = at + i;
+		e = bpf_map_lookup_elem(&glist, &k);
+		if (!e)
+			return -1;
+		if (!e->rule)
+			return 0;
+		if (h->proto >= e->proto_lo && h->proto <= e->proto_hi &&
+		    h->k1 >= e->k1_lo && h->k1 <= e->k1_hi &&
+		    h->k2 >= e->k2_lo && h->k2 <= e->k2_hi) {
+			*id = e->rule;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* A sparse group's list of (gs, gd), in @at; 1: no such pair. */
+static __always_inline int fwc_slot_find(const struct fwc_group *g, __u32 gs,
+					 __u32 gd, __u32 *at)
+{
+	__u32 hash = fwc_slot_hash(gs, gd, g->seed), i, k;
+	struct fwc_slot *sl;
+
+	for (i = 0; i < FWC_PROBE_MAX; i++) {
+		k = g->pair_off + ((hash + i) & g->mask);
+		sl = bpf_map_lookup_elem(&slots, &k);
+		if (!sl)
+			return -1;
+		if (!sl->src)
+			return 1;
+		if (sl->src == gs + 1 && sl->dst == gd + 1) {
+			*at = sl->list;
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* The rule group @g matches (0: none), or -1 for a broken table. */
+static __always_inline int fwc_group_match(const struct fwc_group *g,
+					   const struct fwc_hdr *h, __u32 src,
+					   __u32 dst, __u32 sc, __u32 *id)
+{
+	__u32 gs, gd, at;
+	int ret;
+
+	*id = 0;
+	if (fwc_get(&gmap, g->src_off + src, &gs) ||
+	    fwc_get(&gmap, g->dst_off + dst, &gd))
+		return -1;
+	/* Out-of-range classes would index another row: fail closed. */
+	if (gs >= g->n_src || gd >= g->n_dst)
+		return -1;
+	if (g->kind == FWC_GROUP_SPARSE) {
+		ret = fwc_slot_find(g, gs, gd, &at);
+		if (ret)
+			return ret < 0 ? -1 : 0;
+		return fwc_list_match(h, at, id);
+	}
+	if (fwc_get(&pair, g->pair_off + gs * g->n_dst + gd, &at))
+		return -1;
+	if (g->kind == FWC_GROUP_LISTS)
+		return fwc_list_match(h, at, id);
+	if (at >= g->n_rows || sc >= g->n_svc)
+		return -1;
+	return fwc_get(&decision, g->dec_off + at * g->n_svc + sc, id);
+}
+
+/*
+ * The grouped layout (include/fwc_abi.h, "Groups"): the lowest rule id
+ * any group matches. Global, so that the verifier walks the loop once.
+ */
+__noinline int fwc_groups_classify(const struct fwc_meta *m,
+				   const struct fwc_hdr *h, __u32 src,
+				   __u32 dst, __u32 sc)
+{
+	__u32 k, id, best = 0;
+	struct fwc_group *g;
+
+	if (!m || !h)
+		return -1;
+	for (k = 0; k < FWC_GROUPS_MAX && k < m->n_groups; k++) {
+		g = bpf_map_lookup_elem(&groups, &k);
+		if (!g)
+			return -1;
+		if (best && best < g->min_rule)
+			break;
+		if (fwc_group_match(g, h, src, dst, sc, &id))
+			return -1;
+		if (id && (!best || id < best))
+			best = id;
+	}
+	return best;
+}
+
 /* The deciding rule id, or -1 when the tables cannot answer. */
 static __always_inline int fwc_classify(const struct fwc_meta *m,
 					const struct fwc_hdr *h, __u32 *rule)
 {
 	__u32 src, dst, row, sc;
+	int id;
 
 	if (fwc_addrs(m, h, &src, &dst))
 		return -1;
 	/* Out-of-range classes would index another row: fail closed. */
 	if (src >= m->n_src || dst >= m->n_dst)
 		return -1;
-	if (fwc_get(&pair, src * m->n_dst + dst, &row))
-		return -1;
 	if (fwc_service(h, &sc) || sc >= m->n_svc)
+		return -1;
+	if (m->n_groups) {
+		id = fwc_groups_classify(m, h, src, dst, sc);
+		if (id < 0)
+			return -1;
+		*rule = id;
+		return 0;
+	}
+	if (fwc_get(&pair, src * m->n_dst + dst, &row))
 		return -1;
 	return fwc_get(&decision, row * m->n_svc + sc, rule);
 }

@@ -24,8 +24,9 @@
 #include "util.h"
 
 #define MAGIC "FWCA"
-/* 2: ABI 6's rpc_ifaces section (include/fwc_maps.h), after the rules. */
-#define FORMAT 2
+/* 2: ABI 6's rpc_ifaces section (include/fwc_maps.h), after the rules;
+ * 3: ABI 7's groups, gmap, slots and glist sections after it. */
+#define FORMAT 3
 #define HEADER 16
 
 struct buf {

@@ -436,12 +436,17 @@ static void choose_miss_class(struct fwc_classes *c)
 
 static void build_addresses(const struct fwc_policy *pol, struct fwc_classes *c)
 {
-	struct pairtab t = { 0 };
-
 	partition_role(pol, c->src_sets, c->n_src_roles, 4, &c->src4);
 	partition_role(pol, c->src_sets, c->n_src_roles, 6, &c->src6);
 	partition_role(pol, c->dst_sets, c->n_dst_roles, 4, &c->dst4);
 	partition_role(pol, c->dst_sets, c->n_dst_roles, 6, &c->dst6);
+	fwc_classes_refine(c);
+}
+
+void fwc_classes_refine(struct fwc_classes *c)
+{
+	struct pairtab t = { 0 };
+
 	c->n_src = c->src4.n_cls + c->src6.n_cls;
 	c->n_dst = c->dst4.n_cls + c->dst6.n_cls;
 	/* addr class 0: IPv6 in no set, what an LPM miss returns. */

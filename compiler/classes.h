@@ -107,6 +107,12 @@ void fwc_classes_build(const struct fwc_policy *pol, struct fwc_classes *c);
  */
 int fwc_classes_build_within(const struct fwc_policy *pol,
 			     struct fwc_classes *c, uint64_t max_bytes);
+/*
+ * From the four address partitions of @c (their segments and class
+ * counts; class 0 of each "in no set"): n_src, n_dst, the addr classes
+ * and the segments labelled by them (addr class 0: IPv6 in no set).
+ */
+void fwc_classes_refine(struct fwc_classes *c);
 /* Entries of the svc map: the (k1, k2) combinations of every protocol. */
 uint64_t fwc_svc_map_entries(const struct fwc_classes *c);
 void fwc_classes_free(struct fwc_classes *c);

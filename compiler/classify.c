@@ -149,6 +149,101 @@ void fwc_tables_classes(const struct fwc_tables *t,
 		*src = *dst = *svc = 0;
 }
 
+/* gmap[off + cls], or UINT32_MAX past the map. */
+static uint32_t gmap_at(const struct fwc_tables *t, uint32_t off, uint32_t cls)
+{
+	uint64_t i = (uint64_t)off + cls;
+
+	return i < t->meta.n_gmap ? t->gmap[i] : UINT32_MAX;
+}
+
+/* The first rule of the list at @at whose box holds @pkt; 0 for none. */
+static uint32_t list_match(const struct fwc_tables *t, uint64_t at,
+			   const struct fwc_packet *pkt)
+{
+	for (uint32_t i = 0; i < FWC_LIST_MAX && at + i < t->meta.n_glist;
+	     i++) {
+		const struct fwc_gentry *e = &t->glist[at + i];
+
+		if (!e->rule)
+			return 0;
+		if (pkt->proto >= e->proto_lo && pkt->proto <= e->proto_hi &&
+		    pkt->k1 >= e->k1_lo && pkt->k1 <= e->k1_hi &&
+		    pkt->k2 >= e->k2_lo && pkt->k2 <= e->k2_hi)
+			return e->rule;
+	}
+	return 0;
+}
+
+/* The sparse group's slot of (gs, gd): at most FWC_PROBE_MAX probes. */
+static const struct fwc_slot *group_slot(const struct fwc_tables *t,
+					 const struct fwc_group *g, uint32_t gs,
+					 uint32_t gd)
+{
+	uint32_t h = fwc_slot_hash(gs, gd, g->seed);
+
+	for (uint32_t i = 0; i < FWC_PROBE_MAX; i++) {
+		uint64_t k = (uint64_t)g->pair_off + ((h + i) & g->mask);
+		const struct fwc_slot *sl;
+
+		if (k >= t->meta.n_slots)
+			return NULL;
+		sl = &t->slots[k];
+		if (!sl->src)
+			return NULL;
+		if (sl->src == gs + 1 && sl->dst == gd + 1)
+			return sl;
+	}
+	return NULL;
+}
+
+/* The rule group @g matches; 0 for none. */
+static uint32_t group_match(const struct fwc_tables *t,
+			    const struct fwc_group *g, uint32_t s, uint32_t d,
+			    uint32_t v, const struct fwc_packet *pkt)
+{
+	uint32_t gs = gmap_at(t, g->src_off, s), gd = gmap_at(t, g->dst_off, d);
+	const struct fwc_slot *sl;
+	uint64_t i, row;
+
+	if (gs >= g->n_src || gd >= g->n_dst)
+		return 0;
+	if (g->kind == FWC_GROUP_SPARSE) {
+		sl = group_slot(t, g, gs, gd);
+		return sl ? list_match(t, sl->list, pkt) : 0;
+	}
+	i = (uint64_t)g->pair_off + (uint64_t)gs * g->n_dst + gd;
+	if (i >= t->meta.n_pair)
+		return 0;
+	if (g->kind == FWC_GROUP_LISTS)
+		return list_match(t, t->pair[i], pkt);
+	row = t->pair[i];
+	if (row >= g->n_rows || v >= g->n_svc)
+		return 0;
+	i = (uint64_t)g->dec_off + row * g->n_svc + v;
+	return i < t->meta.n_dec ? t->decision[i] : 0;
+}
+
+/* The lowest rule id any group matches: groups by their lowest rule. */
+static uint32_t groups_classify(const struct fwc_tables *t, uint32_t s,
+				uint32_t d, uint32_t v,
+				const struct fwc_packet *pkt)
+{
+	uint32_t best = 0;
+
+	for (uint32_t k = 0; k < t->meta.n_groups && k < FWC_GROUPS_MAX; k++) {
+		const struct fwc_group *g = &t->groups[k];
+		uint32_t id;
+
+		if (best && best < g->min_rule)
+			break;
+		id = group_match(t, g, s, d, v, pkt);
+		if (id && (!best || id < best))
+			best = id;
+	}
+	return best;
+}
+
 uint32_t fwc_tables_classify(const struct fwc_tables *t,
 			     const struct fwc_packet *pkt)
 {
@@ -157,6 +252,10 @@ uint32_t fwc_tables_classify(const struct fwc_tables *t,
 
 	if (!classes(t, pkt, &s, &d, &v))
 		return 0;
+	if (m->n_groups) {
+		id = groups_classify(t, s, d, v, pkt);
+		return id <= m->n_rules ? id : 0;
+	}
 	row = t->pair[(size_t)s * m->n_dst + d];
 	if (row >= m->n_rows)
 		return 0;

@@ -491,8 +491,44 @@ int fwc_compile(const char *name, const char *text, size_t len,
 	if (err)
 		goto out;
 	/* Sizes first: a policy over the budget is told before it is built. */
-	fwc_classes_build_within(pol, &c, budget);
-	err = fwc_tables_estimate(pol, &c, budget, &est);
+	if (o->layout != FWC_LAYOUT_GROUPS) {
+		fwc_classes_build_within(pol, &c, budget);
+		err = fwc_tables_estimate(pol, &c, budget, &est);
+	}
+	if (o->layout == FWC_LAYOUT_GROUPS ||
+	    (err == -E2BIG && o->layout == FWC_LAYOUT_AUTO)) {
+		/* Past the single cross product: groups (compiler/groups.c). */
+		char why[256] = "";
+
+		t = xcalloc(1, sizeof(*t));
+		err = fwc_tables_build_groups(pol, o, t, why, sizeof(why));
+		if (!err) {
+			state_meta(pol, &t->meta);
+		} else if (o->layout == FWC_LAYOUT_GROUPS) {
+			fwc_error_file(&diag,
+				       "the grouped tables would pass the "
+				       "table budget of %llu bytes "
+				       "(--max-table-memory): %s",
+				       (unsigned long long)budget, why);
+		} else {
+			report_budget(&diag, pol, &c, &est);
+			fwc_note_file(&diag,
+				      "nor do the grouped tables fit (fwc "
+				      "compile --layout groups): %s",
+				      why);
+		}
+		if (o->layout != FWC_LAYOUT_GROUPS)
+			fwc_classes_free(&c);
+		if (!err && opts && opts->warnings)
+			fwc_note_file(&diag,
+				      "the policy takes the grouped layout "
+				      "(%u groups): the checks of shadowed, "
+				      "redundant and overlapping rules need "
+				      "the single cross product and are "
+				      "skipped",
+				      t->meta.n_groups);
+		goto out;
+	}
 	if (err) {
 		report_budget(&diag, pol, &c, &est);
 		fwc_classes_free(&c);

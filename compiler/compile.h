@@ -34,6 +34,15 @@ struct fwc_compile_opts {
 	 * are built (0: FWC_TABLE_BUDGET).
 	 */
 	uint64_t max_table_memory;
+	/*
+	 * --layout: the single cross product when it fits the budget, else
+	 * groups (compiler/groups.c); or forced (tests, bench).
+	 */
+	enum fwc_layout {
+		FWC_LAYOUT_AUTO,
+		FWC_LAYOUT_SINGLE,
+		FWC_LAYOUT_GROUPS
+	} layout;
 };
 
 #define FWC_TABLE_BUDGET (256ull << 20)

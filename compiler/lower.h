@@ -79,10 +79,36 @@ int fwc_tables_count(const struct fwc_policy *pol, const struct fwc_classes *c,
 		     uint64_t max_rows, struct fwc_estimate *e);
 
 struct fwc_compile_opts;
+/*
+ * The tables but the cross product: rules, rpc, address tries, addr
+ * classes, protocol, l4 and svc maps, from @c's address segments and
+ * protocol classes.
+ */
+void fwc_tables_build_lookup(const struct fwc_policy *pol,
+			     const struct fwc_classes *c,
+			     const struct fwc_compile_opts *opts,
+			     struct fwc_tables *t);
+/*
+ * The cross product: pair and decision (meta n_src, n_dst, n_rows), with
+ * rule ids of @pol, within @budget bytes (-E2BIG).
+ */
+int fwc_tables_build_cross(const struct fwc_policy *pol,
+			   const struct fwc_classes *c, struct fwc_tables *t,
+			   struct fwc_lower *lw, uint64_t budget);
 int fwc_tables_build(const struct fwc_policy *pol, const struct fwc_classes *c,
 		     const struct fwc_compile_opts *opts, struct fwc_tables *t,
 		     struct fwc_lower *lw);
 void fwc_lower_free(struct fwc_lower *lw);
+
+/*
+ * The grouped layout (compiler/groups.c, include/fwc_abi.h "Groups"),
+ * for a policy whose single cross product passes the budget: 0 and @t,
+ * or -E2BIG and in @why what passes it (the largest group, its rules and
+ * classes), before its tables are allocated whole.
+ */
+int fwc_tables_build_groups(const struct fwc_policy *pol,
+			    const struct fwc_compile_opts *opts,
+			    struct fwc_tables *t, char *why, size_t len);
 
 /* fwc check's findings: shadowed, unmatched, redundant, overlap, wide. */
 void fwc_analyze(const struct fwc_policy *pol, const struct fwc_classes *c,

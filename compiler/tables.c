@@ -1064,16 +1064,12 @@ static void build_rpc(const struct fwc_policy *pol, struct fwc_tables *t)
 	}
 }
 
-int fwc_tables_build(const struct fwc_policy *pol, const struct fwc_classes *c,
-		     const struct fwc_compile_opts *opts, struct fwc_tables *t,
-		     struct fwc_lower *lw)
+void fwc_tables_build_lookup(const struct fwc_policy *pol,
+			     const struct fwc_classes *c,
+			     const struct fwc_compile_opts *opts,
+			     struct fwc_tables *t)
 {
-	uint64_t budget = opts->max_table_memory ? opts->max_table_memory :
-						   FWC_TABLE_BUDGET;
-	int err;
-
 	memset(t, 0, sizeof(*t));
-	memset(lw, 0, sizeof(*lw));
 	t->meta.abi_version = FWC_ABI_VERSION;
 	build_rules(pol, t);
 	build_rpc(pol, t);
@@ -1084,12 +1080,32 @@ int fwc_tables_build(const struct fwc_policy *pol, const struct fwc_classes *c,
 	t->addr = xcalloc(c->n_addr, sizeof(*t->addr));
 	memcpy(t->addr, c->addr, c->n_addr * sizeof(*t->addr));
 	build_l4(t, c);
+	t->source = xstrdup(pol->name ? pol->name : "-");
+	memcpy(t->source_sha256, pol->sha256, sizeof(t->source_sha256));
+}
+
+int fwc_tables_build_cross(const struct fwc_policy *pol,
+			   const struct fwc_classes *c, struct fwc_tables *t,
+			   struct fwc_lower *lw, uint64_t budget)
+{
+	int err;
+
+	memset(lw, 0, sizeof(*lw));
 	err = build_pairs(pol, c, t, lw, budget);
 	if (!err)
 		err = build_decisions(pol, c, t, lw, budget);
-	t->source = xstrdup(pol->name ? pol->name : "-");
-	memcpy(t->source_sha256, pol->sha256, sizeof(t->source_sha256));
 	return err;
+}
+
+int fwc_tables_build(const struct fwc_policy *pol, const struct fwc_classes *c,
+		     const struct fwc_compile_opts *opts, struct fwc_tables *t,
+		     struct fwc_lower *lw)
+{
+	uint64_t budget = opts->max_table_memory ? opts->max_table_memory :
+						   FWC_TABLE_BUDGET;
+
+	fwc_tables_build_lookup(pol, c, opts, t);
+	return fwc_tables_build_cross(pol, c, t, lw, budget);
 }
 
 void fwc_lower_free(struct fwc_lower *lw)

@@ -35,6 +35,11 @@ struct fwc_tables {
 	uint32_t *decision;		  /* meta.n_rows * meta.n_svc */
 	struct fwc_rule_info *rules;	  /* meta.n_rules + 1 */
 	struct fwc_rpc_iface *rpc_ifaces; /* meta.n_rpc, NULL when 0 */
+	/* ABI 7: the grouped layout, all NULL when meta.n_groups is 0. */
+	struct fwc_group *groups; /* meta.n_groups */
+	uint32_t *gmap;		  /* meta.n_gmap */
+	struct fwc_slot *slots;	  /* meta.n_slots */
+	struct fwc_gentry *glist; /* meta.n_glist */
 
 	struct fwc_rule_meta *rule_meta; /* meta.n_rules + 1 (0 = default) */
 	char *source;			 /* policy file name */

@@ -6,7 +6,7 @@
  * file cannot send a reader out of bounds. The artifact reader runs this
  * on what it read, before anything uses it; the compiler's tables pass by
  * construction. Sums and products are taken in 64 bits: every operand is
- * a u32, and no product here has more than 48 bits.
+ * a u32, and a product of two u32s plus a u32 fits 64 bits.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -21,7 +21,8 @@ struct check {
 	const struct fwc_tables *t;
 	char *why;
 	size_t len;
-	uint32_t *seen; /* per chunk: the trie levels walked from it */
+	uint32_t *seen;	    /* per chunk: the trie levels walked from it */
+	uint32_t *list_end; /* per glist entry: its list's rule 0 (glist_ok) */
 };
 
 __attribute__((format(printf, 2, 3))) static bool bad(struct check *c,
@@ -35,6 +36,44 @@ __attribute__((format(printf, 2, 3))) static bool bad(struct check *c,
 		va_end(ap);
 	}
 	return false;
+}
+
+/*
+ * ABI 7's counts: none of the grouped tables without groups (the artifact
+ * has no such sections then), at most FWC_GROUPS_MAX groups, and each
+ * table its count sizes present.
+ */
+static bool groups_meta_ok(struct check *c)
+{
+	const struct fwc_tables *t = c->t;
+	const struct fwc_meta *m = &t->meta;
+	const struct {
+		uint32_t v;
+		const char *name;
+	} grouped[] = {
+		{ m->n_gmap, "n_gmap" },   { m->n_slots, "n_slots" },
+		{ m->n_glist, "n_glist" }, { m->n_pair, "n_pair" },
+		{ m->n_dec, "n_dec" },
+	};
+
+	if (!m->n_groups) {
+		for (size_t i = 0; i < sizeof(grouped) / sizeof(grouped[0]);
+		     i++)
+			if (grouped[i].v)
+				return bad(c, "meta: %s %u without groups",
+					   grouped[i].name, grouped[i].v);
+		if (t->groups || t->gmap || t->slots || t->glist)
+			return bad(c, "meta: n_groups 0 with a groups, gmap, "
+				      "slots or glist table");
+		return true;
+	}
+	if (m->n_groups > FWC_GROUPS_MAX)
+		return bad(c, "meta: n_groups %u, more than %u", m->n_groups,
+			   FWC_GROUPS_MAX);
+	if (!t->groups || (m->n_gmap && !t->gmap) ||
+	    (m->n_slots && !t->slots) || (m->n_glist && !t->glist))
+		return bad(c, "a table its count sizes is missing");
+	return true;
 }
 
 /* The counts themselves, and the arrays they size. */
@@ -82,11 +121,12 @@ static bool meta_ok(struct check *c)
 			   m->n_rpc, FWC_RPC_PER_RULE, m->n_rules);
 	if (!t->v4_root || (m->flags & FWC_META_V6_TRIE && !t->v6_root) ||
 	    (m->n_chunks && !t->chunks) || (m->n_v6_ranges && !t->v6_ranges) ||
-	    (m->n_v6 && (!t->v6_keys || !t->v6_vals)) || !t->addr || !t->pair ||
-	    !t->pinfo || !t->l4 || !t->svc || !t->decision || !t->rules ||
-	    !t->rule_meta || (m->n_rpc && !t->rpc_ifaces))
+	    (m->n_v6 && (!t->v6_keys || !t->v6_vals)) || !t->addr ||
+	    (!t->pair && (!m->n_groups || m->n_pair)) || !t->pinfo || !t->l4 ||
+	    !t->svc || (!t->decision && (!m->n_groups || m->n_dec)) ||
+	    !t->rules || !t->rule_meta || (m->n_rpc && !t->rpc_ifaces))
 		return bad(c, "a table its count sizes is missing");
-	return true;
+	return groups_meta_ok(c);
 }
 
 /*
@@ -297,8 +337,9 @@ static bool classes_ok(struct check *c)
 {
 	const struct fwc_tables *t = c->t;
 	const struct fwc_meta *m = &t->meta;
-	uint64_t n_pair = (uint64_t)m->n_src * m->n_dst;
-	uint64_t n_dec = (uint64_t)m->n_rows * m->n_svc;
+	/* The single layout's; the grouped one's are groups_ok()'s. */
+	uint64_t n_pair = m->n_groups ? 0 : (uint64_t)m->n_src * m->n_dst;
+	uint64_t n_dec = m->n_groups ? 0 : (uint64_t)m->n_rows * m->n_svc;
 
 	for (uint32_t i = 0; i < m->n_addr; i++)
 		if (t->addr[i].src >= m->n_src || t->addr[i].dst >= m->n_dst)
@@ -332,6 +373,269 @@ static bool classes_ok(struct check *c)
 			return bad(c, "decision[%llu]: rule %u, n_rules %u",
 				   (unsigned long long)i, t->decision[i],
 				   m->n_rules);
+	return true;
+}
+
+/*
+ * Global classes 0..@n - 1 through group @k's map at gmap[@off ..]: inside
+ * gmap, each to a class of the group's @n_group.
+ */
+static bool gmap_ok(struct check *c, uint32_t k, const char *what, uint32_t off,
+		    uint32_t n, uint32_t n_group)
+{
+	const struct fwc_tables *t = c->t;
+	uint64_t end = (uint64_t)off + n;
+
+	if (end > t->meta.n_gmap)
+		return bad(c, "group %u: %s map gmap[%u..%llu], n_gmap %u", k,
+			   what, off, (unsigned long long)end - 1,
+			   t->meta.n_gmap);
+	for (uint64_t i = off; i < end; i++)
+		if (t->gmap[i] >= n_group)
+			return bad(c,
+				   "gmap[%llu]: group %u %s class %u, its "
+				   "n_%s %u",
+				   (unsigned long long)i, k, what, t->gmap[i],
+				   what, n_group);
+	return true;
+}
+
+/*
+ * The candidate rules' boxes, and where each list ends: c->list_end[i] is
+ * the first entry from glist[i] on with rule 0, or n_glist (one pass from
+ * the end, so that each list is checked in constant time).
+ */
+static bool glist_ok(struct check *c)
+{
+	const struct fwc_tables *t = c->t;
+	const struct fwc_meta *m = &t->meta;
+	uint32_t end = m->n_glist;
+
+	c->list_end = xcalloc(m->n_glist, sizeof(*c->list_end));
+	for (uint32_t i = m->n_glist; i-- > 0;) {
+		const struct fwc_gentry *e = &t->glist[i];
+
+		if (e->rule > m->n_rules)
+			return bad(c, "glist[%u]: rule %u, n_rules %u", i,
+				   e->rule, m->n_rules);
+		if (e->rule && (e->proto_lo > e->proto_hi ||
+				e->k1_lo > e->k1_hi || e->k2_lo > e->k2_hi))
+			return bad(c,
+				   "glist[%u]: rule %u, an empty box: proto "
+				   "%u-%u, k1 %u-%u, k2 %u-%u",
+				   i, e->rule, e->proto_lo, e->proto_hi,
+				   e->k1_lo, e->k1_hi, e->k2_lo, e->k2_hi);
+		if (!e->rule)
+			end = i;
+		c->list_end[i] = end;
+	}
+	return true;
+}
+
+/*
+ * The list at glist[@at], for @what: the readers walk it to its rule 0 or
+ * FWC_LIST_MAX entries, whichever comes first, and every entry they read
+ * must be inside glist (past it, the XDP program drops the packet and the
+ * table classifier stops: they would disagree).
+ */
+static bool list_ok(struct check *c, const char *what, uint64_t i, uint32_t at)
+{
+	const struct fwc_meta *m = &c->t->meta;
+	uint64_t last;
+
+	if (at >= m->n_glist)
+		return bad(c, "%s[%llu]: list at glist[%u], n_glist %u", what,
+			   (unsigned long long)i, at, m->n_glist);
+	last = (uint64_t)at + FWC_LIST_MAX - 1;
+	if (c->list_end[at] < last)
+		last = c->list_end[at];
+	if (last >= m->n_glist)
+		return bad(c,
+			   "%s[%llu]: list at glist[%u] runs past n_glist %u "
+			   "without its rule 0",
+			   what, (unsigned long long)i, at, m->n_glist);
+	return true;
+}
+
+/* A group's pairs at pair[pair_off ..]: inside pair. */
+static bool pairs_in(struct check *c, uint32_t k, uint64_t *end)
+{
+	const struct fwc_meta *m = &c->t->meta;
+	const struct fwc_group *g = &c->t->groups[k];
+
+	*end = g->pair_off + (uint64_t)g->n_src * g->n_dst;
+	if (*end > m->n_pair)
+		return bad(c, "group %u: pair[%u..%llu], n_pair %u", k,
+			   g->pair_off, (unsigned long long)*end - 1,
+			   m->n_pair);
+	return true;
+}
+
+/*
+ * A ROWS group: the table's service classes, pairs that are rows of the
+ * group, decision rows inside decision holding its rules.
+ */
+static bool rows_ok(struct check *c, uint32_t k)
+{
+	const struct fwc_tables *t = c->t;
+	const struct fwc_meta *m = &t->meta;
+	const struct fwc_group *g = &t->groups[k];
+	uint64_t end, dec = g->dec_off + (uint64_t)g->n_rows * g->n_svc;
+
+	if (g->n_svc != m->n_svc || !g->n_rows || g->mask)
+		return bad(c,
+			   "group %u: a ROWS group with n_svc %u (the "
+			   "table's %u), n_rows %u, mask 0x%x",
+			   k, g->n_svc, m->n_svc, g->n_rows, g->mask);
+	if (!pairs_in(c, k, &end))
+		return false;
+	for (uint64_t i = g->pair_off; i < end; i++)
+		if (t->pair[i] >= g->n_rows)
+			return bad(c,
+				   "pair[%llu]: group %u row %u, its n_rows %u",
+				   (unsigned long long)i, k, t->pair[i],
+				   g->n_rows);
+	if (dec > m->n_dec)
+		return bad(c, "group %u: decision[%u..%llu], n_dec %u", k,
+			   g->dec_off, (unsigned long long)dec - 1, m->n_dec);
+	for (uint64_t i = g->dec_off; i < dec; i++) {
+		if (t->decision[i] > m->n_rules)
+			return bad(
+				c,
+				"decision[%llu]: group %u rule %u, n_rules %u",
+				(unsigned long long)i, k, t->decision[i],
+				m->n_rules);
+		if (t->decision[i] && t->decision[i] < g->min_rule)
+			return bad(c,
+				   "decision[%llu]: group %u rule %u, below "
+				   "its min_rule %u",
+				   (unsigned long long)i, k, t->decision[i],
+				   g->min_rule);
+	}
+	return true;
+}
+
+/* A LISTS group: a list for each of its pairs. */
+static bool lists_ok(struct check *c, uint32_t k)
+{
+	const struct fwc_tables *t = c->t;
+	uint64_t end;
+
+	if (!pairs_in(c, k, &end))
+		return false;
+	for (uint64_t i = t->groups[k].pair_off; i < end; i++)
+		if (!list_ok(c, "pair", i, t->pair[i]))
+			return false;
+	return true;
+}
+
+/*
+ * A SPARSE group: a power-of-two run of slots inside the table, each
+ * empty (all zero) or a pair of its classes with a list.
+ */
+static bool sparse_ok(struct check *c, uint32_t k)
+{
+	const struct fwc_tables *t = c->t;
+	const struct fwc_meta *m = &t->meta;
+	const struct fwc_group *g = &t->groups[k];
+	uint64_t size = (uint64_t)g->mask + 1, end = g->pair_off + size;
+
+	if (size & g->mask)
+		return bad(c, "group %u: mask 0x%x, not a power of two less 1",
+			   k, g->mask);
+	if (end > m->n_slots)
+		return bad(c, "group %u: slots[%u..%llu], n_slots %u", k,
+			   g->pair_off, (unsigned long long)end - 1,
+			   m->n_slots);
+	for (uint64_t i = g->pair_off; i < end; i++) {
+		const struct fwc_slot *sl = &t->slots[i];
+
+		if (!sl->src) {
+			if (sl->dst || sl->list)
+				return bad(c,
+					   "slots[%llu]: empty, with dst %u, "
+					   "list %u",
+					   (unsigned long long)i, sl->dst,
+					   sl->list);
+			continue;
+		}
+		if (sl->src - 1 >= g->n_src || !sl->dst ||
+		    sl->dst - 1 >= g->n_dst)
+			return bad(c,
+				   "slots[%llu]: group %u classes src %u, dst "
+				   "%u (+1), its n_src %u, n_dst %u",
+				   (unsigned long long)i, k, sl->src, sl->dst,
+				   g->n_src, g->n_dst);
+		if (!list_ok(c, "slots", i, sl->list))
+			return false;
+	}
+	return true;
+}
+
+static const char *const kind_name[] = {
+	[FWC_GROUP_ROWS] = "ROWS",
+	[FWC_GROUP_LISTS] = "LISTS",
+	[FWC_GROUP_SPARSE] = "SPARSE",
+};
+
+/*
+ * ABI 7's grouped layout (include/fwc_abi.h, "Groups"): each group's
+ * class maps, pairs or slots, decision rows and lists inside the tables
+ * they share, every index read from them inside the group's own classes
+ * and rows, and the groups in the order of their lowest rule, which the
+ * readers' early exit relies on. Each table is walked once per group
+ * using it, and each list in constant time (glist_ok).
+ */
+static bool groups_ok(struct check *c)
+{
+	const struct fwc_tables *t = c->t;
+	const struct fwc_meta *m = &t->meta;
+	uint32_t rows = m->n_groups;
+
+	if (!m->n_groups)
+		return true;
+	if (!glist_ok(c))
+		return false;
+	for (uint32_t k = 0; k < m->n_groups; k++) {
+		const struct fwc_group *g = &t->groups[k];
+		bool ok;
+
+		if (g->kind > FWC_GROUP_SPARSE)
+			return bad(c, "group %u: kind %u", k, g->kind);
+		if (g->kind == FWC_GROUP_ROWS && rows < k)
+			return bad(c, "group %u: a second ROWS group, after %u",
+				   k, rows);
+		if (g->kind == FWC_GROUP_ROWS)
+			rows = k;
+		/* n_rules + 1: a group with no rules (the compiler's ROWS). */
+		if (!g->min_rule || g->min_rule > (uint64_t)m->n_rules + 1)
+			return bad(c, "group %u: min_rule %u, n_rules %u", k,
+				   g->min_rule, m->n_rules);
+		if (k && g->min_rule < g[-1].min_rule)
+			return bad(c,
+				   "group %u: min_rule %u, below group %u's "
+				   "%u",
+				   k, g->min_rule, k - 1, g[-1].min_rule);
+		if (!g->n_src || !g->n_dst)
+			return bad(c, "group %u: n_src %u, n_dst %u", k,
+				   g->n_src, g->n_dst);
+		if (g->kind != FWC_GROUP_ROWS && (g->n_svc || g->n_rows))
+			return bad(c,
+				   "group %u: a %s group with n_svc %u, "
+				   "n_rows %u",
+				   k, kind_name[g->kind], g->n_svc, g->n_rows);
+		if (g->kind == FWC_GROUP_LISTS && g->mask)
+			return bad(c, "group %u: a LISTS group with mask 0x%x",
+				   k, g->mask);
+		if (!gmap_ok(c, k, "src", g->src_off, m->n_src, g->n_src) ||
+		    !gmap_ok(c, k, "dst", g->dst_off, m->n_dst, g->n_dst))
+			return false;
+		ok = g->kind == FWC_GROUP_ROWS	? rows_ok(c, k) :
+		     g->kind == FWC_GROUP_LISTS ? lists_ok(c, k) :
+						  sparse_ok(c, k);
+		if (!ok)
+			return false;
+	}
 	return true;
 }
 
@@ -463,8 +767,10 @@ int fwc_tables_validate(const struct fwc_tables *t, char *why, size_t len)
 	if (!meta_ok(&c))
 		return -EINVAL;
 	c.seen = xcalloc(t->meta.n_chunks, sizeof(*c.seen));
-	ok = tries_ok(&c) && v6_keys_ok(&c) && classes_ok(&c) && rules_ok(&c) &&
-	     rpc_rules_ok(&c) && rpc_ifaces_ok(&c);
+	ok = tries_ok(&c) && v6_keys_ok(&c) && classes_ok(&c) &&
+	     groups_ok(&c) && rules_ok(&c) && rpc_rules_ok(&c) &&
+	     rpc_ifaces_ok(&c);
 	free(c.seen);
+	free(c.list_end);
 	return ok ? 0 : -EINVAL;
 }

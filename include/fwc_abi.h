@@ -42,7 +42,7 @@
 
 #include <linux/types.h>
 
-#define FWC_ABI_VERSION 6
+#define FWC_ABI_VERSION 7
 
 /* Trie entries: a leaf holds an addr class, a chunk pointer has this bit. */
 #define FWC_TRIE_CHUNK 0x80000000u
@@ -162,7 +162,98 @@ struct fwc_meta {
 	__u32 v6_mask[4];
 	__u32 n_v6_ranges; /* struct fwc_v6_range entries */
 	__u32 n_rpc;	   /* ABI 6: struct fwc_rpc_iface entries */
+	/*
+	 * ABI 7: the grouped layout (below, "Groups"): 0 for the single
+	 * cross product, else the groups, and the entries of the tables
+	 * they share (pair and decision hold every group's, one after
+	 * another).
+	 */
+	__u32 n_groups; /* struct fwc_group entries, <= FWC_GROUPS_MAX */
+	__u32 n_gmap;	/* address class maps: gmap entries */
+	__u32 n_slots;	/* sparse pairs: struct fwc_slot entries */
+	__u32 n_glist;	/* candidate lists: struct fwc_gentry entries */
+	__u32 n_pair;	/* grouped: pair entries (else n_src * n_dst) */
+	__u32 n_dec;	/* grouped: decision entries (else n_rows * n_svc) */
 };
+
+/*
+ * ABI 7: groups (docs/architecture.md, "Groups"). A policy whose single
+ * cross product passes the table budget is split into groups of rules by
+ * how wide their addresses are; a packet is classified once (addr trie,
+ * addr_class, and proto, pinfo, l4 and svc as above, giving global
+ * classes src, dst and svc) and then looked up in each group, and the
+ * lowest rule id any group matches decides (0: none, the default rule):
+ *
+ *   gs = gmap[g.src_off + src], gd = gmap[g.dst_off + dst]
+ *   ROWS:   row = pair[g.pair_off + gs * g.n_dst + gd]
+ *           id = decision[g.dec_off + row * g.n_svc + svc]
+ *   LISTS:  at = pair[g.pair_off + gs * g.n_dst + gd]
+ *   SPARSE: at = the slot of (gs, gd) in slots[g.pair_off ..
+ *           g.pair_off + g.mask]: probing from fwc_slot_hash() at most
+ *           FWC_PROBE_MAX slots, an empty one (src 0) a miss (id 0); .list
+ *   LISTS, SPARSE: id = the rule of the first of glist[at], glist[at + 1],
+ *           ... whose box holds the packet's (proto, k1, k2), up to one
+ *           of rule 0 (the list's end) or FWC_LIST_MAX entries
+ *
+ * A ROWS group (at most one) holds the rules wide on both sides and the
+ * service classes are its own; the LISTS and SPARSE groups' rules are
+ * narrow on a side, so that few of them share an address pair, and
+ * their services are boxes (one rule may need several, in rule order).
+ * Groups come in order of their lowest rule id (min_rule): once a match
+ * is lower than a group's min_rule, no later group can beat it.
+ */
+#define FWC_GROUPS_MAX 12u
+#define FWC_PROBE_MAX 8u
+#define FWC_LIST_MAX 64u
+#define FWC_GROUP_ROWS 0u
+#define FWC_GROUP_LISTS 1u
+#define FWC_GROUP_SPARSE 2u
+
+struct fwc_group {
+	__u32 kind;	/* FWC_GROUP_* */
+	__u32 min_rule; /* its lowest rule id */
+	__u32 src_off;	/* gmap offsets of its src and dst maps */
+	__u32 dst_off;
+	__u32 n_src; /* its address classes */
+	__u32 n_dst;
+	__u32 n_svc;	/* ROWS: meta.n_svc; else 0 */
+	__u32 n_rows;	/* ROWS: its decision rows; else 0 */
+	__u32 pair_off; /* ROWS, LISTS: into pair; SPARSE: into slots */
+	__u32 mask;	/* SPARSE: slots - 1 (a power of two); else 0 */
+	__u32 seed;	/* SPARSE: of fwc_slot_hash() */
+	__u32 dec_off;	/* ROWS: into decision */
+};
+
+/* A sparse group's (src, dst) pair: classes + 1 (src 0: an empty slot). */
+struct fwc_slot {
+	__u32 src;
+	__u32 dst;
+	__u32 list; /* glist offset of its candidate rules, in rule order */
+	__u32 pad;
+};
+
+/*
+ * A candidate rule's box: it matches a packet whose protocol, k1 and k2
+ * (include/fwc_abi.h, top) are within the bounds. rule 0 ends a list.
+ */
+struct fwc_gentry {
+	__u32 rule;
+	__u16 k1_lo, k1_hi;
+	__u16 k2_lo, k2_hi;
+	__u8 proto_lo, proto_hi;
+	__u16 pad;
+};
+
+/* The first slot a sparse group probes for (gs, gd), before its mask. */
+static inline __u32 fwc_slot_hash(__u32 gs, __u32 gd, __u32 seed)
+{
+	__u32 h = (gs * 0x9e3779b1u) ^ (gd * 0x85ebca77u) ^ seed;
+
+	h ^= h >> 15;
+	h *= 0x2c1b3c6du;
+	h ^= h >> 12;
+	return h;
+}
 
 /*
  * A trie leaf for the block holding it: addresses lo..hi (as the words of

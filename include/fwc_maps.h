@@ -87,8 +87,8 @@
 	X(ADDR_CLASS, addr_class, ARRAY, __u32, struct fwc_addr_class,        \
 	  SIZED(m->n_addr), MMAPABLE, PIN, ARRAY, addr, "n_addr")             \
 	X(PAIR, pair, ARRAY, __u32, __u32,                                    \
-	  SIZED((__u64)m->n_src * m->n_dst), MMAPABLE, PIN, ARRAY, pair,      \
-	  "n_src * n_dst")                                                    \
+	  SIZED(m->n_groups ? m->n_pair : (__u64)m->n_src * m->n_dst),        \
+	  MMAPABLE, PIN, ARRAY, pair, "n_src * n_dst, or n_pair")             \
 	X(PROTO, proto, ARRAY, __u32, __u32,                                  \
 	  SIZED(FWC_PROTO_SIZE), MMAPABLE, PIN, INLINE, proto, NULL)          \
 	X(PINFO, pinfo, ARRAY, __u32, struct fwc_proto_info,                  \
@@ -98,14 +98,23 @@
 	X(SVC, svc, ARRAY, __u32, __u32,                                      \
 	  SIZED(m->n_svc_map), MMAPABLE, PIN, ARRAY, svc, "n_svc_map")        \
 	X(DECISION, decision, ARRAY, __u32, __u32,                            \
-	  SIZED((__u64)m->n_rows * m->n_svc), MMAPABLE, PIN, ARRAY, decision, \
-	  "n_rows * n_svc")                                                   \
+	  SIZED(m->n_groups ? m->n_dec : (__u64)m->n_rows * m->n_svc),        \
+	  MMAPABLE, PIN, ARRAY, decision, "n_rows * n_svc, or n_dec")         \
 	X(RULES, rules, ARRAY, __u32, struct fwc_rule_info,                   \
 	  SIZED((__u64)m->n_rules + 1), MMAPABLE, PIN, ARRAY, rules,          \
 	  "n_rules + 1")                                                      \
 	/* ABI 6: the rpc rules' interfaces (docs/rpc-pinholes.md). */        \
 	X(RPC_IFACES, rpc_ifaces, ARRAY, __u32, struct fwc_rpc_iface,         \
 	  SIZED(m->n_rpc), MMAPABLE, PIN, OPTIONAL, rpc_ifaces, "n_rpc")      \
+	/* ABI 7: the grouped layout (include/fwc_abi.h, "Groups"). */       \
+	X(GROUPS, groups, ARRAY, __u32, struct fwc_group,                     \
+	  SIZED(m->n_groups), MMAPABLE, PIN, OPTIONAL, groups, "n_groups")    \
+	X(GMAP, gmap, ARRAY, __u32, __u32,                                    \
+	  SIZED(m->n_gmap), MMAPABLE, PIN, OPTIONAL, gmap, "n_gmap")          \
+	X(SLOTS, slots, ARRAY, __u32, struct fwc_slot,                        \
+	  SIZED(m->n_slots), MMAPABLE, PIN, OPTIONAL, slots, "n_slots")       \
+	X(GLIST, glist, ARRAY, __u32, struct fwc_gentry,                      \
+	  SIZED(m->n_glist), MMAPABLE, PIN, OPTIONAL, glist, "n_glist")       \
 	/*                                                                   \
 	 * Per counter id (rules, then the reserved counters): what the      \
 	 * program counts, per CPU, and the labels bpftool shows beside      \

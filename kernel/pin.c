@@ -350,12 +350,14 @@ int fwc_set_open(const char *dir, struct fwc_set *s)
 		/*
 		 * A set loaded by an fwc of ABI 3 has no v6_range, one of an
 		 * fwc before exact carry-over no carried, one before ABI 6
-		 * no rpc maps: reloadable.
+		 * no rpc maps, one before ABI 7 no group maps: reloadable.
 		 */
 		if (s->maps[i] == -ENOENT &&
 		    (i == FWC_M_V6_RANGE || i == FWC_M_CARRIED ||
 		     i == FWC_M_RPC_IFACES || i == FWC_M_PINHOLES ||
-		     i == FWC_M_PINHOLE_PORTS || i == FWC_M_EPM_CALLS))
+		     i == FWC_M_PINHOLE_PORTS || i == FWC_M_EPM_CALLS ||
+		     i == FWC_M_GROUPS || i == FWC_M_GMAP ||
+		     i == FWC_M_SLOTS || i == FWC_M_GLIST))
 			continue;
 		if (s->maps[i] < 0) {
 			err = s->maps[i];

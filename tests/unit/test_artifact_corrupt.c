@@ -41,8 +41,20 @@
 	"deny clients -> dcs rpc any\n"                                  \
 	"allow dcs -> dcs rpc { any, 12345778-1234-abcd-ef00-0123456789ab }\n"
 
-/* The format compiler/artifact.c writes (2: ABI 6's rpc_ifaces). */
-#define FORMAT 2
+/* Overlapping rules: decision rows with several rules (grouped layout). */
+#define POL_GROUP                                                         \
+	"zone lan = { 192.0.2.0/24 }\n"                                   \
+	"zone srv = { 198.51.100.10, 198.51.100.20 }\n"                   \
+	"zone dmz = { 203.0.113.0/24, 2001:db8:9::/48 }\n"                \
+	"allow lan -> srv proto tcp port { 22, 80, 443 } label \"web\"\n" \
+	"allow lan -> srv proto udp port 53 from-port 53\n"               \
+	"deny log any -> srv proto icmp type echo-request\n"              \
+	"allow dmz -> srv proto tcp port 1-1024\n"                        \
+	"deny any -> any proto tcp port 80\n"                             \
+	"allow dmz -> lan proto udp port 1000-2000\n"
+
+/* The format compiler/artifact.c writes (3: ABI 7's grouped layout). */
+#define FORMAT 3
 
 static struct compiled compile_layout(const char *text,
 				      enum fwc_v6_layout layout)
@@ -242,6 +254,10 @@ enum sect {
 	S_DECISION,
 	S_RULES,
 	S_RPC,
+	S_GROUPS,
+	S_GMAP,
+	S_SLOTS,
+	S_GLIST,
 	S_RULE_META,
 	S_N
 };
@@ -260,15 +276,21 @@ static void sections(const struct fwc_meta *m, size_t off[S_N])
 		[S_V6_KEYS] = (size_t)m->n_v6 * 20,
 		[S_V6_VALS] = (size_t)m->n_v6 * 4,
 		[S_ADDR] = (size_t)m->n_addr * 8,
-		[S_PAIR] = (size_t)m->n_src * m->n_dst * 4,
+		[S_PAIR] = m->n_groups ? (size_t)m->n_pair * 4 :
+					 (size_t)m->n_src * m->n_dst * 4,
 		[S_PROTO] = FWC_PROTO_SIZE * 4,
 		[S_PINFO] = (size_t)m->n_pc * sizeof(struct fwc_proto_info),
 		[S_L4] = (size_t)m->n_l4 * 4,
 		[S_SVC] = (size_t)m->n_svc_map * 4,
-		[S_DECISION] = (size_t)m->n_rows * m->n_svc * 4,
+		[S_DECISION] = m->n_groups ? (size_t)m->n_dec * 4 :
+					     (size_t)m->n_rows * m->n_svc * 4,
 		[S_RULES] =
 			((size_t)m->n_rules + 1) * sizeof(struct fwc_rule_info),
 		[S_RPC] = (size_t)m->n_rpc * sizeof(struct fwc_rpc_iface),
+		[S_GROUPS] = (size_t)m->n_groups * sizeof(struct fwc_group),
+		[S_GMAP] = (size_t)m->n_gmap * 4,
+		[S_SLOTS] = (size_t)m->n_slots * sizeof(struct fwc_slot),
+		[S_GLIST] = (size_t)m->n_glist * sizeof(struct fwc_gentry),
 	};
 
 	off[0] = 0;
@@ -295,6 +317,12 @@ static const struct {
 	{ META_OFF(n_svc_map), "n_svc_map" },
 	{ META_OFF(n_v6_ranges), "n_v6_ranges" },
 	{ META_OFF(n_rpc), "n_rpc" },
+	{ META_OFF(n_groups), "n_groups" },
+	{ META_OFF(n_gmap), "n_gmap" },
+	{ META_OFF(n_slots), "n_slots" },
+	{ META_OFF(n_glist), "n_glist" },
+	{ META_OFF(n_pair), "n_pair" },
+	{ META_OFF(n_dec), "n_dec" },
 };
 
 /* The round trip through raw_of() and file_of() is faithful. */
@@ -399,7 +427,38 @@ static void test_label_not_utf8(void **state)
 	compiled_free(&c);
 }
 
-/* Each count of the meta, too large, off by one, zero or huge. */
+/*
+ * Each count of @t's meta, too large, off by one, zero or huge. In the
+ * grouped layout the classes and rows size no table: the groups' checks
+ * look at them (test_grouped_*).
+ */
+static void meta_counts(const struct fwc_tables *t, bool grouped)
+{
+	struct raw r = raw_of(t);
+
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		uint8_t *at = r.p + counts[i].off;
+		uint32_t v = get32(at), tries[] = {
+			UINT32_MAX, 0x80000000u, 0x40000001u,	(uint32_t)r.n,
+			v + 1,	    v + 2,	 v ? v - 1 : 7,
+		};
+
+		if (grouped && (counts[i].off == META_OFF(n_src) ||
+				counts[i].off == META_OFF(n_dst) ||
+				counts[i].off == META_OFF(n_svc) ||
+				counts[i].off == META_OFF(n_rows)))
+			continue;
+
+		for (size_t k = 0; k < sizeof(tries) / sizeof(tries[0]); k++) {
+			le32(at, tries[k]);
+			expect_raw_refused(&r, NULL);
+		}
+		le32(at, v);
+	}
+	expect_raw_accepted(&r);
+	free(r.p);
+}
+
 static void test_meta_counts(void **state)
 {
 	static const struct {
@@ -414,26 +473,8 @@ static void test_meta_counts(void **state)
 	for (size_t p = 0; p < sizeof(pols) / sizeof(pols[0]); p++) {
 		struct compiled c =
 			compile_layout(pols[p].text, pols[p].layout);
-		struct raw r = raw_of(c.t);
 
-		for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]);
-		     i++) {
-			uint8_t *at = r.p + counts[i].off;
-			uint32_t v = get32(at), tries[] = {
-				UINT32_MAX,    0x80000000u, 0x40000001u,
-				(uint32_t)r.n, v + 1,	    v + 2,
-				v ? v - 1 : 7,
-			};
-
-			for (size_t k = 0; k < sizeof(tries) / sizeof(tries[0]);
-			     k++) {
-				le32(at, tries[k]);
-				expect_raw_refused(&r, NULL);
-			}
-			le32(at, v);
-		}
-		expect_raw_accepted(&r);
-		free(r.p);
+		meta_counts(c.t, false);
 		compiled_free(&c);
 	}
 }
@@ -687,16 +728,13 @@ static void test_rpc(void **state)
 	compiled_free(&c);
 }
 
-/* Cut anywhere, or with bytes after the last table: refused. */
-static void test_truncated_and_trailing(void **state)
+/* @t cut anywhere, or with bytes after the last table: refused. */
+static void cuts(const struct fwc_tables *t)
 {
-	struct compiled c = compile_layout(POL_V6_TRIE POL_RPC, FWC_V6_TRIE);
-	struct raw r = raw_of(c.t), cut;
+	struct raw r = raw_of(t), cut;
 	size_t off[S_N];
 
-	(void)state;
-	sections(&c.t->meta, off);
-	assert_true(off[S_RPC] < off[S_RULE_META]);
+	sections(&t->meta, off);
 	assert_true(off[S_RULE_META] < r.n);
 	for (int s = 0; s < S_N; s++) {
 		size_t at[] = { off[s], off[s] + 1, off[s] + 7 };
@@ -720,17 +758,28 @@ static void test_truncated_and_trailing(void **state)
 	expect_raw_refused(&cut, NULL);
 	/* A string length past the end (the source name's). */
 	{
-		size_t src = r.n - 32 - 4 - strlen(c.t->source) - 1;
+		size_t src = r.n - 32 - 4 - strlen(t->source) - 1;
 
-		assert_int_equal(get32(r.p + src), strlen(c.t->source) + 1);
+		assert_int_equal(get32(r.p + src), strlen(t->source) + 1);
 		le32(r.p + src, 0x7fffffff);
 		expect_raw_refused(&r, NULL);
 		le32(r.p + src, 0);
 		expect_raw_refused(&r, NULL);
-		le32(r.p + src, (uint32_t)strlen(c.t->source) + 1);
+		le32(r.p + src, (uint32_t)strlen(t->source) + 1);
 	}
 	expect_raw_accepted(&r);
 	free(r.p);
+}
+
+static void test_truncated_and_trailing(void **state)
+{
+	struct compiled c = compile_layout(POL_V6_TRIE POL_RPC, FWC_V6_TRIE);
+	size_t off[S_N];
+
+	(void)state;
+	sections(&c.t->meta, off);
+	assert_true(off[S_RPC] < off[S_GROUPS]);
+	cuts(c.t);
 	compiled_free(&c);
 }
 
@@ -757,12 +806,12 @@ static void test_header(void **state)
 	memcpy(g, f, n);
 	le32(g + 12, (uint32_t)(n - 16) + 1);
 	expect_refused(g, n, NULL);
-	/* Another format, newer or older (before ABI 6's rpc_ifaces). */
+	/* Another format, newer or older (before ABI 7's groups). */
 	memcpy(g, f, n);
 	le32(g + 4, FORMAT + 1);
 	expect_refused(g, n, "format");
 	le32(g + 4, FORMAT - 1);
-	expect_refused(g, n, "format 1, this fwc reads 2");
+	expect_refused(g, n, "format 2, this fwc reads 3");
 	/* A short header, a broken stream, bytes after the stream. */
 	expect_refused(f, 12, NULL);
 	memcpy(g, f, n);
@@ -779,25 +828,16 @@ static void test_header(void **state)
 }
 
 /*
- * Random byte flips in the tables: each one refused with the message, or
- * read and classified without a fault (ASan/UBSan watch the latter).
+ * Random byte flips in @t's tables: each one refused with the message, or
+ * read and classified (@pkts) without a fault (ASan/UBSan watch that).
  */
-static void test_random_flips(void **state)
+static void flips(const struct fwc_tables *tab, const char *const *pkts,
+		  size_t n_pkts)
 {
-	static const char *pkts[] = {
-		"tcp 192.0.2.5:40000 -> 198.51.100.10:443",
-		"udp 192.0.2.5:53 -> 198.51.100.20:53",
-		"icmp 192.0.2.9 -> 198.51.100.10 type echo-request",
-		"tcp [2001:db8::5]:1 -> [2001:db8:2::9]:22",
-		"icmp6 2001:db8:2::1 -> 2001:db8:1::7 type echo-request",
-	};
-	struct compiled c =
-		compile_layout(POL_V6_TRIE POL_V4 POL_RPC, FWC_V6_TRIE);
-	struct raw r = raw_of(c.t);
+	struct raw r = raw_of(tab);
 	uint8_t *orig = malloc(r.n);
 	unsigned int seed = 12345, accepted = 0;
 
-	(void)state;
 	memcpy(orig, r.p, r.n);
 	for (int i = 0; i < 300; i++) {
 		struct fwc_tables *t;
@@ -826,8 +866,7 @@ static void test_random_flips(void **state)
 			assert_non_null(strstr(msg, ": corrupt artifact: "));
 		} else {
 			accepted++;
-			for (size_t p = 0; p < sizeof(pkts) / sizeof(pkts[0]);
-			     p++) {
+			for (size_t p = 0; p < n_pkts; p++) {
 				struct fwc_packet pkt;
 				char e[128];
 				size_t col;
@@ -851,7 +890,722 @@ static void test_random_flips(void **state)
 	assert_true(accepted > 0);
 	free(orig);
 	free(r.p);
+}
+
+static void test_random_flips(void **state)
+{
+	static const char *const pkts[] = {
+		"tcp 192.0.2.5:40000 -> 198.51.100.10:443",
+		"udp 192.0.2.5:53 -> 198.51.100.20:53",
+		"icmp 192.0.2.9 -> 198.51.100.10 type echo-request",
+		"tcp [2001:db8::5]:1 -> [2001:db8:2::9]:22",
+		"icmp6 2001:db8:2::1 -> 2001:db8:1::7 type echo-request",
+	};
+	struct compiled c =
+		compile_layout(POL_V6_TRIE POL_V4 POL_RPC, FWC_V6_TRIE);
+
+	(void)state;
+	flips(c.t, pkts, sizeof(pkts) / sizeof(pkts[0]));
 	compiled_free(&c);
+}
+
+/*
+ * ABI 7's grouped layout, built by hand from the single layout of a
+ * compiled policy (the compiler's groups are tested elsewhere): one ROWS
+ * group over the same classes (identity class maps, the same pair and
+ * decision tables); or one LISTS or SPARSE group, the decision row of
+ * each pair turned into a list of boxes (struct fwc_gentry), one per run
+ * of keys of a protocol that a rule of the row decides.
+ */
+static uint32_t *identity_gmap(const struct fwc_meta *m)
+{
+	uint32_t *gmap = calloc((size_t)m->n_src + m->n_dst, sizeof(*gmap));
+
+	for (uint32_t i = 0; i < m->n_src + m->n_dst; i++)
+		gmap[i] = i < m->n_src ? i : i - m->n_src;
+	return gmap;
+}
+
+static struct fwc_group one_group(const struct fwc_meta *m, uint32_t kind)
+{
+	return (struct fwc_group){
+		.kind = kind,
+		.min_rule = 1,
+		.src_off = 0,
+		.dst_off = m->n_src,
+		.n_src = m->n_src,
+		.n_dst = m->n_dst,
+	};
+}
+
+static void to_rows(struct fwc_tables *t)
+{
+	struct fwc_meta *m = &t->meta;
+
+	assert_int_equal(m->n_groups, 0);
+	t->groups = calloc(1, sizeof(*t->groups));
+	t->groups[0] = one_group(m, FWC_GROUP_ROWS);
+	t->groups[0].n_svc = m->n_svc;
+	t->groups[0].n_rows = m->n_rows;
+	t->gmap = identity_gmap(m);
+	m->n_groups = 1;
+	m->n_gmap = m->n_src + m->n_dst;
+	m->n_pair = m->n_src * m->n_dst;
+	m->n_dec = m->n_rows * m->n_svc;
+}
+
+/* Runs of equal l4 classes of keys l4[off .. off + mask]: their bounds. */
+static size_t key_runs(const struct fwc_tables *t, uint32_t off, uint32_t mask,
+		       uint32_t lo[], uint32_t hi[], uint32_t cls[])
+{
+	size_t n = 0;
+
+	for (uint32_t k = 0; k <= mask; k++) {
+		if (n && t->l4[off + k] == cls[n - 1]) {
+			hi[n - 1] = k;
+			continue;
+		}
+		lo[n] = hi[n] = k;
+		cls[n++] = t->l4[off + k];
+	}
+	/* A single class: every key (the readers mask k, the boxes not). */
+	if (n == 1)
+		hi[0] = 65535;
+	return n;
+}
+
+/*
+ * glist: for each decision row, the boxes its rules decide in rule order
+ * and a rule 0; @list_off and @list_n the row's offset and boxes.
+ */
+static void build_glist(struct fwc_tables *t, uint32_t *list_off,
+			uint32_t *list_n)
+{
+	static uint32_t lo1[65536], hi1[65536], c1[65536];
+	static uint32_t lo2[65536], hi2[65536], c2[65536];
+	const struct fwc_meta *m = &t->meta;
+	struct fwc_gentry *all = NULL;
+	size_t n = 0, cap = 0;
+
+	for (uint32_t r = 0; r < m->n_rows; r++) {
+		size_t first = n;
+
+		for (uint32_t p = 0; p < FWC_PROTO_SIZE; p++) {
+			const struct fwc_proto_info *pi =
+				&t->pinfo[t->proto[p]];
+			size_t n1 = key_runs(t, pi->k1_off, pi->k1_mask, lo1,
+					     hi1, c1);
+			size_t n2 = key_runs(t, pi->k2_off, pi->k2_mask, lo2,
+					     hi2, c2);
+
+			for (size_t a = 0; a < n1; a++)
+				for (size_t b = 0; b < n2; b++) {
+					uint32_t v =
+						t->svc[pi->svc_base +
+						       c1[a] * pi->n2 + c2[b]];
+					uint32_t id =
+						t->decision[r * m->n_svc + v];
+					struct fwc_gentry e = {
+						.rule = id,
+						.k1_lo = (uint16_t)lo1[a],
+						.k1_hi = (uint16_t)hi1[a],
+						.k2_lo = (uint16_t)lo2[b],
+						.k2_hi = (uint16_t)hi2[b],
+						.proto_lo = (uint8_t)p,
+						.proto_hi = (uint8_t)p,
+					};
+					size_t at = n;
+
+					if (!id)
+						continue;
+					if (n + 2 > cap) {
+						cap = cap ? 2 * cap : 64;
+						all = realloc(
+							all,
+							cap * sizeof(*all));
+					}
+					/* In rule order (boxes disjoint). */
+					while (at > first &&
+					       all[at - 1].rule > id) {
+						all[at] = all[at - 1];
+						at--;
+					}
+					all[at] = e;
+					n++;
+				}
+		}
+		list_off[r] = (uint32_t)first;
+		list_n[r] = (uint32_t)(n - first);
+		assert_true(list_n[r] < FWC_LIST_MAX);
+		if (n + 1 > cap) {
+			cap = cap ? 2 * cap : 64;
+			all = realloc(all, cap * sizeof(*all));
+		}
+		memset(&all[n++], 0, sizeof(*all)); /* the list's end */
+	}
+	t->glist = all;
+	t->meta.n_glist = (uint32_t)n;
+}
+
+/* The lowest rule of glist: the group's min_rule. */
+static uint32_t glist_min(const struct fwc_tables *t)
+{
+	uint32_t min = UINT32_MAX;
+
+	for (uint32_t i = 0; i < t->meta.n_glist; i++)
+		if (t->glist[i].rule && t->glist[i].rule < min)
+			min = t->glist[i].rule;
+	return min;
+}
+
+static void to_lists(struct fwc_tables *t)
+{
+	struct fwc_meta *m = &t->meta;
+	uint32_t *list_off = calloc(m->n_rows, 4),
+		 *list_n = calloc(m->n_rows, 4);
+
+	assert_int_equal(m->n_groups, 0);
+	build_glist(t, list_off, list_n);
+	for (uint32_t i = 0; i < m->n_src * m->n_dst; i++)
+		t->pair[i] = list_off[t->pair[i]];
+	t->groups = calloc(1, sizeof(*t->groups));
+	t->groups[0] = one_group(m, FWC_GROUP_LISTS);
+	t->groups[0].min_rule = glist_min(t);
+	t->gmap = identity_gmap(m);
+	m->n_groups = 1;
+	m->n_gmap = m->n_src + m->n_dst;
+	m->n_pair = m->n_src * m->n_dst;
+	m->n_dec = 0; /* t->decision stays, unused */
+	free(list_off);
+	free(list_n);
+}
+
+/* Slots for the pairs of @pair that decide anything, as the readers probe. */
+static bool fill_slots(struct fwc_tables *t, const struct fwc_group *g,
+		       const uint32_t *list_off, const uint32_t *list_n)
+{
+	memset(t->slots, 0, ((size_t)g->mask + 1) * sizeof(*t->slots));
+	for (uint32_t s = 0; s < g->n_src; s++)
+		for (uint32_t d = 0; d < g->n_dst; d++) {
+			uint32_t row = t->pair[s * g->n_dst + d], i;
+			uint32_t h = fwc_slot_hash(s, d, g->seed);
+
+			if (!list_n[row])
+				continue; /* decides nothing: a miss */
+			for (i = 0; i < FWC_PROBE_MAX; i++)
+				if (!t->slots[(h + i) & g->mask].src)
+					break;
+			if (i == FWC_PROBE_MAX)
+				return false;
+			t->slots[(h + i) & g->mask] = (struct fwc_slot){
+				.src = s + 1,
+				.dst = d + 1,
+				.list = list_off[row],
+			};
+		}
+	return true;
+}
+
+static void to_sparse(struct fwc_tables *t)
+{
+	struct fwc_meta *m = &t->meta;
+	uint32_t *list_off = calloc(m->n_rows, 4),
+		 *list_n = calloc(m->n_rows, 4);
+	uint32_t size = 8, pairs = 0;
+	struct fwc_group *g;
+
+	assert_int_equal(m->n_groups, 0);
+	build_glist(t, list_off, list_n);
+	for (uint32_t i = 0; i < m->n_src * m->n_dst; i++)
+		pairs += list_n[t->pair[i]] > 0;
+	while (size < 4 * pairs)
+		size *= 2;
+	assert_true(pairs > 1);
+	t->groups = calloc(1, sizeof(*t->groups));
+	g = t->groups;
+	*g = one_group(m, FWC_GROUP_SPARSE);
+	g->min_rule = glist_min(t);
+	g->mask = size - 1;
+	t->slots = calloc(size, sizeof(*t->slots));
+	while (!fill_slots(t, g, list_off, list_n))
+		g->seed++;
+	t->gmap = identity_gmap(m);
+	m->n_groups = 1;
+	m->n_gmap = m->n_src + m->n_dst;
+	m->n_slots = size;
+	m->n_pair = 0; /* t->pair and t->decision stay, unused */
+	m->n_dec = 0;
+	free(list_off);
+	free(list_n);
+}
+
+static const char *const group_pkts[] = {
+	"tcp 192.0.2.5:40000 -> 198.51.100.10:443",
+	"tcp 192.0.2.5:40000 -> 198.51.100.10:80",
+	"tcp 192.0.2.5:40000 -> 198.51.100.20:8080",
+	"udp 192.0.2.5:53 -> 198.51.100.20:53",
+	"udp 192.0.2.5:54 -> 198.51.100.20:53",
+	"icmp 192.0.2.9 -> 198.51.100.10 type echo-request",
+	"icmp 203.0.113.9 -> 198.51.100.10 type echo-request",
+	"icmp 203.0.113.9 -> 198.51.100.10 type echo-reply",
+	"tcp 203.0.113.7:1 -> 198.51.100.20:80",
+	"tcp 203.0.113.7:1 -> 198.51.100.20:1024",
+	"tcp 203.0.113.7:1 -> 198.51.100.20:1025",
+	"tcp 203.0.113.7:1 -> 192.0.2.1:80",
+	"udp 203.0.113.7:1 -> 192.0.2.1:1500",
+	"udp 203.0.113.7:1 -> 192.0.2.1:2001",
+	"udp [2001:db8:9::1]:1 -> [2001:db8::7]:1500",
+	"tcp [2001:db8:9::1]:1 -> [2001:db8::1]:80",
+	"tcp 10.0.0.1:5 -> 198.51.100.10:22",
+	"tcp 10.0.0.1:5 -> 10.0.0.2:80",
+	"sctp 10.0.0.1:5 -> 10.0.0.2:80",
+};
+#define N_GROUP_PKTS (sizeof(group_pkts) / sizeof(group_pkts[0]))
+
+/* The rule ids fwc_tables_classify() gives @t for group_pkts[]. */
+static void classify_all(const struct fwc_tables *t, uint32_t *ids)
+{
+	for (size_t i = 0; i < N_GROUP_PKTS; i++) {
+		struct fwc_packet pkt;
+		char e[128];
+		size_t col;
+
+		if (fwc_packet_parse(group_pkts[i], &pkt, e, sizeof(e), &col))
+			fail_msg("%s: %s", group_pkts[i], e);
+		ids[i] = fwc_tables_classify(t, &pkt);
+	}
+}
+
+/*
+ * @c's tables, now grouped, are valid, classify as before (@want) and as
+ * the reference classifier does, and read back from an artifact whole,
+ * classifying the same again.
+ */
+static void expect_grouped_same(const struct compiled *c, const uint32_t *want)
+{
+	struct raw r = raw_of(c->t);
+	uint32_t got[N_GROUP_PKTS];
+	struct fwc_tables *t;
+	char why[256], *msg;
+	uint8_t *f;
+	size_t n;
+
+	if (fwc_tables_validate(c->t, why, sizeof(why)))
+		fail_msg("grouped tables refused: %s", why);
+	for (size_t i = 0; i < N_GROUP_PKTS; i++)
+		if (classify(c, group_pkts[i]) != want[i])
+			fail_msg("%s: rule %u grouped, %u before",
+				 group_pkts[i], classify(c, group_pkts[i]),
+				 want[i]);
+	f = file_of(&r, &n);
+	assert_int_equal(read_bytes(f, n, &msg, &t, NULL), 0);
+	assert_string_equal(msg, "");
+	assert_memory_equal(&t->meta, &c->t->meta, sizeof(t->meta));
+	classify_all(t, got);
+	assert_memory_equal(got, want, sizeof(got));
+	fwc_tables_free(t);
+	free(msg);
+	free(f);
+	free(r.p);
+}
+
+/* Refused by fwc_tables_validate() itself, with @why. */
+static void expect_invalid(const struct fwc_tables *t, const char *why)
+{
+	char msg[256];
+
+	assert_int_equal(fwc_tables_validate(t, msg, sizeof(msg)), -EINVAL);
+	if (!strstr(msg, why))
+		fail_msg("want '%s', got '%s'", why, msg);
+}
+
+/* POL_GROUP compiled, and its answers for group_pkts[] in @want. */
+static struct compiled compile_group_pol(uint32_t *want)
+{
+	struct compiled c = compile_layout(POL_GROUP, FWC_V6_AUTO);
+	uint32_t hits = 0, misses = 0;
+
+	classify_all(c.t, want);
+	for (size_t i = 0; i < N_GROUP_PKTS; i++) {
+		hits += want[i] > 1;
+		misses += !want[i];
+	}
+	/* Rules past the first, and the default rule: worth comparing. */
+	assert_true(hits >= 4 && misses >= 3);
+	return c;
+}
+
+#define TRY(lvalue, bad, why)                    \
+	do {                                     \
+		keep = (lvalue);                 \
+		(lvalue) = (bad);                \
+		expect_tables_refused(t, (why)); \
+		(lvalue) = keep;                 \
+	} while (0)
+
+/* One ROWS group: valid, the same answers; each field broken, refused. */
+static void test_grouped_rows(void **state)
+{
+	uint32_t want[N_GROUP_PKTS], keep;
+	struct compiled c = compile_group_pol(want);
+	struct fwc_tables *t = c.t;
+	struct fwc_meta *m = &t->meta;
+	struct fwc_group *g;
+
+	(void)state;
+	assert_true(m->n_rules >= 6);
+	to_rows(t);
+	expect_grouped_same(&c, want);
+	g = &t->groups[0];
+	TRY(g->kind, 3, "group 0: kind 3");
+	TRY(g->kind, UINT32_MAX, "group 0: kind");
+	TRY(g->min_rule, 0, "group 0: min_rule 0");
+	TRY(g->min_rule, m->n_rules + 2, "group 0: min_rule");
+	/* Below the group's own rules: the early exit would skip them. */
+	TRY(g->min_rule, 2, "group 0 rule 1, below its min_rule 2");
+	TRY(g->n_src, 0, "group 0: n_src 0");
+	TRY(g->n_dst, 0, "group 0: n_src");
+	TRY(g->n_svc, 0, "a ROWS group with n_svc 0");
+	TRY(g->n_svc, m->n_svc + 1, "a ROWS group with n_svc");
+	TRY(g->n_rows, 0, "a ROWS group with");
+	TRY(g->mask, 1, "a ROWS group with");
+	TRY(m->n_svc, m->n_svc + 1, "a ROWS group with n_svc");
+	/* The pairs past pair, by the offset or the group's classes. */
+	TRY(g->pair_off, 1, "group 0: pair[1..");
+	TRY(g->pair_off, UINT32_MAX, "group 0: pair[");
+	TRY(g->n_dst, m->n_dst + 1, "group 0: pair[0..");
+	TRY(m->n_pair, m->n_pair - 1, "n_pair");
+	TRY(t->pair[1], g->n_rows, "pair[1]: group 0 row");
+	/* A class map past gmap, or a class past the group's. */
+	TRY(g->src_off, m->n_gmap - m->n_src + 1, "group 0: src map gmap[");
+	TRY(g->dst_off, UINT32_MAX, "group 0: dst map gmap[");
+	TRY(t->gmap[0], m->n_src, "gmap[0]: group 0 src class");
+	TRY(t->gmap[m->n_src], UINT32_MAX, "group 0 dst class");
+	TRY(g->n_src, m->n_src - 1, "src class");
+	/* Decision rows past decision; a rule past the rules. */
+	TRY(g->dec_off, 1, "group 0: decision[1..");
+	TRY(g->dec_off, UINT32_MAX, "group 0: decision[");
+	TRY(g->n_rows, m->n_rows + 1, "group 0: decision[");
+	TRY(m->n_dec, m->n_dec - 1, "n_dec");
+	TRY(t->decision[m->n_dec - 1], m->n_rules + 1, "decision[");
+	/* Grouped counts without groups, or groups without their table. */
+	m->n_groups = 0;
+	expect_invalid(t, "meta: n_gmap");
+	expect_invalid(t, "without groups");
+	keep = m->n_gmap;
+	m->n_gmap = 0;
+	expect_tables_refused(t, "meta: n_pair");
+	m->n_pair = m->n_dec = 0;
+	expect_invalid(t, "meta: n_groups 0 with a groups, gmap, slots or "
+			  "glist table");
+	m->n_slots = 3;
+	expect_invalid(t, "meta: n_slots 3 without groups");
+	m->n_slots = 0;
+	m->n_glist = 1;
+	expect_invalid(t, "meta: n_glist 1 without groups");
+	m->n_glist = 0;
+	m->n_groups = 1;
+	m->n_gmap = keep;
+	m->n_pair = m->n_src * m->n_dst;
+	m->n_dec = m->n_rows * m->n_svc;
+	expect_grouped_same(&c, want);
+	g = t->groups;
+	t->groups = NULL;
+	expect_invalid(t, "a table its count sizes is missing");
+	t->groups = g;
+	m->n_glist = 2;
+	expect_invalid(t, "a table its count sizes is missing");
+	m->n_glist = 0;
+	/* At most one ROWS group. */
+	t->groups = calloc(2, sizeof(*g));
+	t->groups[0] = t->groups[1] = *g;
+	free(g);
+	m->n_groups = 2;
+	expect_tables_refused(t, "group 1: a second ROWS group, after 0");
+	m->n_groups = 1;
+	compiled_free(&c);
+}
+
+/* One LISTS group: valid, the same answers; each field broken, refused. */
+static void test_grouped_lists(void **state)
+{
+	uint32_t want[N_GROUP_PKTS], keep, at, n;
+	struct compiled c = compile_group_pol(want);
+	struct fwc_tables *t = c.t;
+	struct fwc_meta *m = &t->meta;
+	struct fwc_gentry *e;
+	struct fwc_group *g;
+	char msg[128];
+
+	(void)state;
+	to_lists(t);
+	expect_grouped_same(&c, want);
+	g = &t->groups[0];
+	assert_int_equal(g->min_rule, 1);
+	assert_true(m->n_glist > 4 && !t->glist[m->n_glist - 1].rule);
+	TRY(g->kind, FWC_GROUP_SPARSE + 1, "group 0: kind 3");
+	TRY(g->n_svc, 1, "group 0: a LISTS group with n_svc 1, n_rows 0");
+	TRY(g->n_rows, 1, "a LISTS group with n_svc 0, n_rows 1");
+	TRY(g->mask, 1, "group 0: a LISTS group with mask 0x1");
+	TRY(g->pair_off, 1, "group 0: pair[1..");
+	TRY(m->n_pair, m->n_pair - 1, "group 0: pair[0..");
+	/* A list that starts past glist, or runs past it. */
+	snprintf(msg, sizeof(msg), "pair[2]: list at glist[%u], n_glist %u",
+		 m->n_glist, m->n_glist);
+	TRY(t->pair[2], m->n_glist, msg);
+	TRY(t->pair[2], UINT32_MAX, "pair[2]: list at glist[4294967295]");
+	TRY(t->glist[m->n_glist - 1].rule, 1, "runs past n_glist");
+	TRY(m->n_glist, m->n_glist - 1, "without its rule 0");
+	/* Entries: rules past the rules, empty boxes. */
+	for (at = 0; at < m->n_glist; at++)
+		if (t->glist[at].rule && t->glist[at].k1_hi < 65535)
+			break;
+	assert_true(at < m->n_glist);
+	e = &t->glist[at];
+	snprintf(msg, sizeof(msg), "glist[%u]: rule %u, n_rules %u", at,
+		 m->n_rules + 1, m->n_rules);
+	TRY(e->rule, m->n_rules + 1, msg);
+	snprintf(msg, sizeof(msg), "glist[%u]: rule %u, an empty box", at,
+		 e->rule);
+	TRY(e->k1_lo, 65535, msg);
+	TRY(e->proto_lo, 255, msg);
+	e->k2_lo = 1;
+	keep = e->k2_hi;
+	e->k2_hi = 0;
+	expect_tables_refused(t, msg);
+	e->k2_lo = 0;
+	e->k2_hi = (uint16_t)keep;
+	/* A list of FWC_LIST_MAX boxes needs no rule 0; one less does. */
+	n = m->n_glist;
+	t->glist = realloc(t->glist, (n + FWC_LIST_MAX) * sizeof(*e));
+	for (uint32_t i = 0; i < FWC_LIST_MAX; i++)
+		t->glist[n + i] = (struct fwc_gentry){ .rule = m->n_rules,
+						       .k1_hi = 65535,
+						       .k2_hi = 65535 };
+	for (at = 0; at < m->n_src * m->n_dst; at++)
+		if (!t->glist[t->pair[at]].rule)
+			break; /* a pair with an empty list */
+	assert_true(at < m->n_src * m->n_dst);
+	keep = t->pair[at];
+	t->pair[at] = n;
+	m->n_glist = n + FWC_LIST_MAX;
+	expect_grouped_same(&c, want);
+	t->pair[at] = n + 1;
+	snprintf(msg, sizeof(msg),
+		 "pair[%u]: list at glist[%u] runs past n_glist %u without "
+		 "its rule 0",
+		 at, n + 1, n + FWC_LIST_MAX);
+	expect_tables_refused(t, msg);
+	t->pair[at] = keep;
+	m->n_glist = n;
+	expect_grouped_same(&c, want);
+	/* Up to FWC_GROUPS_MAX groups (each as good as the first). */
+	g = calloc(FWC_GROUPS_MAX + 1, sizeof(*g));
+	for (uint32_t k = 0; k <= FWC_GROUPS_MAX; k++)
+		g[k] = t->groups[0];
+	free(t->groups);
+	t->groups = g;
+	m->n_groups = FWC_GROUPS_MAX;
+	expect_grouped_same(&c, want);
+	m->n_groups = FWC_GROUPS_MAX + 1;
+	snprintf(msg, sizeof(msg), "meta: n_groups %u, more than %u",
+		 FWC_GROUPS_MAX + 1, FWC_GROUPS_MAX);
+	expect_tables_refused(t, msg);
+	m->n_groups = UINT32_MAX;
+	snprintf(msg, sizeof(msg), "meta: n_groups 4294967295, more than %u",
+		 FWC_GROUPS_MAX);
+	expect_invalid(t, msg);
+	m->n_groups = 1;
+	compiled_free(&c);
+}
+
+/* One SPARSE group: valid, the same answers; each field broken, refused. */
+static void test_grouped_sparse(void **state)
+{
+	uint32_t want[N_GROUP_PKTS], keep, full = UINT32_MAX,
+					   empty = UINT32_MAX;
+	struct compiled c = compile_group_pol(want);
+	struct fwc_tables *t = c.t;
+	struct fwc_meta *m = &t->meta;
+	struct fwc_group *g;
+	struct fwc_slot *sl;
+	char msg[128];
+
+	(void)state;
+	to_sparse(t);
+	expect_grouped_same(&c, want);
+	g = &t->groups[0];
+	assert_true(m->n_slots >= 8);
+	for (uint32_t i = 0; i < m->n_slots; i++) {
+		if (t->slots[i].src && full == UINT32_MAX)
+			full = i;
+		if (!t->slots[i].src && empty == UINT32_MAX)
+			empty = i;
+	}
+	assert_true(full != UINT32_MAX && empty != UINT32_MAX);
+	TRY(g->kind, 7, "group 0: kind 7");
+	TRY(g->kind, FWC_GROUP_LISTS, "a LISTS group with mask");
+	TRY(g->kind, FWC_GROUP_ROWS, "a ROWS group with n_svc 0");
+	TRY(g->n_rows, 2, "group 0: a SPARSE group with n_svc 0, n_rows 2");
+	/* Slots: a power of two inside the table. */
+	TRY(g->mask, m->n_slots - 2, "not a power of two less 1");
+	TRY(g->mask, 6, "group 0: mask 0x6, not a power of two less 1");
+	TRY(g->mask, UINT32_MAX, "group 0: slots[0..4294967295]");
+	TRY(g->mask, 2 * m->n_slots - 1, "group 0: slots[0..");
+	TRY(g->pair_off, 1, "group 0: slots[1..");
+	TRY(g->pair_off, UINT32_MAX, "group 0: slots[4294967295..");
+	TRY(m->n_slots, m->n_slots - 1, "group 0: slots[0..");
+	/* A slot's classes and list. */
+	sl = &t->slots[full];
+	snprintf(msg, sizeof(msg), "slots[%u]: group 0 classes", full);
+	TRY(sl->src, g->n_src + 1, msg);
+	TRY(sl->dst, g->n_dst + 1, msg);
+	TRY(sl->dst, 0, msg);
+	snprintf(msg, sizeof(msg), "slots[%u]: list at glist[%u]", full,
+		 m->n_glist);
+	TRY(sl->list, m->n_glist, msg);
+	TRY(sl->list, UINT32_MAX, "list at glist[4294967295]");
+	/* The last list, without its rule 0. */
+	keep = sl->list;
+	sl->list = m->n_glist - 1;
+	t->glist[m->n_glist - 1].rule = 1;
+	snprintf(msg, sizeof(msg),
+		 "slots[%u]: list at glist[%u] runs past n_glist %u without "
+		 "its rule 0",
+		 full, m->n_glist - 1, m->n_glist);
+	expect_tables_refused(t, msg);
+	t->glist[m->n_glist - 1].rule = 0;
+	sl->list = keep;
+	/* An empty slot is all zero. */
+	snprintf(msg, sizeof(msg), "slots[%u]: empty, with dst 0, list 1",
+		 empty);
+	TRY(t->slots[empty].list, 1, msg);
+	TRY(t->slots[empty].dst, 2, "empty, with dst 2, list 0");
+	/* Rules past the rules; a class map's class. */
+	TRY(t->glist[0].rule, m->n_rules + 1, "glist[0]: rule");
+	TRY(t->gmap[1], g->n_src, "gmap[1]: group 0 src class");
+	/* The seed only moves pairs: misses, never a fault. */
+	keep = g->seed;
+	g->seed ^= 0x5a5a5a5a;
+	{
+		struct raw r = raw_of(t);
+
+		expect_raw_accepted(&r);
+		free(r.p);
+	}
+	g->seed = keep;
+	expect_grouped_same(&c, want);
+	compiled_free(&c);
+}
+
+/*
+ * Groups together: a SPARSE group and the compiler's empty ROWS group
+ * after it (no rules: min_rule n_rules + 1), in the order of their
+ * lowest rule only.
+ */
+static void test_grouped_order(void **state)
+{
+	uint32_t want[N_GROUP_PKTS], keep;
+	struct compiled c = compile_group_pol(want);
+	struct fwc_tables *t = c.t;
+	struct fwc_meta *m = &t->meta;
+	struct fwc_group *g, tmp;
+	char msg[128];
+
+	(void)state;
+	to_sparse(t);
+	g = calloc(2, sizeof(*g));
+	g[0] = t->groups[0];
+	g[1] = one_group(m, FWC_GROUP_ROWS);
+	/* One class each side, one row of no rule. */
+	g[1].src_off = g[1].dst_off = m->n_gmap;
+	g[1].n_src = g[1].n_dst = g[1].n_rows = 1;
+	g[1].n_svc = m->n_svc;
+	g[1].min_rule = m->n_rules + 1;
+	free(t->groups);
+	t->groups = g;
+	t->gmap = realloc(t->gmap, ((size_t)m->n_gmap + m->n_src + m->n_dst) *
+					   sizeof(*t->gmap));
+	memset(t->gmap + m->n_gmap, 0,
+	       ((size_t)m->n_src + m->n_dst) * sizeof(*t->gmap));
+	m->n_gmap += m->n_src > m->n_dst ? m->n_src : m->n_dst;
+	t->pair[0] = 0;
+	memset(t->decision, 0, m->n_svc * sizeof(*t->decision));
+	m->n_groups = 2;
+	m->n_pair = 1;
+	m->n_dec = m->n_svc;
+	expect_grouped_same(&c, want);
+	snprintf(msg, sizeof(msg), "group 1: min_rule %u, n_rules %u",
+		 m->n_rules + 2, m->n_rules);
+	TRY(g[1].min_rule, m->n_rules + 2, msg);
+	snprintf(msg, sizeof(msg),
+		 "decision[1]: group 1 rule 2, below its "
+		 "min_rule %u",
+		 m->n_rules + 1);
+	TRY(t->decision[1], 2, msg);
+	TRY(t->pair[0], 1, "pair[0]: group 1 row 1, its n_rows 1");
+	TRY(m->n_pair, 0, "group 1: pair[0..0], n_pair 0");
+	TRY(m->n_dec, 0, "group 1: decision[0..");
+	TRY(g[1].src_off, m->n_gmap, "group 1: src map gmap[");
+	/* Out of order: the early exit would miss the later group's rule. */
+	g[0].min_rule = m->n_rules + 1;
+	g[1].min_rule = m->n_rules;
+	snprintf(msg, sizeof(msg), "group 1: min_rule %u, below group 0's %u",
+		 m->n_rules, m->n_rules + 1);
+	expect_tables_refused(t, msg);
+	g[1].min_rule = m->n_rules + 1;
+	g[0].min_rule = 1;
+	/* The ROWS group first: refused, whose min_rule is higher. */
+	tmp = g[0];
+	g[0] = g[1];
+	g[1] = tmp;
+	snprintf(msg, sizeof(msg), "group 1: min_rule 1, below group 0's %u",
+		 m->n_rules + 1);
+	expect_tables_refused(t, msg);
+	/* With a rule in it, the same answers in this order. */
+	g[0].min_rule = 1;
+	expect_grouped_same(&c, want);
+	compiled_free(&c);
+}
+#undef TRY
+
+/* The grouped layout's counts and sections, as the single one's. */
+static void test_grouped_counts_and_cuts(void **state)
+{
+	void (*to[])(struct fwc_tables *) = { to_rows, to_lists, to_sparse };
+	uint32_t want[N_GROUP_PKTS];
+	size_t off[S_N];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(to) / sizeof(to[0]); i++) {
+		struct compiled c = compile_group_pol(want);
+
+		to[i](c.t);
+		sections(&c.t->meta, off);
+		assert_true(off[S_RPC] <= off[S_GROUPS] &&
+			    off[S_GROUPS] < off[S_GMAP] &&
+			    off[S_GMAP] < off[S_SLOTS] &&
+			    off[S_SLOTS] <= off[S_GLIST] &&
+			    off[S_GLIST] <= off[S_RULE_META]);
+		meta_counts(c.t, true);
+		cuts(c.t);
+		compiled_free(&c);
+	}
+}
+
+static void test_grouped_random_flips(void **state)
+{
+	void (*to[])(struct fwc_tables *) = { to_rows, to_lists, to_sparse };
+	uint32_t want[N_GROUP_PKTS];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(to) / sizeof(to[0]); i++) {
+		struct compiled c = compile_group_pol(want);
+
+		to[i](c.t);
+		flips(c.t, group_pkts, N_GROUP_PKTS);
+		compiled_free(&c);
+	}
 }
 
 int main(void)
@@ -869,6 +1623,12 @@ int main(void)
 		cmocka_unit_test(test_truncated_and_trailing),
 		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_random_flips),
+		cmocka_unit_test(test_grouped_rows),
+		cmocka_unit_test(test_grouped_lists),
+		cmocka_unit_test(test_grouped_sparse),
+		cmocka_unit_test(test_grouped_order),
+		cmocka_unit_test(test_grouped_counts_and_cuts),
+		cmocka_unit_test(test_grouped_random_flips),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

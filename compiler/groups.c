@@ -1,0 +1,1187 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The grouped layout (issue 13; include/fwc_abi.h, "Groups"; the choice
+ * is argued in docs/architecture.md). A single cross product of source,
+ * destination and service classes is fast and grows with the product of
+ * the three counts; rule sets where every rule brings its own prefixes on
+ * both sides (ClassBench's acl, fw and ipc) pass any budget that way.
+ *
+ * So the rules are split by how wide their addresses are, the way
+ * EffiCuts and CutSplit separate rules by which fields are wide:
+ *
+ *   ROWS      both sides wide (shorter than /16, or any): few classes,
+ *             so the classic cross product of the group fits, services
+ *             and all (its service classes are the table's);
+ *   LISTS     one side any, the other narrower: the any side has one or
+ *             two classes, so a dense pair table of candidate lists;
+ *   SPARSE    the rest, by the wider side's width (wide, /16-/23, or
+ *             /24 and longer) and which side it is: few rules share an
+ *             address pair, so only the pairs some rule covers are kept,
+ *             in an open-addressed table, each with its candidate list.
+ *
+ * A list holds each candidate rule's service as boxes of (protocol, k1,
+ * k2) in rule order; a packet takes the first box that holds it. Every
+ * group's address classes are its own, so that a wide group is not cut
+ * by another's narrow prefixes; the trie's addr classes refine them all,
+ * and gmap maps each global class to each group's.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "compile.h"
+#include "lower.h"
+#include "util.h"
+
+/* ---- rules into groups ------------------------------------------------ */
+
+enum width {
+	W_NARROW,
+	W_MEDIUM,
+	W_WIDE,
+	W_ANY
+};
+
+enum gid {
+	G_ROWS,
+	G_SRC_ANY,
+	G_DST_ANY,
+	G_WIDE,
+	G_SRC_WIDE,
+	G_DST_WIDE,
+	G_SRC_MEDIUM,
+	G_DST_MEDIUM,
+	G_NARROW,
+	G_COUNT
+};
+
+static const char *const gid_name[G_COUNT] = {
+	"any both sides",  "source any",	  "destination any",
+	"wide both sides", "source wide",	  "destination wide",
+	"source /16-/23",  "destination /16-/23", "narrow both sides",
+};
+
+/* log2 of the largest interval of @s (bits of a prefix it could be). */
+static unsigned int widest_bits(const struct fwc_ivset *s)
+{
+	unsigned int best = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		fwc_u128 n = s->iv[i].hi - s->iv[i].lo;
+		unsigned int b = 0;
+
+		while (b < 128 && (n >> b))
+			b++;
+		if (b > best)
+			best = b;
+	}
+	return best;
+}
+
+/*
+ * How wide a host set is: any when it holds a whole family; else by its
+ * widest piece, as the length of a prefix (IPv6 64 bits longer).
+ */
+static enum width host_width(const struct fwc_addrset *h)
+{
+	unsigned int b4 = widest_bits(&h->v4), b6 = widest_bits(&h->v6);
+
+	if ((h->v4.n == 1 && h->v4.iv[0].lo == 0 &&
+	     h->v4.iv[0].hi == FWC_V4_MAX) ||
+	    (h->v6.n == 1 && h->v6.iv[0].lo == 0 &&
+	     h->v6.iv[0].hi == FWC_V6_MAX))
+		return W_ANY;
+	if (b4 > 16 || b6 > 80)
+		return W_WIDE;
+	if (b4 > 8 || b6 > 64)
+		return W_MEDIUM;
+	return W_NARROW;
+}
+
+/* ---- services as boxes ------------------------------------------------ */
+
+struct boxes {
+	struct fwc_gentry *e;
+	size_t n, cap;
+};
+
+static bool ivset_full(const struct fwc_ivset *s, fwc_u128 max)
+{
+	return s->n == 1 && s->iv[0].lo == 0 && s->iv[0].hi >= max;
+}
+
+static void box_push(struct boxes *b, uint32_t rule, unsigned int plo,
+		     unsigned int phi, fwc_u128 k1lo, fwc_u128 k1hi,
+		     fwc_u128 k2lo, fwc_u128 k2hi)
+{
+	struct fwc_gentry e = {
+		.rule = rule,
+		.k1_lo = (uint16_t)k1lo,
+		.k1_hi = (uint16_t)(k1hi > 65535 ? 65535 : k1hi),
+		.k2_lo = (uint16_t)k2lo,
+		.k2_hi = (uint16_t)(k2hi > 65535 ? 65535 : k2hi),
+		.proto_lo = (uint8_t)plo,
+		.proto_hi = (uint8_t)phi,
+	};
+
+	VEC_PUSH(b->e, b->n, b->cap, e);
+}
+
+/* Protocol kinds as the classes see them: ports, ICMP, neither. */
+static int proto_kind(unsigned int p)
+{
+	return fwc_proto_has_ports(p) ? 1 : fwc_proto_is_icmp(p) ? 2 : 0;
+}
+
+/*
+ * The boxes of one term: per run of its protocols of one kind, the
+ * ports (dport x sport intervals), the ICMP types, or nothing. A term
+ * that restricts no key is one box per run of protocols.
+ */
+static void term_boxes(const struct fwc_policy *pol, const struct fwc_term *t,
+		       uint32_t id, struct boxes *b)
+{
+	const struct fwc_ivset *pr = &pol->sets[t->protos];
+	const struct fwc_ivset *dp = &pol->sets[t->dports];
+	const struct fwc_ivset *sp = &pol->sets[t->sports];
+	const struct fwc_ivset *ty = &pol->sets[t->types];
+	bool open = ivset_full(dp, 65535) && ivset_full(sp, 65535) &&
+		    ivset_full(ty, 255);
+
+	for (size_t i = 0; i < pr->n; i++) {
+		unsigned int lo = (unsigned int)pr->iv[i].lo;
+		unsigned int hi = (unsigned int)pr->iv[i].hi;
+
+		if (open) {
+			box_push(b, id, lo, hi, 0, 65535, 0, 65535);
+			continue;
+		}
+		for (unsigned int p = lo; p <= hi;) {
+			unsigned int q = p;
+			int kind = proto_kind(p);
+
+			while (q < hi && proto_kind(q + 1) == kind)
+				q++;
+			if (kind == 0)
+				box_push(b, id, p, q, 0, 65535, 0, 65535);
+			else if (kind == 2)
+				for (size_t k = 0; k < ty->n; k++)
+					box_push(b, id, p, q, ty->iv[k].lo,
+						 ty->iv[k].hi, 0, 65535);
+			else
+				for (size_t k = 0; k < dp->n; k++)
+					for (size_t j = 0; j < sp->n; j++)
+						box_push(b, id, p, q,
+							 dp->iv[k].lo,
+							 dp->iv[k].hi,
+							 sp->iv[j].lo,
+							 sp->iv[j].hi);
+			p = q + 1;
+		}
+	}
+}
+
+/* ---- a group's address classes ---------------------------------------- */
+
+/*
+ * A group's partition of one family for one side: the segments its
+ * rules' sets cut the space into, each its own class, and class 0 for
+ * every segment in no set (classes of the same sets are not merged: that
+ * would need a signature per class, and the groups are built so that a
+ * rule holds few segments).
+ */
+struct gpart {
+	fwc_u128 *lo;  /* segment starts, sorted; the first is 0 */
+	uint32_t *cls; /* class of each */
+	size_t n_seg;
+	uint32_t n_cls; /* including 0 */
+};
+
+static int cmp_u128(const void *a, const void *b)
+{
+	fwc_u128 x = *(const fwc_u128 *)a, y = *(const fwc_u128 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct cover {
+	fwc_u128 at;
+	int d;
+};
+
+static int cmp_cover(const void *a, const void *b)
+{
+	const struct cover *x = a, *y = b;
+
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+static void gpart_build(const struct fwc_policy *pol, const uint32_t *rules,
+			size_t n, bool src, int family, struct gpart *p)
+{
+	fwc_u128 max = family == 4 ? FWC_V4_MAX : FWC_V6_MAX;
+	struct cover *ev = NULL;
+	size_t n_ev = 0, cap = 0, k = 0;
+	int depth = 0;
+
+	memset(p, 0, sizeof(*p));
+	for (size_t i = 0; i < n; i++) {
+		const struct fwc_rule *r = &pol->rules[rules[i]];
+		const struct fwc_addrset *h =
+			&pol->hosts[src ? r->src : r->dst];
+		const struct fwc_ivset *s = family == 4 ? &h->v4 : &h->v6;
+
+		for (size_t j = 0; j < s->n; j++) {
+			struct cover a = { s->iv[j].lo, 1 };
+			struct cover b = { s->iv[j].hi + 1, -1 };
+
+			VEC_PUSH(ev, n_ev, cap, a);
+			if (s->iv[j].hi != max)
+				VEC_PUSH(ev, n_ev, cap, b);
+		}
+	}
+	qsort(ev, n_ev, sizeof(*ev), cmp_cover);
+	p->lo = xcalloc(n_ev + 1, sizeof(*p->lo));
+	p->cls = xcalloc(n_ev + 1, sizeof(*p->cls));
+	p->n_cls = 1;
+	p->lo[0] = 0;
+	p->cls[0] = 0;
+	p->n_seg = 1;
+	while (k < n_ev) {
+		fwc_u128 at = ev[k].at;
+
+		while (k < n_ev && ev[k].at == at)
+			depth += ev[k++].d;
+		if (at == p->lo[p->n_seg - 1])
+			p->n_seg--;
+		p->lo[p->n_seg] = at;
+		p->cls[p->n_seg] = depth ? p->n_cls++ : 0;
+		p->n_seg++;
+	}
+	/* Two uncovered segments in a row are one. */
+	{
+		size_t w = 1;
+
+		for (size_t i = 1; i < p->n_seg; i++) {
+			if (!p->cls[i] && !p->cls[w - 1])
+				continue;
+			p->lo[w] = p->lo[i];
+			p->cls[w++] = p->cls[i];
+		}
+		p->n_seg = w;
+	}
+	free(ev);
+	(void)cmp_u128;
+}
+
+static void gpart_free(struct gpart *p)
+{
+	free(p->lo);
+	free(p->cls);
+}
+
+/* Index of the segment holding @x. */
+static size_t gpart_find(const struct gpart *p, fwc_u128 x)
+{
+	size_t lo = 0, hi = p->n_seg;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->lo[mid] <= x)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The classes inside @s (of partition @p, ids offset by @off), appended. */
+static void gpart_classes(const struct gpart *p, const struct fwc_ivset *s,
+			  uint32_t off, uint32_t **out, size_t *n, size_t *cap)
+{
+	for (size_t j = 0; j < s->n; j++)
+		for (size_t i = gpart_find(p, s->iv[j].lo);
+		     i < p->n_seg && p->lo[i] <= s->iv[j].hi; i++)
+			VEC_PUSH(*out, *n, *cap, off + p->cls[i]);
+}
+
+/* ---- one group -------------------------------------------------------- */
+
+struct group {
+	enum gid id;
+	uint32_t *rules; /* indexes into pol->rules, in rule order */
+	size_t n, cap;
+	/* Address classes: v4 then v6, per side. */
+	struct gpart s4, s6, d4, d6;
+	uint32_t n_src, n_dst;
+	/* ROWS: the classic tables of the group (sub-policy). */
+	struct fwc_policy sub;
+	struct fwc_classes c;
+	struct fwc_tables t;
+	struct fwc_lower lw;
+	/* The result. */
+	struct fwc_group g;
+	uint32_t *pair; /* ROWS, LISTS: n_src * n_dst */
+	struct fwc_slot *slots;
+	size_t n_slots;
+};
+
+/* The rules of @g as a policy of their own (sharing @pol's pools). */
+static void sub_policy(const struct fwc_policy *pol, struct group *g)
+{
+	struct fwc_policy *s = &g->sub;
+	size_t n_terms = 0;
+
+	*s = *pol;
+	s->rules = xcalloc(g->n + 1, sizeof(*s->rules));
+	for (size_t i = 0; i < g->n; i++)
+		n_terms += pol->rules[g->rules[i]].n_terms;
+	s->terms = xcalloc(n_terms + 1, sizeof(*s->terms));
+	s->n_rules = g->n;
+	s->n_terms = 0;
+	s->rpc = NULL;
+	s->n_rpc = 0;
+	for (size_t i = 0; i < g->n; i++) {
+		struct fwc_rule r = pol->rules[g->rules[i]];
+
+		for (size_t k = 0; k < r.n_terms; k++) {
+			struct fwc_term t = pol->terms[r.term_first + k];
+
+			t.rule = (uint32_t)i;
+			s->terms[s->n_terms + k] = t;
+		}
+		r.id = (uint32_t)i + 1;
+		r.term_first = s->n_terms;
+		r.n_rpc = 0;
+		s->n_terms += r.n_terms;
+		s->rules[i] = r;
+	}
+}
+
+/* The classic cross product of the wide rules: pair rows and decisions. */
+static int build_rows(struct group *g, const struct fwc_policy *pol,
+		      uint64_t budget)
+{
+	struct fwc_estimate est;
+	int err;
+
+	sub_policy(pol, g);
+	err = fwc_classes_build_within(&g->sub, &g->c, budget);
+	if (!err)
+		err = fwc_tables_estimate(&g->sub, &g->c, budget, &est);
+	if (err)
+		return err;
+	memset(&g->t, 0, sizeof(g->t));
+	err = fwc_tables_build_cross(&g->sub, &g->c, &g->t, &g->lw, budget);
+	if (err)
+		return err;
+	/* Local rule ids to the policy's. */
+	for (size_t i = 0; i < (size_t)g->t.meta.n_rows * g->c.n_svc; i++)
+		if (g->t.decision[i])
+			g->t.decision[i] = g->rules[g->t.decision[i] - 1] + 1;
+	g->n_src = g->c.n_src;
+	g->n_dst = g->c.n_dst;
+	g->g.n_svc = g->c.n_svc;
+	g->g.n_rows = g->t.meta.n_rows;
+	return 0;
+}
+
+/* Interned candidate lists: rule sequences → glist offsets. */
+struct lists {
+	struct fwc_gentry *e; /* the glist */
+	size_t n, cap;
+	uint64_t *key; /* hash, 0 empty */
+	uint32_t *at;  /* its glist offset */
+	size_t slots, used;
+	const struct boxes *box; /* per policy rule */
+	uint8_t *spill; /* per policy rule: in a list past FWC_LIST_SPILL */
+	size_t n_spill;
+	bool too_long;
+};
+
+/*
+ * A list of more boxes than this sends its rules to the ROWS group:
+ * many rules on one address pair are what decision rows are for, and a
+ * packet should not walk a long list.
+ */
+#define FWC_LIST_SPILL 32u
+
+static uint64_t hash_rules(const uint32_t *r, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= r[i] + 0x632be59bd9b4e019ull + (h << 6) + (h >> 2);
+		h *= 0xff51afd7ed558ccdull;
+	}
+	return h | 1;
+}
+
+/* Does the list at @at hold exactly the boxes of rules @r? */
+static bool list_is(const struct lists *l, uint32_t at, const uint32_t *r,
+		    size_t n)
+{
+	size_t k = at;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct boxes *b = &l->box[r[i]];
+
+		for (size_t j = 0; j < b->n; j++, k++)
+			if (k >= l->n || l->e[k].rule != r[i] + 1)
+				return false;
+	}
+	return k < l->n && !l->e[k].rule;
+}
+
+static void lists_grow(struct lists *l)
+{
+	size_t ncap = l->slots ? l->slots * 2 : 1024;
+	uint64_t *key = xcalloc(ncap, sizeof(*key));
+	uint32_t *at = xcalloc(ncap, sizeof(*at));
+
+	for (size_t i = 0; i < l->slots; i++) {
+		size_t j;
+
+		if (!l->key[i])
+			continue;
+		for (j = l->key[i] & (ncap - 1); key[j];
+		     j = (j + 1) & (ncap - 1))
+			;
+		key[j] = l->key[i];
+		at[j] = l->at[i];
+	}
+	free(l->key);
+	free(l->at);
+	l->key = key;
+	l->at = at;
+	l->slots = ncap;
+}
+
+/* The glist offset of the list of policy rules @r (in order). */
+static uint32_t lists_intern(struct lists *l, const uint32_t *r, size_t n)
+{
+	uint64_t h = hash_rules(r, n);
+	size_t j, entries = 1;
+	uint32_t at;
+
+	if ((l->used + 1) * 2 > l->slots)
+		lists_grow(l);
+	for (j = h & (l->slots - 1); l->key[j]; j = (j + 1) & (l->slots - 1))
+		if (l->key[j] == h && list_is(l, l->at[j], r, n))
+			return l->at[j];
+	for (size_t i = 0; i < n; i++)
+		entries += l->box[r[i]].n;
+	if (entries > FWC_LIST_SPILL)
+		for (size_t i = 0; i < n; i++)
+			if (!l->spill[r[i]]) {
+				l->spill[r[i]] = 1;
+				l->n_spill++;
+			}
+	if (entries > FWC_LIST_MAX)
+		l->too_long = true;
+	at = (uint32_t)l->n;
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < l->box[r[i]].n; k++)
+			VEC_PUSH(l->e, l->n, l->cap, l->box[r[i]].e[k]);
+	{
+		struct fwc_gentry end = { 0 };
+
+		VEC_PUSH(l->e, l->n, l->cap, end);
+	}
+	l->key[j] = h;
+	l->at[j] = at;
+	l->used++;
+	return at;
+}
+
+/* Classes of each rule's side, CSR: rule i's are item[off[i]..off[i+1]). */
+struct sides {
+	uint32_t *off, *item;
+	size_t n, cap;
+};
+
+static void rule_sides(const struct fwc_policy *pol, const struct group *g,
+		       bool src, struct sides *out)
+{
+	const struct gpart *p4 = src ? &g->s4 : &g->d4;
+	const struct gpart *p6 = src ? &g->s6 : &g->d6;
+
+	memset(out, 0, sizeof(*out));
+	out->off = xcalloc(g->n + 1, sizeof(*out->off));
+	for (size_t i = 0; i < g->n; i++) {
+		const struct fwc_rule *r = &pol->rules[g->rules[i]];
+		const struct fwc_addrset *h =
+			&pol->hosts[src ? r->src : r->dst];
+
+		gpart_classes(p4, &h->v4, 0, &out->item, &out->n, &out->cap);
+		gpart_classes(p6, &h->v6, p4->n_cls, &out->item, &out->n,
+			      &out->cap);
+		out->off[i + 1] = (uint32_t)out->n;
+	}
+}
+
+/* Rules holding each source class, in rule order (CSR by class). */
+static void by_class(const struct sides *s, size_t n_rules, uint32_t n_cls,
+		     struct fwc_csr *out)
+{
+	uint32_t *fill;
+
+	out->off = xcalloc((size_t)n_cls + 1, sizeof(*out->off));
+	out->item = xcalloc(s->n + 1, sizeof(*out->item));
+	for (size_t k = 0; k < s->n; k++)
+		out->off[s->item[k] + 1]++;
+	for (uint32_t c = 0; c < n_cls; c++)
+		out->off[c + 1] += out->off[c];
+	fill = xcalloc((size_t)n_cls + 1, sizeof(*fill));
+	memcpy(fill, out->off, (size_t)n_cls * sizeof(*fill));
+	for (size_t i = 0; i < n_rules; i++)
+		for (uint32_t k = s->off[i]; k < s->off[i + 1]; k++)
+			out->item[fill[s->item[k]]++] = (uint32_t)i;
+	free(fill);
+}
+
+static void put_slot(struct group *g, uint32_t s, uint32_t d, uint32_t at,
+		     struct fwc_slot **pend, size_t *n, size_t *cap)
+{
+	struct fwc_slot sl = { s + 1, d + 1, at, 0 };
+
+	(void)g;
+	VEC_PUSH(*pend, *n, *cap, sl);
+}
+
+/* Places @pend in 2^k slots with at most FWC_PROBE_MAX probes each. */
+static void place_slots(struct group *g, const struct fwc_slot *pend, size_t n)
+{
+	size_t size = 16;
+
+	while (size < 2 * n)
+		size *= 2;
+	for (;; size *= 2)
+		for (uint32_t seed = 1; seed <= 8; seed++) {
+			struct fwc_slot *t = xcalloc(size, sizeof(*t));
+			bool ok = true;
+
+			for (size_t i = 0; i < n && ok; i++) {
+				uint32_t h = fwc_slot_hash(
+					pend[i].src - 1, pend[i].dst - 1, seed);
+				uint32_t k;
+
+				for (k = 0; k < FWC_PROBE_MAX; k++)
+					if (!t[(h + k) & (size - 1)].src)
+						break;
+				if (k == FWC_PROBE_MAX)
+					ok = false;
+				else
+					t[(h + k) & (size - 1)] = pend[i];
+			}
+			if (ok) {
+				g->slots = t;
+				g->n_slots = size;
+				g->g.mask = (uint32_t)(size - 1);
+				g->g.seed = seed;
+				return;
+			}
+			free(t);
+		}
+}
+
+/*
+ * Candidate lists of a LISTS or SPARSE group: for each source class, its
+ * rules' destination classes collect them in rule order; the work is the
+ * pairs the rules cover, never n_src * n_dst (but for LISTS' dense
+ * table, which is small by construction).
+ */
+static int build_lists(struct group *g, const struct fwc_policy *pol,
+		       struct lists *l, uint64_t budget)
+{
+	struct sides ss, ds;
+	struct fwc_csr by_src = { 0 };
+	uint32_t **bucket, *n_bucket, *cap_bucket, *touched;
+	struct fwc_slot *pend = NULL;
+	size_t n_pend = 0, cap_pend = 0, n_touched;
+	bool dense = g->g.kind == FWC_GROUP_LISTS;
+	int err = 0;
+
+	rule_sides(pol, g, true, &ss);
+	rule_sides(pol, g, false, &ds);
+	by_class(&ss, g->n, g->n_src, &by_src);
+	if (dense) {
+		if ((uint64_t)g->n_src * g->n_dst * 4 > budget)
+			err = -E2BIG;
+		else
+			g->pair = xcalloc((size_t)g->n_src * g->n_dst,
+					  sizeof(*g->pair));
+	}
+	bucket = xcalloc((size_t)g->n_dst + 1, sizeof(*bucket));
+	n_bucket = xcalloc((size_t)g->n_dst + 1, sizeof(*n_bucket));
+	cap_bucket = xcalloc((size_t)g->n_dst + 1, sizeof(*cap_bucket));
+	touched = xcalloc((size_t)g->n_dst + 1, sizeof(*touched));
+	{
+		uint32_t none = lists_intern(l, NULL, 0);
+
+		if (dense && !err)
+			for (size_t i = 0; i < (size_t)g->n_src * g->n_dst; i++)
+				g->pair[i] = none;
+	}
+	for (uint32_t s = 0; s < g->n_src && !err; s++) {
+		n_touched = 0;
+		for (uint32_t k = by_src.off[s]; k < by_src.off[s + 1]; k++) {
+			uint32_t i = by_src.item[k];
+
+			for (uint32_t j = ds.off[i]; j < ds.off[i + 1]; j++) {
+				uint32_t d = ds.item[j];
+
+				/* A packet has one family: no v4 x v6 pairs. */
+				if ((s < g->s4.n_cls) != (d < g->d4.n_cls))
+					continue;
+				if (!n_bucket[d])
+					touched[n_touched++] = d;
+				VEC_PUSH(bucket[d], n_bucket[d], cap_bucket[d],
+					 g->rules[i]);
+			}
+		}
+		for (size_t k = 0; k < n_touched; k++) {
+			uint32_t d = touched[k];
+			uint32_t at = lists_intern(l, bucket[d], n_bucket[d]);
+
+			n_bucket[d] = 0;
+			if (dense)
+				g->pair[(size_t)s * g->n_dst + d] = at;
+			else
+				put_slot(g, s, d, at, &pend, &n_pend,
+					 &cap_pend);
+		}
+		if ((uint64_t)l->n * sizeof(*l->e) +
+			    (uint64_t)n_pend * sizeof(*pend) * 2 >
+		    budget)
+			err = -E2BIG;
+	}
+	if (!dense && !err)
+		place_slots(g, pend, n_pend);
+	for (uint32_t d = 0; d <= g->n_dst; d++)
+		free(bucket[d]);
+	free(bucket);
+	free(n_bucket);
+	free(cap_bucket);
+	free(touched);
+	free(pend);
+	free(ss.off);
+	free(ss.item);
+	free(ds.off);
+	free(ds.item);
+	fwc_csr_free(&by_src);
+	return err;
+}
+
+static void group_free(struct group *g)
+{
+	free(g->rules);
+	gpart_free(&g->s4);
+	gpart_free(&g->s6);
+	gpart_free(&g->d4);
+	gpart_free(&g->d6);
+	if (g->id == G_ROWS && g->sub.rules) {
+		free(g->sub.rules);
+		free(g->sub.terms);
+		fwc_classes_free(&g->c);
+		fwc_lower_free(&g->lw);
+		free(g->t.pair);
+		free(g->t.decision);
+	}
+	free(g->pair);
+	free(g->slots);
+}
+
+/* ---- the global classes ----------------------------------------------- */
+
+/*
+ * A partition of one family's side with the classes of @k groups: the
+ * segments all their boundaries cut, each labelled by the vector of its
+ * groups' classes, interned as a global class (0: in no group's set).
+ */
+struct vecpart {
+	struct fwc_seg *seg;
+	size_t n_seg, cap;
+	uint32_t *vec; /* n_cls * k */
+	uint32_t n_cls, cap_cls;
+	uint64_t *key;
+	uint32_t *val;
+	size_t slots;
+};
+
+static uint64_t hash_vec(const uint32_t *v, size_t k)
+{
+	return hash_rules(v, k);
+}
+
+static uint32_t vec_intern(struct vecpart *p, const uint32_t *v, size_t k)
+{
+	uint64_t h = hash_vec(v, k);
+	size_t j;
+
+	if ((p->n_cls + 1) * 2 > p->slots) {
+		size_t ncap = p->slots ? p->slots * 2 : 256;
+		uint64_t *key = xcalloc(ncap, sizeof(*key));
+		uint32_t *val = xcalloc(ncap, sizeof(*val));
+
+		for (size_t i = 0; i < p->slots; i++) {
+			if (!p->key[i])
+				continue;
+			for (j = p->key[i] & (ncap - 1); key[j];
+			     j = (j + 1) & (ncap - 1))
+				;
+			key[j] = p->key[i];
+			val[j] = p->val[i];
+		}
+		free(p->key);
+		free(p->val);
+		p->key = key;
+		p->val = val;
+		p->slots = ncap;
+	}
+	for (j = h & (p->slots - 1); p->key[j]; j = (j + 1) & (p->slots - 1))
+		if (p->key[j] == h &&
+		    !memcmp(p->vec + (size_t)p->val[j] * k, v, k * sizeof(*v)))
+			return p->val[j];
+	if (p->n_cls == p->cap_cls) {
+		p->cap_cls = p->cap_cls ? p->cap_cls * 2 : 256;
+		p->vec = xrealloc(p->vec, (size_t)p->cap_cls * k, sizeof(*v));
+	}
+	memcpy(p->vec + (size_t)p->n_cls * k, v, k * sizeof(*v));
+	p->key[j] = h;
+	p->val[j] = p->n_cls;
+	return p->n_cls++;
+}
+
+/* The class of segment-start @x in a ROWS group's fwc_partition. */
+static uint32_t fpart_class(const struct fwc_partition *p, fwc_u128 x)
+{
+	size_t lo = 0, hi = p->n_seg;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->seg[mid].lo <= x)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return p->seg[lo].cls;
+}
+
+/* One side and family of group @g: its partition, as the merge reads. */
+struct side_src {
+	const struct gpart *gp;		/* LISTS, SPARSE */
+	const struct fwc_partition *fp; /* ROWS */
+};
+
+static void side_of(const struct group *g, bool src, int family,
+		    struct side_src *out)
+{
+	out->gp = NULL;
+	out->fp = NULL;
+	if (g->id == G_ROWS)
+		out->fp = src ? (family == 4 ? &g->c.src4 : &g->c.src6) :
+				(family == 4 ? &g->c.dst4 : &g->c.dst6);
+	else
+		out->gp = src ? (family == 4 ? &g->s4 : &g->s6) :
+				(family == 4 ? &g->d4 : &g->d6);
+}
+
+static void side_starts(const struct side_src *s, fwc_u128 **out, size_t *n,
+			size_t *cap)
+{
+	if (s->gp)
+		for (size_t i = 0; i < s->gp->n_seg; i++)
+			VEC_PUSH(*out, *n, *cap, s->gp->lo[i]);
+	else
+		for (size_t i = 0; i < s->fp->n_seg; i++)
+			VEC_PUSH(*out, *n, *cap, s->fp->seg[i].lo);
+}
+
+static uint32_t side_class(const struct side_src *s, fwc_u128 x)
+{
+	return s->gp ? s->gp->cls[gpart_find(s->gp, x)] : fpart_class(s->fp, x);
+}
+
+/*
+ * The global partition of one side and family from the groups': its
+ * segments in @out (struct fwc_partition: seg and n_cls), the vectors in
+ * @vp. IPv6 group classes are offset by their v4 counts (@v4_cls).
+ */
+static void merge_side(struct group *const *gs, size_t k, bool src, int family,
+		       const uint32_t *v4_cls, struct vecpart *vp,
+		       struct fwc_partition *out)
+{
+	fwc_u128 max = family == 4 ? FWC_V4_MAX : FWC_V6_MAX, *at = NULL;
+	struct side_src *sides = xcalloc(k, sizeof(*sides));
+	uint32_t *v = xcalloc(k, sizeof(*v));
+	size_t n_at = 0, cap_at = 0, segcap = 0;
+
+	memset(vp, 0, sizeof(*vp));
+	memset(out, 0, sizeof(*out));
+	for (size_t g = 0; g < k; g++) {
+		side_of(gs[g], src, family, &sides[g]);
+		side_starts(&sides[g], &at, &n_at, &cap_at);
+		v[g] = family == 4 ? 0 : v4_cls[g];
+	}
+	/* Class 0: in no set of any group. */
+	vec_intern(vp, v, k);
+	qsort(at, n_at, sizeof(*at), cmp_u128);
+	for (size_t i = 0; i < n_at; i++) {
+		fwc_u128 lo = at[i], hi;
+		uint32_t cls;
+
+		if (i + 1 < n_at && at[i + 1] == lo)
+			continue;
+		hi = i + 1 < n_at ? at[i + 1] - 1 : max;
+		for (size_t g = 0; g < k; g++)
+			v[g] = side_class(&sides[g], lo) +
+			       (family == 4 ? 0 : v4_cls[g]);
+		cls = vec_intern(vp, v, k);
+		if (out->n_seg && out->seg[out->n_seg - 1].cls == cls) {
+			out->seg[out->n_seg - 1].hi = hi;
+			continue;
+		}
+		{
+			struct fwc_seg sg = { lo, hi, cls };
+
+			VEC_PUSH(out->seg, out->n_seg, segcap, sg);
+		}
+	}
+	out->n_cls = vp->n_cls;
+	free(at);
+	free(v);
+	free(sides);
+}
+
+static void vecpart_free(struct vecpart *p)
+{
+	free(p->vec);
+	free(p->key);
+	free(p->val);
+}
+
+/* ---- the layout -------------------------------------------------------- */
+
+static enum gid rule_group(const struct fwc_policy *pol,
+			   const struct fwc_rule *r, size_t n_boxes)
+{
+	enum width ws = host_width(&pol->hosts[r->src]);
+	enum width wd = host_width(&pol->hosts[r->dst]);
+
+	if ((ws == W_ANY && wd == W_ANY) || n_boxes > FWC_LIST_MAX / 4)
+		return G_ROWS;
+	if (ws == W_ANY)
+		return G_SRC_ANY;
+	if (wd == W_ANY)
+		return G_DST_ANY;
+	if (ws == W_WIDE && wd == W_WIDE)
+		return G_WIDE;
+	if (ws >= wd)
+		return ws == W_WIDE   ? G_SRC_WIDE :
+		       ws == W_MEDIUM ? G_SRC_MEDIUM :
+					G_NARROW;
+	return wd == W_WIDE ? G_DST_WIDE : G_DST_MEDIUM;
+}
+
+static uint64_t group_bytes(const struct group *g)
+{
+	uint64_t b = (uint64_t)g->n_slots * sizeof(struct fwc_slot);
+
+	if (g->id == G_ROWS)
+		b += ((uint64_t)g->n_src * g->n_dst +
+		      (uint64_t)g->g.n_rows * g->g.n_svc) *
+		     4;
+	else if (g->pair)
+		b += (uint64_t)g->n_src * g->n_dst * 4;
+	return b;
+}
+
+/* The group kind of @id: LISTS where a side has few classes. */
+static uint32_t group_kind(enum gid id)
+{
+	if (id == G_ROWS)
+		return FWC_GROUP_ROWS;
+	if (id == G_SRC_ANY || id == G_DST_ANY || id == G_WIDE)
+		return FWC_GROUP_LISTS;
+	return FWC_GROUP_SPARSE;
+}
+
+/* Dense pairs of candidate lists when they take no more than this. */
+#define FWC_DENSE_LISTS (64ull << 20)
+
+/* One group but ROWS: its address classes and candidate lists. */
+static int build_group(struct group *g, const struct fwc_policy *pol,
+		       struct lists *l, uint64_t left)
+{
+	gpart_build(pol, g->rules, g->n, true, 4, &g->s4);
+	gpart_build(pol, g->rules, g->n, true, 6, &g->s6);
+	gpart_build(pol, g->rules, g->n, false, 4, &g->d4);
+	gpart_build(pol, g->rules, g->n, false, 6, &g->d6);
+	g->n_src = g->s4.n_cls + g->s6.n_cls;
+	g->n_dst = g->d4.n_cls + g->d6.n_cls;
+	/* A dense pair table when it is small: no probes. */
+	if ((uint64_t)g->n_src * g->n_dst * 4 <= FWC_DENSE_LISTS &&
+	    (uint64_t)g->n_src * g->n_dst * 4 <= left / 2)
+		g->g.kind = FWC_GROUP_LISTS;
+	return build_lists(g, pol, l, left);
+}
+
+static void groups_reset(struct group *all, struct lists *l)
+{
+	for (int i = 0; i < G_COUNT; i++) {
+		group_free(&all[i]);
+		memset(&all[i], 0, sizeof(all[i]));
+		all[i].id = (enum gid)i;
+	}
+	free(l->e);
+	free(l->key);
+	free(l->at);
+	l->e = NULL;
+	l->key = NULL;
+	l->at = NULL;
+	l->n = l->cap = l->slots = l->used = 0;
+	l->too_long = false;
+}
+
+/* Rounds of spilling rules from long lists to the ROWS group. */
+#define FWC_SPILL_ROUNDS 3
+
+int fwc_tables_build_groups(const struct fwc_policy *pol,
+			    const struct fwc_compile_opts *opts,
+			    struct fwc_tables *t, char *why, size_t len)
+{
+	uint64_t budget = opts->max_table_memory ? opts->max_table_memory :
+						   FWC_TABLE_BUDGET;
+	struct group all[G_COUNT], *gs[G_COUNT];
+	struct boxes *box = xcalloc(pol->n_rules + 1, sizeof(*box));
+	uint8_t *spilled = xcalloc(pol->n_rules + 1, 1);
+	struct lists l = { .box = box };
+	const struct fwc_classes *rc = NULL;
+	struct fwc_classes gc;
+	struct vecpart vs4, vs6, vd4, vd6;
+	uint32_t v4s[G_COUNT] = { 0 }, v4d[G_COUNT] = { 0 };
+	uint64_t used = 0;
+	size_t k = 0;
+	int err = 0;
+
+	l.spill = xcalloc(pol->n_rules + 1, 1);
+	memset(all, 0, sizeof(all));
+	for (int i = 0; i < G_COUNT; i++)
+		all[i].id = (enum gid)i;
+	for (size_t r = 0; r < pol->n_rules; r++) {
+		const struct fwc_rule *ru = &pol->rules[r];
+
+		for (size_t j = 0; j < ru->n_terms; j++)
+			term_boxes(pol, &pol->terms[ru->term_first + j],
+				   (uint32_t)r + 1, &box[r]);
+	}
+	for (int round = 0;; round++) {
+		size_t before = l.n_spill;
+
+		groups_reset(all, &l);
+		memcpy(spilled, l.spill, pol->n_rules);
+		for (size_t r = 0; r < pol->n_rules; r++) {
+			enum gid id = spilled[r] ?
+					      G_ROWS :
+					      rule_group(pol, &pol->rules[r],
+							 box[r].n);
+
+			VEC_PUSH(all[id].rules, all[id].n, all[id].cap,
+				 (uint32_t)r);
+		}
+		/* Lists first: what they spill joins ROWS, built last. */
+		k = 0;
+		for (int i = 1; i < G_COUNT; i++)
+			if (all[i].n)
+				gs[k++] = &all[i];
+		gs[k++] = &all[G_ROWS];
+		used = 0;
+		err = 0;
+		for (size_t i = 0; i + 1 < k && !err; i++) {
+			struct group *g = gs[i];
+
+			g->g.kind = group_kind(g->id);
+			g->g.min_rule = g->rules[0] + 1;
+			err = build_group(g, pol, &l, budget - used);
+			if (!err)
+				used += group_bytes(g);
+			if (!err && used + l.n * sizeof(*l.e) > budget)
+				err = -E2BIG;
+		}
+		if (getenv("FWC_GROUPS_DEBUG"))
+			fprintf(stderr, "round %d: %zu spilled, err %d\n",
+				round, l.n_spill, err);
+		if (l.n_spill == before || round + 1 == FWC_SPILL_ROUNDS)
+			break;
+	}
+	if (!err && l.n_spill) {
+		/* The last round's lists may still have spilled some rules. */
+		for (size_t r = 0; r < pol->n_rules && !err; r++)
+			if (l.spill[r] && !spilled[r])
+				l.too_long = true;
+	}
+	if (!err && !l.too_long && used + l.n * sizeof(*l.e) < budget) {
+		struct group *g = gs[k - 1];
+
+		g->g.kind = FWC_GROUP_ROWS;
+		g->g.min_rule = g->n ? g->rules[0] + 1 : UINT32_MAX;
+		err = build_rows(g, pol, budget - used - l.n * sizeof(*l.e));
+		if (!err)
+			used += group_bytes(g);
+	}
+	if (!err && (l.too_long || used + l.n * sizeof(*l.e) > budget))
+		err = -E2BIG;
+	for (size_t i = 0; i < k && getenv("FWC_GROUPS_DEBUG"); i++)
+		fprintf(stderr,
+			"group %s: kind %u, %zu rules, %u x %u classes, %zu "
+			"slots, %llu bytes\n",
+			gid_name[gs[i]->id], gs[i]->g.kind, gs[i]->n,
+			gs[i]->n_src, gs[i]->n_dst, gs[i]->n_slots,
+			(unsigned long long)group_bytes(gs[i]));
+	if (err) {
+		size_t worst = 0;
+
+		for (size_t i = 1; i < k; i++)
+			if (group_bytes(gs[i]) > group_bytes(gs[worst]))
+				worst = i;
+		snprintf(why, len,
+			 "%s; its largest group, %s, has %zu rules and "
+			 "%u x %u address classes",
+			 l.too_long ? "rules share address pairs too often "
+				      "even after spilling to decision rows" :
+				      "its tables pass the budget",
+			 gid_name[gs[worst]->id], gs[worst]->n,
+			 gs[worst]->n_src, gs[worst]->n_dst);
+		goto out;
+	}
+	/* Groups in order of their lowest rule; an empty ROWS group last. */
+	for (size_t i = 1; i < k; i++)
+		for (size_t j = i;
+		     j > 0 && gs[j]->g.min_rule < gs[j - 1]->g.min_rule; j--) {
+			struct group *tmp = gs[j];
+
+			gs[j] = gs[j - 1];
+			gs[j - 1] = tmp;
+		}
+	/*
+	 * An empty ROWS group (last) gives the service classes only: no
+	 * lookup needs it.
+	 */
+	for (size_t i = 0; i < k; i++)
+		if (gs[i]->id == G_ROWS)
+			rc = &gs[i]->c;
+	if (!rc)
+		return -EINVAL; /* the ROWS group is always built */
+	if (k > 1 && gs[k - 1]->id == G_ROWS && !gs[k - 1]->n)
+		k--;
+	for (size_t i = 0; i < k; i++) {
+		v4s[i] = gs[i]->id == G_ROWS ? gs[i]->c.src4.n_cls :
+					       gs[i]->s4.n_cls;
+		v4d[i] = gs[i]->id == G_ROWS ? gs[i]->c.dst4.n_cls :
+					       gs[i]->d4.n_cls;
+	}
+	/* Global classes: the groups' merged, then the tries from them. */
+	memset(&gc, 0, sizeof(gc));
+	merge_side(gs, k, true, 4, v4s, &vs4, &gc.src4);
+	merge_side(gs, k, true, 6, v4s, &vs6, &gc.src6);
+	merge_side(gs, k, false, 4, v4d, &vd4, &gc.dst4);
+	merge_side(gs, k, false, 6, v4d, &vd6, &gc.dst6);
+	fwc_classes_refine(&gc);
+	{
+		memcpy(gc.proto_pc, rc->proto_pc, sizeof(gc.proto_pc));
+		gc.pc = rc->pc;
+		gc.n_pc = rc->n_pc;
+		gc.n_svc = rc->n_svc;
+		fwc_tables_build_lookup(pol, &gc, opts, t);
+		gc.pc = NULL;
+		gc.n_pc = 0;
+	}
+	t->meta.n_src = gc.n_src;
+	t->meta.n_dst = gc.n_dst;
+	t->meta.n_groups = (uint32_t)k;
+	t->groups = xcalloc(k, sizeof(*t->groups));
+	t->meta.n_gmap = (uint32_t)(k * ((size_t)gc.n_src + gc.n_dst));
+	t->gmap = xcalloc(t->meta.n_gmap, sizeof(*t->gmap));
+	for (size_t i = 0; i < k; i++) {
+		struct group *g = gs[i];
+		struct fwc_group *o = &t->groups[i];
+
+		*o = g->g;
+		o->n_src = g->n_src;
+		o->n_dst = g->n_dst;
+		o->src_off = (uint32_t)(i * ((size_t)gc.n_src + gc.n_dst));
+		o->dst_off = o->src_off + gc.n_src;
+		for (uint32_t c = 0; c < gc.src4.n_cls; c++)
+			t->gmap[o->src_off + c] = vs4.vec[(size_t)c * k + i];
+		for (uint32_t c = 0; c < gc.src6.n_cls; c++)
+			t->gmap[o->src_off + gc.src4.n_cls + c] =
+				vs6.vec[(size_t)c * k + i];
+		for (uint32_t c = 0; c < gc.dst4.n_cls; c++)
+			t->gmap[o->dst_off + c] = vd4.vec[(size_t)c * k + i];
+		for (uint32_t c = 0; c < gc.dst6.n_cls; c++)
+			t->gmap[o->dst_off + gc.dst4.n_cls + c] =
+				vd6.vec[(size_t)c * k + i];
+		if (g->g.kind == FWC_GROUP_SPARSE) {
+			o->pair_off = t->meta.n_slots;
+			t->meta.n_slots += (uint32_t)g->n_slots;
+		} else {
+			o->pair_off = t->meta.n_pair;
+			t->meta.n_pair += g->n_src * g->n_dst;
+		}
+		if (g->g.kind == FWC_GROUP_ROWS) {
+			o->dec_off = t->meta.n_dec;
+			t->meta.n_dec += g->g.n_rows * g->g.n_svc;
+			t->meta.n_rows += g->g.n_rows;
+		}
+		if (o->min_rule == UINT32_MAX)
+			o->min_rule = (uint32_t)pol->n_rules + 1;
+	}
+	if (!t->meta.n_rows)
+		t->meta.n_rows = 1; /* no ROWS group: a count nothing reads */
+	t->pair = xcalloc(t->meta.n_pair, sizeof(*t->pair));
+	t->decision = xcalloc(t->meta.n_dec, sizeof(*t->decision));
+	t->slots = xcalloc(t->meta.n_slots, sizeof(*t->slots));
+	for (size_t i = 0; i < k; i++) {
+		struct group *g = gs[i];
+		const struct fwc_group *o = &t->groups[i];
+		size_t np = (size_t)g->n_src * g->n_dst;
+
+		if (g->g.kind == FWC_GROUP_SPARSE)
+			memcpy(t->slots + o->pair_off, g->slots,
+			       g->n_slots * sizeof(*g->slots));
+		else
+			memcpy(t->pair + o->pair_off,
+			       g->id == G_ROWS ? g->t.pair : g->pair,
+			       np * sizeof(*t->pair));
+		if (g->g.kind == FWC_GROUP_ROWS)
+			memcpy(t->decision + o->dec_off, g->t.decision,
+			       (size_t)g->g.n_rows * g->g.n_svc *
+				       sizeof(*t->decision));
+	}
+	t->meta.n_glist = (uint32_t)l.n;
+	t->glist = l.e;
+	l.e = NULL;
+	if (!t->meta.n_slots) {
+		free(t->slots);
+		t->slots = NULL;
+	}
+	vecpart_free(&vs4);
+	vecpart_free(&vs6);
+	vecpart_free(&vd4);
+	vecpart_free(&vd6);
+	fwc_classes_free(&gc);
+out:
+	for (int i = 0; i < G_COUNT; i++)
+		group_free(&all[i]);
+	for (size_t r = 0; r <= pol->n_rules; r++)
+		free(box[r].e);
+	free(box);
+	free(l.e);
+	free(l.key);
+	free(l.at);
+	free(l.spill);
+	free(spilled);
+	return err;
+}
