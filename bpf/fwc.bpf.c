@@ -193,108 +193,139 @@ static __always_inline int fwc_service(const struct fwc_hdr *h, __u32 *sc)
 	return fwc_get(&svc, pi->svc_base + c1 * pi->n2 + c2, sc);
 }
 
-/* The first rule of the list at @at whose box holds @h (0: none). */
-static __always_inline int fwc_list_match(const struct fwc_hdr *h, __u32 at,
-					  __u32 *id)
-{
-	struct fwc_gentry *e;
-	__u32 i, k;
+/* No rule matched yet (fwc_groups_classify). */
+#define FWC_NO_RULE 0xffffffffu
 
-	*id = 0;
+/*
+ * Element @i of @map, keyed through @key: the group walk below shares
+ * one key slot, so that its frame stays small (the program's deepest
+ * call chain, xdp -> stateful -> admitting_rule -> groups_classify,
+ * must fit the 512-byte stack).
+ */
+static __always_inline void *fwc_elem(void *map, __u32 *key, __u32 i)
+{
+	*key = i;
+	return bpf_map_lookup_elem(map, key);
+}
+
+/*
+ * The first rule of the list at @at whose box holds the packet's
+ * protocol, k1 and k2 (@pk: proto << 32 | k1 << 16 | k2); 0: none.
+ */
+static __always_inline int fwc_list_match(__u64 pk, __u32 at, __u32 *key)
+{
+	__u32 proto = pk >> 32, k1 = (pk >> 16) & 0xffff, k2 = pk & 0xffff;
+	struct fwc_gentry *e;
+	__u32 i;
+
 	for (i = 0; i < FWC_LIST_MAX; i++) {
-		k = at + i;
-		e = bpf_map_lookup_elem(&glist, &k);
+		e = fwc_elem(&glist, key, at + i);
 		if (!e)
 			return -1;
 		if (!e->rule)
 			return 0;
-		if (h->proto >= e->proto_lo && h->proto <= e->proto_hi &&
-		    h->k1 >= e->k1_lo && h->k1 <= e->k1_hi &&
-		    h->k2 >= e->k2_lo && h->k2 <= e->k2_hi) {
-			*id = e->rule;
-			return 0;
-		}
+		if (proto >= e->proto_lo && proto <= e->proto_hi &&
+		    k1 >= e->k1_lo && k1 <= e->k1_hi && k2 >= e->k2_lo &&
+		    k2 <= e->k2_hi)
+			return e->rule;
 	}
 	return 0;
 }
 
-/* A sparse group's list of (gs, gd), in @at; 1: no such pair. */
-static __always_inline int fwc_slot_find(const struct fwc_group *g, __u32 gs,
-					 __u32 gd, __u32 *at)
+/* A sparse group's slot of (gs, gd); NULL: no such pair (or broken). */
+static __always_inline struct fwc_slot *
+fwc_slot_find(const struct fwc_group *g, __u32 gs, __u32 gd, __u32 *key)
 {
-	__u32 hash = fwc_slot_hash(gs, gd, g->seed), i, k;
+	__u32 hash = fwc_slot_hash(gs, gd, g->seed), i;
 	struct fwc_slot *sl;
 
 	for (i = 0; i < FWC_PROBE_MAX; i++) {
-		k = g->pair_off + ((hash + i) & g->mask);
-		sl = bpf_map_lookup_elem(&slots, &k);
-		if (!sl)
-			return -1;
-		if (!sl->src)
-			return 1;
-		if (sl->src == gs + 1 && sl->dst == gd + 1) {
-			*at = sl->list;
-			return 0;
-		}
+		sl = fwc_elem(&slots, key,
+			      g->pair_off + ((hash + i) & g->mask));
+		if (!sl || !sl->src)
+			return NULL;
+		if (sl->src == gs + 1 && sl->dst == gd + 1)
+			return sl;
 	}
-	return 1;
+	return NULL;
 }
 
-/* The rule group @g matches (0: none), or -1 for a broken table. */
-static __always_inline int fwc_group_match(const struct fwc_group *g,
-					   const struct fwc_hdr *h, __u32 src,
-					   __u32 dst, __u32 sc, __u32 *id)
+/*
+ * The rule group @g matches (0: none), or -1 for a broken table. Global:
+ * the verifier walks a group's lists and probes once, not once a group.
+ */
+__noinline int fwc_group_match(const struct fwc_group *g,
+			       const struct fwc_hdr *h, __u32 src, __u32 dst,
+			       __u32 sc)
 {
-	__u32 gs, gd, at;
-	int ret;
+	__u32 *v, gs, gd, k = 0, *key = &k;
+	struct fwc_slot *sl;
+	__u64 pk;
 
-	*id = 0;
-	if (fwc_get(&gmap, g->src_off + src, &gs) ||
-	    fwc_get(&gmap, g->dst_off + dst, &gd))
+	if (!g || !h)
 		return -1;
+	pk = (__u64)h->proto << 32 | (__u32)h->k1 << 16 | h->k2;
+
+	v = fwc_elem(&gmap, key, g->src_off + src);
+	if (!v)
+		return -1;
+	gs = *v;
+	v = fwc_elem(&gmap, key, g->dst_off + dst);
+	if (!v)
+		return -1;
+	gd = *v;
 	/* Out-of-range classes would index another row: fail closed. */
 	if (gs >= g->n_src || gd >= g->n_dst)
 		return -1;
 	if (g->kind == FWC_GROUP_SPARSE) {
-		ret = fwc_slot_find(g, gs, gd, &at);
-		if (ret)
-			return ret < 0 ? -1 : 0;
-		return fwc_list_match(h, at, id);
+		/* A missing pair is no match; a broken slot table, too. */
+		sl = fwc_slot_find(g, gs, gd, key);
+		return sl ? fwc_list_match(pk, sl->list, key) : 0;
 	}
-	if (fwc_get(&pair, g->pair_off + gs * g->n_dst + gd, &at))
+	v = fwc_elem(&pair, key, g->pair_off + gs * g->n_dst + gd);
+	if (!v)
 		return -1;
 	if (g->kind == FWC_GROUP_LISTS)
-		return fwc_list_match(h, at, id);
-	if (at >= g->n_rows || sc >= g->n_svc)
+		return fwc_list_match(pk, *v, key);
+	if (*v >= g->n_rows || sc >= g->n_svc)
 		return -1;
-	return fwc_get(&decision, g->dec_off + at * g->n_svc + sc, id);
+	v = fwc_elem(&decision, key, g->dec_off + *v * g->n_svc + sc);
+	return v ? (int)*v : -1;
 }
 
 /*
  * The grouped layout (include/fwc_abi.h, "Groups"): the lowest rule id
- * any group matches. Global, so that the verifier walks the loop once.
+ * any group matches, or -1. Inline (a frame less: the deepest call
+ * chain, xdp -> stateful -> admitting_rule -> group_match, must fit the
+ * 512-byte stack); fwc_group_match is global, so the loop costs the
+ * verifier a call per group.
  */
-__noinline int fwc_groups_classify(const struct fwc_meta *m,
-				   const struct fwc_hdr *h, __u32 src,
-				   __u32 dst, __u32 sc)
+static __always_inline int fwc_groups_classify(const struct fwc_meta *m,
+					       const struct fwc_hdr *h,
+					       __u32 src, __u32 dst, __u32 sc)
 {
-	__u32 k, id, best = 0;
+	__u32 k, key, best = FWC_NO_RULE;
 	struct fwc_group *g;
+	int id;
 
-	if (!m || !h)
-		return -1;
-	for (k = 0; k < FWC_GROUPS_MAX && k < m->n_groups; k++) {
-		g = bpf_map_lookup_elem(&groups, &k);
+	for (k = 0; k < FWC_GROUPS_MAX; k++) {
+		if (k >= m->n_groups)
+			break;
+		/* key, not &k: the helper's key slot would lose k's bound. */
+		key = k;
+		g = bpf_map_lookup_elem(&groups, &key);
 		if (!g)
 			return -1;
-		if (best && best < g->min_rule)
+		/* Groups by their lowest rule: none later can win. */
+		if (best < g->min_rule)
 			break;
-		if (fwc_group_match(g, h, src, dst, sc, &id))
+		id = fwc_group_match(g, h, src, dst, sc);
+		if (id < 0)
 			return -1;
-		if (id && (!best || id < best))
+		if (id && (__u32)id < best)
 			best = id;
 	}
-	return best;
+	return best == FWC_NO_RULE ? 0 : (int)best;
 }
 
 /* The deciding rule id, or -1 when the tables cannot answer. */
