@@ -52,22 +52,47 @@ enum fwc_opt_key {
 	FWC_OPT_FLUSH,
 	FWC_OPT_STATS,
 	FWC_OPT_MAX_TABLE_MEMORY,
+	FWC_OPT_LAYOUT,
 };
 
 /*
  * --max-table-memory, the same in every command that compiles (check,
  * compile, test, load): compiler/compile.h's max_table_memory.
  */
-#define FWC_OPT_TABLE_MEMORY                                                             \
-	{                                                                                \
-		"max-table-memory", FWC_OPT_MAX_TABLE_MEMORY, "BYTES",                   \
-			"the most the tables that grow as products of class counts "     \
-			"(svc, pair, decision) may take together, and the compiler's "   \
-			"candidate rule lists on their own; K, M, G suffixes (1024s), "  \
-			"default 256M. Checked before they are built: a policy over it " \
-			"is an error naming the table, its size, its class counts and "  \
-			"the rules that add the most classes"                            \
+#define FWC_OPT_TABLE_MEMORY                                                                  \
+	{                                                                                     \
+		"max-table-memory", FWC_OPT_MAX_TABLE_MEMORY, "BYTES",                        \
+			"the most the tables that grow as products of class counts "          \
+			"(svc, pair, decision) may take together, and the compiler's "        \
+			"candidate rule lists on their own; K, M, G suffixes (1024s), "       \
+			"default 256M. Checked before they are built: a policy over it "      \
+			"takes the grouped layout (fwc compile --layout); one whose grouped " \
+			"tables do not fit either is an error naming the table, its size, "   \
+			"its class counts and the rules that add the most classes"            \
 	}
+
+/*
+ * --layout, beside --max-table-memory in the commands that compile
+ * (check, compile, test): compiler/compile.h's layout.
+ */
+#define FWC_OPT_TABLE_LAYOUT                                                       \
+	{                                                                          \
+		"layout", FWC_OPT_LAYOUT, "LAYOUT",                                \
+			"auto (the default) keeps the single cross product of "    \
+			"classes when it fits --max-table-memory, for its speed, " \
+			"and else splits the rules into groups looked up one "     \
+			"after another; single never groups (a policy over the "   \
+			"budget is an error); groups always does (tests, "         \
+			"benchmarks)",                                             \
+			"auto single groups"                                       \
+	}
+
+struct fwc_compile_opts;
+
+/*
+ * --layout's argument into @o->layout: 0, or -1 after telling why.
+ */
+int fwc_opt_layout(const char *s, struct fwc_compile_opts *o);
 
 /*
  * A byte count of option @name: digits and an optional K, M or G (of

@@ -51,6 +51,9 @@ static int run_check(const struct fwc_cmd *cmd, int argc, char **argv)
 			if (fwc_opt_bytes("max-table-memory", optarg,
 					  &opts.max_table_memory))
 				return FWC_EXIT_ERR;
+		} else if (c == FWC_OPT_LAYOUT) {
+			if (fwc_opt_layout(optarg, &opts))
+				return FWC_EXIT_ERR;
 		} else {
 			goto usage;
 		}
@@ -77,7 +80,7 @@ usage:
 const struct fwc_cmd fwc_cmd_check = {
 	.name = "check",
 	.synopsis = "[-q] [--json] [--strict] [--wide-ports N] "
-		    "[--max-table-memory BYTES] POLICY",
+		    "[--max-table-memory BYTES] [--layout LAYOUT] POLICY",
 	.summary = "check a policy for errors",
 	.doc = "Parse and resolve POLICY; print errors and the findings of an "
 	       "exact analysis on its equivalence classes: unused names, rules "
@@ -95,6 +98,7 @@ const struct fwc_cmd fwc_cmd_check = {
 			{ "wide-ports", FWC_OPT_WIDE_PORTS, "N",
 			  "report rules that open more than N destination ports" },
 			FWC_OPT_TABLE_MEMORY,
+			FWC_OPT_TABLE_LAYOUT,
 			{ NULL },
 		},
 	.tail = "Exit 0 when the policy is valid (warnings allowed), 2 on "
@@ -102,6 +106,41 @@ const struct fwc_cmd fwc_cmd_check = {
 	.args = "@policy",
 	.run = run_check,
 };
+
+/*
+ * The layout: the single cross product, or the groups (include/fwc_abi.h,
+ * "Groups"), one a line in lookup order, and their candidate lists.
+ */
+static void print_groups(const struct fwc_tables *t)
+{
+	static const char *const kinds[] = {
+		[FWC_GROUP_ROWS] = "rows",
+		[FWC_GROUP_LISTS] = "lists",
+		[FWC_GROUP_SPARSE] = "sparse",
+	};
+	const struct fwc_meta *m = &t->meta;
+
+	if (!m->n_groups) {
+		printf("layout           single cross product\n");
+		return;
+	}
+	printf("layout           grouped, %u group%s\n", m->n_groups,
+	       m->n_groups == 1 ? "" : "s");
+	for (uint32_t i = 0; i < m->n_groups; i++) {
+		const struct fwc_group *g = &t->groups[i];
+		const char *kind =
+			g->kind <= FWC_GROUP_SPARSE ? kinds[g->kind] : "?";
+
+		printf("group %-10u %s, min rule %u, %u x %u classes", i, kind,
+		       g->min_rule, g->n_src, g->n_dst);
+		if (g->kind == FWC_GROUP_ROWS)
+			printf(", %u rows x %u services", g->n_rows, g->n_svc);
+		else if (g->kind == FWC_GROUP_SPARSE)
+			printf(", %u slots", g->mask + 1);
+		putchar('\n');
+	}
+	printf("candidate lists  %u glist entries\n", m->n_glist);
+}
 
 static void print_stats(const struct fwc_tables *t)
 {
@@ -113,6 +152,7 @@ static void print_stats(const struct fwc_tables *t)
 	       "service %u\n",
 	       m->n_src, m->n_dst, m->n_addr, m->n_pc, m->n_svc);
 	printf("decision rows    %u\n", m->n_rows);
+	print_groups(t);
 	if (m->flags & FWC_META_V6_TRIE) {
 		uint8_t pre[16];
 		char s[INET6_ADDRSTRLEN];
@@ -251,6 +291,9 @@ static int run_compile(const struct fwc_cmd *cmd, int argc, char **argv)
 			if (fwc_opt_bytes("max-table-memory", optarg,
 					  &opts.max_table_memory))
 				return FWC_EXIT_ERR;
+		} else if (c == FWC_OPT_LAYOUT) {
+			if (fwc_opt_layout(optarg, &opts))
+				return FWC_EXIT_ERR;
 		} else {
 			goto usage;
 		}
@@ -282,7 +325,8 @@ usage:
 
 const struct fwc_cmd fwc_cmd_compile = {
 	.name = "compile",
-	.synopsis = "POLICY [--stats] [--max-table-memory BYTES] [-o FILE]\n"
+	.synopsis = "POLICY [--stats] [--max-table-memory BYTES] "
+		    "[--layout LAYOUT] [-o FILE]\n"
 		    "POLICY --emit nft [--rpc-fallback LO-HI] [-o FILE]",
 	.summary = "build the lookup tables (--stats, -o artifact)",
 	.doc = "Build the lookup tables.",
@@ -305,6 +349,7 @@ const struct fwc_cmd fwc_cmd_compile = {
 			  "opens TCP ports LO-HI (within its interfaces' port bounds) "
 			  "besides its TCP 135 instead of pinholes: weaker" },
 			FWC_OPT_TABLE_MEMORY,
+			FWC_OPT_TABLE_LAYOUT,
 			{ NULL },
 		},
 	.args = "@policy",
@@ -541,6 +586,9 @@ static int run_test(const struct fwc_cmd *cmd, int argc, char **argv)
 			if (fwc_opt_bytes("max-table-memory", optarg,
 					  &opts.max_table_memory))
 				return FWC_EXIT_ERR;
+		} else if (c == FWC_OPT_LAYOUT) {
+			if (fwc_opt_layout(optarg, &opts))
+				return FWC_EXIT_ERR;
 		} else {
 			goto usage;
 		}
@@ -622,6 +670,7 @@ const struct fwc_cmd fwc_cmd_test = {
 			  "label, text, and pinhole or opens for rpc rules); with "
 			  "--packets an array of them" },
 			FWC_OPT_TABLE_MEMORY,
+			FWC_OPT_TABLE_LAYOUT,
 			{ NULL },
 		},
 	.tail = "Prints 'allow|deny rule N ...'. A TCP packet the rules deny "

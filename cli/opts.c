@@ -56,6 +56,23 @@ int fwc_opt_bytes(const char *name, const char *s, uint64_t *out)
 	return -1;
 }
 
+int fwc_opt_layout(const char *s, struct fwc_compile_opts *o)
+{
+	if (!strcmp(s, "auto"))
+		o->layout = FWC_LAYOUT_AUTO;
+	else if (!strcmp(s, "single"))
+		o->layout = FWC_LAYOUT_SINGLE;
+	else if (!strcmp(s, "groups"))
+		o->layout = FWC_LAYOUT_GROUPS;
+	else {
+		fprintf(stderr,
+			"fwc: --layout: '%s' is not auto, single or groups\n",
+			s);
+		return -1;
+	}
+	return 0;
+}
+
 /* The length of the word at @s; a bracketed group is one word. */
 static size_t word_len(const char *s)
 {

@@ -44,6 +44,9 @@ expect "fwc log -<TAB>" "--bpffs --follow --help --json -f " fwc log -
 expect "fwc load --mode <TAB>" "auto generic native " fwc load --mode ""
 expect "fwc stats --sort <TAB>" "bytes packets rate rule " fwc stats --sort ""
 expect "fwc compile x.pol --emit <TAB>" "nft " fwc compile x.pol --emit ""
+expect "fwc compile x.pol --layout <TAB>" "auto groups single " \
+	fwc compile x.pol --layout ""
+expect "fwc check --layout g<TAB>" "groups " fwc check --layout g
 expect "fwc status --mo<TAB>: not its option" "" fwc status --mo
 expect "fwc unload <TAB>: pinned (eth0:100 is eth0.100)" "eth0.100 eth1 " \
 	fwc unload ""
