@@ -2,10 +2,13 @@
 /*
  * The table budget (--max-table-memory, issue 13): the tables whose size
  * is a product of class counts are sized before they are built, a policy
- * just under the budget compiles and one just over is refused with a
- * message that names the table, its size, its class counts and the rules
- * behind it; nothing big is allocated on the way (checked in a child
- * under a low RLIMIT_AS); and --emit nft never builds tables at all.
+ * just under the budget compiles and one just over is refused (--layout
+ * single) with a message that names the table, its size, its class counts
+ * and the rules behind it; nothing big is allocated on the way (checked in
+ * a child under a low RLIMIT_AS); and --emit nft never builds tables at
+ * all. Past the single cross product, --layout auto takes the grouped
+ * layout (compiler/groups.c) within the same budget, or refuses saying
+ * neither fits.
  */
 #include "helpers.h"
 
@@ -56,11 +59,22 @@ static void own_everything(unsigned int i, FILE *f)
 		(i >> 8) & 255, i & 255, lo, lo + i % 50);
 }
 
-static struct compiled compile_budget(const char *text, uint64_t budget)
+static struct compiled compile_layout(const char *text, uint64_t budget,
+				      enum fwc_layout layout)
 {
-	struct fwc_compile_opts o = { .max_table_memory = budget };
+	struct fwc_compile_opts o = { .max_table_memory = budget,
+				      .layout = layout };
 
 	return compile_text_opts(text, o);
+}
+
+/*
+ * The single cross product's budget: with --layout single, so that a
+ * policy over it is refused, not grouped.
+ */
+static struct compiled compile_budget(const char *text, uint64_t budget)
+{
+	return compile_layout(text, budget, FWC_LAYOUT_SINGLE);
 }
 
 static void has(const struct compiled *c, const char *needle)
@@ -272,6 +286,162 @@ static void test_candidate_lists(void **state)
 	free(text);
 }
 
+/* ---- past the single cross product: the grouped layout --------------- */
+
+/*
+ * Rules of their own hosts and ports (a narrow group), with a rule to
+ * any, wide ones, and one of /24 to any among them: groups of each kind.
+ */
+#define MIXED_RULES 2000
+
+static void mixed(unsigned int i, FILE *f)
+{
+	own_everything(i, f);
+	if (i == 700)
+		fputs("deny any -> 172.16.0.0/22 proto tcp port 1000-2000\n",
+		      f);
+	if (i == 900)
+		fputs("allow 10.0.0.0/20 -> 172.16.0.0/12 proto udp\n", f);
+	if (i == 1200)
+		fputs("allow 10.0.4.0/24 -> any proto tcp port 1100-1200\n", f);
+}
+
+static const char mixed_head[] =
+	"set default deny\n"
+	"allow any -> any proto icmp type echo-request\n";
+
+static uint32_t rnd32(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
+	return (uint32_t)(*s >> 33);
+}
+
+/* A packet near rule @i of own_everything's, or anywhere; v4 only. */
+static void mixed_packet(uint64_t *s, struct fwc_packet *p)
+{
+	static const uint8_t protos[] = { 6, 6, 6, 17, 1 };
+	unsigned int i = rnd32(s) % (MIXED_RULES + 2);
+	unsigned int j = rnd32(s) % 4 ? i : rnd32(s) % (MIXED_RULES + 2);
+	unsigned int lo = 1000 + 7 * (i % 500);
+
+	memset(p, 0, sizeof(*p));
+	p->family = 4;
+	p->proto = protos[rnd32(s) % sizeof(protos)];
+	p->src[0] = 10;
+	p->src[1] = (uint8_t)(i >> 16);
+	p->src[2] = (uint8_t)(i >> 8);
+	p->src[3] = (uint8_t)i;
+	p->dst[0] = (uint8_t)(172 + (rnd32(s) % 16 == 0));
+	p->dst[1] = (uint8_t)(16 + (j >> 16));
+	p->dst[2] = (uint8_t)(j >> 8);
+	p->dst[3] = (uint8_t)j;
+	if (rnd32(s) % 8 == 0)
+		p->src[2] ^= (uint8_t)(1 + rnd32(s) % 4); /* another /24 */
+	if (p->proto == 1) {
+		p->k1 = rnd32(s) % 2 ? 8 : (uint16_t)(rnd32(s) % 256);
+		return;
+	}
+	p->k1 = (uint16_t)(rnd32(s) % 4 ? lo + rnd32(s) % 60 :
+					  rnd32(s) % 65536);
+	p->k2 = (uint16_t)(rnd32(s) % 8 ? 1024 + rnd32(s) % 64512 :
+					  rnd32(s) % 1024);
+}
+
+/*
+ * Over the single layout's budget, --layout auto compiles to groups,
+ * which classify as the reference scan does.
+ */
+static void test_auto_takes_groups(void **state)
+{
+	char *text = policy_of(mixed_head, MIXED_RULES, mixed);
+	struct compiled c = compile_budget(text, 4u << 20);
+	unsigned int kinds[3] = { 0 }, matched = 0;
+	uint64_t s = 0x13b0d9e7;
+
+	(void)state;
+	/* The pair table of 2005 x 2005 classes alone is 15 MiB. */
+	assert_int_equal(c.err, -E2BIG);
+	has(&c, "t.pol: error: the pair table would need 2005 source x 2005 "
+		"destination address classes");
+	compiled_free(&c);
+	c = compile_layout(text, 4u << 20, FWC_LAYOUT_AUTO);
+	assert_int_equal(c.err, 0);
+	assert_true(c.t->meta.n_groups > 0);
+	assert_true(c.t->meta.n_groups <= FWC_GROUPS_MAX);
+	for (uint32_t g = 0; g < c.t->meta.n_groups; g++) {
+		assert_true(c.t->groups[g].kind <= FWC_GROUP_SPARSE);
+		kinds[c.t->groups[g].kind]++;
+	}
+	/* The narrow rules' 2002 x 2002 classes take a sparse group. */
+	assert_true(kinds[FWC_GROUP_ROWS] && kinds[FWC_GROUP_LISTS] &&
+		    kinds[FWC_GROUP_SPARSE]);
+	for (int k = 0; k < 4000; k++) {
+		struct fwc_packet p;
+		uint32_t a, b;
+
+		mixed_packet(&s, &p);
+		a = fwc_tables_classify(c.t, &p);
+		b = fwc_reference_classify(c.pol, &p);
+		matched += a != 0;
+		if (a != b) {
+			char buf[160];
+
+			fwc_packet_format(&p, buf, sizeof(buf));
+			fail_msg("%s: groups rule %u, reference rule %u", buf,
+				 a, b);
+		}
+	}
+	/* The packets must hit rules, not only the default. */
+	assert_true(matched > 1000);
+	compiled_free(&c);
+	free(text);
+}
+
+/* Too small even for groups: the single layout's error, and a note. */
+static void test_auto_neither_fits(void **state)
+{
+	char *text = policy_of(mixed_head, MIXED_RULES, mixed);
+	struct compiled c = compile_layout(text, 64u << 10, FWC_LAYOUT_AUTO);
+
+	(void)state;
+	assert_int_equal(c.err, -E2BIG);
+	assert_null(c.t);
+	has(&c, "t.pol: error: the pair table would need 2005 source x 2005 "
+		"destination address classes");
+	has(&c, "over the table budget of 65536 bytes (--max-table-memory)");
+	has(&c, "t.pol: note: nor do the grouped tables fit (fwc compile "
+		"--layout groups): ");
+	compiled_free(&c);
+	free(text);
+}
+
+/* Forced groups: a policy that fits either way, and a tiny budget. */
+static void test_forced_groups(void **state)
+{
+	char *text = policy_of("set default deny\n", 60, own_everything);
+	struct compiled c = compile_layout(text, 0, FWC_LAYOUT_GROUPS);
+
+	(void)state;
+	assert_int_equal(c.err, 0);
+	assert_true(c.t->meta.n_groups > 0);
+	compiled_free(&c);
+	/* Auto keeps the single cross product where it fits. */
+	c = compile_layout(text, 0, FWC_LAYOUT_AUTO);
+	assert_int_equal(c.err, 0);
+	assert_int_equal(c.t->meta.n_groups, 0);
+	compiled_free(&c);
+	c = compile_layout(text, 64, FWC_LAYOUT_GROUPS);
+	assert_int_equal(c.err, -E2BIG);
+	assert_null(c.t);
+	has(&c, "t.pol: error: the grouped tables would pass the table "
+		"budget of 64 bytes (--max-table-memory): ");
+	/* Not the single layout's diagnostic: it was never sized. */
+	if (strstr(c.diag, "would need"))
+		fail_msg("forced groups sized the single layout:\n%s", c.diag);
+	compiled_free(&c);
+	free(text);
+}
+
 /* ---- in a child, under a low address-space limit ---------------------- */
 
 static size_t vm_size(void)
@@ -346,19 +516,31 @@ static int compile_child(const char *text)
 	return ok ? 0 : 1;
 }
 
+/* --layout single without a budget: the pair table does not fit. */
 static int compile_unlimited_child(const char *text)
 {
 	struct compiled c = compile_budget(text, 1ull << 40);
 
 	compiled_free(&c);
-	return 0; /* not reached: the pair table does not fit */
+	return 0; /* not reached */
+}
+
+/* --layout auto, the default budget: groups, in the same memory. */
+static int compile_auto_child(const char *text)
+{
+	struct compiled c = compile_layout(text, 0, FWC_LAYOUT_AUTO);
+	int ok = !c.err && c.t->meta.n_groups > 0;
+
+	compiled_free(&c);
+	return ok ? 0 : 1;
 }
 
 /*
  * Thousands of rules, each its own source, destination and port range:
  * tables of gigabytes. --emit nft writes the ruleset in a little memory;
- * the compile refuses in the same memory, before allocating the tables;
- * without a budget it runs out of memory.
+ * the compile (--layout single) refuses in the same memory, before
+ * allocating the tables; without a budget it runs out of memory; --layout
+ * auto compiles it to groups in the same memory.
  */
 static void test_nft_and_refusal_in_little_memory(void **state)
 {
@@ -372,6 +554,7 @@ static void test_nft_and_refusal_in_little_memory(void **state)
 		assert_int_equal(in_child(compile_unlimited_child, text,
 					  HEADROOM),
 				 128 + SIGABRT);
+	assert_int_equal(in_child(compile_auto_child, text, HEADROOM), 0);
 	free(text);
 }
 
@@ -415,6 +598,9 @@ int main(void)
 		cmocka_unit_test(test_blames_the_rule),
 		cmocka_unit_test(test_svc_map_and_rule_sets),
 		cmocka_unit_test(test_candidate_lists),
+		cmocka_unit_test(test_auto_takes_groups),
+		cmocka_unit_test(test_auto_neither_fits),
+		cmocka_unit_test(test_forced_groups),
 		cmocka_unit_test(test_nft_and_refusal_in_little_memory),
 		cmocka_unit_test(test_counting_in_little_memory),
 	};
