@@ -1,13 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * Property test: on thousands of random policies and random packets the
- * table classifier and the naive reference scan give the same rule.
+ * table classifier and the naive reference scan give the same rule, in
+ * the single cross product and in the grouped layout.
  * FWC_SEED and FWC_POLICIES override the seed and the policy count.
  */
 #include <stdarg.h>
 
 #include "helpers.h"
 #include "randpol.h"
+
+#include <errno.h>
+
+/*
+ * The grouped test's small budget: a dense pair table of candidate lists
+ * may take half of what is left (compiler/groups.c, build_group()), so a
+ * group of some 45 x 45 classes or more becomes sparse.
+ */
+#define GROUPS_SMALL_BUDGET 16384u
 
 static void test_tables_agree_with_reference(void **state)
 {
@@ -80,10 +90,95 @@ static void test_tables_agree_with_reference(void **state)
 	free(p.text);
 }
 
+/*
+ * The same random policies in the grouped layout (--layout groups): each
+ * group looked up on its own classes, the lowest rule wins, as the
+ * reference's first match. Every third policy gets a small budget, under
+ * which a group too big for a dense pair table takes the sparse one.
+ */
+static void test_groups_agree_with_reference(void **state)
+{
+	static const char *const kind_name[] = { "rows", "lists", "sparse" };
+	const char *seed_env = getenv("FWC_SEED"),
+		   *n_env = getenv("FWC_POLICIES");
+	uint64_t seed = seed_env ? strtoull(seed_env, NULL, 0) : 0x5eed2026;
+	unsigned long n_pol = n_env ? strtoul(n_env, NULL, 0) : 3000;
+	struct rng r = { seed };
+	struct randpol p = { 0 };
+	unsigned long packets = 0, matched = 0, kinds[3] = { 0 }, refused = 0;
+	unsigned long small = 0;
+
+	(void)state;
+	printf("seed 0x%llx, %lu policies, grouped\n", (unsigned long long)seed,
+	       n_pol);
+	for (unsigned long i = 0; i < n_pol; i++) {
+		struct compiled c;
+		uint64_t budget = i % 3 == 2 ? GROUPS_SMALL_BUDGET : 0;
+
+		randpol_make(&p, &r, 1 + rnd_below(&r, i % 10 == 0 ? 60 : 12));
+		c = compile_text_opts(p.text,
+				      (struct fwc_compile_opts){
+					      .v6_layout = i % 2 ? FWC_V6_LPM :
+								   FWC_V6_TRIE,
+					      .layout = FWC_LAYOUT_GROUPS,
+					      .max_table_memory = budget });
+		if (c.err == -E2BIG && budget) {
+			refused++;
+			compiled_free(&c);
+			continue;
+		}
+		if (c.err)
+			fail_msg("random policy %lu failed to compile:\n%s\n%s",
+				 i, p.text, c.diag);
+		small += budget != 0;
+		assert_true(c.t->meta.n_groups > 0);
+		assert_true(c.t->meta.n_groups <= FWC_GROUPS_MAX);
+		for (uint32_t g = 0; g < c.t->meta.n_groups; g++) {
+			assert_true(c.t->groups[g].kind <= FWC_GROUP_SPARSE);
+			kinds[c.t->groups[g].kind]++;
+		}
+		for (int k = 0; k < 200; k++) {
+			struct fwc_packet pkt;
+			uint32_t a, b;
+
+			randpol_packet(&p, &r, &pkt);
+			a = fwc_tables_classify(c.t, &pkt);
+			b = fwc_reference_classify(c.pol, &pkt);
+			packets++;
+			matched += a != 0;
+			if (a != b) {
+				char buf[160];
+
+				fwc_packet_format(&pkt, buf, sizeof(buf));
+				fail_msg(
+					"grouped policy %lu (seed 0x%llx): %s: "
+					"tables rule %u, reference rule %u\n%s",
+					i, (unsigned long long)seed, buf, a, b,
+					p.text);
+			}
+		}
+		compiled_free(&c);
+	}
+	printf("%lu packets agreed (%lu matched a rule); %lu of the policies "
+	       "under a budget of %u bytes compiled, %lu refused\n",
+	       packets, matched, small, GROUPS_SMALL_BUDGET, refused);
+	printf("groups:");
+	for (int k = 0; k < 3; k++)
+		printf(" %lu %s", kinds[k], kind_name[k]);
+	printf("\n");
+	assert_true(matched > packets / 20);
+	assert_true(kinds[FWC_GROUP_ROWS] && kinds[FWC_GROUP_LISTS] &&
+		    kinds[FWC_GROUP_SPARSE]);
+	/* The small budget must leave most policies compiled. */
+	assert_true(small > refused);
+	free(p.text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tables_agree_with_reference),
+		cmocka_unit_test(test_groups_agree_with_reference),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
