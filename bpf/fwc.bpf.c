@@ -212,9 +212,10 @@ static __always_inline void *fwc_elem(void *map, __u32 *key, __u32 i)
  * The first rule of the list at @at whose box holds the packet's
  * protocol, k1 and k2 (@pk: proto << 32 | k1 << 16 | k2); 0: none.
  */
-static __always_inline int fwc_list_match(__u64 pk, __u32 at, __u32 *key)
+static __always_inline int fwc_list_match(const struct fwc_group *g, __u64 pk,
+					  __u32 at, __u32 sc, __u32 *key)
 {
-	__u32 proto = pk >> 32, k1 = (pk >> 16) & 0xffff, k2 = pk & 0xffff;
+	__u32 proto = pk >> 32, k1 = (pk >> 16) & 0xffff, k2 = pk & 0xffff, *d;
 	struct fwc_gentry *e;
 	__u32 i;
 
@@ -224,6 +225,15 @@ static __always_inline int fwc_list_match(__u64 pk, __u32 at, __u32 *key)
 			return -1;
 		if (!e->rule)
 			return 0;
+		if (e->rule == FWC_GENTRY_ROW) {
+			/* A long list: its decision row. */
+			at = (__u32)e->k1_hi << 16 | e->k1_lo;
+			if (at >= g->n_rows || sc >= g->n_svc)
+				return -1;
+			d = fwc_elem(&decision, key,
+				     g->dec_off + at * g->n_svc + sc);
+			return d ? (int)*d : -1;
+		}
 		if (proto >= e->proto_lo && proto <= e->proto_hi &&
 		    k1 >= e->k1_lo && k1 <= e->k1_hi && k2 >= e->k2_lo &&
 		    k2 <= e->k2_hi)
@@ -280,13 +290,13 @@ __noinline int fwc_group_match(const struct fwc_group *g,
 	if (g->kind == FWC_GROUP_SPARSE) {
 		/* A missing pair is no match; a broken slot table, too. */
 		sl = fwc_slot_find(g, gs, gd, key);
-		return sl ? fwc_list_match(pk, sl->list, key) : 0;
+		return sl ? fwc_list_match(g, pk, sl->list, sc, key) : 0;
 	}
 	v = fwc_elem(&pair, key, g->pair_off + gs * g->n_dst + gd);
 	if (!v)
 		return -1;
 	if (g->kind == FWC_GROUP_LISTS)
-		return fwc_list_match(pk, *v, key);
+		return fwc_list_match(g, pk, *v, sc, key);
 	if (*v >= g->n_rows || sc >= g->n_svc)
 		return -1;
 	v = fwc_elem(&decision, key, g->dec_off + *v * g->n_svc + sc);

@@ -157,8 +157,20 @@ static uint32_t gmap_at(const struct fwc_tables *t, uint32_t off, uint32_t cls)
 	return i < t->meta.n_gmap ? t->gmap[i] : UINT32_MAX;
 }
 
+/* The rule of decision row @row, service class @v, of group @g. */
+static uint32_t row_match(const struct fwc_tables *t, const struct fwc_group *g,
+			  uint64_t row, uint32_t v)
+{
+	uint64_t i = (uint64_t)g->dec_off + row * g->n_svc + v;
+
+	if (row >= g->n_rows || v >= g->n_svc || i >= t->meta.n_dec)
+		return 0;
+	return t->decision[i];
+}
+
 /* The first rule of the list at @at whose box holds @pkt; 0 for none. */
-static uint32_t list_match(const struct fwc_tables *t, uint64_t at,
+static uint32_t list_match(const struct fwc_tables *t,
+			   const struct fwc_group *g, uint64_t at, uint32_t v,
 			   const struct fwc_packet *pkt)
 {
 	for (uint32_t i = 0; i < FWC_LIST_MAX && at + i < t->meta.n_glist;
@@ -167,6 +179,9 @@ static uint32_t list_match(const struct fwc_tables *t, uint64_t at,
 
 		if (!e->rule)
 			return 0;
+		if (e->rule == FWC_GENTRY_ROW)
+			return row_match(
+				t, g, (uint32_t)e->k1_hi << 16 | e->k1_lo, v);
 		if (pkt->proto >= e->proto_lo && pkt->proto <= e->proto_hi &&
 		    pkt->k1 >= e->k1_lo && pkt->k1 <= e->k1_hi &&
 		    pkt->k2 >= e->k2_lo && pkt->k2 <= e->k2_hi)
@@ -210,13 +225,13 @@ static uint32_t group_match(const struct fwc_tables *t,
 		return 0;
 	if (g->kind == FWC_GROUP_SPARSE) {
 		sl = group_slot(t, g, gs, gd);
-		return sl ? list_match(t, sl->list, pkt) : 0;
+		return sl ? list_match(t, g, sl->list, v, pkt) : 0;
 	}
 	i = (uint64_t)g->pair_off + (uint64_t)gs * g->n_dst + gd;
 	if (i >= t->meta.n_pair)
 		return 0;
 	if (g->kind == FWC_GROUP_LISTS)
-		return list_match(t, t->pair[i], pkt);
+		return list_match(t, g, t->pair[i], v, pkt);
 	row = t->pair[i];
 	if (row >= g->n_rows || v >= g->n_svc)
 		return 0;

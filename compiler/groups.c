@@ -42,12 +42,17 @@ enum width {
 };
 
 enum gid {
-	G_ROWS,
+	G_ANY,
 	G_SRC_ANY,
+	G_SRC_ANY_M,
+	G_SRC_ANY_W,
 	G_DST_ANY,
+	G_DST_ANY_M,
+	G_DST_ANY_W,
 	G_WIDE,
 	G_SRC_WIDE,
 	G_DST_WIDE,
+	G_MEDIUM,
 	G_SRC_MEDIUM,
 	G_DST_MEDIUM,
 	G_NARROW,
@@ -55,9 +60,11 @@ enum gid {
 };
 
 static const char *const gid_name[G_COUNT] = {
-	"any both sides",  "source any",	  "destination any",
-	"wide both sides", "source wide",	  "destination wide",
-	"source /16-/23",  "destination /16-/23", "narrow both sides",
+	"any to any",	     "any to narrow",	   "any to /16-/23",
+	"any to wide",	     "narrow to any",	   "/16-/23 to any",
+	"wide to any",	     "wide to wide",	   "wide to narrower",
+	"narrower to wide",  "/16-/23 to /16-/23", "/16-/23 to narrow",
+	"narrow to /16-/23", "narrow to narrow",
 };
 
 /* log2 of the largest interval of @s (bits of a prefix it could be). */
@@ -314,35 +321,30 @@ struct group {
 	/* Address classes: v4 then v6, per side. */
 	struct gpart s4, s6, d4, d6;
 	uint32_t n_src, n_dst;
-	/* ROWS: the classic tables of the group (sub-policy). */
-	struct fwc_policy sub;
-	struct fwc_classes c;
-	struct fwc_tables t;
-	struct fwc_lower lw;
 	/* The result. */
 	struct fwc_group g;
-	uint32_t *pair; /* ROWS, LISTS: n_src * n_dst */
+	uint32_t *pair; /* LISTS: n_src * n_dst glist offsets */
 	struct fwc_slot *slots;
-	size_t n_slots;
+	size_t n_slots, n_long;
 };
 
-/* The rules of @g as a policy of their own (sharing @pol's pools). */
-static void sub_policy(const struct fwc_policy *pol, struct group *g)
+/* Rules @rules of @pol as a policy of their own, sharing its pools. */
+static void sub_policy(const struct fwc_policy *pol, const uint32_t *rules,
+		       size_t n, struct fwc_policy *s)
 {
-	struct fwc_policy *s = &g->sub;
 	size_t n_terms = 0;
 
 	*s = *pol;
-	s->rules = xcalloc(g->n + 1, sizeof(*s->rules));
-	for (size_t i = 0; i < g->n; i++)
-		n_terms += pol->rules[g->rules[i]].n_terms;
+	s->rules = xcalloc(n + 1, sizeof(*s->rules));
+	for (size_t i = 0; i < n; i++)
+		n_terms += pol->rules[rules[i]].n_terms;
 	s->terms = xcalloc(n_terms + 1, sizeof(*s->terms));
-	s->n_rules = g->n;
+	s->n_rules = n;
 	s->n_terms = 0;
 	s->rpc = NULL;
 	s->n_rpc = 0;
-	for (size_t i = 0; i < g->n; i++) {
-		struct fwc_rule r = pol->rules[g->rules[i]];
+	for (size_t i = 0; i < n; i++) {
+		struct fwc_rule r = pol->rules[rules[i]];
 
 		for (size_t k = 0; k < r.n_terms; k++) {
 			struct fwc_term t = pol->terms[r.term_first + k];
@@ -350,7 +352,7 @@ static void sub_policy(const struct fwc_policy *pol, struct group *g)
 			t.rule = (uint32_t)i;
 			s->terms[s->n_terms + k] = t;
 		}
-		r.id = (uint32_t)i + 1;
+		/* Its id in @pol: what a decision row holds. */
 		r.term_first = s->n_terms;
 		r.n_rpc = 0;
 		s->n_terms += r.n_terms;
@@ -358,52 +360,31 @@ static void sub_policy(const struct fwc_policy *pol, struct group *g)
 	}
 }
 
-/* The classic cross product of the wide rules: pair rows and decisions. */
-static int build_rows(struct group *g, const struct fwc_policy *pol,
-		      uint64_t budget)
-{
-	struct fwc_estimate est;
-	int err;
-
-	sub_policy(pol, g);
-	err = fwc_classes_build_within(&g->sub, &g->c, budget);
-	if (!err)
-		err = fwc_tables_estimate(&g->sub, &g->c, budget, &est);
-	if (err)
-		return err;
-	memset(&g->t, 0, sizeof(g->t));
-	err = fwc_tables_build_cross(&g->sub, &g->c, &g->t, &g->lw, budget);
-	if (err)
-		return err;
-	/* Local rule ids to the policy's. */
-	for (size_t i = 0; i < (size_t)g->t.meta.n_rows * g->c.n_svc; i++)
-		if (g->t.decision[i])
-			g->t.decision[i] = g->rules[g->t.decision[i] - 1] + 1;
-	g->n_src = g->c.n_src;
-	g->n_dst = g->c.n_dst;
-	g->g.n_svc = g->c.n_svc;
-	g->g.n_rows = g->t.meta.n_rows;
-	return 0;
-}
-
-/* Interned candidate lists: rule sequences → glist offsets. */
+/*
+ * Interned candidate lists: rule sequences -> glist offsets. A list of
+ * more than FWC_LIST_SPILL boxes becomes one entry that names a decision
+ * row (filled once every list is known, lists_rows()), over the service
+ * classes of every rule in such a list: many rules on one address pair
+ * are what decision rows are for, and a packet never walks a long list.
+ */
 struct lists {
 	struct fwc_gentry *e; /* the glist */
 	size_t n, cap;
 	uint64_t *key; /* hash, 0 empty */
-	uint32_t *at;  /* its glist offset */
-	size_t slots, used;
+	uint32_t *id;  /* its interned list */
+	size_t slots;
+	uint32_t *seq; /* rule indexes of every interned list */
+	size_t n_seq, cap_seq;
+	uint32_t *off, *len, *at; /* per interned list: in seq; in glist */
+	size_t used, cap_used;
 	const struct boxes *box; /* per policy rule */
-	uint8_t *spill; /* per policy rule: in a list past FWC_LIST_SPILL */
-	size_t n_spill;
-	bool too_long;
+	/* Long lists: interned ids, and the rules they hold. */
+	uint32_t *longs;
+	size_t n_long, cap_long;
+	uint8_t *in_rows; /* per policy rule: in a long list */
+	size_t n_in_rows;
 };
 
-/*
- * A list of more boxes than this sends its rules to the ROWS group:
- * many rules on one address pair are what decision rows are for, and a
- * packet should not walk a long list.
- */
 #define FWC_LIST_SPILL 32u
 
 static uint64_t hash_rules(const uint32_t *r, size_t n)
@@ -417,27 +398,11 @@ static uint64_t hash_rules(const uint32_t *r, size_t n)
 	return h | 1;
 }
 
-/* Does the list at @at hold exactly the boxes of rules @r? */
-static bool list_is(const struct lists *l, uint32_t at, const uint32_t *r,
-		    size_t n)
-{
-	size_t k = at;
-
-	for (size_t i = 0; i < n; i++) {
-		const struct boxes *b = &l->box[r[i]];
-
-		for (size_t j = 0; j < b->n; j++, k++)
-			if (k >= l->n || l->e[k].rule != r[i] + 1)
-				return false;
-	}
-	return k < l->n && !l->e[k].rule;
-}
-
 static void lists_grow(struct lists *l)
 {
 	size_t ncap = l->slots ? l->slots * 2 : 1024;
 	uint64_t *key = xcalloc(ncap, sizeof(*key));
-	uint32_t *at = xcalloc(ncap, sizeof(*at));
+	uint32_t *id = xcalloc(ncap, sizeof(*id));
 
 	for (size_t i = 0; i < l->slots; i++) {
 		size_t j;
@@ -448,50 +413,82 @@ static void lists_grow(struct lists *l)
 		     j = (j + 1) & (ncap - 1))
 			;
 		key[j] = l->key[i];
-		at[j] = l->at[i];
+		id[j] = l->id[i];
 	}
 	free(l->key);
-	free(l->at);
+	free(l->id);
 	l->key = key;
-	l->at = at;
+	l->id = id;
 	l->slots = ncap;
+}
+
+static void gentry_push(struct lists *l, struct fwc_gentry e)
+{
+	VEC_PUSH(l->e, l->n, l->cap, e);
 }
 
 /* The glist offset of the list of policy rules @r (in order). */
 static uint32_t lists_intern(struct lists *l, const uint32_t *r, size_t n)
 {
 	uint64_t h = hash_rules(r, n);
+	struct fwc_gentry end = { 0 };
 	size_t j, entries = 1;
-	uint32_t at;
+	uint32_t id;
 
 	if ((l->used + 1) * 2 > l->slots)
 		lists_grow(l);
-	for (j = h & (l->slots - 1); l->key[j]; j = (j + 1) & (l->slots - 1))
-		if (l->key[j] == h && list_is(l, l->at[j], r, n))
-			return l->at[j];
+	for (j = h & (l->slots - 1); l->key[j]; j = (j + 1) & (l->slots - 1)) {
+		id = l->id[j];
+		if (l->key[j] == h && l->len[id] == n &&
+		    !memcmp(l->seq + l->off[id], r, n * sizeof(*r)))
+			return l->at[id];
+	}
+	if (l->used == l->cap_used) {
+		l->cap_used = l->cap_used ? l->cap_used * 2 : 1024;
+		l->off = xrealloc(l->off, l->cap_used, sizeof(*l->off));
+		l->len = xrealloc(l->len, l->cap_used, sizeof(*l->len));
+		l->at = xrealloc(l->at, l->cap_used, sizeof(*l->at));
+	}
+	id = (uint32_t)l->used++;
+	l->off[id] = (uint32_t)l->n_seq;
+	l->len[id] = (uint32_t)n;
+	l->at[id] = (uint32_t)l->n;
+	for (size_t i = 0; i < n; i++)
+		VEC_PUSH(l->seq, l->n_seq, l->cap_seq, r[i]);
+	l->key[j] = h;
+	l->id[j] = id;
 	for (size_t i = 0; i < n; i++)
 		entries += l->box[r[i]].n;
-	if (entries > FWC_LIST_SPILL)
-		for (size_t i = 0; i < n; i++)
-			if (!l->spill[r[i]]) {
-				l->spill[r[i]] = 1;
-				l->n_spill++;
-			}
-	if (entries > FWC_LIST_MAX)
-		l->too_long = true;
-	at = (uint32_t)l->n;
-	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; k < l->box[r[i]].n; k++)
-			VEC_PUSH(l->e, l->n, l->cap, l->box[r[i]].e[k]);
-	{
-		struct fwc_gentry end = { 0 };
+	if (entries > FWC_LIST_SPILL) {
+		struct fwc_gentry row = { .rule = FWC_GENTRY_ROW };
 
-		VEC_PUSH(l->e, l->n, l->cap, end);
+		VEC_PUSH(l->longs, l->n_long, l->cap_long, id);
+		for (size_t i = 0; i < n; i++)
+			if (!l->in_rows[r[i]]) {
+				l->in_rows[r[i]] = 1;
+				l->n_in_rows++;
+			}
+		gentry_push(l, row);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			for (size_t k = 0; k < l->box[r[i]].n; k++)
+				gentry_push(l, l->box[r[i]].e[k]);
 	}
-	l->key[j] = h;
-	l->at[j] = at;
-	l->used++;
-	return at;
+	gentry_push(l, end);
+	return l->at[id];
+}
+
+static void lists_free(struct lists *l)
+{
+	free(l->e);
+	free(l->key);
+	free(l->id);
+	free(l->seq);
+	free(l->off);
+	free(l->len);
+	free(l->at);
+	free(l->longs);
+	free(l->in_rows);
 }
 
 /* Classes of each rule's side, CSR: rule i's are item[off[i]..off[i+1]). */
@@ -680,14 +677,6 @@ static void group_free(struct group *g)
 	gpart_free(&g->s6);
 	gpart_free(&g->d4);
 	gpart_free(&g->d6);
-	if (g->id == G_ROWS && g->sub.rules) {
-		free(g->sub.rules);
-		free(g->sub.terms);
-		fwc_classes_free(&g->c);
-		fwc_lower_free(&g->lw);
-		free(g->t.pair);
-		free(g->t.decision);
-	}
 	free(g->pair);
 	free(g->slots);
 }
@@ -753,55 +742,11 @@ static uint32_t vec_intern(struct vecpart *p, const uint32_t *v, size_t k)
 	return p->n_cls++;
 }
 
-/* The class of segment-start @x in a ROWS group's fwc_partition. */
-static uint32_t fpart_class(const struct fwc_partition *p, fwc_u128 x)
+/* One side and family of group @g: its partition. */
+static const struct gpart *side_of(const struct group *g, bool src, int family)
 {
-	size_t lo = 0, hi = p->n_seg;
-
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (p->seg[mid].lo <= x)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return p->seg[lo].cls;
-}
-
-/* One side and family of group @g: its partition, as the merge reads. */
-struct side_src {
-	const struct gpart *gp;		/* LISTS, SPARSE */
-	const struct fwc_partition *fp; /* ROWS */
-};
-
-static void side_of(const struct group *g, bool src, int family,
-		    struct side_src *out)
-{
-	out->gp = NULL;
-	out->fp = NULL;
-	if (g->id == G_ROWS)
-		out->fp = src ? (family == 4 ? &g->c.src4 : &g->c.src6) :
-				(family == 4 ? &g->c.dst4 : &g->c.dst6);
-	else
-		out->gp = src ? (family == 4 ? &g->s4 : &g->s6) :
-				(family == 4 ? &g->d4 : &g->d6);
-}
-
-static void side_starts(const struct side_src *s, fwc_u128 **out, size_t *n,
-			size_t *cap)
-{
-	if (s->gp)
-		for (size_t i = 0; i < s->gp->n_seg; i++)
-			VEC_PUSH(*out, *n, *cap, s->gp->lo[i]);
-	else
-		for (size_t i = 0; i < s->fp->n_seg; i++)
-			VEC_PUSH(*out, *n, *cap, s->fp->seg[i].lo);
-}
-
-static uint32_t side_class(const struct side_src *s, fwc_u128 x)
-{
-	return s->gp ? s->gp->cls[gpart_find(s->gp, x)] : fpart_class(s->fp, x);
+	return src ? (family == 4 ? &g->s4 : &g->s6) :
+		     (family == 4 ? &g->d4 : &g->d6);
 }
 
 /*
@@ -814,15 +759,16 @@ static void merge_side(struct group *const *gs, size_t k, bool src, int family,
 		       struct fwc_partition *out)
 {
 	fwc_u128 max = family == 4 ? FWC_V4_MAX : FWC_V6_MAX, *at = NULL;
-	struct side_src *sides = xcalloc(k, sizeof(*sides));
+	const struct gpart **sides = xcalloc(k, sizeof(*sides));
 	uint32_t *v = xcalloc(k, sizeof(*v));
 	size_t n_at = 0, cap_at = 0, segcap = 0;
 
 	memset(vp, 0, sizeof(*vp));
 	memset(out, 0, sizeof(*out));
 	for (size_t g = 0; g < k; g++) {
-		side_of(gs[g], src, family, &sides[g]);
-		side_starts(&sides[g], &at, &n_at, &cap_at);
+		sides[g] = side_of(gs[g], src, family);
+		for (size_t i = 0; i < sides[g]->n_seg; i++)
+			VEC_PUSH(at, n_at, cap_at, sides[g]->lo[i]);
 		v[g] = family == 4 ? 0 : v4_cls[g];
 	}
 	/* Class 0: in no set of any group. */
@@ -836,7 +782,7 @@ static void merge_side(struct group *const *gs, size_t k, bool src, int family,
 			continue;
 		hi = i + 1 < n_at ? at[i + 1] - 1 : max;
 		for (size_t g = 0; g < k; g++)
-			v[g] = side_class(&sides[g], lo) +
+			v[g] = sides[g]->cls[gpart_find(sides[g], lo)] +
 			       (family == 4 ? 0 : v4_cls[g]);
 		cls = vec_intern(vp, v, k);
 		if (out->n_seg && out->seg[out->n_seg - 1].cls == cls) {
@@ -865,19 +811,25 @@ static void vecpart_free(struct vecpart *p)
 /* ---- the layout -------------------------------------------------------- */
 
 static enum gid rule_group(const struct fwc_policy *pol,
-			   const struct fwc_rule *r, size_t n_boxes)
+			   const struct fwc_rule *r)
 {
 	enum width ws = host_width(&pol->hosts[r->src]);
 	enum width wd = host_width(&pol->hosts[r->dst]);
 
-	if ((ws == W_ANY && wd == W_ANY) || n_boxes > FWC_LIST_MAX / 4)
-		return G_ROWS;
+	if (ws == W_ANY && wd == W_ANY)
+		return G_ANY;
 	if (ws == W_ANY)
-		return G_SRC_ANY;
+		return wd == W_WIDE   ? G_SRC_ANY_W :
+		       wd == W_MEDIUM ? G_SRC_ANY_M :
+					G_SRC_ANY;
 	if (wd == W_ANY)
-		return G_DST_ANY;
+		return ws == W_WIDE   ? G_DST_ANY_W :
+		       ws == W_MEDIUM ? G_DST_ANY_M :
+					G_DST_ANY;
 	if (ws == W_WIDE && wd == W_WIDE)
 		return G_WIDE;
+	if (ws == W_MEDIUM && wd == W_MEDIUM)
+		return G_MEDIUM;
 	if (ws >= wd)
 		return ws == W_WIDE   ? G_SRC_WIDE :
 		       ws == W_MEDIUM ? G_SRC_MEDIUM :
@@ -885,33 +837,16 @@ static enum gid rule_group(const struct fwc_policy *pol,
 	return wd == W_WIDE ? G_DST_WIDE : G_DST_MEDIUM;
 }
 
-static uint64_t group_bytes(const struct group *g)
-{
-	uint64_t b = (uint64_t)g->n_slots * sizeof(struct fwc_slot);
-
-	if (g->id == G_ROWS)
-		b += ((uint64_t)g->n_src * g->n_dst +
-		      (uint64_t)g->g.n_rows * g->g.n_svc) *
-		     4;
-	else if (g->pair)
-		b += (uint64_t)g->n_src * g->n_dst * 4;
-	return b;
-}
-
-/* The group kind of @id: LISTS where a side has few classes. */
-static uint32_t group_kind(enum gid id)
-{
-	if (id == G_ROWS)
-		return FWC_GROUP_ROWS;
-	if (id == G_SRC_ANY || id == G_DST_ANY || id == G_WIDE)
-		return FWC_GROUP_LISTS;
-	return FWC_GROUP_SPARSE;
-}
-
 /* Dense pairs of candidate lists when they take no more than this. */
 #define FWC_DENSE_LISTS (64ull << 20)
 
-/* One group but ROWS: its address classes and candidate lists. */
+static uint64_t group_bytes(const struct group *g)
+{
+	return (uint64_t)g->n_slots * sizeof(struct fwc_slot) +
+	       (g->pair ? (uint64_t)g->n_src * g->n_dst * 4 : 0);
+}
+
+/* A group's address classes and candidate lists, dense or sparse. */
 static int build_group(struct group *g, const struct fwc_policy *pol,
 		       struct lists *l, uint64_t left)
 {
@@ -921,32 +856,117 @@ static int build_group(struct group *g, const struct fwc_policy *pol,
 	gpart_build(pol, g->rules, g->n, false, 6, &g->d6);
 	g->n_src = g->s4.n_cls + g->s6.n_cls;
 	g->n_dst = g->d4.n_cls + g->d6.n_cls;
+	g->g.min_rule = g->rules[0] + 1;
 	/* A dense pair table when it is small: no probes. */
-	if ((uint64_t)g->n_src * g->n_dst * 4 <= FWC_DENSE_LISTS &&
-	    (uint64_t)g->n_src * g->n_dst * 4 <= left / 2)
-		g->g.kind = FWC_GROUP_LISTS;
+	g->g.kind = (uint64_t)g->n_src * g->n_dst * 4 <= FWC_DENSE_LISTS &&
+				    (uint64_t)g->n_src * g->n_dst * 4 <=
+					    left / 2 ?
+			    FWC_GROUP_LISTS :
+			    FWC_GROUP_SPARSE;
 	return build_lists(g, pol, l, left);
 }
 
-static void groups_reset(struct group *all, struct lists *l)
+/* Interned decision rows, n_svc u32s each. */
+struct rowtab {
+	uint32_t *row;
+	size_t n, cap;
+	uint64_t *key;
+	uint32_t *id;
+	size_t slots;
+};
+
+static uint32_t row_intern(struct rowtab *t, const uint32_t *r, size_t n_svc)
 {
-	for (int i = 0; i < G_COUNT; i++) {
-		group_free(&all[i]);
-		memset(&all[i], 0, sizeof(all[i]));
-		all[i].id = (enum gid)i;
+	uint64_t h = hash_rules(r, n_svc);
+	size_t j;
+
+	if ((t->n + 1) * 2 > t->slots) {
+		size_t ncap = t->slots ? t->slots * 2 : 64;
+		uint64_t *key = xcalloc(ncap, sizeof(*key));
+		uint32_t *id = xcalloc(ncap, sizeof(*id));
+
+		for (size_t i = 0; i < t->slots; i++) {
+			if (!t->key[i])
+				continue;
+			for (j = t->key[i] & (ncap - 1); key[j];
+			     j = (j + 1) & (ncap - 1))
+				;
+			key[j] = t->key[i];
+			id[j] = t->id[i];
+		}
+		free(t->key);
+		free(t->id);
+		t->key = key;
+		t->id = id;
+		t->slots = ncap;
 	}
-	free(l->e);
-	free(l->key);
-	free(l->at);
-	l->e = NULL;
-	l->key = NULL;
-	l->at = NULL;
-	l->n = l->cap = l->slots = l->used = 0;
-	l->too_long = false;
+	for (j = h & (t->slots - 1); t->key[j]; j = (j + 1) & (t->slots - 1))
+		if (t->key[j] == h &&
+		    !memcmp(t->row + t->id[j] * n_svc, r, n_svc * sizeof(*r)))
+			return t->id[j];
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 64;
+		t->row = xrealloc(t->row, t->cap * n_svc, sizeof(*r));
+	}
+	memcpy(t->row + t->n * n_svc, r, n_svc * sizeof(*r));
+	t->key[j] = h;
+	t->id[j] = (uint32_t)t->n;
+	return (uint32_t)t->n++;
 }
 
-/* Rounds of spilling rules from long lists to the ROWS group. */
-#define FWC_SPILL_ROUNDS 3
+/*
+ * The service classes of the table: those of the rules in long lists
+ * (the only ones a decision row reads), as a policy of their own, and
+ * each long list's decision row over them. -E2BIG past @left bytes.
+ */
+static int lists_rows(const struct fwc_policy *pol, struct lists *l,
+		      struct fwc_policy *sub, struct fwc_classes *c,
+		      struct rowtab *rows, uint64_t left)
+{
+	uint32_t *local = xcalloc(pol->n_rules + 1, sizeof(*local));
+	uint32_t *list = NULL, *dec;
+	struct fwc_csr by_rule = { 0 };
+	struct group g = { 0 };
+	int err = 0;
+
+	for (size_t r = 0; r < pol->n_rules; r++)
+		if (l->in_rows[r]) {
+			local[r] = (uint32_t)g.n;
+			VEC_PUSH(g.rules, g.n, g.cap, (uint32_t)r);
+		}
+	sub_policy(pol, g.rules, g.n, sub);
+	free(g.rules);
+	err = fwc_classes_build_within(sub, c, left);
+	if (err)
+		goto out;
+	fwc_svcs_by_rule(c, sub->n_rules, &by_rule);
+	dec = xcalloc(c->n_svc + 1, sizeof(*dec));
+	list = xcalloc(pol->n_rules + 1, sizeof(*list));
+	/* Row 0: the empty one, so that no long list is row 0 by chance. */
+	row_intern(rows, dec, c->n_svc);
+	for (size_t k = 0; k < l->n_long && !err; k++) {
+		uint32_t id = l->longs[k], n = l->len[id], row;
+		struct fwc_gentry *e = &l->e[l->at[id]];
+
+		for (uint32_t i = 0; i < n; i++)
+			list[i] = local[l->seq[l->off[id] + i]];
+		fwc_decide_row(&by_rule, list, n, dec, c->n_svc);
+		for (uint32_t v = 0; v < c->n_svc; v++)
+			if (dec[v])
+				dec[v] = sub->rules[dec[v] - 1].id;
+		row = row_intern(rows, dec, c->n_svc);
+		e->k1_lo = (uint16_t)row;
+		e->k1_hi = (uint16_t)(row >> 16);
+		if ((uint64_t)rows->n * c->n_svc * 4 > left)
+			err = -E2BIG;
+	}
+	free(dec);
+	fwc_csr_free(&by_rule);
+out:
+	free(list);
+	free(local);
+	return err;
+}
 
 int fwc_tables_build_groups(const struct fwc_policy *pol,
 			    const struct fwc_compile_opts *opts,
@@ -956,107 +976,79 @@ int fwc_tables_build_groups(const struct fwc_policy *pol,
 						   FWC_TABLE_BUDGET;
 	struct group all[G_COUNT], *gs[G_COUNT];
 	struct boxes *box = xcalloc(pol->n_rules + 1, sizeof(*box));
-	uint8_t *spilled = xcalloc(pol->n_rules + 1, 1);
 	struct lists l = { .box = box };
-	const struct fwc_classes *rc = NULL;
-	struct fwc_classes gc;
+	struct fwc_policy sub = { 0 };
+	struct fwc_classes sc, gc;
+	struct rowtab rows = { 0 };
 	struct vecpart vs4, vs6, vd4, vd6;
 	uint32_t v4s[G_COUNT] = { 0 }, v4d[G_COUNT] = { 0 };
 	uint64_t used = 0;
-	size_t k = 0;
+	size_t k = 0, worst = 0;
 	int err = 0;
 
-	l.spill = xcalloc(pol->n_rules + 1, 1);
 	memset(all, 0, sizeof(all));
+	memset(&sc, 0, sizeof(sc));
+	memset(&gc, 0, sizeof(gc));
+	l.in_rows = xcalloc(pol->n_rules + 1, 1);
 	for (int i = 0; i < G_COUNT; i++)
 		all[i].id = (enum gid)i;
 	for (size_t r = 0; r < pol->n_rules; r++) {
 		const struct fwc_rule *ru = &pol->rules[r];
+		enum gid id = rule_group(pol, ru);
 
 		for (size_t j = 0; j < ru->n_terms; j++)
 			term_boxes(pol, &pol->terms[ru->term_first + j],
 				   (uint32_t)r + 1, &box[r]);
+		VEC_PUSH(all[id].rules, all[id].n, all[id].cap, (uint32_t)r);
 	}
-	for (int round = 0;; round++) {
-		size_t before = l.n_spill;
+	for (int i = 0; i < G_COUNT; i++)
+		if (all[i].n)
+			gs[k++] = &all[i];
+	for (size_t i = 0; i < k && !err; i++) {
+		size_t before = l.n_long;
 
-		groups_reset(all, &l);
-		memcpy(spilled, l.spill, pol->n_rules);
-		for (size_t r = 0; r < pol->n_rules; r++) {
-			enum gid id = spilled[r] ?
-					      G_ROWS :
-					      rule_group(pol, &pol->rules[r],
-							 box[r].n);
-
-			VEC_PUSH(all[id].rules, all[id].n, all[id].cap,
-				 (uint32_t)r);
-		}
-		/* Lists first: what they spill joins ROWS, built last. */
-		k = 0;
-		for (int i = 1; i < G_COUNT; i++)
-			if (all[i].n)
-				gs[k++] = &all[i];
-		gs[k++] = &all[G_ROWS];
-		used = 0;
-		err = 0;
-		for (size_t i = 0; i + 1 < k && !err; i++) {
-			struct group *g = gs[i];
-
-			g->g.kind = group_kind(g->id);
-			g->g.min_rule = g->rules[0] + 1;
-			err = build_group(g, pol, &l, budget - used);
-			if (!err)
-				used += group_bytes(g);
-			if (!err && used + l.n * sizeof(*l.e) > budget)
-				err = -E2BIG;
-		}
-		if (getenv("FWC_GROUPS_DEBUG"))
-			fprintf(stderr, "round %d: %zu spilled, err %d\n",
-				round, l.n_spill, err);
-		if (l.n_spill == before || round + 1 == FWC_SPILL_ROUNDS)
-			break;
-	}
-	if (!err && l.n_spill) {
-		/* The last round's lists may still have spilled some rules. */
-		for (size_t r = 0; r < pol->n_rules && !err; r++)
-			if (l.spill[r] && !spilled[r])
-				l.too_long = true;
-	}
-	if (!err && !l.too_long && used + l.n * sizeof(*l.e) < budget) {
-		struct group *g = gs[k - 1];
-
-		g->g.kind = FWC_GROUP_ROWS;
-		g->g.min_rule = g->n ? g->rules[0] + 1 : UINT32_MAX;
-		err = build_rows(g, pol, budget - used - l.n * sizeof(*l.e));
+		err = build_group(gs[i], pol, &l, budget - used);
+		gs[i]->n_long = l.n_long - before;
 		if (!err)
-			used += group_bytes(g);
+			used += group_bytes(gs[i]);
+		if (!err && used + l.n * sizeof(*l.e) > budget)
+			err = -E2BIG;
+		if (err)
+			worst = i;
 	}
-	if (!err && (l.too_long || used + l.n * sizeof(*l.e) > budget))
-		err = -E2BIG;
+	if (!err)
+		err = lists_rows(pol, &l, &sub, &sc, &rows,
+				 budget - used - l.n * sizeof(*l.e));
 	for (size_t i = 0; i < k && getenv("FWC_GROUPS_DEBUG"); i++)
 		fprintf(stderr,
 			"group %s: kind %u, %zu rules, %u x %u classes, %zu "
-			"slots, %llu bytes\n",
+			"slots, %llu bytes, %zu long lists\n",
 			gid_name[gs[i]->id], gs[i]->g.kind, gs[i]->n,
 			gs[i]->n_src, gs[i]->n_dst, gs[i]->n_slots,
-			(unsigned long long)group_bytes(gs[i]));
+			(unsigned long long)group_bytes(gs[i]), gs[i]->n_long);
+	if (getenv("FWC_GROUPS_DEBUG"))
+		fprintf(stderr,
+			"%zu long lists, %zu rules in them, %zu rows x %u services, err %d\n",
+			l.n_long, l.n_in_rows, rows.n, sc.n_svc, err);
 	if (err) {
-		size_t worst = 0;
-
-		for (size_t i = 1; i < k; i++)
-			if (group_bytes(gs[i]) > group_bytes(gs[worst]))
-				worst = i;
-		snprintf(why, len,
-			 "%s; its largest group, %s, has %zu rules and "
-			 "%u x %u address classes",
-			 l.too_long ? "rules share address pairs too often "
-				      "even after spilling to decision rows" :
-				      "its tables pass the budget",
-			 gid_name[gs[worst]->id], gs[worst]->n,
-			 gs[worst]->n_src, gs[worst]->n_dst);
+		if (!k)
+			snprintf(why, len, "no group could be built");
+		else if (rows.n && worst == 0 && k && sc.n_svc)
+			snprintf(why, len,
+				 "%zu decision rows of %u service classes, for "
+				 "the %zu rules in candidate lists of more "
+				 "than %u boxes",
+				 rows.n, sc.n_svc, l.n_in_rows, FWC_LIST_SPILL);
+		else
+			snprintf(why, len,
+				 "group %zu (%s) has %zu rules and %u x %u "
+				 "address classes",
+				 worst + 1, gid_name[gs[worst]->id],
+				 gs[worst]->n, gs[worst]->n_src,
+				 gs[worst]->n_dst);
 		goto out;
 	}
-	/* Groups in order of their lowest rule; an empty ROWS group last. */
+	/* Groups in order of their lowest rule. */
 	for (size_t i = 1; i < k; i++)
 		for (size_t j = i;
 		     j > 0 && gs[j]->g.min_rule < gs[j - 1]->g.min_rule; j--) {
@@ -1065,45 +1057,31 @@ int fwc_tables_build_groups(const struct fwc_policy *pol,
 			gs[j] = gs[j - 1];
 			gs[j - 1] = tmp;
 		}
-	/*
-	 * An empty ROWS group (last) gives the service classes only: no
-	 * lookup needs it.
-	 */
-	for (size_t i = 0; i < k; i++)
-		if (gs[i]->id == G_ROWS)
-			rc = &gs[i]->c;
-	if (!rc)
-		return -EINVAL; /* the ROWS group is always built */
-	if (k > 1 && gs[k - 1]->id == G_ROWS && !gs[k - 1]->n)
-		k--;
 	for (size_t i = 0; i < k; i++) {
-		v4s[i] = gs[i]->id == G_ROWS ? gs[i]->c.src4.n_cls :
-					       gs[i]->s4.n_cls;
-		v4d[i] = gs[i]->id == G_ROWS ? gs[i]->c.dst4.n_cls :
-					       gs[i]->d4.n_cls;
+		v4s[i] = gs[i]->s4.n_cls;
+		v4d[i] = gs[i]->d4.n_cls;
 	}
 	/* Global classes: the groups' merged, then the tries from them. */
-	memset(&gc, 0, sizeof(gc));
 	merge_side(gs, k, true, 4, v4s, &vs4, &gc.src4);
 	merge_side(gs, k, true, 6, v4s, &vs6, &gc.src6);
 	merge_side(gs, k, false, 4, v4d, &vd4, &gc.dst4);
 	merge_side(gs, k, false, 6, v4d, &vd6, &gc.dst6);
 	fwc_classes_refine(&gc);
-	{
-		memcpy(gc.proto_pc, rc->proto_pc, sizeof(gc.proto_pc));
-		gc.pc = rc->pc;
-		gc.n_pc = rc->n_pc;
-		gc.n_svc = rc->n_svc;
-		fwc_tables_build_lookup(pol, &gc, opts, t);
-		gc.pc = NULL;
-		gc.n_pc = 0;
-	}
+	memcpy(gc.proto_pc, sc.proto_pc, sizeof(gc.proto_pc));
+	gc.pc = sc.pc;
+	gc.n_pc = sc.n_pc;
+	gc.n_svc = sc.n_svc;
+	fwc_tables_build_lookup(pol, &gc, opts, t);
+	gc.pc = NULL;
+	gc.n_pc = 0;
 	t->meta.n_src = gc.n_src;
 	t->meta.n_dst = gc.n_dst;
 	t->meta.n_groups = (uint32_t)k;
 	t->groups = xcalloc(k, sizeof(*t->groups));
 	t->meta.n_gmap = (uint32_t)(k * ((size_t)gc.n_src + gc.n_dst));
 	t->gmap = xcalloc(t->meta.n_gmap, sizeof(*t->gmap));
+	t->meta.n_rows = (uint32_t)rows.n;
+	t->meta.n_dec = (uint32_t)(rows.n * sc.n_svc);
 	for (size_t i = 0; i < k; i++) {
 		struct group *g = gs[i];
 		struct fwc_group *o = &t->groups[i];
@@ -1111,6 +1089,10 @@ int fwc_tables_build_groups(const struct fwc_policy *pol,
 		*o = g->g;
 		o->n_src = g->n_src;
 		o->n_dst = g->n_dst;
+		/* Every group reads the same rows, of the table's services. */
+		o->n_svc = sc.n_svc;
+		o->n_rows = (uint32_t)rows.n;
+		o->dec_off = 0;
 		o->src_off = (uint32_t)(i * ((size_t)gc.n_src + gc.n_dst));
 		o->dst_off = o->src_off + gc.n_src;
 		for (uint32_t c = 0; c < gc.src4.n_cls; c++)
@@ -1130,58 +1112,45 @@ int fwc_tables_build_groups(const struct fwc_policy *pol,
 			o->pair_off = t->meta.n_pair;
 			t->meta.n_pair += g->n_src * g->n_dst;
 		}
-		if (g->g.kind == FWC_GROUP_ROWS) {
-			o->dec_off = t->meta.n_dec;
-			t->meta.n_dec += g->g.n_rows * g->g.n_svc;
-			t->meta.n_rows += g->g.n_rows;
-		}
-		if (o->min_rule == UINT32_MAX)
-			o->min_rule = (uint32_t)pol->n_rules + 1;
 	}
-	if (!t->meta.n_rows)
-		t->meta.n_rows = 1; /* no ROWS group: a count nothing reads */
-	t->pair = xcalloc(t->meta.n_pair, sizeof(*t->pair));
-	t->decision = xcalloc(t->meta.n_dec, sizeof(*t->decision));
-	t->slots = xcalloc(t->meta.n_slots, sizeof(*t->slots));
+	t->pair = t->meta.n_pair ? xcalloc(t->meta.n_pair, sizeof(*t->pair)) :
+				   NULL;
+	t->slots = t->meta.n_slots ?
+			   xcalloc(t->meta.n_slots, sizeof(*t->slots)) :
+			   NULL;
 	for (size_t i = 0; i < k; i++) {
 		struct group *g = gs[i];
 		const struct fwc_group *o = &t->groups[i];
-		size_t np = (size_t)g->n_src * g->n_dst;
 
 		if (g->g.kind == FWC_GROUP_SPARSE)
 			memcpy(t->slots + o->pair_off, g->slots,
 			       g->n_slots * sizeof(*g->slots));
 		else
-			memcpy(t->pair + o->pair_off,
-			       g->id == G_ROWS ? g->t.pair : g->pair,
-			       np * sizeof(*t->pair));
-		if (g->g.kind == FWC_GROUP_ROWS)
-			memcpy(t->decision + o->dec_off, g->t.decision,
-			       (size_t)g->g.n_rows * g->g.n_svc *
-				       sizeof(*t->decision));
+			memcpy(t->pair + o->pair_off, g->pair,
+			       (size_t)g->n_src * g->n_dst * sizeof(*t->pair));
 	}
+	t->decision = rows.row;
+	rows.row = NULL;
 	t->meta.n_glist = (uint32_t)l.n;
 	t->glist = l.e;
 	l.e = NULL;
-	if (!t->meta.n_slots) {
-		free(t->slots);
-		t->slots = NULL;
-	}
 	vecpart_free(&vs4);
 	vecpart_free(&vs6);
 	vecpart_free(&vd4);
 	vecpart_free(&vd6);
-	fwc_classes_free(&gc);
 out:
+	fwc_classes_free(&gc);
+	fwc_classes_free(&sc);
+	free(sub.rules);
+	free(sub.terms);
+	free(rows.row);
+	free(rows.key);
+	free(rows.id);
 	for (int i = 0; i < G_COUNT; i++)
 		group_free(&all[i]);
 	for (size_t r = 0; r <= pol->n_rules; r++)
 		free(box[r].e);
 	free(box);
-	free(l.e);
-	free(l.key);
-	free(l.at);
-	free(l.spill);
-	free(spilled);
+	lists_free(&l);
 	return err;
 }

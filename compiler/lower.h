@@ -31,6 +31,12 @@ struct fwc_csr {
 };
 
 void fwc_csr_free(struct fwc_csr *c);
+/*
+ * A decision row: for every service class, 1 + the first of @list's
+ * rules (indexes of @by_rule's rules, in order) in it, or 0.
+ */
+void fwc_decide_row(const struct fwc_csr *by_rule, const uint32_t *list,
+		    size_t n, uint32_t *dec, uint32_t n_svc);
 /* The service classes each rule is in, in class order. */
 void fwc_svcs_by_rule(const struct fwc_classes *c, size_t n_rules,
 		      struct fwc_csr *out);

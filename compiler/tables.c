@@ -638,8 +638,8 @@ void fwc_svcs_by_rule(const struct fwc_classes *c, size_t n_rules,
 }
 
 /* First match for every service class: walk the list's rules in order. */
-static void decide_row(const struct fwc_csr *by_rule, const uint32_t *list,
-		       size_t n, uint32_t *dec, uint32_t n_svc)
+void fwc_decide_row(const struct fwc_csr *by_rule, const uint32_t *list,
+		    size_t n, uint32_t *dec, uint32_t n_svc)
 {
 	uint32_t left = n_svc;
 
@@ -665,7 +665,7 @@ static int build_decisions(const struct fwc_policy *pol,
 
 	fwc_svcs_by_rule(c, pol->n_rules, &by_rule);
 	for (uint32_t l = 0; l < lw->lists.n; l++) {
-		decide_row(&by_rule, lw->lists.vec[l], lw->lists.len[l], dec,
+		fwc_decide_row(&by_rule, lw->lists.vec[l], lw->lists.len[l], dec,
 			   c->n_svc);
 		final[l] = vectab_intern(&rows, dec, c->n_svc);
 	}
@@ -923,7 +923,7 @@ int fwc_tables_count(const struct fwc_policy *pol, const struct fwc_classes *c,
 			for (size_t i = 0; i < n_ls; i++)
 				if (fwc_bit(sig, c->dst_role[ls[i]]))
 					list[n++] = ls[i];
-			decide_row(&by_rule, list, n, dec, c->n_svc);
+			fwc_decide_row(&by_rule, list, n, dec, c->n_svc);
 			if (fpset_add_row(&rows, dec, c->n_svc) &&
 			    ++e->rows > max_rows) {
 				e->over = FWC_OVER_DECISION;

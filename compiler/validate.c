@@ -337,9 +337,13 @@ static bool classes_ok(struct check *c)
 {
 	const struct fwc_tables *t = c->t;
 	const struct fwc_meta *m = &t->meta;
-	/* The single layout's; the grouped one's are groups_ok()'s. */
+	/*
+	 * The single layout's pairs; the grouped one's are groups_ok()'s.
+	 * Decisions are rule ids in both (the grouped rows of long lists).
+	 */
 	uint64_t n_pair = m->n_groups ? 0 : (uint64_t)m->n_src * m->n_dst;
-	uint64_t n_dec = m->n_groups ? 0 : (uint64_t)m->n_rows * m->n_svc;
+	uint64_t n_dec = m->n_groups ? m->n_dec :
+				       (uint64_t)m->n_rows * m->n_svc;
 
 	for (uint32_t i = 0; i < m->n_addr; i++)
 		if (t->addr[i].src >= m->n_src || t->addr[i].dst >= m->n_dst)
@@ -415,6 +419,18 @@ static bool glist_ok(struct check *c)
 	for (uint32_t i = m->n_glist; i-- > 0;) {
 		const struct fwc_gentry *e = &t->glist[i];
 
+		/* A long list's decision row: in every group's rows. */
+		if (e->rule == FWC_GENTRY_ROW) {
+			uint32_t row = (uint32_t)e->k1_hi << 16 | e->k1_lo;
+
+			if (row >= m->n_rows)
+				return bad(c,
+					   "glist[%u]: decision row %u, "
+					   "n_rows %u",
+					   i, row, m->n_rows);
+			c->list_end[i] = end;
+			continue;
+		}
 		if (e->rule > m->n_rules)
 			return bad(c, "glist[%u]: rule %u, n_rules %u", i,
 				   e->rule, m->n_rules);
@@ -619,11 +635,19 @@ static bool groups_ok(struct check *c)
 		if (!g->n_src || !g->n_dst)
 			return bad(c, "group %u: n_src %u, n_dst %u", k,
 				   g->n_src, g->n_dst);
-		if (g->kind != FWC_GROUP_ROWS && (g->n_svc || g->n_rows))
+		/*
+		 * A LISTS or SPARSE group reads the rows of its long lists:
+		 * all of them, of the table's service classes.
+		 */
+		if (g->kind != FWC_GROUP_ROWS &&
+		    (g->n_svc != m->n_svc || g->n_rows != m->n_rows ||
+		     g->dec_off || (uint64_t)g->n_rows * g->n_svc > m->n_dec))
 			return bad(c,
 				   "group %u: a %s group with n_svc %u, "
-				   "n_rows %u",
-				   k, kind_name[g->kind], g->n_svc, g->n_rows);
+				   "n_rows %u, dec_off %u (the table's %u "
+				   "services, %u rows, n_dec %u)",
+				   k, kind_name[g->kind], g->n_svc, g->n_rows,
+				   g->dec_off, m->n_svc, m->n_rows, m->n_dec);
 		if (g->kind == FWC_GROUP_LISTS && g->mask)
 			return bad(c, "group %u: a LISTS group with mask 0x%x",
 				   k, g->mask);

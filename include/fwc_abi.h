@@ -193,7 +193,8 @@ struct fwc_meta {
  *           FWC_PROBE_MAX slots, an empty one (src 0) a miss (id 0); .list
  *   LISTS, SPARSE: id = the rule of the first of glist[at], glist[at + 1],
  *           ... whose box holds the packet's (proto, k1, k2), up to one
- *           of rule 0 (the list's end) or FWC_LIST_MAX entries
+ *           of rule 0 (the list's end) or FWC_LIST_MAX entries; or,
+ *           for a list of many rules, its decision row's rule (below)
  *
  * A ROWS group (at most one) holds the rules wide on both sides and the
  * service classes are its own; the LISTS and SPARSE groups' rules are
@@ -202,7 +203,7 @@ struct fwc_meta {
  * Groups come in order of their lowest rule id (min_rule): once a match
  * is lower than a group's min_rule, no later group can beat it.
  */
-#define FWC_GROUPS_MAX 12u
+#define FWC_GROUPS_MAX 16u
 #define FWC_PROBE_MAX 8u
 #define FWC_LIST_MAX 64u
 #define FWC_GROUP_ROWS 0u
@@ -235,7 +236,11 @@ struct fwc_slot {
 /*
  * A candidate rule's box: it matches a packet whose protocol, k1 and k2
  * (include/fwc_abi.h, top) are within the bounds. rule 0 ends a list.
+ * rule FWC_GENTRY_ROW stands for a whole list too long to walk: the
+ * rule is decision[(k1_hi << 16 | k1_lo) * g.n_svc + svc] (a row of the
+ * table's service classes, g.n_rows of them).
  */
+#define FWC_GENTRY_ROW 0xffffffffu
 struct fwc_gentry {
 	__u32 rule;
 	__u16 k1_lo, k1_hi;
