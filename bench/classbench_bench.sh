@@ -60,7 +60,7 @@ over() {
 }
 
 {
-printf '%-5s %7s %8s %10s  %-28s %10s %12s %8s %9s\n' shape rules "time(s)" "peak(MiB)" result tables "src x dst" service rows
+printf '%-5s %7s %8s %10s  %-28s %10s %12s %8s %9s  %s\n' shape rules "time(s)" "peak(MiB)" result tables "src x dst" service rows layout
 for shape in acl fw ipc; do
 	for n in $sizes; do
 		pol=$dir/$shape$n.pol
@@ -73,9 +73,10 @@ for shape in acl fw ipc; do
 			cls=$(awk '/^classes/ {gsub(",",""); print $3"x"$5}' <<<"$stats")
 			svc=$(awk '/^classes/ {gsub(",",""); print $11}' <<<"$stats")
 			rows=$(awk '/^decision rows/ {print $3}' <<<"$stats")
-			printf '%-5s %7s %8s %10s  %-28s %9.1fM %12s %8s %9s\n' \
+			layout=$(awk '/^layout/ {$1 = ""; sub(/^ +/, ""); print}' <<<"$stats")
+			printf '%-5s %7s %8s %10s  %-28s %9.1fM %12s %8s %9s  %s\n' \
 				"$shape" "$n" "$t" "$m" compiles \
-				"$(echo "$total/1048576" | bc -l)" "$cls" "$svc" "$rows"
+				"$(echo "$total/1048576" | bc -l)" "$cls" "$svc" "$rows" "$layout"
 		elif grep -q 'table budget' "$dir/err"; then
 			IFS='|' read -r what cls < <(over)
 			printf '%-5s %7s %8s %10s  %-28s %10s %12s %8s %9s\n' \
@@ -100,7 +101,7 @@ done
 	echo "- kernel: $(uname -r); $(cc --version | head -1)"
 	echo "- command: \`fwc compile POLICY -o ARTIFACT\` at the default table budget (256 MiB), one run, under a cap of $((cap >> 20)) MiB of address space; wall time and peak RSS from GNU time -v"
 	echo "- policies: \`awk -v SHAPE=S -v RULES=N -v SEED=1 -f bench/classbench.awk\` (ClassBench-like, our own generator: acl, fw, ipc)"
-	echo "- columns: result = compiles, or the table whose budget it would pass and its size (>= : counted until past the budget); tables = bytes of all tables; src x dst = address classes; service = service classes; rows = decision rows"
+	echo "- columns: result = compiles, or the table whose budget it would pass and its size (>= : counted until past the budget); tables = bytes of all tables; src x dst = address classes; service = service classes; rows = decision rows; layout = single cross product, or grouped and how many groups (docs/architecture.md, \"Groups\")"
 	echo
 	echo '```'
 	cat "$dir/table"

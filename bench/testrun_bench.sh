@@ -20,6 +20,16 @@ for n in 10 1000 10000 100000; do
 	awk -v RULES="$n" -v PREFIXES="$n" -v SEED=7 -f "$here/genpolicy.awk" > "$dir/gen$n.pol"
 	args+=("gen$n=$dir/gen$n.pol")
 done
+# ClassBench-like rule sets (issue 13): past the single cross product at
+# 10k (fw, ipc) and 100k (all three), so in the grouped layout. CB_SIZES
+# (default "10000 100000") picks the sizes; "" leaves them out.
+for n in ${CB_SIZES-10000 100000}; do
+	for shape in acl fw ipc; do
+		awk -v SHAPE="$shape" -v RULES="$n" -v SEED=1 \
+			-f "$here/classbench.awk" >"$dir/$shape$n.pol"
+		args+=("$shape$((n / 1000))k=$dir/$shape$n.pol")
+	done
+done
 
 "$bin" "${args[@]}" | tee "$dir/out"
 if ! grep -q 'SYN via pinhole' "$dir/out"; then
