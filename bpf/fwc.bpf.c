@@ -242,9 +242,12 @@ static __always_inline int fwc_list_match(const struct fwc_group *g, __u64 pk,
 	return 0;
 }
 
-/* A sparse group's slot of (gs, gd); NULL: no such pair (or broken). */
-static __always_inline struct fwc_slot *
-fwc_slot_find(const struct fwc_group *g, __u32 gs, __u32 gd, __u32 *key)
+/*
+ * A sparse group's slot of (gs, gd): 1 and its list in *@key, 0 for no
+ * such pair, -1 for a slot past the table (broken: fail closed).
+ */
+static __always_inline int fwc_slot_find(const struct fwc_group *g, __u32 gs,
+					 __u32 gd, __u32 *key)
 {
 	__u32 hash = fwc_slot_hash(gs, gd, g->seed), i;
 	struct fwc_slot *sl;
@@ -252,12 +255,16 @@ fwc_slot_find(const struct fwc_group *g, __u32 gs, __u32 gd, __u32 *key)
 	for (i = 0; i < FWC_PROBE_MAX; i++) {
 		sl = fwc_elem(&slots, key,
 			      g->pair_off + ((hash + i) & g->mask));
-		if (!sl || !sl->src)
-			return NULL;
-		if (sl->src == gs + 1 && sl->dst == gd + 1)
-			return sl;
+		if (!sl)
+			return -1;
+		if (!sl->src)
+			return 0;
+		if (sl->src == gs + 1 && sl->dst == gd + 1) {
+			*key = sl->list;
+			return 1;
+		}
 	}
-	return NULL;
+	return 0;
 }
 
 /*
@@ -269,8 +276,8 @@ __noinline int fwc_group_match(const struct fwc_group *g,
 			       __u32 sc)
 {
 	__u32 *v, gs, gd, k = 0, *key = &k;
-	struct fwc_slot *sl;
 	__u64 pk;
+	int ret;
 
 	if (!g || !h)
 		return -1;
@@ -288,9 +295,9 @@ __noinline int fwc_group_match(const struct fwc_group *g,
 	if (gs >= g->n_src || gd >= g->n_dst)
 		return -1;
 	if (g->kind == FWC_GROUP_SPARSE) {
-		/* A missing pair is no match; a broken slot table, too. */
-		sl = fwc_slot_find(g, gs, gd, key);
-		return sl ? fwc_list_match(g, pk, sl->list, sc, key) : 0;
+		/* A missing pair is no match; a broken slot table -1. */
+		ret = fwc_slot_find(g, gs, gd, key);
+		return ret <= 0 ? ret : fwc_list_match(g, pk, *key, sc, key);
 	}
 	v = fwc_elem(&pair, key, g->pair_off + gs * g->n_dst + gd);
 	if (!v)
