@@ -376,6 +376,17 @@ static void report_budget(struct fwc_diag *diag, const struct fwc_policy *pol,
 	size_text(e->pair_bytes, p, sizeof(p));
 	size_text(e->svc_bytes, v, sizeof(v));
 	switch (e->over) {
+	case FWC_OVER_TIME:
+		fwc_error_file(diag,
+			       "counting the decision rows of the single "
+			       "cross product took more than %d s: already "
+			       "%llu distinct candidate rule lists; its rows "
+			       "would pass the table budget of %s, or nearly "
+			       "(fwc compile --layout single counts to the "
+			       "end)",
+			       FWC_COUNT_SECONDS, (unsigned long long)e->lists,
+			       b);
+		return;
 	case FWC_OVER_SVC:
 		largest_pclass(c, &k1, &k2);
 		fwc_error_file(diag,
@@ -493,7 +504,14 @@ int fwc_compile(const char *name, const char *text, size_t len,
 	/* Sizes first: a policy over the budget is told before it is built. */
 	if (o->layout != FWC_LAYOUT_GROUPS) {
 		fwc_classes_build_within(pol, &c, budget);
-		err = fwc_tables_estimate(pol, &c, budget, &est);
+		/* auto: a count that runs long means groups, sooner. */
+		err = fwc_tables_estimate(
+			pol, &c, budget,
+			o->layout == FWC_LAYOUT_AUTO ?
+				fwc_now_ns() +
+					FWC_COUNT_SECONDS * 1000000000ull :
+				0,
+			&est);
 	}
 	if (o->layout == FWC_LAYOUT_GROUPS ||
 	    (err == -E2BIG && o->layout == FWC_LAYOUT_AUTO)) {

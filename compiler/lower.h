@@ -59,7 +59,18 @@ struct fwc_estimate {
 	uint64_t lists, list_bytes; /* distinct lists, bytes (or a bound) */
 	uint64_t pairs;		    /* same-family (src, dst) class pairs */
 	uint64_t rule_svc_bytes;    /* each rule's service classes (CSR) */
+	uint64_t deadline_ns;	    /* fwc_now_ns() past which counting stops */
 };
+
+/* CLOCK_MONOTONIC in ns. */
+uint64_t fwc_now_ns(void);
+
+/*
+ * Seconds --layout auto lets the exact count of the single layout's rows
+ * run before it takes the grouped layout (fw 10k: 7 s to find that its
+ * lists do not fit; acl 10k: 0.3 s to find that its rows do).
+ */
+#define FWC_COUNT_SECONDS 2
 
 /* Bytes of an interned candidate list beyond its entries (struct vectab). */
 #define FWC_LIST_COST 48u
@@ -70,11 +81,12 @@ struct fwc_estimate {
  * classes (at most one a same-family address-class pair covered by some
  * rule, plus the empty one); only when that bound does not fit are they
  * counted, by fingerprints of each pair's list and row, without keeping
- * the lists, and the count stops once past the budget.
+ * the lists, and the count stops once past the budget, or past
+ * @deadline_ns (FWC_OVER_TIME; 0: none).
  */
 int fwc_tables_estimate(const struct fwc_policy *pol,
 			const struct fwc_classes *c, uint64_t budget,
-			struct fwc_estimate *e);
+			uint64_t deadline_ns, struct fwc_estimate *e);
 
 /*
  * The count itself: e->rows, e->lists and e->list_bytes, exact unless

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "compile.h"
 #include "fwc_maps.h"
@@ -665,8 +666,8 @@ static int build_decisions(const struct fwc_policy *pol,
 
 	fwc_svcs_by_rule(c, pol->n_rules, &by_rule);
 	for (uint32_t l = 0; l < lw->lists.n; l++) {
-		fwc_decide_row(&by_rule, lw->lists.vec[l], lw->lists.len[l], dec,
-			   c->n_svc);
+		fwc_decide_row(&by_rule, lw->lists.vec[l], lw->lists.len[l],
+			       dec, c->n_svc);
 		final[l] = vectab_intern(&rows, dec, c->n_svc);
 	}
 	fwc_csr_free(&by_rule);
@@ -697,6 +698,14 @@ static int build_decisions(const struct fwc_policy *pol,
 }
 
 /* ---- sizes before building: fwc_tables_estimate() --------------------- */
+
+uint64_t fwc_now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
 
 /*
  * A set of 128-bit fingerprints: it counts distinct lists or rows and
@@ -883,6 +892,13 @@ int fwc_tables_count(const struct fwc_policy *pol, const struct fwc_classes *c,
 		int fam = fwc_src_family(c, s);
 		uint64_t total = 0;
 
+		if (e->deadline_ns && fwc_now_ns() > e->deadline_ns) {
+			e->over = FWC_OVER_TIME;
+			e->more = true;
+			err = -E2BIG;
+			break;
+		}
+
 		memset(cnt, 0, c->n_dst * sizeof(*cnt));
 		memset(h1, 0, c->n_dst * sizeof(*h1));
 		memset(h2, 0, c->n_dst * sizeof(*h2));
@@ -963,13 +979,14 @@ static uint64_t rule_svc_bytes(const struct fwc_classes *c, size_t n_rules)
 
 int fwc_tables_estimate(const struct fwc_policy *pol,
 			const struct fwc_classes *c, uint64_t budget,
-			struct fwc_estimate *e)
+			uint64_t deadline_ns, struct fwc_estimate *e)
 {
 	uint64_t covered, entries, buf_max, per_row, max_rows;
 	int err;
 
 	memset(e, 0, sizeof(*e));
 	e->budget = budget;
+	e->deadline_ns = deadline_ns;
 	e->pair_bytes = (uint64_t)c->n_src * c->n_dst * sizeof(uint32_t);
 	e->over = c->over;
 	if (e->over == FWC_OVER_PAIR && !c->n_pc)
