@@ -302,12 +302,8 @@ __noinline int fwc_group_match(const struct fwc_group *g,
 	v = fwc_elem(&pair, key, g->pair_off + gs * g->n_dst + gd);
 	if (!v)
 		return -1;
-	if (g->kind == FWC_GROUP_LISTS)
-		return fwc_list_match(g, pk, *v, sc, key);
-	if (*v >= g->n_rows || sc >= g->n_svc)
-		return -1;
-	v = fwc_elem(&decision, key, g->dec_off + *v * g->n_svc + sc);
-	return v ? (int)*v : -1;
+	/* LISTS (fwc_validate refuses any other kind). */
+	return fwc_list_match(g, pk, *v, sc, key);
 }
 
 /*

@@ -113,12 +113,8 @@ const struct fwc_cmd fwc_cmd_check = {
  */
 static void print_groups(const struct fwc_tables *t)
 {
-	static const char *const kinds[] = {
-		[FWC_GROUP_ROWS] = "rows",
-		[FWC_GROUP_LISTS] = "lists",
-		[FWC_GROUP_SPARSE] = "sparse",
-	};
 	const struct fwc_meta *m = &t->meta;
+	uint32_t long_lists = 0;
 
 	if (!m->n_groups) {
 		printf("layout           single cross product\n");
@@ -128,18 +124,21 @@ static void print_groups(const struct fwc_tables *t)
 	       m->n_groups == 1 ? "" : "s");
 	for (uint32_t i = 0; i < m->n_groups; i++) {
 		const struct fwc_group *g = &t->groups[i];
-		const char *kind =
-			g->kind <= FWC_GROUP_SPARSE ? kinds[g->kind] : "?";
+		const char *kind = g->kind == FWC_GROUP_LISTS  ? "lists" :
+				   g->kind == FWC_GROUP_SPARSE ? "sparse" :
+								 "?";
 
 		printf("group %-10u %s, min rule %u, %u x %u classes", i, kind,
 		       g->min_rule, g->n_src, g->n_dst);
-		if (g->kind == FWC_GROUP_ROWS)
-			printf(", %u rows x %u services", g->n_rows, g->n_svc);
-		else if (g->kind == FWC_GROUP_SPARSE)
+		if (g->kind == FWC_GROUP_SPARSE)
 			printf(", %u slots", g->mask + 1);
 		putchar('\n');
 	}
-	printf("candidate lists  %u glist entries\n", m->n_glist);
+	/* A list too long to walk is one entry naming a decision row. */
+	for (uint32_t i = 0; i < m->n_glist; i++)
+		long_lists += t->glist[i].rule == FWC_GENTRY_ROW;
+	printf("candidate lists  %u glist entries, %u naming a decision row\n",
+	       m->n_glist, long_lists);
 }
 
 static void print_stats(const struct fwc_tables *t)

@@ -219,7 +219,7 @@ static uint32_t group_match(const struct fwc_tables *t,
 {
 	uint32_t gs = gmap_at(t, g->src_off, s), gd = gmap_at(t, g->dst_off, d);
 	const struct fwc_slot *sl;
-	uint64_t i, row;
+	uint64_t i;
 
 	if (gs >= g->n_src || gd >= g->n_dst)
 		return 0;
@@ -230,13 +230,7 @@ static uint32_t group_match(const struct fwc_tables *t,
 	i = (uint64_t)g->pair_off + (uint64_t)gs * g->n_dst + gd;
 	if (i >= t->meta.n_pair)
 		return 0;
-	if (g->kind == FWC_GROUP_LISTS)
-		return list_match(t, g, t->pair[i], v, pkt);
-	row = t->pair[i];
-	if (row >= g->n_rows || v >= g->n_svc)
-		return 0;
-	i = (uint64_t)g->dec_off + row * g->n_svc + v;
-	return i < t->meta.n_dec ? t->decision[i] : 0;
+	return list_match(t, g, t->pair[i], v, pkt);
 }
 
 /* The lowest rule id any group matches: groups by their lowest rule. */

@@ -487,50 +487,6 @@ static bool pairs_in(struct check *c, uint32_t k, uint64_t *end)
 	return true;
 }
 
-/*
- * A ROWS group: the table's service classes, pairs that are rows of the
- * group, decision rows inside decision holding its rules.
- */
-static bool rows_ok(struct check *c, uint32_t k)
-{
-	const struct fwc_tables *t = c->t;
-	const struct fwc_meta *m = &t->meta;
-	const struct fwc_group *g = &t->groups[k];
-	uint64_t end, dec = g->dec_off + (uint64_t)g->n_rows * g->n_svc;
-
-	if (g->n_svc != m->n_svc || !g->n_rows || g->mask)
-		return bad(c,
-			   "group %u: a ROWS group with n_svc %u (the "
-			   "table's %u), n_rows %u, mask 0x%x",
-			   k, g->n_svc, m->n_svc, g->n_rows, g->mask);
-	if (!pairs_in(c, k, &end))
-		return false;
-	for (uint64_t i = g->pair_off; i < end; i++)
-		if (t->pair[i] >= g->n_rows)
-			return bad(c,
-				   "pair[%llu]: group %u row %u, its n_rows %u",
-				   (unsigned long long)i, k, t->pair[i],
-				   g->n_rows);
-	if (dec > m->n_dec)
-		return bad(c, "group %u: decision[%u..%llu], n_dec %u", k,
-			   g->dec_off, (unsigned long long)dec - 1, m->n_dec);
-	for (uint64_t i = g->dec_off; i < dec; i++) {
-		if (t->decision[i] > m->n_rules)
-			return bad(
-				c,
-				"decision[%llu]: group %u rule %u, n_rules %u",
-				(unsigned long long)i, k, t->decision[i],
-				m->n_rules);
-		if (t->decision[i] && t->decision[i] < g->min_rule)
-			return bad(c,
-				   "decision[%llu]: group %u rule %u, below "
-				   "its min_rule %u",
-				   (unsigned long long)i, k, t->decision[i],
-				   g->min_rule);
-	}
-	return true;
-}
-
 /* A LISTS group: a list for each of its pairs. */
 static bool lists_ok(struct check *c, uint32_t k)
 {
@@ -589,7 +545,6 @@ static bool sparse_ok(struct check *c, uint32_t k)
 }
 
 static const char *const kind_name[] = {
-	[FWC_GROUP_ROWS] = "ROWS",
 	[FWC_GROUP_LISTS] = "LISTS",
 	[FWC_GROUP_SPARSE] = "SPARSE",
 };
@@ -606,7 +561,6 @@ static bool groups_ok(struct check *c)
 {
 	const struct fwc_tables *t = c->t;
 	const struct fwc_meta *m = &t->meta;
-	uint32_t rows = m->n_groups;
 
 	if (!m->n_groups)
 		return true;
@@ -616,15 +570,10 @@ static bool groups_ok(struct check *c)
 		const struct fwc_group *g = &t->groups[k];
 		bool ok;
 
-		if (g->kind > FWC_GROUP_SPARSE)
+		/* Kind 0 was ROWS: the readers now take it for LISTS. */
+		if (g->kind != FWC_GROUP_LISTS && g->kind != FWC_GROUP_SPARSE)
 			return bad(c, "group %u: kind %u", k, g->kind);
-		if (g->kind == FWC_GROUP_ROWS && rows < k)
-			return bad(c, "group %u: a second ROWS group, after %u",
-				   k, rows);
-		if (g->kind == FWC_GROUP_ROWS)
-			rows = k;
-		/* n_rules + 1: a group with no rules (the compiler's ROWS). */
-		if (!g->min_rule || g->min_rule > (uint64_t)m->n_rules + 1)
+		if (!g->min_rule || g->min_rule > m->n_rules)
 			return bad(c, "group %u: min_rule %u, n_rules %u", k,
 				   g->min_rule, m->n_rules);
 		if (k && g->min_rule < g[-1].min_rule)
@@ -639,8 +588,7 @@ static bool groups_ok(struct check *c)
 		 * A LISTS or SPARSE group reads the rows of its long lists:
 		 * all of them, of the table's service classes.
 		 */
-		if (g->kind != FWC_GROUP_ROWS &&
-		    (g->n_svc != m->n_svc || g->n_rows != m->n_rows ||
+		if ((g->n_svc != m->n_svc || g->n_rows != m->n_rows ||
 		     g->dec_off || (uint64_t)g->n_rows * g->n_svc > m->n_dec))
 			return bad(c,
 				   "group %u: a %s group with n_svc %u, "
@@ -654,8 +602,7 @@ static bool groups_ok(struct check *c)
 		if (!gmap_ok(c, k, "src", g->src_off, m->n_src, g->n_src) ||
 		    !gmap_ok(c, k, "dst", g->dst_off, m->n_dst, g->n_dst))
 			return false;
-		ok = g->kind == FWC_GROUP_ROWS	? rows_ok(c, k) :
-		     g->kind == FWC_GROUP_LISTS ? lists_ok(c, k) :
+		ok = g->kind == FWC_GROUP_LISTS ? lists_ok(c, k) :
 						  sparse_ok(c, k);
 		if (!ok)
 			return false;

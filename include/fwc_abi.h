@@ -185,28 +185,29 @@ struct fwc_meta {
  * lowest rule id any group matches decides (0: none, the default rule):
  *
  *   gs = gmap[g.src_off + src], gd = gmap[g.dst_off + dst]
- *   ROWS:   row = pair[g.pair_off + gs * g.n_dst + gd]
- *           id = decision[g.dec_off + row * g.n_svc + svc]
  *   LISTS:  at = pair[g.pair_off + gs * g.n_dst + gd]
  *   SPARSE: at = the slot of (gs, gd) in slots[g.pair_off ..
  *           g.pair_off + g.mask]: probing from fwc_slot_hash() at most
  *           FWC_PROBE_MAX slots, an empty one (src 0) a miss (id 0); .list
- *   LISTS, SPARSE: id = the rule of the first of glist[at], glist[at + 1],
+ *   then:   id = the rule of the first of glist[at], glist[at + 1],
  *           ... whose box holds the packet's (proto, k1, k2), up to one
  *           of rule 0 (the list's end) or FWC_LIST_MAX entries; or,
  *           for a list of many rules, its decision row's rule (below)
  *
- * A ROWS group (at most one) holds the rules wide on both sides and the
- * service classes are its own; the LISTS and SPARSE groups' rules are
- * narrow on a side, so that few of them share an address pair, and
- * their services are boxes (one rule may need several, in rule order).
+ * A group's rules are those of one width of source and destination, so
+ * that few of them share an address pair; their services are boxes (one
+ * rule may need several, in rule order). A LISTS group keeps a dense
+ * pair table, a SPARSE group only the pairs some rule covers. The
+ * decision rows, of the table's service classes, are shared by every
+ * group: a group has n_svc = meta.n_svc, n_rows = meta.n_rows and
+ * dec_off 0, and meta.n_dec = n_rows * n_svc (row 0 is empty).
  * Groups come in order of their lowest rule id (min_rule): once a match
  * is lower than a group's min_rule, no later group can beat it.
  */
 #define FWC_GROUPS_MAX 16u
 #define FWC_PROBE_MAX 8u
 #define FWC_LIST_MAX 64u
-#define FWC_GROUP_ROWS 0u
+/* Kind 0 was ROWS (a group's own cross product): gone, and refused. */
 #define FWC_GROUP_LISTS 1u
 #define FWC_GROUP_SPARSE 2u
 
@@ -217,12 +218,12 @@ struct fwc_group {
 	__u32 dst_off;
 	__u32 n_src; /* its address classes */
 	__u32 n_dst;
-	__u32 n_svc;	/* ROWS: meta.n_svc; else 0 */
-	__u32 n_rows;	/* ROWS: its decision rows; else 0 */
-	__u32 pair_off; /* ROWS, LISTS: into pair; SPARSE: into slots */
+	__u32 n_svc;	/* meta.n_svc: of its decision rows */
+	__u32 n_rows;	/* meta.n_rows: the rows its lists may name */
+	__u32 pair_off; /* LISTS: into pair; SPARSE: into slots */
 	__u32 mask;	/* SPARSE: slots - 1 (a power of two); else 0 */
 	__u32 seed;	/* SPARSE: of fwc_slot_hash() */
-	__u32 dec_off;	/* ROWS: into decision */
+	__u32 dec_off;	/* 0: its rows are decision[0 ..] */
 };
 
 /* A sparse group's (src, dst) pair: classes + 1 (src 0: an empty slot). */

@@ -911,11 +911,14 @@ static void test_random_flips(void **state)
 
 /*
  * ABI 7's grouped layout, built by hand from the single layout of a
- * compiled policy (the compiler's groups are tested elsewhere): one ROWS
- * group over the same classes (identity class maps, the same pair and
- * decision tables); or one LISTS or SPARSE group, the decision row of
- * each pair turned into a list of boxes (struct fwc_gentry), one per run
- * of keys of a protocol that a rule of the row decides.
+ * compiled policy (the compiler's groups are tested elsewhere): one LISTS
+ * or SPARSE group over the same classes (identity class maps), the
+ * decision row of each pair turned into a list of boxes (struct
+ * fwc_gentry), one per run of keys of a protocol that a rule of the row
+ * decides; or (the _rows variants) into a list of one entry naming that
+ * row (FWC_GENTRY_ROW), the way the compiler writes a long list. The
+ * single layout's decision rows stay, every group's (n_svc, n_rows and
+ * dec_off 0 as the table's).
  */
 static uint32_t *identity_gmap(const struct fwc_meta *m)
 {
@@ -935,23 +938,9 @@ static struct fwc_group one_group(const struct fwc_meta *m, uint32_t kind)
 		.dst_off = m->n_src,
 		.n_src = m->n_src,
 		.n_dst = m->n_dst,
+		.n_svc = m->n_svc,
+		.n_rows = m->n_rows,
 	};
-}
-
-static void to_rows(struct fwc_tables *t)
-{
-	struct fwc_meta *m = &t->meta;
-
-	assert_int_equal(m->n_groups, 0);
-	t->groups = calloc(1, sizeof(*t->groups));
-	t->groups[0] = one_group(m, FWC_GROUP_ROWS);
-	t->groups[0].n_svc = m->n_svc;
-	t->groups[0].n_rows = m->n_rows;
-	t->gmap = identity_gmap(m);
-	m->n_groups = 1;
-	m->n_gmap = m->n_src + m->n_dst;
-	m->n_pair = m->n_src * m->n_dst;
-	m->n_dec = m->n_rows * m->n_svc;
 }
 
 /* Runs of equal l4 classes of keys l4[off .. off + mask]: their bounds. */
@@ -1058,26 +1047,64 @@ static uint32_t glist_min(const struct fwc_tables *t)
 	return min;
 }
 
-static void to_lists(struct fwc_tables *t)
+/*
+ * The glist of boxes (build_glist) and, with @rows, then one of row
+ * entries instead: row r's list at glist[2r], its row and a rule 0.
+ * Returns the lowest rule of the boxes.
+ */
+static uint32_t group_glist(struct fwc_tables *t, bool rows, uint32_t *list_off,
+			    uint32_t *list_n)
+{
+	const struct fwc_meta *m = &t->meta;
+	uint32_t min;
+
+	build_glist(t, list_off, list_n);
+	min = glist_min(t);
+	if (!rows)
+		return min;
+	free(t->glist);
+	t->glist = calloc(2 * (size_t)m->n_rows, sizeof(*t->glist));
+	for (uint32_t r = 0; r < m->n_rows; r++) {
+		t->glist[2 * r] = (struct fwc_gentry){
+			.rule = FWC_GENTRY_ROW,
+			.k1_lo = (uint16_t)r,
+			.k1_hi = (uint16_t)(r >> 16),
+		};
+		list_off[r] = 2 * r;
+	}
+	t->meta.n_glist = 2 * m->n_rows;
+	return min;
+}
+
+static void to_lists_as(struct fwc_tables *t, bool rows)
 {
 	struct fwc_meta *m = &t->meta;
 	uint32_t *list_off = calloc(m->n_rows, 4),
 		 *list_n = calloc(m->n_rows, 4);
 
 	assert_int_equal(m->n_groups, 0);
-	build_glist(t, list_off, list_n);
-	for (uint32_t i = 0; i < m->n_src * m->n_dst; i++)
-		t->pair[i] = list_off[t->pair[i]];
 	t->groups = calloc(1, sizeof(*t->groups));
 	t->groups[0] = one_group(m, FWC_GROUP_LISTS);
-	t->groups[0].min_rule = glist_min(t);
+	t->groups[0].min_rule = group_glist(t, rows, list_off, list_n);
+	for (uint32_t i = 0; i < m->n_src * m->n_dst; i++)
+		t->pair[i] = list_off[t->pair[i]];
 	t->gmap = identity_gmap(m);
 	m->n_groups = 1;
 	m->n_gmap = m->n_src + m->n_dst;
 	m->n_pair = m->n_src * m->n_dst;
-	m->n_dec = 0; /* t->decision stays, unused */
+	m->n_dec = m->n_rows * m->n_svc;
 	free(list_off);
 	free(list_n);
+}
+
+static void to_lists(struct fwc_tables *t)
+{
+	to_lists_as(t, false);
+}
+
+static void to_lists_rows(struct fwc_tables *t)
+{
+	to_lists_as(t, true);
 }
 
 /* Slots for the pairs of @pair that decide anything, as the readers probe. */
@@ -1106,7 +1133,7 @@ static bool fill_slots(struct fwc_tables *t, const struct fwc_group *g,
 	return true;
 }
 
-static void to_sparse(struct fwc_tables *t)
+static void to_sparse_as(struct fwc_tables *t, bool rows)
 {
 	struct fwc_meta *m = &t->meta;
 	uint32_t *list_off = calloc(m->n_rows, 4),
@@ -1115,16 +1142,15 @@ static void to_sparse(struct fwc_tables *t)
 	struct fwc_group *g;
 
 	assert_int_equal(m->n_groups, 0);
-	build_glist(t, list_off, list_n);
+	t->groups = calloc(1, sizeof(*t->groups));
+	g = t->groups;
+	*g = one_group(m, FWC_GROUP_SPARSE);
+	g->min_rule = group_glist(t, rows, list_off, list_n);
 	for (uint32_t i = 0; i < m->n_src * m->n_dst; i++)
 		pairs += list_n[t->pair[i]] > 0;
 	while (size < 4 * pairs)
 		size *= 2;
 	assert_true(pairs > 1);
-	t->groups = calloc(1, sizeof(*t->groups));
-	g = t->groups;
-	*g = one_group(m, FWC_GROUP_SPARSE);
-	g->min_rule = glist_min(t);
 	g->mask = size - 1;
 	t->slots = calloc(size, sizeof(*t->slots));
 	while (!fill_slots(t, g, list_off, list_n))
@@ -1133,10 +1159,20 @@ static void to_sparse(struct fwc_tables *t)
 	m->n_groups = 1;
 	m->n_gmap = m->n_src + m->n_dst;
 	m->n_slots = size;
-	m->n_pair = 0; /* t->pair and t->decision stay, unused */
-	m->n_dec = 0;
+	m->n_pair = 0; /* t->pair stays, unused */
+	m->n_dec = m->n_rows * m->n_svc;
 	free(list_off);
 	free(list_n);
+}
+
+static void to_sparse(struct fwc_tables *t)
+{
+	to_sparse_as(t, false);
+}
+
+static void to_sparse_rows(struct fwc_tables *t)
+{
+	to_sparse_as(t, true);
 }
 
 static const char *const group_pkts[] = {
@@ -1243,57 +1279,100 @@ static struct compiled compile_group_pol(uint32_t *want)
 		(lvalue) = keep;                 \
 	} while (0)
 
-/* One ROWS group: valid, the same answers; each field broken, refused. */
-static void test_grouped_rows(void **state)
+/*
+ * One LISTS group whose every list is a row entry (FWC_GENTRY_ROW): valid,
+ * the same answers through the decision rows; each field broken, refused.
+ */
+static void test_grouped_row_entries(void **state)
 {
-	uint32_t want[N_GROUP_PKTS], keep;
+	uint32_t want[N_GROUP_PKTS], got[N_GROUP_PKTS], keep, n_glist, *dec;
 	struct compiled c = compile_group_pol(want);
 	struct fwc_tables *t = c.t;
 	struct fwc_meta *m = &t->meta;
+	struct fwc_gentry *e, *glist;
 	struct fwc_group *g;
+	char msg[160];
 
 	(void)state;
-	assert_true(m->n_rules >= 6);
-	to_rows(t);
+	assert_true(m->n_rules >= 6 && m->n_rows >= 3);
+	to_lists_rows(t);
 	expect_grouped_same(&c, want);
 	g = &t->groups[0];
+	assert_int_equal(m->n_glist, 2 * m->n_rows);
+	assert_int_equal(t->glist[2].rule, FWC_GENTRY_ROW);
+	/* A row past the rows, by either half of the index. */
+	e = &t->glist[2 * (m->n_rows - 1)];
+	snprintf(msg, sizeof(msg), "glist[%u]: decision row %u, n_rows %u",
+		 2 * (m->n_rows - 1), m->n_rows, m->n_rows);
+	TRY(e->k1_lo, (uint16_t)m->n_rows, msg);
+	snprintf(msg, sizeof(msg), "glist[%u]: decision row %u, n_rows %u",
+		 2 * (m->n_rows - 1), (1u << 16) + m->n_rows - 1, m->n_rows);
+	TRY(e->k1_hi, 1, msg);
+	/* The answers are the rows': with no rule in them, none. */
+	dec = malloc((size_t)m->n_dec * sizeof(*dec));
+	memcpy(dec, t->decision, (size_t)m->n_dec * sizeof(*dec));
+	memset(t->decision, 0, (size_t)m->n_dec * sizeof(*dec));
+	classify_all(t, got);
+	for (size_t i = 0; i < N_GROUP_PKTS; i++)
+		assert_int_equal(got[i], 0);
+	memcpy(t->decision, dec, (size_t)m->n_dec * sizeof(*dec));
+	free(dec);
+	/* Another row is as good: its pairs take that row's answers. */
+	e->k1_lo = 0;
+	if (fwc_tables_validate(t, msg, sizeof(msg)))
+		fail_msg("row 0 refused: %s", msg);
+	e->k1_lo = (uint16_t)(m->n_rows - 1);
+	expect_grouped_same(&c, want);
+	/* Every group's rows are the table's. */
+	snprintf(msg, sizeof(msg),
+		 "group 0: a LISTS group with n_svc %u, n_rows %u, dec_off 0",
+		 m->n_svc + 1, m->n_rows);
+	TRY(g->n_svc, m->n_svc + 1, msg);
+	TRY(g->n_svc, 0, "a LISTS group with n_svc 0");
+	snprintf(msg, sizeof(msg), "a LISTS group with n_svc %u, n_rows %u",
+		 m->n_svc, m->n_rows - 1);
+	TRY(g->n_rows, m->n_rows - 1, msg);
+	TRY(g->n_rows, m->n_rows + 1, "a LISTS group with n_svc");
+	TRY(g->dec_off, 1, "dec_off 1 (the table's");
+	TRY(g->dec_off, UINT32_MAX, "dec_off 4294967295");
+	TRY(m->n_dec, m->n_dec - 1, "n_dec");
+	TRY(m->n_svc, m->n_svc + 1, "n_svc");
+	TRY(m->n_rows, m->n_rows + 1, "n_rows");
+	/* A rule past the rules in a row. */
+	TRY(t->decision[m->n_dec - 1], m->n_rules + 1, "decision[");
+	/* The group's fields. */
+	TRY(g->kind, 0, "group 0: kind 0");
 	TRY(g->kind, 3, "group 0: kind 3");
 	TRY(g->kind, UINT32_MAX, "group 0: kind");
 	TRY(g->min_rule, 0, "group 0: min_rule 0");
-	TRY(g->min_rule, m->n_rules + 2, "group 0: min_rule");
-	/* Below the group's own rules: the early exit would skip them. */
-	TRY(g->min_rule, 2, "group 0 rule 1, below its min_rule 2");
+	snprintf(msg, sizeof(msg), "group 0: min_rule %u, n_rules %u",
+		 m->n_rules + 1, m->n_rules);
+	TRY(g->min_rule, m->n_rules + 1, msg);
 	TRY(g->n_src, 0, "group 0: n_src 0");
 	TRY(g->n_dst, 0, "group 0: n_src");
-	TRY(g->n_svc, 0, "a ROWS group with n_svc 0");
-	TRY(g->n_svc, m->n_svc + 1, "a ROWS group with n_svc");
-	TRY(g->n_rows, 0, "a ROWS group with");
-	TRY(g->mask, 1, "a ROWS group with");
-	TRY(m->n_svc, m->n_svc + 1, "a ROWS group with n_svc");
 	/* The pairs past pair, by the offset or the group's classes. */
 	TRY(g->pair_off, 1, "group 0: pair[1..");
 	TRY(g->pair_off, UINT32_MAX, "group 0: pair[");
 	TRY(g->n_dst, m->n_dst + 1, "group 0: pair[0..");
 	TRY(m->n_pair, m->n_pair - 1, "n_pair");
-	TRY(t->pair[1], g->n_rows, "pair[1]: group 0 row");
+	snprintf(msg, sizeof(msg), "pair[1]: list at glist[%u], n_glist %u",
+		 m->n_glist, m->n_glist);
+	TRY(t->pair[1], m->n_glist, msg);
 	/* A class map past gmap, or a class past the group's. */
 	TRY(g->src_off, m->n_gmap - m->n_src + 1, "group 0: src map gmap[");
 	TRY(g->dst_off, UINT32_MAX, "group 0: dst map gmap[");
 	TRY(t->gmap[0], m->n_src, "gmap[0]: group 0 src class");
 	TRY(t->gmap[m->n_src], UINT32_MAX, "group 0 dst class");
 	TRY(g->n_src, m->n_src - 1, "src class");
-	/* Decision rows past decision; a rule past the rules. */
-	TRY(g->dec_off, 1, "group 0: decision[1..");
-	TRY(g->dec_off, UINT32_MAX, "group 0: decision[");
-	TRY(g->n_rows, m->n_rows + 1, "group 0: decision[");
-	TRY(m->n_dec, m->n_dec - 1, "n_dec");
-	TRY(t->decision[m->n_dec - 1], m->n_rules + 1, "decision[");
 	/* Grouped counts without groups, or groups without their table. */
+	n_glist = m->n_glist;
 	m->n_groups = 0;
 	expect_invalid(t, "meta: n_gmap");
 	expect_invalid(t, "without groups");
 	keep = m->n_gmap;
 	m->n_gmap = 0;
+	expect_tables_refused(t, "meta: n_glist");
+	m->n_glist = 0;
 	expect_tables_refused(t, "meta: n_pair");
 	m->n_pair = m->n_dec = 0;
 	expect_invalid(t, "meta: n_groups 0 with a groups, gmap, slots or "
@@ -1303,9 +1382,9 @@ static void test_grouped_rows(void **state)
 	m->n_slots = 0;
 	m->n_glist = 1;
 	expect_invalid(t, "meta: n_glist 1 without groups");
-	m->n_glist = 0;
 	m->n_groups = 1;
 	m->n_gmap = keep;
+	m->n_glist = n_glist;
 	m->n_pair = m->n_src * m->n_dst;
 	m->n_dec = m->n_rows * m->n_svc;
 	expect_grouped_same(&c, want);
@@ -1313,16 +1392,38 @@ static void test_grouped_rows(void **state)
 	t->groups = NULL;
 	expect_invalid(t, "a table its count sizes is missing");
 	t->groups = g;
-	m->n_glist = 2;
+	glist = t->glist;
+	t->glist = NULL;
 	expect_invalid(t, "a table its count sizes is missing");
-	m->n_glist = 0;
-	/* At most one ROWS group. */
-	t->groups = calloc(2, sizeof(*g));
-	t->groups[0] = t->groups[1] = *g;
-	free(g);
-	m->n_groups = 2;
-	expect_tables_refused(t, "group 1: a second ROWS group, after 0");
-	m->n_groups = 1;
+	t->glist = glist;
+	expect_grouped_same(&c, want);
+	compiled_free(&c);
+}
+
+/* One SPARSE group of row entries: the same answers; a bad row refused. */
+static void test_grouped_sparse_row_entries(void **state)
+{
+	uint32_t want[N_GROUP_PKTS], keep, at = UINT32_MAX;
+	struct compiled c = compile_group_pol(want);
+	struct fwc_tables *t = c.t;
+	struct fwc_meta *m = &t->meta;
+	char msg[128];
+
+	(void)state;
+	to_sparse_rows(t);
+	expect_grouped_same(&c, want);
+	for (uint32_t i = 0; i < m->n_slots && at == UINT32_MAX; i++)
+		if (t->slots[i].src)
+			at = t->slots[i].list;
+	assert_true(at < m->n_glist);
+	assert_int_equal(t->glist[at].rule, FWC_GENTRY_ROW);
+	snprintf(msg, sizeof(msg), "glist[%u]: decision row %u, n_rows %u", at,
+		 m->n_rows, m->n_rows);
+	TRY(t->glist[at].k1_lo, (uint16_t)m->n_rows, msg);
+	TRY(t->glist[at].k1_hi, 0xffff, "decision row");
+	TRY(t->groups[0].n_rows, 0, "a SPARSE group with");
+	TRY(m->n_dec, m->n_dec - 1, "n_dec");
+	expect_grouped_same(&c, want);
 	compiled_free(&c);
 }
 
@@ -1344,8 +1445,14 @@ static void test_grouped_lists(void **state)
 	assert_int_equal(g->min_rule, 1);
 	assert_true(m->n_glist > 4 && !t->glist[m->n_glist - 1].rule);
 	TRY(g->kind, FWC_GROUP_SPARSE + 1, "group 0: kind 3");
-	TRY(g->n_svc, 1, "group 0: a LISTS group with n_svc 1, n_rows 0");
-	TRY(g->n_rows, 1, "a LISTS group with n_svc 0, n_rows 1");
+	snprintf(msg, sizeof(msg),
+		 "group 0: a LISTS group with n_svc %u, n_rows %u",
+		 m->n_svc + 1, m->n_rows);
+	TRY(g->n_svc, m->n_svc + 1, msg);
+	snprintf(msg, sizeof(msg),
+		 "group 0: a LISTS group with n_svc %u, n_rows %u", m->n_svc,
+		 m->n_rows + 1);
+	TRY(g->n_rows, m->n_rows + 1, msg);
 	TRY(g->mask, 1, "group 0: a LISTS group with mask 0x1");
 	TRY(g->pair_off, 1, "group 0: pair[1..");
 	TRY(m->n_pair, m->n_pair - 1, "group 0: pair[0..");
@@ -1445,8 +1552,12 @@ static void test_grouped_sparse(void **state)
 	assert_true(full != UINT32_MAX && empty != UINT32_MAX);
 	TRY(g->kind, 7, "group 0: kind 7");
 	TRY(g->kind, FWC_GROUP_LISTS, "a LISTS group with mask");
-	TRY(g->kind, FWC_GROUP_ROWS, "a ROWS group with n_svc 0");
-	TRY(g->n_rows, 2, "group 0: a SPARSE group with n_svc 0, n_rows 2");
+	TRY(g->kind, 0, "group 0: kind 0");
+	snprintf(msg, sizeof(msg),
+		 "group 0: a SPARSE group with n_svc %u, n_rows %u", m->n_svc,
+		 m->n_rows + 1);
+	TRY(g->n_rows, m->n_rows + 1, msg);
+	TRY(g->dec_off, 2, "a SPARSE group with");
 	/* Slots: a power of two inside the table. */
 	TRY(g->mask, m->n_slots - 2, "not a power of two less 1");
 	TRY(g->mask, 6, "group 0: mask 0x6, not a power of two less 1");
@@ -1499,9 +1610,9 @@ static void test_grouped_sparse(void **state)
 }
 
 /*
- * Groups together: a SPARSE group and the compiler's empty ROWS group
- * after it (no rules: min_rule n_rules + 1), in the order of their
- * lowest rule only.
+ * Groups together: a SPARSE group and after it a LISTS group of one
+ * class each side whose one pair has an empty list (min_rule n_rules:
+ * it decides nothing), in the order of their lowest rule only.
  */
 static void test_grouped_order(void **state)
 {
@@ -1516,12 +1627,11 @@ static void test_grouped_order(void **state)
 	to_sparse(t);
 	g = calloc(2, sizeof(*g));
 	g[0] = t->groups[0];
-	g[1] = one_group(m, FWC_GROUP_ROWS);
-	/* One class each side, one row of no rule. */
+	g[1] = one_group(m, FWC_GROUP_LISTS);
+	/* One class each side, its pair the glist's last entry: a rule 0. */
 	g[1].src_off = g[1].dst_off = m->n_gmap;
-	g[1].n_src = g[1].n_dst = g[1].n_rows = 1;
-	g[1].n_svc = m->n_svc;
-	g[1].min_rule = m->n_rules + 1;
+	g[1].n_src = g[1].n_dst = 1;
+	g[1].min_rule = m->n_rules;
 	free(t->groups);
 	t->groups = g;
 	t->gmap = realloc(t->gmap, ((size_t)m->n_gmap + m->n_src + m->n_dst) *
@@ -1529,40 +1639,36 @@ static void test_grouped_order(void **state)
 	memset(t->gmap + m->n_gmap, 0,
 	       ((size_t)m->n_src + m->n_dst) * sizeof(*t->gmap));
 	m->n_gmap += m->n_src > m->n_dst ? m->n_src : m->n_dst;
-	t->pair[0] = 0;
-	memset(t->decision, 0, m->n_svc * sizeof(*t->decision));
+	assert_int_equal(t->glist[m->n_glist - 1].rule, 0);
+	t->pair[0] = m->n_glist - 1;
 	m->n_groups = 2;
 	m->n_pair = 1;
-	m->n_dec = m->n_svc;
 	expect_grouped_same(&c, want);
 	snprintf(msg, sizeof(msg), "group 1: min_rule %u, n_rules %u",
-		 m->n_rules + 2, m->n_rules);
-	TRY(g[1].min_rule, m->n_rules + 2, msg);
-	snprintf(msg, sizeof(msg),
-		 "decision[1]: group 1 rule 2, below its "
-		 "min_rule %u",
-		 m->n_rules + 1);
-	TRY(t->decision[1], 2, msg);
-	TRY(t->pair[0], 1, "pair[0]: group 1 row 1, its n_rows 1");
+		 m->n_rules + 1, m->n_rules);
+	TRY(g[1].min_rule, m->n_rules + 1, msg);
+	snprintf(msg, sizeof(msg), "pair[0]: list at glist[%u], n_glist %u",
+		 m->n_glist, m->n_glist);
+	TRY(t->pair[0], m->n_glist, msg);
 	TRY(m->n_pair, 0, "group 1: pair[0..0], n_pair 0");
-	TRY(m->n_dec, 0, "group 1: decision[0..");
 	TRY(g[1].src_off, m->n_gmap, "group 1: src map gmap[");
+	TRY(g[1].n_rows, m->n_rows - 1, "group 1: a LISTS group with");
 	/* Out of order: the early exit would miss the later group's rule. */
-	g[0].min_rule = m->n_rules + 1;
-	g[1].min_rule = m->n_rules;
+	g[0].min_rule = m->n_rules;
+	g[1].min_rule = m->n_rules - 1;
 	snprintf(msg, sizeof(msg), "group 1: min_rule %u, below group 0's %u",
-		 m->n_rules, m->n_rules + 1);
+		 m->n_rules - 1, m->n_rules);
 	expect_tables_refused(t, msg);
-	g[1].min_rule = m->n_rules + 1;
+	g[1].min_rule = m->n_rules;
 	g[0].min_rule = 1;
-	/* The ROWS group first: refused, whose min_rule is higher. */
+	/* The LISTS group first: refused, whose min_rule is higher. */
 	tmp = g[0];
 	g[0] = g[1];
 	g[1] = tmp;
 	snprintf(msg, sizeof(msg), "group 1: min_rule 1, below group 0's %u",
-		 m->n_rules + 1);
+		 m->n_rules);
 	expect_tables_refused(t, msg);
-	/* With a rule in it, the same answers in this order. */
+	/* With a lower min_rule, the same answers in this order. */
 	g[0].min_rule = 1;
 	expect_grouped_same(&c, want);
 	compiled_free(&c);
@@ -1572,7 +1678,8 @@ static void test_grouped_order(void **state)
 /* The grouped layout's counts and sections, as the single one's. */
 static void test_grouped_counts_and_cuts(void **state)
 {
-	void (*to[])(struct fwc_tables *) = { to_rows, to_lists, to_sparse };
+	void (*to[])(struct fwc_tables *) = { to_lists, to_lists_rows,
+					      to_sparse, to_sparse_rows };
 	uint32_t want[N_GROUP_PKTS];
 	size_t off[S_N];
 
@@ -1595,7 +1702,8 @@ static void test_grouped_counts_and_cuts(void **state)
 
 static void test_grouped_random_flips(void **state)
 {
-	void (*to[])(struct fwc_tables *) = { to_rows, to_lists, to_sparse };
+	void (*to[])(struct fwc_tables *) = { to_lists, to_lists_rows,
+					      to_sparse, to_sparse_rows };
 	uint32_t want[N_GROUP_PKTS];
 
 	(void)state;
@@ -1623,9 +1731,10 @@ int main(void)
 		cmocka_unit_test(test_truncated_and_trailing),
 		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_random_flips),
-		cmocka_unit_test(test_grouped_rows),
 		cmocka_unit_test(test_grouped_lists),
 		cmocka_unit_test(test_grouped_sparse),
+		cmocka_unit_test(test_grouped_row_entries),
+		cmocka_unit_test(test_grouped_sparse_row_entries),
 		cmocka_unit_test(test_grouped_order),
 		cmocka_unit_test(test_grouped_counts_and_cuts),
 		cmocka_unit_test(test_grouped_random_flips),
