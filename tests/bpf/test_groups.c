@@ -17,7 +17,8 @@
  *               glist, decision, groups, meta) so that a class, offset
  *               or rule is out of range: the packet is dropped and
  *               counted malformed (fail closed), and passes again once
- *               the entry is put back.
+ *               the entry is put back. A group's bit cleared in gmask
+ *               is valid: the packet skips the group, to the default.
  *
  * Every policy has `set state off`, so that each packet meets the rules.
  * FWC_SEED, FWC_GROUPS_POLICIES, FWC_GROUPS_PACKETS, FWC_GROUPS_RULES,
@@ -1000,6 +1001,31 @@ static void test_broken(void **state)
 		&x, sk->maps.gmap, key, &old,
 		"gmap: destination class past n_dst of the sparse group");
 
+	/* gmask: the sparse group's bit cleared in the packet's source
+	 * class, or no group in its destination class: valid (not
+	 * malformed), the group is skipped and the default decides. */
+	{
+		uint32_t mk = x.s;
+
+		peek(sk->maps.gmask, mk, &old);
+		assert_true(old >> gi & 1);
+		val = old & ~(1u << gi);
+		poke(sk->maps.gmask, mk, &val);
+		DROP(x.e, &x.b, 0);
+		poke(sk->maps.gmask, mk, &old);
+		EXPECT(x.e, &x.b, x.verdict, x.id);
+		mk = t->meta.n_src + x.d;
+		peek(sk->maps.gmask, mk, &old);
+		val = 0;
+		poke(sk->maps.gmask, mk, &val);
+		DROP(x.e, &x.b, 0);
+		poke(sk->maps.gmask, mk, &old);
+		EXPECT(x.e, &x.b, x.verdict, x.id);
+		printf("  gmask: the group's bit cleared: default (rule 0); "
+		       "restored, rule %u again\n",
+		       x.id);
+	}
+
 	/* slots: the pair's candidate list past glist. */
 	{
 		struct fwc_slot sl, was;
@@ -1091,18 +1117,33 @@ static void test_broken(void **state)
 	}
 
 	/* meta: one group more than the map holds; a packet of no rule
-	 * looks in every group. */
+	 * looks in every group its classes are in. Not in gmask, the group
+	 * is never read (the default); in it, the packet fails closed. */
 	{
 		struct fwc_meta m, was;
-		uint32_t zero = 0;
+		uint32_t zero = 0, ms, md, ks, kd, bit;
 
 		aim(&x, 4, 17, "10.9.9.9", "10.8.8.8", 9, 0);
 		peek(sk->maps.meta, zero, &m);
 		was = m;
 		m.n_groups++;
 		poke(sk->maps.meta, zero, &m);
+		EXPECT(x.e, &x.b, x.verdict, x.id);
+		ks = x.s;
+		kd = t->meta.n_src + x.d;
+		bit = 1u << t->meta.n_groups;
+		peek(sk->maps.gmask, ks, &ms);
+		peek(sk->maps.gmask, kd, &md);
+		val = ms | bit;
+		poke(sk->maps.gmask, ks, &val);
+		val = md | bit;
+		poke(sk->maps.gmask, kd, &val);
 		MALFORMED_UNTIL(&x, sk->maps.meta, zero, &was,
-				"meta: n_groups + 1 (a packet of no rule)");
+				"meta: n_groups + 1, in gmask (a packet of no "
+				"rule)");
+		poke(sk->maps.gmask, ks, &ms);
+		poke(sk->maps.gmask, kd, &md);
+		EXPECT(x.e, &x.b, x.verdict, x.id);
 	}
 
 	env_free(x.e);

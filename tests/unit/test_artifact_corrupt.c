@@ -258,6 +258,7 @@ enum sect {
 	S_GMAP,
 	S_SLOTS,
 	S_GLIST,
+	S_GMASK,
 	S_RULE_META,
 	S_N
 };
@@ -291,6 +292,7 @@ static void sections(const struct fwc_meta *m, size_t off[S_N])
 		[S_GMAP] = (size_t)m->n_gmap * 4,
 		[S_SLOTS] = (size_t)m->n_slots * sizeof(struct fwc_slot),
 		[S_GLIST] = (size_t)m->n_glist * sizeof(struct fwc_gentry),
+		[S_GMASK] = m->n_groups ? ((size_t)m->n_src + m->n_dst) * 4 : 0,
 	};
 
 	off[0] = 0;
@@ -429,8 +431,8 @@ static void test_label_not_utf8(void **state)
 
 /*
  * Each count of @t's meta, too large, off by one, zero or huge. In the
- * grouped layout the classes and rows size no table: the groups' checks
- * look at them (test_grouped_*).
+ * grouped layout the service classes and rows size no table: the groups'
+ * checks look at them (test_grouped_*); the address classes size gmask.
  */
 static void meta_counts(const struct fwc_tables *t, bool grouped)
 {
@@ -443,9 +445,7 @@ static void meta_counts(const struct fwc_tables *t, bool grouped)
 			v + 1,	    v + 2,	 v ? v - 1 : 7,
 		};
 
-		if (grouped && (counts[i].off == META_OFF(n_src) ||
-				counts[i].off == META_OFF(n_dst) ||
-				counts[i].off == META_OFF(n_svc) ||
+		if (grouped && (counts[i].off == META_OFF(n_svc) ||
 				counts[i].off == META_OFF(n_rows)))
 			continue;
 
@@ -779,6 +779,9 @@ static void test_truncated_and_trailing(void **state)
 	(void)state;
 	sections(&c.t->meta, off);
 	assert_true(off[S_RPC] < off[S_GROUPS]);
+	/* No groups, no gmask. */
+	assert_true(off[S_GLIST] == off[S_GROUPS] &&
+		    off[S_GMASK] == off[S_RULE_META]);
 	cuts(c.t);
 	compiled_free(&c);
 }
@@ -927,6 +930,20 @@ static uint32_t *identity_gmap(const struct fwc_meta *m)
 	for (uint32_t i = 0; i < m->n_src + m->n_dst; i++)
 		gmap[i] = i < m->n_src ? i : i - m->n_src;
 	return gmap;
+}
+
+/*
+ * gmask: every global class in every one of @n_groups groups (true of
+ * these groups, whose classes are the table's and decide pairs of any
+ * class, class 0 too; a clear bit only skips a group, see test_gmask).
+ */
+static uint32_t *full_gmask(const struct fwc_meta *m, uint32_t n_groups)
+{
+	uint32_t *gmask = calloc((size_t)m->n_src + m->n_dst, sizeof(*gmask));
+
+	for (uint32_t i = 0; i < m->n_src + m->n_dst; i++)
+		gmask[i] = n_groups < 32 ? (1u << n_groups) - 1 : UINT32_MAX;
+	return gmask;
 }
 
 static struct fwc_group one_group(const struct fwc_meta *m, uint32_t kind)
@@ -1089,6 +1106,7 @@ static void to_lists_as(struct fwc_tables *t, bool rows)
 	for (uint32_t i = 0; i < m->n_src * m->n_dst; i++)
 		t->pair[i] = list_off[t->pair[i]];
 	t->gmap = identity_gmap(m);
+	t->gmask = full_gmask(m, 1);
 	m->n_groups = 1;
 	m->n_gmap = m->n_src + m->n_dst;
 	m->n_pair = m->n_src * m->n_dst;
@@ -1156,6 +1174,7 @@ static void to_sparse_as(struct fwc_tables *t, bool rows)
 	while (!fill_slots(t, g, list_off, list_n))
 		g->seed++;
 	t->gmap = identity_gmap(m);
+	t->gmask = full_gmask(m, 1);
 	m->n_groups = 1;
 	m->n_gmap = m->n_src + m->n_dst;
 	m->n_slots = size;
@@ -1375,8 +1394,8 @@ static void test_grouped_row_entries(void **state)
 	m->n_glist = 0;
 	expect_tables_refused(t, "meta: n_pair");
 	m->n_pair = m->n_dec = 0;
-	expect_invalid(t, "meta: n_groups 0 with a groups, gmap, slots or "
-			  "glist table");
+	expect_invalid(t, "meta: n_groups 0 with a groups, gmap, slots, "
+			  "glist or gmask table");
 	m->n_slots = 3;
 	expect_invalid(t, "meta: n_slots 3 without groups");
 	m->n_slots = 0;
@@ -1512,6 +1531,8 @@ static void test_grouped_lists(void **state)
 		g[k] = t->groups[0];
 	free(t->groups);
 	t->groups = g;
+	free(t->gmask);
+	t->gmask = full_gmask(m, FWC_GROUPS_MAX);
 	m->n_groups = FWC_GROUPS_MAX;
 	expect_grouped_same(&c, want);
 	m->n_groups = FWC_GROUPS_MAX + 1;
@@ -1523,6 +1544,10 @@ static void test_grouped_lists(void **state)
 		 FWC_GROUPS_MAX);
 	expect_invalid(t, msg);
 	m->n_groups = 1;
+	/* Bits of the groups gone: refused. */
+	snprintf(msg, sizeof(msg), "gmask[0]: 0x%x, past 1 groups",
+		 (1u << FWC_GROUPS_MAX) - 1);
+	expect_tables_refused(t, msg);
 	compiled_free(&c);
 }
 
@@ -1641,6 +1666,8 @@ static void test_grouped_order(void **state)
 	m->n_gmap += m->n_src > m->n_dst ? m->n_src : m->n_dst;
 	assert_int_equal(t->glist[m->n_glist - 1].rule, 0);
 	t->pair[0] = m->n_glist - 1;
+	for (uint32_t i = 0; i < m->n_src + m->n_dst; i++)
+		t->gmask[i] |= 2;
 	m->n_groups = 2;
 	m->n_pair = 1;
 	expect_grouped_same(&c, want);
@@ -1673,6 +1700,120 @@ static void test_grouped_order(void **state)
 	expect_grouped_same(&c, want);
 	compiled_free(&c);
 }
+
+/*
+ * gmask: a packet looks up only the groups both its classes are in. A
+ * class's bit cleared skips the group (the packets it would decide go to
+ * the default, valid), a bit past the groups is refused, and gmask goes
+ * with groups.
+ */
+static void test_grouped_gmask(void **state)
+{
+	void (*to[])(struct fwc_tables *) = { to_lists, to_sparse };
+	uint32_t want[N_GROUP_PKTS], got[N_GROUP_PKTS], keep;
+	char msg[128];
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(to) / sizeof(to[0]); k++) {
+		struct compiled c = compile_group_pol(want);
+		struct fwc_tables *t = c.t;
+		struct fwc_meta *m = &t->meta;
+		uint32_t s, d, v, hit = UINT32_MAX, *gmask;
+		struct fwc_packet pkt;
+		size_t col;
+
+		to[k](t);
+		expect_grouped_same(&c, want);
+		/* A packet the group decides, and its classes. */
+		for (uint32_t i = 0; i < N_GROUP_PKTS && hit == UINT32_MAX; i++)
+			if (want[i] > 1)
+				hit = i;
+		assert_true(hit != UINT32_MAX);
+		assert_int_equal(fwc_packet_parse(group_pkts[hit], &pkt, msg,
+						  sizeof(msg), &col),
+				 0);
+		fwc_tables_classes(t, &pkt, &s, &d, &v);
+		/* Its source class out of the group: the default, valid. */
+		t->gmask[s] = 0;
+		if (fwc_tables_validate(t, msg, sizeof(msg)))
+			fail_msg("an empty gmask refused: %s", msg);
+		assert_int_equal(fwc_tables_classify(t, &pkt), 0);
+		classify_all(t, got);
+		for (size_t i = 0; i < N_GROUP_PKTS; i++) {
+			struct fwc_packet p;
+			uint32_t ps, pd, pv;
+
+			assert_int_equal(fwc_packet_parse(group_pkts[i], &p,
+							  msg, sizeof(msg),
+							  &col),
+					 0);
+			fwc_tables_classes(t, &p, &ps, &pd, &pv);
+			assert_int_equal(got[i], ps == s ? 0 : want[i]);
+		}
+		/* And so in the table read back. */
+		{
+			struct raw r = raw_of(t);
+			struct fwc_tables *back;
+			uint32_t again[N_GROUP_PKTS];
+			char *out;
+			uint8_t *f;
+			size_t n;
+
+			f = file_of(&r, &n);
+			assert_int_equal(read_bytes(f, n, &out, &back, NULL),
+					 0);
+			assert_int_equal(back->gmask[s], 0);
+			classify_all(back, again);
+			assert_memory_equal(again, got, sizeof(got));
+			fwc_tables_free(back);
+			free(out);
+			free(f);
+			free(r.p);
+		}
+		t->gmask[s] = 1;
+		/* Its destination class out of the group: the same. */
+		t->gmask[m->n_src + d] = 0;
+		assert_int_equal(fwc_tables_classify(t, &pkt), 0);
+		t->gmask[m->n_src + d] = 1;
+		/* Every class out of it: everything to the default. */
+		gmask = t->gmask;
+		t->gmask = calloc((size_t)m->n_src + m->n_dst, sizeof(*gmask));
+		if (fwc_tables_validate(t, msg, sizeof(msg)))
+			fail_msg("an all-empty gmask refused: %s", msg);
+		classify_all(t, got);
+		for (size_t i = 0; i < N_GROUP_PKTS; i++)
+			assert_int_equal(got[i], 0);
+		free(t->gmask);
+		t->gmask = gmask;
+		expect_grouped_same(&c, want);
+		/* A bit at or past n_groups, on either side. */
+		snprintf(msg, sizeof(msg), "gmask[%u]: 0x3, past 1 groups",
+			 m->n_src + d);
+		TRY(t->gmask[m->n_src + d], 3, msg);
+		TRY(t->gmask[0], 0x80000001u,
+		    "gmask[0]: 0x80000001, past 1 groups");
+		snprintf(msg, sizeof(msg), "gmask[%u]: 0x2, past 1 groups",
+			 m->n_src + m->n_dst - 1);
+		TRY(t->gmask[m->n_src + m->n_dst - 1], 2, msg);
+		/* Groups without gmask. */
+		gmask = t->gmask;
+		t->gmask = NULL;
+		expect_invalid(t, "a table its count sizes is missing");
+		t->gmask = gmask;
+		expect_grouped_same(&c, want);
+		compiled_free(&c);
+	}
+	/* A gmask without groups. */
+	{
+		struct compiled c = compile_layout(POL_V4, FWC_V6_AUTO);
+
+		assert_int_equal(c.t->meta.n_groups, 0);
+		c.t->gmask = full_gmask(&c.t->meta, 1);
+		expect_invalid(c.t, "meta: n_groups 0 with a groups, gmap, "
+				    "slots, glist or gmask table");
+		compiled_free(&c);
+	}
+}
 #undef TRY
 
 /* The grouped layout's counts and sections, as the single one's. */
@@ -1693,7 +1834,11 @@ static void test_grouped_counts_and_cuts(void **state)
 			    off[S_GROUPS] < off[S_GMAP] &&
 			    off[S_GMAP] < off[S_SLOTS] &&
 			    off[S_SLOTS] <= off[S_GLIST] &&
-			    off[S_GLIST] <= off[S_RULE_META]);
+			    off[S_GLIST] < off[S_GMASK] &&
+			    off[S_GMASK] < off[S_RULE_META]);
+		assert_int_equal(off[S_RULE_META] - off[S_GMASK],
+				 ((size_t)c.t->meta.n_src + c.t->meta.n_dst) *
+					 4);
 		meta_counts(c.t, true);
 		cuts(c.t);
 		compiled_free(&c);
@@ -1736,6 +1881,7 @@ int main(void)
 		cmocka_unit_test(test_grouped_row_entries),
 		cmocka_unit_test(test_grouped_sparse_row_entries),
 		cmocka_unit_test(test_grouped_order),
+		cmocka_unit_test(test_grouped_gmask),
 		cmocka_unit_test(test_grouped_counts_and_cuts),
 		cmocka_unit_test(test_grouped_random_flips),
 	};
