@@ -208,16 +208,13 @@ static __always_inline void *fwc_elem(void *map, __u32 *key, __u32 i)
 	return bpf_map_lookup_elem(map, key);
 }
 
-/*
- * The first rule of the list at @at whose box holds the packet's
- * protocol, k1 and k2 (@pk: proto << 32 | k1 << 16 | k2); 0: none.
- */
-static __always_inline int fwc_list_match(const struct fwc_group *g, __u64 pk,
-					  __u32 at, __u32 sc, __u32 *key)
+/* The first rule of the list at @at whose box holds @h's keys; 0: none. */
+static __always_inline int fwc_list_match(const struct fwc_group *g,
+					  const struct fwc_hdr *h, __u32 at,
+					  __u32 sc, __u32 *key)
 {
-	__u32 proto = pk >> 32, k1 = (pk >> 16) & 0xffff, k2 = pk & 0xffff, *d;
 	struct fwc_gentry *e;
-	__u32 i;
+	__u32 i, *d;
 
 	for (i = 0; i < FWC_LIST_MAX; i++) {
 		e = fwc_elem(&glist, key, at + i);
@@ -234,9 +231,9 @@ static __always_inline int fwc_list_match(const struct fwc_group *g, __u64 pk,
 				     g->dec_off + at * g->n_svc + sc);
 			return d ? (int)*d : -1;
 		}
-		if (proto >= e->proto_lo && proto <= e->proto_hi &&
-		    k1 >= e->k1_lo && k1 <= e->k1_hi && k2 >= e->k2_lo &&
-		    k2 <= e->k2_hi)
+		if (h->proto >= e->proto_lo && h->proto <= e->proto_hi &&
+		    h->k1 >= e->k1_lo && h->k1 <= e->k1_hi &&
+		    h->k2 >= e->k2_lo && h->k2 <= e->k2_hi)
 			return e->rule;
 	}
 	return 0;
@@ -276,13 +273,10 @@ __noinline int fwc_group_match(const struct fwc_group *g,
 			       __u32 sc)
 {
 	__u32 *v, gs, gd, k = 0, *key = &k;
-	__u64 pk;
 	int ret;
 
 	if (!g || !h)
 		return -1;
-	pk = (__u64)h->proto << 32 | (__u32)h->k1 << 16 | h->k2;
-
 	v = fwc_elem(&gmap, key, g->src_off + src);
 	if (!v)
 		return -1;
@@ -297,13 +291,30 @@ __noinline int fwc_group_match(const struct fwc_group *g,
 	if (g->kind == FWC_GROUP_SPARSE) {
 		/* A missing pair is no match; a broken slot table -1. */
 		ret = fwc_slot_find(g, gs, gd, key);
-		return ret <= 0 ? ret : fwc_list_match(g, pk, *key, sc, key);
+		return ret <= 0 ? ret : fwc_list_match(g, h, *key, sc, key);
 	}
+	if (g->kind != FWC_GROUP_LISTS)
+		return -1; /* fwc_tables_validate refuses it: fail closed */
 	v = fwc_elem(&pair, key, g->pair_off + gs * g->n_dst + gd);
 	if (!v)
 		return -1;
-	/* LISTS (fwc_validate refuses any other kind). */
-	return fwc_list_match(g, pk, *v, sc, key);
+	return fwc_list_match(g, h, *v, sc, key);
+}
+
+/*
+ * The groups that both a packet's classes are in (gmask: src classes,
+ * then dst classes from n_src), the only ones that can match; -1 for a
+ * broken table. Global: its frame is not the caller's (see below).
+ */
+__noinline __s64 fwc_groups_mask(__u32 dst_at, __u32 src)
+{
+	__u32 *v = bpf_map_lookup_elem(&gmask, &src), mask;
+
+	if (!v)
+		return -1;
+	mask = *v;
+	v = bpf_map_lookup_elem(&gmask, &dst_at);
+	return v ? mask & *v : -1;
 }
 
 /*
@@ -319,11 +330,17 @@ static __always_inline int fwc_groups_classify(const struct fwc_meta *m,
 {
 	__u32 k, key, best = FWC_NO_RULE;
 	struct fwc_group *g;
+	__s64 mask;
 	int id;
 
+	mask = fwc_groups_mask(m->n_src + dst, src);
+	if (mask < 0)
+		return -1;
 	for (k = 0; k < FWC_GROUPS_MAX; k++) {
 		if (k >= m->n_groups)
 			break;
+		if (!(mask >> k & 1))
+			continue;
 		/* key, not &k: the helper's key slot would lose k's bound. */
 		key = k;
 		g = bpf_map_lookup_elem(&groups, &key);

@@ -238,12 +238,19 @@ static uint32_t groups_classify(const struct fwc_tables *t, uint32_t s,
 				uint32_t d, uint32_t v,
 				const struct fwc_packet *pkt)
 {
-	uint32_t best = 0;
+	uint64_t ds = (uint64_t)t->meta.n_src + d;
+	uint32_t best = 0, mask;
 
+	/* Only the groups both classes are in can match (gmask). */
+	if (s >= t->meta.n_src || ds >= (uint64_t)t->meta.n_src + t->meta.n_dst)
+		return 0;
+	mask = t->gmask[s] & t->gmask[ds];
 	for (uint32_t k = 0; k < t->meta.n_groups && k < FWC_GROUPS_MAX; k++) {
 		const struct fwc_group *g = &t->groups[k];
 		uint32_t id;
 
+		if (!(mask >> k & 1))
+			continue;
 		if (best && best < g->min_rule)
 			break;
 		id = group_match(t, g, s, d, v, pkt);

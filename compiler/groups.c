@@ -6,24 +6,28 @@
  * the three counts; rule sets where every rule brings its own prefixes on
  * both sides (ClassBench's acl, fw and ipc) pass any budget that way.
  *
- * So the rules are split by how wide their addresses are, the way
- * EffiCuts and CutSplit separate rules by which fields are wide:
+ * So the rules are split by how wide their addresses are (any; shorter
+ * than /16; /16-/23; /24 and longer; IPv6 64 bits longer), the way
+ * EffiCuts and CutSplit separate rules by which fields are wide, into at
+ * most 14 groups (enum gid): any to any; any to each width and each width
+ * to any; wide to wide; /16-/23 to /16-/23; and the rest by the wider
+ * side's width and which side it is. In a group few rules share an
+ * address pair, and a rule holds few of its group's classes on a side:
  *
- *   ROWS      both sides wide (shorter than /16, or any): few classes,
- *             so the classic cross product of the group fits, services
- *             and all (its service classes are the table's);
- *   LISTS     one side any, the other narrower: the any side has one or
- *             two classes, so a dense pair table of candidate lists;
- *   SPARSE    the rest, by the wider side's width (wide, /16-/23, or
- *             /24 and longer) and which side it is: few rules share an
- *             address pair, so only the pairs some rule covers are kept,
- *             in an open-addressed table, each with its candidate list.
+ *   LISTS     a dense pair table of candidate lists, when it takes at
+ *             most FWC_DENSE_LISTS (a side that is any has one or two
+ *             classes);
+ *   SPARSE    else only the pairs some rule covers, in an open-addressed
+ *             table, each with its candidate list.
  *
  * A list holds each candidate rule's service as boxes of (protocol, k1,
- * k2) in rule order; a packet takes the first box that holds it. Every
- * group's address classes are its own, so that a wide group is not cut
- * by another's narrow prefixes; the trie's addr classes refine them all,
- * and gmap maps each global class to each group's.
+ * k2) in rule order; a packet takes the first box that holds it. A list
+ * of more than FWC_LIST_SPILL boxes (many rules on one address pair) is
+ * one entry naming a decision row over the service classes of the rules
+ * in such lists. Every group's address classes are its own, so that a
+ * wide group is not cut by another's narrow prefixes; the trie's addr
+ * classes refine them all, gmap maps each global class to each group's,
+ * and gmask says which groups a global class is in at all.
  */
 #include <errno.h>
 #include <string.h>
@@ -246,7 +250,8 @@ static void gpart_build(const struct fwc_policy *pol, const uint32_t *rules,
 				VEC_PUSH(ev, n_ev, cap, b);
 		}
 	}
-	qsort(ev, n_ev, sizeof(*ev), cmp_cover);
+	if (n_ev)
+		qsort(ev, n_ev, sizeof(*ev), cmp_cover);
 	p->lo = xcalloc(n_ev + 1, sizeof(*p->lo));
 	p->cls = xcalloc(n_ev + 1, sizeof(*p->cls));
 	p->n_cls = 1;
@@ -385,7 +390,7 @@ struct lists {
 	size_t n_in_rows;
 };
 
-#define FWC_LIST_SPILL 32u
+#define FWC_LIST_SPILL 16u
 
 static uint64_t hash_rules(const uint32_t *r, size_t n)
 {
@@ -440,7 +445,7 @@ static uint32_t lists_intern(struct lists *l, const uint32_t *r, size_t n)
 	for (j = h & (l->slots - 1); l->key[j]; j = (j + 1) & (l->slots - 1)) {
 		id = l->id[j];
 		if (l->key[j] == h && l->len[id] == n &&
-		    !memcmp(l->seq + l->off[id], r, n * sizeof(*r)))
+		    (!n || !memcmp(l->seq + l->off[id], r, n * sizeof(*r))))
 			return l->at[id];
 	}
 	if (l->used == l->cap_used) {
@@ -773,7 +778,8 @@ static void merge_side(struct group *const *gs, size_t k, bool src, int family,
 	}
 	/* Class 0: in no set of any group. */
 	vec_intern(vp, v, k);
-	qsort(at, n_at, sizeof(*at), cmp_u128);
+	if (n_at)
+		qsort(at, n_at, sizeof(*at), cmp_u128);
 	for (size_t i = 0; i < n_at; i++) {
 		fwc_u128 lo = at[i], hi;
 		uint32_t cls;
@@ -1128,6 +1134,24 @@ int fwc_tables_build_groups(const struct fwc_policy *pol,
 		else
 			memcpy(t->pair + o->pair_off, g->pair,
 			       (size_t)g->n_src * g->n_dst * sizeof(*t->pair));
+	}
+	/*
+	 * The groups each global class is in (a class of a group's own
+	 * but 0, "in no set"): a packet looks up only the groups both its
+	 * classes are in.
+	 */
+	t->gmask = xcalloc((size_t)gc.n_src + gc.n_dst, sizeof(*t->gmask));
+	for (size_t i = 0; i < k; i++) {
+		const struct fwc_group *o = &t->groups[i];
+
+		for (uint32_t c = 0; c < gc.n_src; c++)
+			if (t->gmap[o->src_off + c] !=
+			    (c < gc.src4.n_cls ? 0 : v4s[i]))
+				t->gmask[c] |= 1u << i;
+		for (uint32_t c = 0; c < gc.n_dst; c++)
+			if (t->gmap[o->dst_off + c] !=
+			    (c < gc.dst4.n_cls ? 0 : v4d[i]))
+				t->gmask[gc.n_src + c] |= 1u << i;
 	}
 	t->decision = rows.row;
 	rows.row = NULL;

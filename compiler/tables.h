@@ -40,6 +40,7 @@ struct fwc_tables {
 	uint32_t *gmap;		  /* meta.n_gmap */
 	struct fwc_slot *slots;	  /* meta.n_slots */
 	struct fwc_gentry *glist; /* meta.n_glist */
+	uint32_t *gmask;	  /* meta.n_src + meta.n_dst */
 
 	struct fwc_rule_meta *rule_meta; /* meta.n_rules + 1 (0 = default) */
 	char *source;			 /* policy file name */

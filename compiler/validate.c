@@ -62,15 +62,15 @@ static bool groups_meta_ok(struct check *c)
 			if (grouped[i].v)
 				return bad(c, "meta: %s %u without groups",
 					   grouped[i].name, grouped[i].v);
-		if (t->groups || t->gmap || t->slots || t->glist)
+		if (t->groups || t->gmap || t->slots || t->glist || t->gmask)
 			return bad(c, "meta: n_groups 0 with a groups, gmap, "
-				      "slots or glist table");
+				      "slots, glist or gmask table");
 		return true;
 	}
 	if (m->n_groups > FWC_GROUPS_MAX)
 		return bad(c, "meta: n_groups %u, more than %u", m->n_groups,
 			   FWC_GROUPS_MAX);
-	if (!t->groups || (m->n_gmap && !t->gmap) ||
+	if (!t->groups || !t->gmask || (m->n_gmap && !t->gmap) ||
 	    (m->n_slots && !t->slots) || (m->n_glist && !t->glist))
 		return bad(c, "a table its count sizes is missing");
 	return true;
@@ -566,6 +566,12 @@ static bool groups_ok(struct check *c)
 		return true;
 	if (!glist_ok(c))
 		return false;
+	/* gmask: bits of groups that exist (the table's size: its count). */
+	for (uint64_t i = 0; i < (uint64_t)m->n_src + m->n_dst; i++)
+		if (m->n_groups < 32 && t->gmask[i] >> m->n_groups)
+			return bad(c, "gmask[%llu]: 0x%x, past %u groups",
+				   (unsigned long long)i, t->gmask[i],
+				   m->n_groups);
 	for (uint32_t k = 0; k < m->n_groups; k++) {
 		const struct fwc_group *g = &t->groups[k];
 		bool ok;

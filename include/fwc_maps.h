@@ -115,6 +115,10 @@
 	  SIZED(m->n_slots), MMAPABLE, PIN, OPTIONAL, slots, "n_slots")       \
 	X(GLIST, glist, ARRAY, __u32, struct fwc_gentry,                      \
 	  SIZED(m->n_glist), MMAPABLE, PIN, OPTIONAL, glist, "n_glist")       \
+	/* Per global src class, then dst class: the groups it is in. */     \
+	X(GMASK, gmask, ARRAY, __u32, __u32,                                  \
+	  SIZED(m->n_groups ? (__u64)m->n_src + m->n_dst : 0), MMAPABLE,      \
+	  PIN, OPTIONAL, gmask, "n_src + n_dst")                              \
 	/*                                                                   \
 	 * Per counter id (rules, then the reserved counters): what the      \
 	 * program counts, per CPU, and the labels bpftool shows beside      \
