@@ -225,6 +225,13 @@ $(TESTRUN_BENCH): bench/testrun_bench.c tests/bpf/packets.h \
 	$(CC) $(CFLAGS) -I$(O)/bench -Itests/bpf -o $@ \
 		$(filter %.c %.o,$^) -lbpf -lelf $(LDLIBS)
 
+# Exactness of large policies' tables against the reference scan (issue 13).
+EXACT_BENCH := $(O)/bench/exact_bench
+
+$(EXACT_BENCH): bench/exact_bench.c $(COMPILER_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 # Veth benchmark: a traffic generator of our own (live-frame test runs).
 TXGEN_OBJ := $(O)/bench/txgen.bpf.o
 TXGEN_SKEL := $(O)/bench/txgen.skel.h
@@ -240,8 +247,9 @@ $(TXGEN_SKEL): $(TXGEN_OBJ)
 $(TRAFFICGEN): bench/trafficgen.c tests/bpf/packets.h $(TXGEN_SKEL)
 	$(CC) $(CFLAGS) -I$(O)/bench -Itests/bpf -o $@ $< -lbpf -lelf -lpthread
 
-bench: deps all $(TESTRUN_BENCH) $(TRAFFICGEN)
+bench: deps all $(TESTRUN_BENCH) $(TRAFFICGEN) $(EXACT_BENCH)
 	@bench/compile_bench.sh $(O)/fwc docs/bench-compile.md
+	@bench/exact_bench.sh $(EXACT_BENCH) docs/bench-exact.md
 	@bench/testrun_bench.sh $(TESTRUN_BENCH) docs/bench-datapath.md
 	@bench/veth_bench.sh $(O)/fwc $(TRAFFICGEN) docs/bench-veth.md $(O)/bench/veth.dat
 	@bench/load_bench.sh $(O)/fwc docs/bench-load.md
