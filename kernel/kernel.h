@@ -233,12 +233,18 @@ struct fwc_state_rec {
 	 * thread reads them; the arrays are read-only after the compile.
 	 */
 	struct fwc_tables *t;
+	const char *artifact; /* the file @t was read from unchanged, or NULL */
 	char tmp[PATH_MAX];
 	pthread_t thread;
 	bool running;
 	int err;
 };
-int fwc_state_begin(struct fwc_state_rec *r, const struct fwc_tables *t);
+/*
+ * Writes @t as the load's record, in a thread (fwc_state_end() waits):
+ * a copy of @artifact when @t was read from it unchanged, else @t.
+ */
+int fwc_state_begin(struct fwc_state_rec *r, const struct fwc_tables *t,
+		    const char *artifact);
 int fwc_state_end(struct fwc_state_rec *r, char **ifaces, int n, bool keep);
 
 /* flows.c, for fwc flows (ops/flows.c) */

@@ -1060,7 +1060,10 @@ int fwc_load(const struct fwc_load_opts *o)
 	err = o->check ? o->check(o, L.t) : 0;
 	if (err)
 		goto out;
-	fwc_state_begin(&L.rec, L.t);
+	/* An artifact that audit mode did not change is its own record. */
+	fwc_state_begin(&L.rec, L.t,
+			!o->audit && fwc_artifact_probe(o->policy) ? o->policy :
+								     NULL);
 	L.recording = true;
 	/*
 	 * After the record's copy of the tables: a rollback to them later
