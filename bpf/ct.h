@@ -84,7 +84,7 @@ struct fwc_flow {
 	struct fwc_ct_key key;
 	__u8 side; /* endpoint of key that sent the packet */
 	__u8 kind; /* enum fwc_flow_kind */
-};
+} __attribute__((aligned(8)));
 
 /* Any fixed total order on endpoints will do: compare words as stored. */
 static __always_inline int fwc_ep_after(const __u8 *a, __u16 pa, const __u8 *b,
@@ -100,6 +100,22 @@ static __always_inline int fwc_ep_after(const __u8 *a, __u16 pa, const __u8 *b,
 	return pa > pb;
 }
 
+/*
+ * A 16-byte address, word by word: both sides are 4-byte aligned (struct
+ * fwc_hdr's, struct fwc_flow's), which clang cannot see through a __u8
+ * pointer, so a memcpy became 16 byte loads and shifts.
+ */
+static __always_inline void fwc_addr_copy(__u8 *d, const __u8 *s)
+{
+	__u32 *x = (__u32 *)d;
+	const __u32 *y = (const __u32 *)s;
+
+	x[0] = y[0];
+	x[1] = y[1];
+	x[2] = y[2];
+	x[3] = y[3];
+}
+
 /* The key of the flow of a packet @src:@sp -> @dst:@dp (16-byte addrs). */
 static __always_inline void fwc_flow_key(struct fwc_flow *f, __u8 family,
 					 __u8 proto, const __u8 *src, __u16 sp,
@@ -112,13 +128,13 @@ static __always_inline void fwc_flow_key(struct fwc_flow *f, __u8 family,
 	k->echo_id = id;
 	f->side = fwc_ep_after(src, sp, dst, dp);
 	if (f->side) {
-		__builtin_memcpy(k->addr[0], dst, 16);
-		__builtin_memcpy(k->addr[1], src, 16);
+		fwc_addr_copy(k->addr[0], dst);
+		fwc_addr_copy(k->addr[1], src);
 		k->port[0] = dp;
 		k->port[1] = sp;
 	} else {
-		__builtin_memcpy(k->addr[0], src, 16);
-		__builtin_memcpy(k->addr[1], dst, 16);
+		fwc_addr_copy(k->addr[0], src);
+		fwc_addr_copy(k->addr[1], dst);
 		k->port[0] = sp;
 		k->port[1] = dp;
 	}
