@@ -63,12 +63,14 @@ static void packet(const struct fwc_policy *pol, const struct fwc_rule *r,
 		fam = 6;
 	*p = (struct fwc_packet){ .family = (uint8_t)fam };
 	{
-		const struct fwc_ivset *s = hs ? (fam == 4 ? &hs->v4 : &hs->v6) :
-						 NULL;
-		const struct fwc_ivset *d = hd ? (fam == 4 ? &hd->v4 : &hd->v6) :
-						 NULL;
-		fwc_u128 a = s && s->n ? pick(s) : ((fwc_u128)rnd() << 32 | rnd());
-		fwc_u128 b = d && d->n ? pick(d) : ((fwc_u128)rnd() << 32 | rnd());
+		const struct fwc_ivset *s =
+			hs ? (fam == 4 ? &hs->v4 : &hs->v6) : NULL;
+		const struct fwc_ivset *d =
+			hd ? (fam == 4 ? &hd->v4 : &hd->v6) : NULL;
+		fwc_u128 a = s && s->n ? pick(s) :
+					 ((fwc_u128)rnd() << 32 | rnd());
+		fwc_u128 b = d && d->n ? pick(d) :
+					 ((fwc_u128)rnd() << 32 | rnd());
 
 		if (fam == 4) {
 			a &= 0xffffffffu;
@@ -81,14 +83,14 @@ static void packet(const struct fwc_policy *pol, const struct fwc_rule *r,
 	p->k1 = (uint16_t)rnd();
 	p->k2 = (uint16_t)rnd();
 	if (r && r->n_terms && rnd() % 4) {
-		const struct fwc_term *t = &pol->terms[r->term_first +
-						       rnd() % r->n_terms];
+		const struct fwc_term *t =
+			&pol->terms[r->term_first + rnd() % r->n_terms];
 		const struct fwc_ivset *pr = &pol->sets[t->protos];
 
 		p->proto = (uint8_t)pick(pr);
-		p->k1 = (uint16_t)pick(&pol->sets[fwc_proto_is_icmp(p->proto) ?
-							  t->types :
-							  t->dports]);
+		p->k1 = (uint16_t)pick(
+			&pol->sets[fwc_proto_is_icmp(p->proto) ? t->types :
+								 t->dports]);
 		p->k2 = (uint16_t)pick(&pol->sets[t->sports]);
 	}
 	if (fam == 6 && p->proto == 1)
@@ -123,7 +125,8 @@ int main(int argc, char **argv)
 		struct fwc_packet p;
 		uint32_t x, y;
 
-		packet(pol, rnd() % 4 ? &pol->rules[rnd() % pol->n_rules] : NULL,
+		packet(pol,
+		       rnd() % 4 ? &pol->rules[rnd() % pol->n_rules] : NULL,
 		       &p);
 		x = fwc_tables_classify(t, &p);
 		y = fwc_reference_classify(pol, &p);
