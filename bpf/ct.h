@@ -285,6 +285,21 @@ static __always_inline int fwc_ct_match(const struct fwc_meta *m,
 {
 	int reply = f->side != v->orig;
 
+	/*
+	 * The common case first, the same checks without the switches: an
+	 * ACK or data (no SYN, FIN or RST) of an established TCP flow of
+	 * this generation, which fwc_ct_flushed and fwc_ct_tcp would leave
+	 * as it is; expired by the established timeout alone.
+	 */
+	if (f->kind == FWC_FLOW_TCP && v->state == FWC_CT_TCP_ESTABLISHED &&
+	    v->gen == m->gen &&
+	    !(h->tcp_flags & (FWC_TCP_SYN | FWC_TCP_FIN | FWC_TCP_RST))) {
+		if (now > v->seen &&
+		    now - v->seen > (__u64)m->timeout[FWC_TO_TCP_ESTABLISHED] *
+					    FWC_NSEC)
+			return 0;
+		goto touch;
+	}
 	if (fwc_ct_expired(m, v, now) || fwc_ct_flushed(m, v, f))
 		return 0;
 	switch (f->kind) {
@@ -308,6 +323,7 @@ static __always_inline int fwc_ct_match(const struct fwc_meta *m,
 	default:
 		return 0;
 	}
+touch:
 	if (now - v->seen >= FWC_CT_TOUCH_NS)
 		v->seen = now;
 	return 1;
