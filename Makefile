@@ -319,6 +319,8 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	       -fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE \
 	       -DFWC_VERSION='"$(VERSION)"' -Iinclude -Icompiler
 FUZZ_SEEDS := $(patsubst policies/%.pol,$(O)/fuzz-seeds/%.fwca,\
+		$(wildcard policies/*.pol)) \
+	      $(patsubst policies/%.pol,$(O)/fuzz-seeds/%.groups.fwca,\
 		$(wildcard policies/*.pol))
 
 $(O)/fuzz_policy $(O)/fuzz_artifact $(O)/fuzz_epm: $(O)/fuzz_%: tests/fuzz/fuzz_%.c \
@@ -330,6 +332,11 @@ $(O)/fuzz_policy $(O)/fuzz_artifact $(O)/fuzz_epm: $(O)/fuzz_%: tests/fuzz/fuzz_
 $(O)/fuzz-seeds/%.fwca: policies/%.pol $(O)/fwc
 	@mkdir -p $(dir $@)
 	$(O)/fwc compile $< -o $@ >/dev/null
+
+# The same policies in the grouped layout: its sections seed the reader too.
+$(O)/fuzz-seeds/%.groups.fwca: policies/%.pol $(O)/fwc
+	@mkdir -p $(dir $@)
+	$(O)/fwc compile --layout groups $< -o $@ >/dev/null
 
 fuzz: fuzz-policy fuzz-artifact fuzz-epm
 

@@ -494,6 +494,7 @@ int fwc_compile(const char *name, const char *text, size_t len,
 	struct fwc_classes c;
 	struct fwc_lower lw;
 	struct fwc_diag diag;
+	enum fwc_layout layout = o->layout;
 	int err;
 
 	diag_setup(&diag, &src, opts);
@@ -502,19 +503,21 @@ int fwc_compile(const char *name, const char *text, size_t len,
 	if (err)
 		goto out;
 	/* Sizes first: a policy over the budget is told before it is built. */
-	if (o->layout != FWC_LAYOUT_GROUPS) {
+	if (layout == FWC_LAYOUT_GROUPS && !pol->n_rules)
+		layout = FWC_LAYOUT_SINGLE; /* no rules, no groups */
+	if (layout != FWC_LAYOUT_GROUPS) {
 		fwc_classes_build_within(pol, &c, budget);
 		/* auto: a count that runs long means groups, sooner. */
 		err = fwc_tables_estimate(
 			pol, &c, budget,
-			o->layout == FWC_LAYOUT_AUTO ?
+			layout == FWC_LAYOUT_AUTO ?
 				fwc_now_ns() +
 					FWC_COUNT_SECONDS * 1000000000ull :
 				0,
 			&est);
 	}
-	if (o->layout == FWC_LAYOUT_GROUPS ||
-	    (err == -E2BIG && o->layout == FWC_LAYOUT_AUTO)) {
+	if (layout == FWC_LAYOUT_GROUPS ||
+	    (err == -E2BIG && layout == FWC_LAYOUT_AUTO)) {
 		/* Past the single cross product: groups (compiler/groups.c). */
 		char why[256] = "";
 
@@ -522,7 +525,7 @@ int fwc_compile(const char *name, const char *text, size_t len,
 		err = fwc_tables_build_groups(pol, o, t, why, sizeof(why));
 		if (!err) {
 			state_meta(pol, &t->meta);
-		} else if (o->layout == FWC_LAYOUT_GROUPS) {
+		} else if (layout == FWC_LAYOUT_GROUPS) {
 			fwc_error_file(&diag,
 				       "the grouped tables would pass the "
 				       "table budget of %llu bytes "
@@ -535,7 +538,7 @@ int fwc_compile(const char *name, const char *text, size_t len,
 				      "compile --layout groups): %s",
 				      why);
 		}
-		if (o->layout != FWC_LAYOUT_GROUPS)
+		if (layout != FWC_LAYOUT_GROUPS)
 			fwc_classes_free(&c);
 		if (!err && opts && opts->warnings)
 			fwc_note_file(&diag,
