@@ -65,6 +65,9 @@ static void counts_fill(const struct fwc_graph *g,
 	free(used);
 }
 
+/* Endpoints fwc matrix prints a table of. */
+#define FWC_MATRIX_MAX 2000u
+
 static void caption_fill(char *buf, size_t n, const char *iface)
 {
 	time_t now = time(NULL);
@@ -87,6 +90,21 @@ int fwc_graph_show(const char *policy, const char *iface, const char *root,
 
 	if (fwc_graph_build(policy, NULL, &g))
 		return -EBADMSG;
+	/*
+	 * A matrix of every endpoint against every other is no table to
+	 * read past a few thousand (and a ClassBench-like 100k-rule policy
+	 * has as many endpoints: 10^10 cells); refuse before its memory.
+	 */
+	if (!dot && g->n_nodes > FWC_MATRIX_MAX) {
+		fprintf(stderr,
+			"fwc: %s: %zu endpoints: a matrix of %zu x %zu cells "
+			"is not printed (at most %u endpoints); fwc graph "
+			"draws the policy, fwc test answers for one packet\n",
+			policy, g->n_nodes, g->n_nodes, g->n_nodes,
+			FWC_MATRIX_MAX);
+		fwc_graph_free(g);
+		return -E2BIG;
+	}
 	if (iface) {
 		char *one[] = { (char *)iface };
 
