@@ -403,28 +403,30 @@ static uint64_t hash_rules(const uint32_t *r, size_t n)
 	return h | 1;
 }
 
-static void lists_grow(struct lists *l)
+/*
+ * Doubles an open-addressed index of (hash, id) slots: the lists' and
+ * the vector sets' (struct vecset).
+ */
+static void index_grow(uint64_t **key, uint32_t **id, size_t *slots)
 {
-	size_t ncap = l->slots ? l->slots * 2 : 1024;
-	uint64_t *key = xcalloc(ncap, sizeof(*key));
-	uint32_t *id = xcalloc(ncap, sizeof(*id));
+	size_t ncap = *slots ? *slots * 2 : 1024, j;
+	uint64_t *nkey = xcalloc(ncap, sizeof(*nkey));
+	uint32_t *nid = xcalloc(ncap, sizeof(*nid));
 
-	for (size_t i = 0; i < l->slots; i++) {
-		size_t j;
-
-		if (!l->key[i])
+	for (size_t i = 0; i < *slots; i++) {
+		if (!(*key)[i])
 			continue;
-		for (j = l->key[i] & (ncap - 1); key[j];
+		for (j = (*key)[i] & (ncap - 1); nkey[j];
 		     j = (j + 1) & (ncap - 1))
 			;
-		key[j] = l->key[i];
-		id[j] = l->id[i];
+		nkey[j] = (*key)[i];
+		nid[j] = (*id)[i];
 	}
-	free(l->key);
-	free(l->id);
-	l->key = key;
-	l->id = id;
-	l->slots = ncap;
+	free(*key);
+	free(*id);
+	*key = nkey;
+	*id = nid;
+	*slots = ncap;
 }
 
 static void gentry_push(struct lists *l, struct fwc_gentry e)
@@ -441,7 +443,7 @@ static uint32_t lists_intern(struct lists *l, const uint32_t *r, size_t n)
 	uint32_t id;
 
 	if ((l->used + 1) * 2 > l->slots)
-		lists_grow(l);
+		index_grow(&l->key, &l->id, &l->slots);
 	for (j = h & (l->slots - 1); l->key[j]; j = (j + 1) & (l->slots - 1)) {
 		id = l->id[j];
 		if (l->key[j] == h && l->len[id] == n &&
@@ -689,62 +691,44 @@ static void group_free(struct group *g)
 /* ---- the global classes ----------------------------------------------- */
 
 /*
- * A partition of one family's side with the classes of @k groups: the
- * segments all their boundaries cut, each labelled by the vector of its
- * groups' classes, interned as a global class (0: in no group's set).
+ * Interned vectors of @width u32s: the global classes (a group's class
+ * each) and the decision rows (a rule each service class). Ids in order.
  */
-struct vecpart {
-	struct fwc_seg *seg;
-	size_t n_seg, cap;
-	uint32_t *vec; /* n_cls * k */
-	uint32_t n_cls, cap_cls;
-	uint64_t *key;
-	uint32_t *val;
+struct vecset {
+	uint32_t *vec; /* n * width */
+	size_t width, n, cap;
+	uint64_t *key; /* hash, 0 empty */
+	uint32_t *id;
 	size_t slots;
 };
 
-static uint64_t hash_vec(const uint32_t *v, size_t k)
+/* The id of vector @v, added when new. */
+static uint32_t vecset_intern(struct vecset *t, const uint32_t *v)
 {
-	return hash_rules(v, k);
+	uint64_t h = hash_rules(v, t->width);
+	size_t j, w = t->width;
+
+	if ((t->n + 1) * 2 > t->slots)
+		index_grow(&t->key, &t->id, &t->slots);
+	for (j = h & (t->slots - 1); t->key[j]; j = (j + 1) & (t->slots - 1))
+		if (t->key[j] == h &&
+		    !memcmp(t->vec + (size_t)t->id[j] * w, v, w * sizeof(*v)))
+			return t->id[j];
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 256;
+		t->vec = xrealloc(t->vec, t->cap * w, sizeof(*v));
+	}
+	memcpy(t->vec + t->n * w, v, w * sizeof(*v));
+	t->key[j] = h;
+	t->id[j] = (uint32_t)t->n;
+	return (uint32_t)t->n++;
 }
 
-static uint32_t vec_intern(struct vecpart *p, const uint32_t *v, size_t k)
+static void vecset_free(struct vecset *t)
 {
-	uint64_t h = hash_vec(v, k);
-	size_t j;
-
-	if ((p->n_cls + 1) * 2 > p->slots) {
-		size_t ncap = p->slots ? p->slots * 2 : 256;
-		uint64_t *key = xcalloc(ncap, sizeof(*key));
-		uint32_t *val = xcalloc(ncap, sizeof(*val));
-
-		for (size_t i = 0; i < p->slots; i++) {
-			if (!p->key[i])
-				continue;
-			for (j = p->key[i] & (ncap - 1); key[j];
-			     j = (j + 1) & (ncap - 1))
-				;
-			key[j] = p->key[i];
-			val[j] = p->val[i];
-		}
-		free(p->key);
-		free(p->val);
-		p->key = key;
-		p->val = val;
-		p->slots = ncap;
-	}
-	for (j = h & (p->slots - 1); p->key[j]; j = (j + 1) & (p->slots - 1))
-		if (p->key[j] == h &&
-		    !memcmp(p->vec + (size_t)p->val[j] * k, v, k * sizeof(*v)))
-			return p->val[j];
-	if (p->n_cls == p->cap_cls) {
-		p->cap_cls = p->cap_cls ? p->cap_cls * 2 : 256;
-		p->vec = xrealloc(p->vec, (size_t)p->cap_cls * k, sizeof(*v));
-	}
-	memcpy(p->vec + (size_t)p->n_cls * k, v, k * sizeof(*v));
-	p->key[j] = h;
-	p->val[j] = p->n_cls;
-	return p->n_cls++;
+	free(t->vec);
+	free(t->key);
+	free(t->id);
 }
 
 /* One side and family of group @g: its partition. */
@@ -760,7 +744,7 @@ static const struct gpart *side_of(const struct group *g, bool src, int family)
  * @vp. IPv6 group classes are offset by their v4 counts (@v4_cls).
  */
 static void merge_side(struct group *const *gs, size_t k, bool src, int family,
-		       const uint32_t *v4_cls, struct vecpart *vp,
+		       const uint32_t *v4_cls, struct vecset *vp,
 		       struct fwc_partition *out)
 {
 	fwc_u128 max = family == 4 ? FWC_V4_MAX : FWC_V6_MAX, *at = NULL;
@@ -769,6 +753,7 @@ static void merge_side(struct group *const *gs, size_t k, bool src, int family,
 	size_t n_at = 0, cap_at = 0, segcap = 0;
 
 	memset(vp, 0, sizeof(*vp));
+	vp->width = k;
 	memset(out, 0, sizeof(*out));
 	for (size_t g = 0; g < k; g++) {
 		sides[g] = side_of(gs[g], src, family);
@@ -777,7 +762,7 @@ static void merge_side(struct group *const *gs, size_t k, bool src, int family,
 		v[g] = family == 4 ? 0 : v4_cls[g];
 	}
 	/* Class 0: in no set of any group. */
-	vec_intern(vp, v, k);
+	vecset_intern(vp, v);
 	if (n_at)
 		qsort(at, n_at, sizeof(*at), cmp_u128);
 	for (size_t i = 0; i < n_at; i++) {
@@ -790,7 +775,7 @@ static void merge_side(struct group *const *gs, size_t k, bool src, int family,
 		for (size_t g = 0; g < k; g++)
 			v[g] = sides[g]->cls[gpart_find(sides[g], lo)] +
 			       (family == 4 ? 0 : v4_cls[g]);
-		cls = vec_intern(vp, v, k);
+		cls = vecset_intern(vp, v);
 		if (out->n_seg && out->seg[out->n_seg - 1].cls == cls) {
 			out->seg[out->n_seg - 1].hi = hi;
 			continue;
@@ -801,17 +786,10 @@ static void merge_side(struct group *const *gs, size_t k, bool src, int family,
 			VEC_PUSH(out->seg, out->n_seg, segcap, sg);
 		}
 	}
-	out->n_cls = vp->n_cls;
+	out->n_cls = (uint32_t)vp->n;
 	free(at);
 	free(v);
 	free(sides);
-}
-
-static void vecpart_free(struct vecpart *p)
-{
-	free(p->vec);
-	free(p->key);
-	free(p->val);
 }
 
 /* ---- the layout -------------------------------------------------------- */
@@ -872,54 +850,6 @@ static int build_group(struct group *g, const struct fwc_policy *pol,
 	return build_lists(g, pol, l, left);
 }
 
-/* Interned decision rows, n_svc u32s each. */
-struct rowtab {
-	uint32_t *row;
-	size_t n, cap;
-	uint64_t *key;
-	uint32_t *id;
-	size_t slots;
-};
-
-static uint32_t row_intern(struct rowtab *t, const uint32_t *r, size_t n_svc)
-{
-	uint64_t h = hash_rules(r, n_svc);
-	size_t j;
-
-	if ((t->n + 1) * 2 > t->slots) {
-		size_t ncap = t->slots ? t->slots * 2 : 64;
-		uint64_t *key = xcalloc(ncap, sizeof(*key));
-		uint32_t *id = xcalloc(ncap, sizeof(*id));
-
-		for (size_t i = 0; i < t->slots; i++) {
-			if (!t->key[i])
-				continue;
-			for (j = t->key[i] & (ncap - 1); key[j];
-			     j = (j + 1) & (ncap - 1))
-				;
-			key[j] = t->key[i];
-			id[j] = t->id[i];
-		}
-		free(t->key);
-		free(t->id);
-		t->key = key;
-		t->id = id;
-		t->slots = ncap;
-	}
-	for (j = h & (t->slots - 1); t->key[j]; j = (j + 1) & (t->slots - 1))
-		if (t->key[j] == h &&
-		    !memcmp(t->row + t->id[j] * n_svc, r, n_svc * sizeof(*r)))
-			return t->id[j];
-	if (t->n == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 64;
-		t->row = xrealloc(t->row, t->cap * n_svc, sizeof(*r));
-	}
-	memcpy(t->row + t->n * n_svc, r, n_svc * sizeof(*r));
-	t->key[j] = h;
-	t->id[j] = (uint32_t)t->n;
-	return (uint32_t)t->n++;
-}
-
 /*
  * The service classes of the table: those of the rules in long lists
  * (the only ones a decision row reads), as a policy of their own, and
@@ -927,7 +857,7 @@ static uint32_t row_intern(struct rowtab *t, const uint32_t *r, size_t n_svc)
  */
 static int lists_rows(const struct fwc_policy *pol, struct lists *l,
 		      struct fwc_policy *sub, struct fwc_classes *c,
-		      struct rowtab *rows, uint64_t left)
+		      struct vecset *rows, uint64_t left)
 {
 	uint32_t *local = xcalloc(pol->n_rules + 1, sizeof(*local));
 	uint32_t *list = NULL, *dec;
@@ -949,7 +879,8 @@ static int lists_rows(const struct fwc_policy *pol, struct lists *l,
 	dec = xcalloc(c->n_svc + 1, sizeof(*dec));
 	list = xcalloc(pol->n_rules + 1, sizeof(*list));
 	/* Row 0: the empty one, so that no long list is row 0 by chance. */
-	row_intern(rows, dec, c->n_svc);
+	rows->width = c->n_svc;
+	vecset_intern(rows, dec);
 	for (size_t k = 0; k < l->n_long && !err; k++) {
 		uint32_t id = l->longs[k], n = l->len[id], row;
 		struct fwc_gentry *e = &l->e[l->at[id]];
@@ -960,7 +891,7 @@ static int lists_rows(const struct fwc_policy *pol, struct lists *l,
 		for (uint32_t v = 0; v < c->n_svc; v++)
 			if (dec[v])
 				dec[v] = sub->rules[dec[v] - 1].id;
-		row = row_intern(rows, dec, c->n_svc);
+		row = vecset_intern(rows, dec);
 		e->k1_lo = (uint16_t)row;
 		e->k1_hi = (uint16_t)(row >> 16);
 		if ((uint64_t)rows->n * c->n_svc * 4 > left)
@@ -985,8 +916,7 @@ int fwc_tables_build_groups(const struct fwc_policy *pol,
 	struct lists l = { .box = box };
 	struct fwc_policy sub = { 0 };
 	struct fwc_classes sc, gc;
-	struct rowtab rows = { 0 };
-	struct vecpart vs4, vs6, vd4, vd6;
+	struct vecset rows = { 0 }, vs4, vs6, vd4, vd6;
 	uint32_t v4s[G_COUNT] = { 0 }, v4d[G_COUNT] = { 0 };
 	uint64_t used = 0;
 	size_t k = 0, worst = 0;
@@ -1153,23 +1083,21 @@ int fwc_tables_build_groups(const struct fwc_policy *pol,
 			    (c < gc.dst4.n_cls ? 0 : v4d[i]))
 				t->gmask[gc.n_src + c] |= 1u << i;
 	}
-	t->decision = rows.row;
-	rows.row = NULL;
+	t->decision = rows.vec;
+	rows.vec = NULL;
 	t->meta.n_glist = (uint32_t)l.n;
 	t->glist = l.e;
 	l.e = NULL;
-	vecpart_free(&vs4);
-	vecpart_free(&vs6);
-	vecpart_free(&vd4);
-	vecpart_free(&vd6);
+	vecset_free(&vs4);
+	vecset_free(&vs6);
+	vecset_free(&vd4);
+	vecset_free(&vd6);
 out:
 	fwc_classes_free(&gc);
 	fwc_classes_free(&sc);
 	free(sub.rules);
 	free(sub.terms);
-	free(rows.row);
-	free(rows.key);
-	free(rows.id);
+	vecset_free(&rows);
 	for (int i = 0; i < G_COUNT; i++)
 		group_free(&all[i]);
 	for (size_t r = 0; r <= pol->n_rules; r++)
