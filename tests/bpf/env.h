@@ -41,15 +41,23 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
 	return 0;
 }
 
-static struct env *env_load(const char *policy)
+/*
+ * @text compiled with @opts (its layout, budget) into a fresh copy of the
+ * program, loaded and filled as the loader does; the resolved policy in
+ * *@pol when @pol. NULL (after the diagnostics) when it does not compile.
+ */
+static struct env *env_load_opts(const char *text, struct fwc_compile_opts opts,
+				 struct fwc_policy **pol)
 {
-	struct fwc_compile_opts copts = { .err = stderr };
 	struct env *e = calloc(1, sizeof(*e));
 
 	assert_non_null(e);
-	assert_int_equal(fwc_compile_string("test.pol", policy, strlen(policy),
-					    &copts, &e->t),
-			 0);
+	if (!opts.err)
+		opts.err = stderr;
+	if (fwc_compile("test.pol", text, strlen(text), &opts, &e->t, pol)) {
+		free(e);
+		return NULL;
+	}
 	e->skel = fwc_bpf__open();
 	assert_non_null(e->skel);
 	assert_int_equal(fwc_maps_size(e->skel, e->t), 0);
@@ -65,6 +73,15 @@ static struct env *env_load(const char *policy)
 	e->n_ids = e->t->meta.n_rules + 1 + FWC_RSV_COUNT;
 	e->percpu = calloc(e->ncpu, sizeof(*e->percpu));
 	assert_non_null(e->percpu);
+	return e;
+}
+
+static struct env *env_load(const char *policy)
+{
+	struct env *e =
+		env_load_opts(policy, (struct fwc_compile_opts){ 0 }, NULL);
+
+	assert_non_null(e);
 	return e;
 }
 

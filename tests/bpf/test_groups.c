@@ -57,40 +57,6 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/*
- * @text compiled with @opts (its layout, budget) into a fresh copy of the
- * program, as env_load does; the resolved policy in *@pol. NULL (after
- * the diagnostics) when it does not compile.
- */
-static struct env *env_load_opts(const char *text, struct fwc_compile_opts opts,
-				 struct fwc_policy **pol)
-{
-	struct env *e = calloc(1, sizeof(*e));
-
-	assert_non_null(e);
-	if (!opts.err)
-		opts.err = stderr;
-	if (fwc_compile("groups.pol", text, strlen(text), &opts, &e->t, pol)) {
-		free(e);
-		return NULL;
-	}
-	e->skel = fwc_bpf__open();
-	assert_non_null(e->skel);
-	assert_int_equal(fwc_maps_size(e->skel, e->t), 0);
-	assert_int_equal(bpf_map__set_max_entries(e->skel->maps.ct_remap,
-						  e->t->meta.n_rules + 1),
-			 0);
-	assert_int_equal(fwc_bpf__load(e->skel), 0);
-	assert_int_equal(fwc_maps_fill(e->skel, e->t), 0);
-	e->prog = bpf_program__fd(e->skel->progs.fwc_xdp);
-	e->ncpu = libbpf_num_possible_cpus();
-	assert_true(e->ncpu > 0);
-	e->n_ids = e->t->meta.n_rules + 1 + FWC_RSV_COUNT;
-	e->percpu = calloc(e->ncpu, sizeof(*e->percpu));
-	assert_non_null(e->percpu);
-	return e;
-}
-
 static const char *const kind_name[] = { "kind 0", "lists", "sparse" };
 
 /* "9 groups: lists 8, sparse 1" of @t's groups, and their tally in @seen. */
