@@ -208,7 +208,14 @@ BEGIN {
 		# fw: a wildcard on one side, rarely on both.
 		if (SHAPE == "fw" && src == "any" && dst == "any" && rnd() < 0.8)
 			dst = prefix("host")
+		# Nor a rule open on every field: one "any -> any any" would
+		# decide every packet after it (ClassBench's seeds hold at most
+		# a last catch-all), leaving the rest of the set dead.
+		svc = service()
+		while (src == "any" && dst == "any" &&
+		       (svc == "any" || svc ~ /^proto [a-z]+$/))
+			svc = service()
 		printf "%s %s -> %s %s\n", (irand(100) < DENY ? "deny" : "allow"),
-			src, dst, service()
+			src, dst, svc
 	}
 }

@@ -10,12 +10,13 @@ set -euo pipefail
 bin=${1:-build/bench/exact_bench}
 out=${2:-}
 sizes=${SIZES:-1000 10000 100000}
+shapes=${SHAPES:-acl fw ipc}
 packets=${PACKETS:-1000000}
 here=$(dirname "$0")
 dir=$(mktemp -d /tmp/fwc-exact-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 
-for shape in acl fw ipc; do
+for shape in $shapes; do
 	for n in $sizes; do
 		awk -v SHAPE="$shape" -v RULES="$n" -v SEED=1 \
 			-f "$here/classbench.awk" >"$dir/$shape$n.pol"
