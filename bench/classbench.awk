@@ -211,11 +211,14 @@ BEGIN {
 		# Nor a rule open on every field: one "any -> any any" would
 		# decide every packet after it (ClassBench's seeds hold at most
 		# a last catch-all), leaving the rest of the set dead.
+		# (The action first, then the service: the order of the draws
+		# before this rule was written, so that acl's sets, which
+		# have no such rule, are what they were.)
+		act = irand(100) < DENY ? "deny" : "allow"
 		svc = service()
 		while (src == "any" && dst == "any" &&
 		       (svc == "any" || svc ~ /^proto [a-z]+$/))
 			svc = service()
-		printf "%s %s -> %s %s\n", (irand(100) < DENY ? "deny" : "allow"),
-			src, dst, svc
+		printf "%s %s -> %s %s\n", act, src, dst, svc
 	}
 }
