@@ -170,6 +170,31 @@ static inline void pb_icmp(struct pb *b, uint8_t type, uint8_t code)
 	p[1] = code;
 }
 
+/*
+ * The transport header of protocol @proto keyed as the classifier keys
+ * it (include/fwc_abi.h): k1 the destination port or ICMP type, k2 the
+ * source port or code; nothing for other protocols.
+ */
+static inline void pb_transport(struct pb *b, uint8_t proto, uint16_t k1,
+				uint16_t k2)
+{
+	switch (proto) {
+	case 6:
+		pb_tcp(b, k2, k1);
+		break;
+	case 17:
+		pb_udp(b, k2, k1);
+		break;
+	case 132:
+		pb_sctp(b, k2, k1);
+		break;
+	case 1:
+	case 58:
+		pb_icmp(b, (uint8_t)k1, (uint8_t)k2);
+		break;
+	}
+}
+
 static inline void pb_payload(struct pb *b, size_t n)
 {
 	uint8_t *p = pb_put(b, n);

@@ -1099,21 +1099,7 @@ static void build_frame(struct pb *b, const struct fwc_packet *p)
 				     0);
 	else
 		build_ipv6(b, p);
-	switch (p->proto) {
-	case 6:
-		pb_tcp(b, p->k2, p->k1);
-		break;
-	case 17:
-		pb_udp(b, p->k2, p->k1);
-		break;
-	case 132:
-		pb_sctp(b, p->k2, p->k1);
-		break;
-	case 1:
-	case 58:
-		pb_icmp(b, (uint8_t)p->k1, (uint8_t)p->k2);
-		break;
-	}
+	pb_transport(b, p->proto, p->k1, p->k2);
 	/* Neighbour discovery as on a link: hop limit 255 (expect_of). */
 	if (is_nd(p))
 		b->data[b->l3 + 7] = 255;

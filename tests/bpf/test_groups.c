@@ -228,21 +228,7 @@ static void build_frame(struct rng *r, struct pb *b, const struct fwc_packet *p)
 		pb_ipv4(b, p->proto, p->src, p->dst, 0, 0);
 	else
 		pb_ipv6(b, p->proto, p->src, p->dst);
-	switch (p->proto) {
-	case 6:
-		pb_tcp(b, p->k2, p->k1);
-		break;
-	case 17:
-		pb_udp(b, p->k2, p->k1);
-		break;
-	case 132:
-		pb_sctp(b, p->k2, p->k1);
-		break;
-	case 1:
-	case 58:
-		pb_icmp(b, (uint8_t)p->k1, (uint8_t)p->k2);
-		break;
-	}
+	pb_transport(b, p->proto, p->k1, p->k2);
 	pb_payload(b, rnd_below(r, 40));
 	pb_finish(b);
 }
