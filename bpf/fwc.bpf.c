@@ -197,10 +197,8 @@ static __always_inline int fwc_service(const struct fwc_hdr *h, __u32 *sc)
 #define FWC_NO_RULE 0xffffffffu
 
 /*
- * Element @i of @map, keyed through @key: the group walk below shares
- * one key slot, so that its frame stays small (the program's deepest
- * call chain, xdp -> stateful -> admitting_rule -> groups_classify,
- * must fit the 512-byte stack).
+ * Element @i of @map, keyed through @key: the group walk below keeps
+ * its key in its scratch (struct fwc_gwalk), not in its frame.
  */
 static __always_inline void *fwc_elem(void *map, __u32 *key, __u32 i)
 {
@@ -208,16 +206,18 @@ static __always_inline void *fwc_elem(void *map, __u32 *key, __u32 i)
 	return bpf_map_lookup_elem(map, key);
 }
 
-/* The first rule of the list at @at whose box holds @h's keys; 0: none. */
+/*
+ * The first rule of the list at @at whose box holds the packet's keys
+ * (@w); 0: none, -1: a broken table.
+ */
 static __always_inline int fwc_list_match(const struct fwc_group *g,
-					  const struct fwc_hdr *h, __u32 at,
-					  __u32 sc, __u32 *key)
+					  struct fwc_gwalk *w, __u32 at)
 {
 	struct fwc_gentry *e;
 	__u32 i, *d;
 
 	for (i = 0; i < FWC_LIST_MAX; i++) {
-		e = fwc_elem(&glist, key, at + i);
+		e = fwc_elem(&glist, &w->key, at + i);
 		if (!e)
 			return -1;
 		if (!e->rule)
@@ -225,26 +225,27 @@ static __always_inline int fwc_list_match(const struct fwc_group *g,
 		if (e->rule == FWC_GENTRY_ROW) {
 			/* A long list: its decision row. */
 			at = (__u32)e->k1_hi << 16 | e->k1_lo;
-			if (at >= g->n_rows || sc >= g->n_svc)
+			if (at >= g->n_rows || w->sc >= g->n_svc)
 				return -1;
-			d = fwc_elem(&decision, key,
-				     g->dec_off + at * g->n_svc + sc);
+			d = fwc_elem(&decision, &w->key,
+				     g->dec_off + at * g->n_svc + w->sc);
 			return d ? (int)*d : -1;
 		}
-		if (h->proto >= e->proto_lo && h->proto <= e->proto_hi &&
-		    h->k1 >= e->k1_lo && h->k1 <= e->k1_hi &&
-		    h->k2 >= e->k2_lo && h->k2 <= e->k2_hi)
+		if (w->proto >= e->proto_lo && w->proto <= e->proto_hi &&
+		    w->k1 >= e->k1_lo && w->k1 <= e->k1_hi &&
+		    w->k2 >= e->k2_lo && w->k2 <= e->k2_hi)
 			return e->rule;
 	}
 	return 0;
 }
 
 /*
- * A sparse group's slot of (gs, gd): 1 and its list in *@key, 0 for no
- * such pair, -1 for a slot past the table (broken: fail closed).
+ * The glist offset of the candidate list of (gs, gd) in a sparse group:
+ * 0 (the empty list) for no such pair, -1 for a slot past the table
+ * (broken: fail closed).
  */
-static __always_inline int fwc_slot_find(const struct fwc_group *g, __u32 gs,
-					 __u32 gd, __u32 *key)
+static __always_inline __s64 fwc_slot_list(const struct fwc_group *g, __u32 gs,
+					   __u32 gd, __u32 *key)
 {
 	__u32 hash = fwc_slot_hash(gs, gd, g->seed), i;
 	struct fwc_slot *sl;
@@ -256,27 +257,18 @@ static __always_inline int fwc_slot_find(const struct fwc_group *g, __u32 gs,
 			return -1;
 		if (!sl->src)
 			return 0;
-		if (sl->src == gs + 1 && sl->dst == gd + 1) {
-			*key = sl->list;
-			return 1;
-		}
+		if (sl->src == gs + 1 && sl->dst == gd + 1)
+			return sl->list;
 	}
 	return 0;
 }
 
-/*
- * The rule group @g matches (0: none), or -1 for a broken table. Global:
- * the verifier walks a group's lists and probes once, not once a group.
- */
-__noinline int fwc_group_match(const struct fwc_group *g,
-			       const struct fwc_hdr *h, __u32 src, __u32 dst,
-			       __u32 sc)
+/* The glist offset of group @g's candidate list for global (src, dst). */
+static __always_inline __s64 fwc_group_list(const struct fwc_group *g,
+					    __u32 src, __u32 dst, __u32 *key)
 {
-	__u32 *v, gs, gd, k = 0, *key = &k;
-	int ret;
+	__u32 *v, gs, gd;
 
-	if (!g || !h)
-		return -1;
 	v = fwc_elem(&gmap, key, g->src_off + src);
 	if (!v)
 		return -1;
@@ -288,74 +280,79 @@ __noinline int fwc_group_match(const struct fwc_group *g,
 	/* Out-of-range classes would index another row: fail closed. */
 	if (gs >= g->n_src || gd >= g->n_dst)
 		return -1;
-	if (g->kind == FWC_GROUP_SPARSE) {
-		/* A missing pair is no match; a broken slot table -1. */
-		ret = fwc_slot_find(g, gs, gd, key);
-		return ret <= 0 ? ret : fwc_list_match(g, h, *key, sc, key);
-	}
+	if (g->kind == FWC_GROUP_SPARSE)
+		return fwc_slot_list(g, gs, gd, key);
 	if (g->kind != FWC_GROUP_LISTS)
 		return -1; /* fwc_tables_validate refuses it: fail closed */
 	v = fwc_elem(&pair, key, g->pair_off + gs * g->n_dst + gd);
-	if (!v)
-		return -1;
-	return fwc_list_match(g, h, *v, sc, key);
-}
-
-/*
- * The groups that both a packet's classes are in (gmask: src classes,
- * then dst classes from n_src), the only ones that can match; -1 for a
- * broken table. Global: its frame is not the caller's (see below).
- */
-__noinline __s64 fwc_groups_mask(__u32 dst_at, __u32 src)
-{
-	__u32 *v = bpf_map_lookup_elem(&gmask, &src), mask;
-
-	if (!v)
-		return -1;
-	mask = *v;
-	v = bpf_map_lookup_elem(&gmask, &dst_at);
-	return v ? mask & *v : -1;
+	return v ? *v : -1;
 }
 
 /*
  * The grouped layout (include/fwc_abi.h, "Groups"): the lowest rule id
- * any group matches, or -1. Inline (a frame less: the deepest call
- * chain, xdp -> stateful -> admitting_rule -> group_match, must fit the
- * 512-byte stack); fwc_group_match is global, so the loop costs the
- * verifier a call per group.
+ * any group matches (0: none), or -1 for a broken table. One global
+ * function with the whole walk inline: a BPF-to-BPF call costs about
+ * what a group's lookups cost (docs/benchmarks.md), so a packet pays
+ * one, not one a group; and the verifier walks it once, not once for
+ * each caller of fwc_classify.
  */
-static __always_inline int fwc_groups_classify(const struct fwc_meta *m,
-					       const struct fwc_hdr *h,
-					       __u32 src, __u32 dst, __u32 sc)
+__noinline int fwc_groups_classify(const struct fwc_meta *m,
+				   const struct fwc_hdr *h, __u32 src,
+				   __u32 dst, __u32 sc)
 {
-	__u32 k, key, best = FWC_NO_RULE;
+	struct fwc_gwalk *w;
 	struct fwc_group *g;
-	__s64 mask;
+	__u32 zero = 0, *v;
+	/* 64 bits: a 32-bit spill of it would lose the loop's bound. */
+	__u64 k;
+	__s64 at;
 	int id;
 
-	mask = fwc_groups_mask(m->n_src + dst, src);
-	if (mask < 0)
+	w = bpf_map_lookup_elem(&group_scratch, &zero);
+	if (!w || !m || !h)
 		return -1;
+	w->proto = h->proto;
+	w->k1 = h->k1;
+	w->k2 = h->k2;
+	w->src = src;
+	w->dst = dst;
+	w->sc = sc;
+	w->best = FWC_NO_RULE;
+	/* Only the groups both classes are in can match (gmask). */
+	v = fwc_elem(&gmask, &w->key, src);
+	if (!v)
+		return -1;
+	w->mask = *v;
+	v = fwc_elem(&gmask, &w->key, m->n_src + dst);
+	if (!v)
+		return -1;
+	w->mask &= *v;
+	if (m->n_groups < FWC_GROUPS_MAX)
+		w->mask &= (1u << m->n_groups) - 1;
 	for (k = 0; k < FWC_GROUPS_MAX; k++) {
-		if (k >= m->n_groups)
+		if (!(w->mask >> k))
 			break;
-		if (!(mask >> k & 1))
+		if (!(w->mask >> k & 1))
 			continue;
-		/* key, not &k: the helper's key slot would lose k's bound. */
-		key = k;
-		g = bpf_map_lookup_elem(&groups, &key);
+		g = fwc_elem(&groups, &w->key, k);
 		if (!g)
 			return -1;
 		/* Groups by their lowest rule: none later can win. */
-		if (best < g->min_rule)
+		if (w->best < g->min_rule)
 			break;
-		id = fwc_group_match(g, h, src, dst, sc);
+		at = fwc_group_list(g, w->src, w->dst, &w->key);
+		if (at < 0)
+			return -1;
+		/* glist[0] is the empty list (fwc_tables_validate). */
+		if (!at)
+			continue;
+		id = fwc_list_match(g, w, at);
 		if (id < 0)
 			return -1;
-		if (id && (__u32)id < best)
-			best = id;
+		if (id && (__u32)id < w->best)
+			w->best = id;
 	}
-	return best == FWC_NO_RULE ? 0 : (int)best;
+	return w->best == FWC_NO_RULE ? 0 : (int)w->best;
 }
 
 /* The deciding rule id, or -1 when the tables cannot answer. */

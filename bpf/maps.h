@@ -64,6 +64,22 @@ struct fwc_rpc_scratch {
 	struct fwc_epm_wait wait;
 };
 
+/*
+ * The grouped layout's walk (fwc_groups_classify): what it keeps from
+ * one group to the next, and the key of every lookup, in a per-CPU
+ * scratch and not in registers that clang would spill to the stack; its
+ * frame is the last of the deepest call chain, xdp -> stateful ->
+ * admitting_rule -> groups_classify, which must fit 512 bytes.
+ */
+struct fwc_gwalk {
+	__u32 src, dst, sc; /* the packet's global classes */
+	__u16 k1, k2;	    /* and its keys (struct fwc_hdr) */
+	__u32 proto;
+	__u32 best; /* the lowest rule matched so far */
+	__u32 mask; /* the groups both its classes are in */
+	__u32 key;  /* of each lookup */
+};
+
 /* The deny log's rate limiter of one rule (bpf/log.h). */
 struct fwc_log_state {
 	struct bpf_spin_lock lock;

@@ -22,9 +22,9 @@
  *
  * A list holds each candidate rule's service as boxes of (protocol, k1,
  * k2) in rule order; a packet takes the first box that holds it. A list
- * of more than FWC_LIST_SPILL boxes (many rules on one address pair) is
- * one entry naming a decision row over the service classes of the rules
- * in such lists. Every group's address classes are its own, so that a
+ * longer than FWC_LIST_MAX entries, its end included (many rules on one
+ * address pair), is one entry naming a decision row over the service
+ * classes of the rules in such lists. Every group's address classes are its own, so that a
  * wide group is not cut by another's narrow prefixes; the trie's addr
  * classes refine them all, gmap maps each global class to each group's,
  * and gmask says which groups a global class is in at all.
@@ -367,10 +367,11 @@ static void sub_policy(const struct fwc_policy *pol, const uint32_t *rules,
 
 /*
  * Interned candidate lists: rule sequences -> glist offsets. A list of
- * more than FWC_LIST_SPILL boxes becomes one entry that names a decision
- * row (filled once every list is known, lists_rows()), over the service
- * classes of every rule in such a list: many rules on one address pair
- * are what decision rows are for, and a packet never walks a long list.
+ * more than FWC_LIST_MAX entries (its boxes and its end) becomes one
+ * entry that names a decision row (filled once every list is known,
+ * lists_rows()), over the service classes of every rule in such a list:
+ * many rules on one address pair are what decision rows are for, and a
+ * packet never walks a long list.
  */
 struct lists {
 	struct fwc_gentry *e; /* the glist */
@@ -389,8 +390,6 @@ struct lists {
 	uint8_t *in_rows; /* per policy rule: in a long list */
 	size_t n_in_rows;
 };
-
-#define FWC_LIST_SPILL 16u
 
 static uint64_t hash_rules(const uint32_t *r, size_t n)
 {
@@ -466,7 +465,7 @@ static uint32_t lists_intern(struct lists *l, const uint32_t *r, size_t n)
 	l->id[j] = id;
 	for (size_t i = 0; i < n; i++)
 		entries += l->box[r[i]].n;
-	if (entries > FWC_LIST_SPILL) {
+	if (entries > FWC_LIST_MAX) {
 		struct fwc_gentry row = { .rule = FWC_GENTRY_ROW };
 
 		VEC_PUSH(l->longs, l->n_long, l->cap_long, id);
@@ -926,6 +925,8 @@ int fwc_tables_build_groups(const struct fwc_policy *pol,
 	memset(&sc, 0, sizeof(sc));
 	memset(&gc, 0, sizeof(gc));
 	l.in_rows = xcalloc(pol->n_rules + 1, 1);
+	/* glist[0]: the empty list, which the readers skip unread. */
+	lists_intern(&l, NULL, 0);
 	for (int i = 0; i < G_COUNT; i++)
 		all[i].id = (enum gid)i;
 	for (size_t r = 0; r < pol->n_rules; r++) {
@@ -974,7 +975,8 @@ int fwc_tables_build_groups(const struct fwc_policy *pol,
 				 "%zu decision rows of %u service classes, for "
 				 "the %zu rules in candidate lists of more "
 				 "than %u boxes",
-				 rows.n, sc.n_svc, l.n_in_rows, FWC_LIST_SPILL);
+				 rows.n, sc.n_svc, l.n_in_rows,
+				 FWC_LIST_MAX - 1);
 		else
 			snprintf(why, len,
 				 "group %zu (%s) has %zu rules and %u x %u "

@@ -566,6 +566,10 @@ static bool groups_ok(struct check *c)
 		return true;
 	if (!glist_ok(c))
 		return false;
+	/* The XDP program takes a list at 0 for empty, unread. */
+	if (!m->n_glist || t->glist[0].rule)
+		return bad(c, "glist[0]: %s, not the empty list",
+			   m->n_glist ? "a rule" : "none");
 	/* gmask: bits of groups that exist (the table's size: its count). */
 	for (uint64_t i = 0; i < (uint64_t)m->n_src + m->n_dst; i++)
 		if (m->n_groups < 32 && t->gmask[i] >> m->n_groups)

@@ -192,7 +192,10 @@ struct fwc_meta {
  *   then:   id = the rule of the first of glist[at], glist[at + 1],
  *           ... whose box holds the packet's (proto, k1, k2), up to one
  *           of rule 0 (the list's end) or FWC_LIST_MAX entries; or,
- *           for a list of many rules, its decision row's rule (below)
+ *           for a list of many rules, its decision row's rule (below).
+ *           glist[0] is the empty list (a rule 0), so a list at 0 is
+ *           no match and the XDP program does not read it: most pairs
+ *           of a dense table have no rule.
  *
  * A group's rules are those of one width of source and destination, so
  * that few of them share an address pair; their services are boxes (one
@@ -206,7 +209,8 @@ struct fwc_meta {
  */
 #define FWC_GROUPS_MAX 16u
 #define FWC_PROBE_MAX 8u
-#define FWC_LIST_MAX 64u
+/* A list's entries, its end included: longer ones are a decision row. */
+#define FWC_LIST_MAX 16u
 /* Kind 0 was ROWS (a group's own cross product): gone, and refused. */
 #define FWC_GROUP_LISTS 1u
 #define FWC_GROUP_SPARSE 2u

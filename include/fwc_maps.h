@@ -119,6 +119,9 @@
 	X(GMASK, gmask, ARRAY, __u32, __u32,                                  \
 	  SIZED(m->n_groups ? (__u64)m->n_src + m->n_dst : 0), MMAPABLE,      \
 	  PIN, OPTIONAL, gmask, "n_src + n_dst")                              \
+	/* The group walk's state: its frame ends the deepest call chain. */ \
+	X(GROUP_SCRATCH, group_scratch, PERCPU_ARRAY, __u32,                  \
+	  struct fwc_gwalk, FIXED(1), 0, SCRATCH, NO_ART, -, -)               \
 	/*                                                                   \
 	 * Per counter id (rules, then the reserved counters): what the      \
 	 * program counts, per CPU, and the labels bpftool shows beside      \

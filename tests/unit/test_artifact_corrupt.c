@@ -981,8 +981,9 @@ static size_t key_runs(const struct fwc_tables *t, uint32_t off, uint32_t mask,
 }
 
 /*
- * glist: for each decision row, the boxes its rules decide in rule order
- * and a rule 0; @list_off and @list_n the row's offset and boxes.
+ * glist: the empty list at 0 (fwc_tables_validate), then for each
+ * decision row the boxes its rules decide in rule order and a rule 0;
+ * @list_off and @list_n the row's offset and boxes.
  */
 static void build_glist(struct fwc_tables *t, uint32_t *list_off,
 			uint32_t *list_n)
@@ -990,8 +991,8 @@ static void build_glist(struct fwc_tables *t, uint32_t *list_off,
 	static uint32_t lo1[65536], hi1[65536], c1[65536];
 	static uint32_t lo2[65536], hi2[65536], c2[65536];
 	const struct fwc_meta *m = &t->meta;
-	struct fwc_gentry *all = NULL;
-	size_t n = 0, cap = 0;
+	struct fwc_gentry *all = calloc(64, sizeof(*all));
+	size_t n = 1, cap = 64;
 
 	for (uint32_t r = 0; r < m->n_rows; r++) {
 		size_t first = n;
@@ -1066,8 +1067,9 @@ static uint32_t glist_min(const struct fwc_tables *t)
 
 /*
  * The glist of boxes (build_glist) and, with @rows, then one of row
- * entries instead: row r's list at glist[2r], its row and a rule 0.
- * Returns the lowest rule of the boxes.
+ * entries instead: the empty list at glist[0], then row r's list at
+ * glist[1 + 2r], its row and a rule 0. Returns the lowest rule of the
+ * boxes.
  */
 static uint32_t group_glist(struct fwc_tables *t, bool rows, uint32_t *list_off,
 			    uint32_t *list_n)
@@ -1080,16 +1082,16 @@ static uint32_t group_glist(struct fwc_tables *t, bool rows, uint32_t *list_off,
 	if (!rows)
 		return min;
 	free(t->glist);
-	t->glist = calloc(2 * (size_t)m->n_rows, sizeof(*t->glist));
+	t->glist = calloc(1 + 2 * (size_t)m->n_rows, sizeof(*t->glist));
 	for (uint32_t r = 0; r < m->n_rows; r++) {
-		t->glist[2 * r] = (struct fwc_gentry){
+		t->glist[1 + 2 * r] = (struct fwc_gentry){
 			.rule = FWC_GENTRY_ROW,
 			.k1_lo = (uint16_t)r,
 			.k1_hi = (uint16_t)(r >> 16),
 		};
-		list_off[r] = 2 * r;
+		list_off[r] = 1 + 2 * r;
 	}
-	t->meta.n_glist = 2 * m->n_rows;
+	t->meta.n_glist = 1 + 2 * m->n_rows;
 	return min;
 }
 
@@ -1317,15 +1319,17 @@ static void test_grouped_row_entries(void **state)
 	to_lists_rows(t);
 	expect_grouped_same(&c, want);
 	g = &t->groups[0];
-	assert_int_equal(m->n_glist, 2 * m->n_rows);
-	assert_int_equal(t->glist[2].rule, FWC_GENTRY_ROW);
+	assert_int_equal(m->n_glist, 1 + 2 * m->n_rows);
+	assert_int_equal(t->glist[0].rule, 0);
+	assert_int_equal(t->glist[3].rule, FWC_GENTRY_ROW);
 	/* A row past the rows, by either half of the index. */
-	e = &t->glist[2 * (m->n_rows - 1)];
+	e = &t->glist[1 + 2 * (m->n_rows - 1)];
 	snprintf(msg, sizeof(msg), "glist[%u]: decision row %u, n_rows %u",
-		 2 * (m->n_rows - 1), m->n_rows, m->n_rows);
+		 1 + 2 * (m->n_rows - 1), m->n_rows, m->n_rows);
 	TRY(e->k1_lo, (uint16_t)m->n_rows, msg);
 	snprintf(msg, sizeof(msg), "glist[%u]: decision row %u, n_rows %u",
-		 2 * (m->n_rows - 1), (1u << 16) + m->n_rows - 1, m->n_rows);
+		 1 + 2 * (m->n_rows - 1), (1u << 16) + m->n_rows - 1,
+		 m->n_rows);
 	TRY(e->k1_hi, 1, msg);
 	/* The answers are the rows': with no rule in them, none. */
 	dec = malloc((size_t)m->n_dec * sizeof(*dec));
