@@ -263,20 +263,12 @@ static __always_inline __s64 fwc_slot_list(const struct fwc_group *g, __u32 gs,
 	return 0;
 }
 
-/* The glist offset of group @g's candidate list for global (src, dst). */
-static __always_inline __s64 fwc_group_list(const struct fwc_group *g,
-					    __u32 src, __u32 dst, __u32 *key)
+/* The glist offset of group @g's candidate list at its classes (gs, gd). */
+static __always_inline __s64 fwc_group_list(const struct fwc_group *g, __u32 gs,
+					    __u32 gd, __u32 *key)
 {
-	__u32 *v, gs, gd;
+	__u32 *v;
 
-	v = fwc_elem(&gmap, key, g->src_off + src);
-	if (!v)
-		return -1;
-	gs = *v;
-	v = fwc_elem(&gmap, key, g->dst_off + dst);
-	if (!v)
-		return -1;
-	gd = *v;
 	/* Out-of-range classes would index another row: fail closed. */
 	if (gs >= g->n_src || gd >= g->n_dst)
 		return -1;
@@ -300,9 +292,10 @@ __noinline int fwc_groups_classify(const struct fwc_meta *m,
 				   const struct fwc_hdr *h, __u32 src,
 				   __u32 dst, __u32 sc)
 {
+	struct fwc_gclass *e;
 	struct fwc_gwalk *w;
 	struct fwc_group *g;
-	__u32 zero = 0, *v;
+	__u32 zero = 0;
 	/* 64 bits: a 32-bit spill of it would lose the loop's bound. */
 	__u64 k;
 	__s64 at;
@@ -311,22 +304,22 @@ __noinline int fwc_groups_classify(const struct fwc_meta *m,
 	w = bpf_map_lookup_elem(&group_scratch, &zero);
 	if (!w || !m || !h)
 		return -1;
+	/* The classes' gmap entries, copied: one lookup each a packet. */
+	e = fwc_elem(&gmap, &w->key, src);
+	if (!e)
+		return -1;
+	w->cs = *e;
+	e = fwc_elem(&gmap, &w->key, m->n_src + dst);
+	if (!e)
+		return -1;
+	w->cd = *e;
 	w->proto = h->proto;
 	w->k1 = h->k1;
 	w->k2 = h->k2;
-	w->src = src;
-	w->dst = dst;
 	w->sc = sc;
 	w->best = FWC_NO_RULE;
-	/* Only the groups both classes are in can match (gmask). */
-	v = fwc_elem(&gmask, &w->key, src);
-	if (!v)
-		return -1;
-	w->mask = *v;
-	v = fwc_elem(&gmask, &w->key, m->n_src + dst);
-	if (!v)
-		return -1;
-	w->mask &= *v;
+	/* Only the groups both classes are in can match. */
+	w->mask = w->cs.mask & w->cd.mask;
 	if (m->n_groups < FWC_GROUPS_MAX)
 		w->mask &= (1u << m->n_groups) - 1;
 	for (k = 0; k < FWC_GROUPS_MAX; k++) {
@@ -340,7 +333,7 @@ __noinline int fwc_groups_classify(const struct fwc_meta *m,
 		/* Groups by their lowest rule: none later can win. */
 		if (w->best < g->min_rule)
 			break;
-		at = fwc_group_list(g, w->src, w->dst, &w->key);
+		at = fwc_group_list(g, w->cs.cls[k], w->cd.cls[k], &w->key);
 		if (at < 0)
 			return -1;
 		/* glist[0] is the empty list (fwc_tables_validate). */

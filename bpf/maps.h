@@ -72,12 +72,14 @@ struct fwc_rpc_scratch {
  * admitting_rule -> groups_classify, which must fit 512 bytes.
  */
 struct fwc_gwalk {
-	__u32 src, dst, sc; /* the packet's global classes */
-	__u16 k1, k2;	    /* and its keys (struct fwc_hdr) */
+	struct fwc_gclass cs, cd; /* the packet's gmap entries */
+	__u32 sc;		  /* its global service class */
+	__u16 k1, k2;		  /* and its keys (struct fwc_hdr) */
 	__u32 proto;
 	__u32 best; /* the lowest rule matched so far */
 	__u32 mask; /* the groups both its classes are in */
 	__u32 key;  /* of each lookup */
+	__u32 pad;
 };
 
 /* The deny log's rate limiter of one rule (bpf/log.h). */

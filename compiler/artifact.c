@@ -25,8 +25,9 @@
 
 #define MAGIC "FWCA"
 /* 2: ABI 6's rpc_ifaces section (include/fwc_maps.h), after the rules;
- * 3: ABI 7's groups, gmap, slots and glist sections after it. */
-#define FORMAT 3
+ * 3: ABI 7's groups, gmap, slots and glist sections after it;
+ * 4: ABI 8's gmap of one struct fwc_gclass per class, no gmask. */
+#define FORMAT 4
 #define HEADER 16
 
 struct buf {

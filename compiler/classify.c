@@ -149,14 +149,6 @@ void fwc_tables_classes(const struct fwc_tables *t,
 		*src = *dst = *svc = 0;
 }
 
-/* gmap[off + cls], or UINT32_MAX past the map. */
-static uint32_t gmap_at(const struct fwc_tables *t, uint32_t off, uint32_t cls)
-{
-	uint64_t i = (uint64_t)off + cls;
-
-	return i < t->meta.n_gmap ? t->gmap[i] : UINT32_MAX;
-}
-
 /* The rule of decision row @row, service class @v, of group @g. */
 static uint32_t row_match(const struct fwc_tables *t, const struct fwc_group *g,
 			  uint64_t row, uint32_t v)
@@ -212,12 +204,11 @@ static const struct fwc_slot *group_slot(const struct fwc_tables *t,
 	return NULL;
 }
 
-/* The rule group @g matches; 0 for none. */
+/* The rule group @g matches at its classes (gs, gd); 0 for none. */
 static uint32_t group_match(const struct fwc_tables *t,
-			    const struct fwc_group *g, uint32_t s, uint32_t d,
+			    const struct fwc_group *g, uint32_t gs, uint32_t gd,
 			    uint32_t v, const struct fwc_packet *pkt)
 {
-	uint32_t gs = gmap_at(t, g->src_off, s), gd = gmap_at(t, g->dst_off, d);
 	const struct fwc_slot *sl;
 	uint64_t i;
 
@@ -239,12 +230,15 @@ static uint32_t groups_classify(const struct fwc_tables *t, uint32_t s,
 				const struct fwc_packet *pkt)
 {
 	uint64_t ds = (uint64_t)t->meta.n_src + d;
+	const struct fwc_gclass *cs, *cd;
 	uint32_t best = 0, mask;
 
-	/* Only the groups both classes are in can match (gmask). */
-	if (s >= t->meta.n_src || ds >= (uint64_t)t->meta.n_src + t->meta.n_dst)
+	if (s >= t->meta.n_src || ds >= t->meta.n_gmap)
 		return 0;
-	mask = t->gmask[s] & t->gmask[ds];
+	cs = &t->gmap[s];
+	cd = &t->gmap[ds];
+	/* Only the groups both classes are in can match. */
+	mask = cs->mask & cd->mask;
 	for (uint32_t k = 0; k < t->meta.n_groups && k < FWC_GROUPS_MAX; k++) {
 		const struct fwc_group *g = &t->groups[k];
 		uint32_t id;
@@ -253,7 +247,7 @@ static uint32_t groups_classify(const struct fwc_tables *t, uint32_t s,
 			continue;
 		if (best && best < g->min_rule)
 			break;
-		id = group_match(t, g, s, d, v, pkt);
+		id = group_match(t, g, cs->cls[k], cd->cls[k], v, pkt);
 		if (id && (!best || id < best))
 			best = id;
 	}

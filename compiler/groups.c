@@ -63,6 +63,8 @@ enum gid {
 	G_COUNT
 };
 
+_Static_assert(G_COUNT <= FWC_GROUPS_MAX, "a gmap entry holds every group");
+
 static const char *const gid_name[G_COUNT] = {
 	"any to any",	     "any to narrow",	   "any to /16-/23",
 	"any to wide",	     "narrow to any",	   "/16-/23 to any",
@@ -904,6 +906,29 @@ out:
 	return err;
 }
 
+/*
+ * One side's gmap entries (src or dst classes, IPv4 then IPv6) from the
+ * groups' class vectors: each global class's class in every group, and
+ * the groups it is in (its class there not 0, "in no set"; an IPv6
+ * group class is offset by the group's IPv4 count @v4 and its "in no
+ * set" is that offset).
+ */
+static void gmap_side(struct fwc_gclass *out, const struct vecset *v4s,
+		      const struct vecset *v6s, uint32_t n4, uint32_t n6,
+		      const uint32_t *v4, size_t k)
+{
+	for (uint32_t c = 0; c < n4 + n6; c++) {
+		const uint32_t *v = c < n4 ? &v4s->vec[(size_t)c * k] :
+					     &v6s->vec[(size_t)(c - n4) * k];
+
+		for (size_t i = 0; i < k; i++) {
+			out[c].cls[i] = v[i];
+			if (v[i] != (c < n4 ? 0 : v4[i]))
+				out[c].mask |= 1u << i;
+		}
+	}
+}
+
 int fwc_tables_build_groups(const struct fwc_policy *pol,
 			    const struct fwc_compile_opts *opts,
 			    struct fwc_tables *t, char *why, size_t len)
@@ -1016,8 +1041,11 @@ int fwc_tables_build_groups(const struct fwc_policy *pol,
 	t->meta.n_dst = gc.n_dst;
 	t->meta.n_groups = (uint32_t)k;
 	t->groups = xcalloc(k, sizeof(*t->groups));
-	t->meta.n_gmap = (uint32_t)(k * ((size_t)gc.n_src + gc.n_dst));
+	t->meta.n_gmap = gc.n_src + gc.n_dst;
 	t->gmap = xcalloc(t->meta.n_gmap, sizeof(*t->gmap));
+	gmap_side(t->gmap, &vs4, &vs6, gc.src4.n_cls, gc.src6.n_cls, v4s, k);
+	gmap_side(t->gmap + gc.n_src, &vd4, &vd6, gc.dst4.n_cls, gc.dst6.n_cls,
+		  v4d, k);
 	t->meta.n_rows = (uint32_t)rows.n;
 	t->meta.n_dec = (uint32_t)(rows.n * sc.n_svc);
 	for (size_t i = 0; i < k; i++) {
@@ -1031,18 +1059,6 @@ int fwc_tables_build_groups(const struct fwc_policy *pol,
 		o->n_svc = sc.n_svc;
 		o->n_rows = (uint32_t)rows.n;
 		o->dec_off = 0;
-		o->src_off = (uint32_t)(i * ((size_t)gc.n_src + gc.n_dst));
-		o->dst_off = o->src_off + gc.n_src;
-		for (uint32_t c = 0; c < gc.src4.n_cls; c++)
-			t->gmap[o->src_off + c] = vs4.vec[(size_t)c * k + i];
-		for (uint32_t c = 0; c < gc.src6.n_cls; c++)
-			t->gmap[o->src_off + gc.src4.n_cls + c] =
-				vs6.vec[(size_t)c * k + i];
-		for (uint32_t c = 0; c < gc.dst4.n_cls; c++)
-			t->gmap[o->dst_off + c] = vd4.vec[(size_t)c * k + i];
-		for (uint32_t c = 0; c < gc.dst6.n_cls; c++)
-			t->gmap[o->dst_off + gc.dst4.n_cls + c] =
-				vd6.vec[(size_t)c * k + i];
 		if (g->g.kind == FWC_GROUP_SPARSE) {
 			o->pair_off = t->meta.n_slots;
 			t->meta.n_slots += (uint32_t)g->n_slots;
@@ -1066,24 +1082,6 @@ int fwc_tables_build_groups(const struct fwc_policy *pol,
 		else
 			memcpy(t->pair + o->pair_off, g->pair,
 			       (size_t)g->n_src * g->n_dst * sizeof(*t->pair));
-	}
-	/*
-	 * The groups each global class is in (a class of a group's own
-	 * but 0, "in no set"): a packet looks up only the groups both its
-	 * classes are in.
-	 */
-	t->gmask = xcalloc((size_t)gc.n_src + gc.n_dst, sizeof(*t->gmask));
-	for (size_t i = 0; i < k; i++) {
-		const struct fwc_group *o = &t->groups[i];
-
-		for (uint32_t c = 0; c < gc.n_src; c++)
-			if (t->gmap[o->src_off + c] !=
-			    (c < gc.src4.n_cls ? 0 : v4s[i]))
-				t->gmask[c] |= 1u << i;
-		for (uint32_t c = 0; c < gc.n_dst; c++)
-			if (t->gmap[o->dst_off + c] !=
-			    (c < gc.dst4.n_cls ? 0 : v4d[i]))
-				t->gmask[gc.n_src + c] |= 1u << i;
 	}
 	t->decision = rows.vec;
 	rows.vec = NULL;

@@ -37,10 +37,9 @@ struct fwc_tables {
 	struct fwc_rpc_iface *rpc_ifaces; /* meta.n_rpc, NULL when 0 */
 	/* ABI 7: the grouped layout, all NULL when meta.n_groups is 0. */
 	struct fwc_group *groups; /* meta.n_groups */
-	uint32_t *gmap;		  /* meta.n_gmap */
+	struct fwc_gclass *gmap;  /* meta.n_gmap: n_src + n_dst */
 	struct fwc_slot *slots;	  /* meta.n_slots */
 	struct fwc_gentry *glist; /* meta.n_glist */
-	uint32_t *gmask;	  /* meta.n_src + meta.n_dst */
 
 	struct fwc_rule_meta *rule_meta; /* meta.n_rules + 1 (0 = default) */
 	char *source;			 /* policy file name */

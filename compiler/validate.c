@@ -62,16 +62,19 @@ static bool groups_meta_ok(struct check *c)
 			if (grouped[i].v)
 				return bad(c, "meta: %s %u without groups",
 					   grouped[i].name, grouped[i].v);
-		if (t->groups || t->gmap || t->slots || t->glist || t->gmask)
+		if (t->groups || t->gmap || t->slots || t->glist)
 			return bad(c, "meta: n_groups 0 with a groups, gmap, "
-				      "slots, glist or gmask table");
+				      "slots or glist table");
 		return true;
 	}
 	if (m->n_groups > FWC_GROUPS_MAX)
 		return bad(c, "meta: n_groups %u, more than %u", m->n_groups,
 			   FWC_GROUPS_MAX);
-	if (!t->groups || !t->gmask || (m->n_gmap && !t->gmap) ||
-	    (m->n_slots && !t->slots) || (m->n_glist && !t->glist))
+	if ((uint64_t)m->n_src + m->n_dst != m->n_gmap)
+		return bad(c, "meta: n_gmap %u, not n_src + n_dst = %llu",
+			   m->n_gmap, (unsigned long long)m->n_src + m->n_dst);
+	if (!t->groups || !t->gmap || (m->n_slots && !t->slots) ||
+	    (m->n_glist && !t->glist))
 		return bad(c, "a table its count sizes is missing");
 	return true;
 }
@@ -381,26 +384,43 @@ static bool classes_ok(struct check *c)
 }
 
 /*
- * Global classes 0..@n - 1 through group @k's map at gmap[@off ..]: inside
- * gmap, each to a class of the group's @n_group.
+ * The gmap entries of global classes gmap[@off .. @off + @n - 1] (the
+ * source or destination side): in each group k < n_groups, a class of
+ * the group's (@src: n_src, else n_dst); nothing past the groups.
  */
-static bool gmap_ok(struct check *c, uint32_t k, const char *what, uint32_t off,
-		    uint32_t n, uint32_t n_group)
+static bool gmap_ok(struct check *c, bool src, uint32_t off, uint32_t n)
 {
 	const struct fwc_tables *t = c->t;
-	uint64_t end = (uint64_t)off + n;
+	const struct fwc_meta *m = &t->meta;
+	const char *what = src ? "src" : "dst";
 
-	if (end > t->meta.n_gmap)
-		return bad(c, "group %u: %s map gmap[%u..%llu], n_gmap %u", k,
-			   what, off, (unsigned long long)end - 1,
-			   t->meta.n_gmap);
-	for (uint64_t i = off; i < end; i++)
-		if (t->gmap[i] >= n_group)
-			return bad(c,
-				   "gmap[%llu]: group %u %s class %u, its "
-				   "n_%s %u",
-				   (unsigned long long)i, k, what, t->gmap[i],
-				   what, n_group);
+	for (uint64_t i = off; i < (uint64_t)off + n; i++) {
+		const struct fwc_gclass *e = &t->gmap[i];
+
+		if (m->n_groups < 32 && e->mask >> m->n_groups)
+			return bad(c, "gmap[%llu]: mask 0x%x, past %u groups",
+				   (unsigned long long)i, e->mask, m->n_groups);
+		for (uint32_t k = 0; k < FWC_GROUPS_MAX; k++) {
+			uint32_t lim;
+
+			if (k >= m->n_groups) {
+				if (e->cls[k])
+					return bad(c,
+						   "gmap[%llu]: class %u in "
+						   "group %u, past %u groups",
+						   (unsigned long long)i,
+						   e->cls[k], k, m->n_groups);
+				continue;
+			}
+			lim = src ? t->groups[k].n_src : t->groups[k].n_dst;
+			if (e->cls[k] >= lim)
+				return bad(c,
+					   "gmap[%llu]: group %u %s class %u, "
+					   "its n_%s %u",
+					   (unsigned long long)i, k, what,
+					   e->cls[k], what, lim);
+		}
+	}
 	return true;
 }
 
@@ -570,12 +590,6 @@ static bool groups_ok(struct check *c)
 	if (!m->n_glist || t->glist[0].rule)
 		return bad(c, "glist[0]: %s, not the empty list",
 			   m->n_glist ? "a rule" : "none");
-	/* gmask: bits of groups that exist (the table's size: its count). */
-	for (uint64_t i = 0; i < (uint64_t)m->n_src + m->n_dst; i++)
-		if (m->n_groups < 32 && t->gmask[i] >> m->n_groups)
-			return bad(c, "gmask[%llu]: 0x%x, past %u groups",
-				   (unsigned long long)i, t->gmask[i],
-				   m->n_groups);
 	for (uint32_t k = 0; k < m->n_groups; k++) {
 		const struct fwc_group *g = &t->groups[k];
 		bool ok;
@@ -609,15 +623,13 @@ static bool groups_ok(struct check *c)
 		if (g->kind == FWC_GROUP_LISTS && g->mask)
 			return bad(c, "group %u: a LISTS group with mask 0x%x",
 				   k, g->mask);
-		if (!gmap_ok(c, k, "src", g->src_off, m->n_src, g->n_src) ||
-		    !gmap_ok(c, k, "dst", g->dst_off, m->n_dst, g->n_dst))
-			return false;
 		ok = g->kind == FWC_GROUP_LISTS ? lists_ok(c, k) :
 						  sparse_ok(c, k);
 		if (!ok)
 			return false;
 	}
-	return true;
+	return gmap_ok(c, true, 0, m->n_src) &&
+	       gmap_ok(c, false, m->n_src, m->n_dst);
 }
 
 static bool rules_ok(struct check *c)

@@ -42,7 +42,7 @@
 
 #include <linux/types.h>
 
-#define FWC_ABI_VERSION 7
+#define FWC_ABI_VERSION 8
 
 /* Trie entries: a leaf holds an addr class, a chunk pointer has this bit. */
 #define FWC_TRIE_CHUNK 0x80000000u
@@ -169,7 +169,7 @@ struct fwc_meta {
 	 * another).
 	 */
 	__u32 n_groups; /* struct fwc_group entries, <= FWC_GROUPS_MAX */
-	__u32 n_gmap;	/* address class maps: gmap entries */
+	__u32 n_gmap;	/* gmap entries: n_src + n_dst (ABI 8) */
 	__u32 n_slots;	/* sparse pairs: struct fwc_slot entries */
 	__u32 n_glist;	/* candidate lists: struct fwc_gentry entries */
 	__u32 n_pair;	/* grouped: pair entries (else n_src * n_dst) */
@@ -184,7 +184,9 @@ struct fwc_meta {
  * classes src, dst and svc) and then looked up in each group, and the
  * lowest rule id any group matches decides (0: none, the default rule):
  *
- *   gs = gmap[g.src_off + src], gd = gmap[g.dst_off + dst]
+ *   groups: gmap[src].mask & gmap[n_src + dst].mask, each bit k < n_groups
+ *           a group k both classes are in (the only ones that can match)
+ *   gs = gmap[src].cls[k], gd = gmap[n_src + dst].cls[k]
  *   LISTS:  at = pair[g.pair_off + gs * g.n_dst + gd]
  *   SPARSE: at = the slot of (gs, gd) in slots[g.pair_off ..
  *           g.pair_off + g.mask]: probing from fwc_slot_hash() at most
@@ -206,8 +208,13 @@ struct fwc_meta {
  * dec_off 0, and meta.n_dec = n_rows * n_svc (row 0 is empty).
  * Groups come in order of their lowest rule id (min_rule): once a match
  * is lower than a group's min_rule, no later group can beat it.
+ *
+ * ABI 8: a global class's group classes are one gmap entry (struct
+ * fwc_gclass, one cache line), which the XDP program reads once for a
+ * packet, not once a group (it had a u32 per group and class, and a
+ * gmask table of the bits).
  */
-#define FWC_GROUPS_MAX 16u
+#define FWC_GROUPS_MAX 15u
 #define FWC_PROBE_MAX 8u
 /* A list's entries, its end included: longer ones are a decision row. */
 #define FWC_LIST_MAX 16u
@@ -218,9 +225,7 @@ struct fwc_meta {
 struct fwc_group {
 	__u32 kind;	/* FWC_GROUP_* */
 	__u32 min_rule; /* its lowest rule id */
-	__u32 src_off;	/* gmap offsets of its src and dst maps */
-	__u32 dst_off;
-	__u32 n_src; /* its address classes */
+	__u32 n_src;	/* its address classes */
 	__u32 n_dst;
 	__u32 n_svc;	/* meta.n_svc: of its decision rows */
 	__u32 n_rows;	/* meta.n_rows: the rows its lists may name */
@@ -229,6 +234,17 @@ struct fwc_group {
 	__u32 seed;	/* SPARSE: of fwc_slot_hash() */
 	__u32 dec_off;	/* 0: its rows are decision[0 ..] */
 };
+
+/*
+ * gmap[c], c < n_src: source class c; gmap[n_src + c]: destination class
+ * c. Bit k of mask: the class is in group k (its class there is one of
+ * the group's sets, not 0, "in none"); cls[k] its class in group k, for
+ * every k < n_groups, 0 past them.
+ */
+struct fwc_gclass {
+	__u32 mask;
+	__u32 cls[FWC_GROUPS_MAX];
+} __attribute__((aligned(8))); /* copied as 8 words */
 
 /* A sparse group's (src, dst) pair: classes + 1 (src 0: an empty slot). */
 struct fwc_slot {

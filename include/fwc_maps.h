@@ -109,16 +109,12 @@
 	/* ABI 7: the grouped layout (include/fwc_abi.h, "Groups"). */       \
 	X(GROUPS, groups, ARRAY, __u32, struct fwc_group,                     \
 	  SIZED(m->n_groups), MMAPABLE, PIN, OPTIONAL, groups, "n_groups")    \
-	X(GMAP, gmap, ARRAY, __u32, __u32,                                    \
+	X(GMAP, gmap, ARRAY, __u32, struct fwc_gclass,                        \
 	  SIZED(m->n_gmap), MMAPABLE, PIN, OPTIONAL, gmap, "n_gmap")          \
 	X(SLOTS, slots, ARRAY, __u32, struct fwc_slot,                        \
 	  SIZED(m->n_slots), MMAPABLE, PIN, OPTIONAL, slots, "n_slots")       \
 	X(GLIST, glist, ARRAY, __u32, struct fwc_gentry,                      \
 	  SIZED(m->n_glist), MMAPABLE, PIN, OPTIONAL, glist, "n_glist")       \
-	/* Per global src class, then dst class: the groups it is in. */     \
-	X(GMASK, gmask, ARRAY, __u32, __u32,                                  \
-	  SIZED(m->n_groups ? (__u64)m->n_src + m->n_dst : 0), MMAPABLE,      \
-	  PIN, OPTIONAL, gmask, "n_src + n_dst")                              \
 	/* The group walk's state: its frame ends the deepest call chain. */ \
 	X(GROUP_SCRATCH, group_scratch, PERCPU_ARRAY, __u32,                  \
 	  struct fwc_gwalk, FIXED(1), 0, SCRATCH, NO_ART, -, -)               \

@@ -357,7 +357,7 @@ int fwc_set_open(const char *dir, struct fwc_set *s)
 		     i == FWC_M_RPC_IFACES || i == FWC_M_PINHOLES ||
 		     i == FWC_M_PINHOLE_PORTS || i == FWC_M_EPM_CALLS ||
 		     i == FWC_M_GROUPS || i == FWC_M_GMAP || i == FWC_M_SLOTS ||
-		     i == FWC_M_GLIST || i == FWC_M_GMASK))
+		     i == FWC_M_GLIST))
 			continue;
 		if (s->maps[i] < 0) {
 			err = s->maps[i];

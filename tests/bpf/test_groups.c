@@ -17,8 +17,9 @@
  *               glist, decision, groups, meta) so that a class, offset
  *               or rule is out of range: the packet is dropped and
  *               counted malformed (fail closed), and passes again once
- *               the entry is put back. A group's bit cleared in gmask
- *               is valid: the packet skips the group, to the default.
+ *               the entry is put back. A group's bit cleared in a gmap
+ *               entry's mask is valid: the packet skips the group, to
+ *               the default.
  *
  * Every policy has `set state off`, so that each packet meets the rules.
  * FWC_SEED, FWC_GROUPS_POLICIES, FWC_GROUPS_PACKETS, FWC_GROUPS_RULES,
@@ -850,37 +851,45 @@ static void malformed_until(struct broken *x, struct bpf_map *m, uint32_t key,
 #define MALFORMED_UNTIL(x, m, key, old, what) \
 	malformed_until(x, m, key, old, what, __LINE__)
 
-/* The slots index of the packet's pair in sparse group @g, or -1. */
-static int64_t slot_of(const struct fwc_tables *t, const struct fwc_group *g,
+/* The packet's class in group @k: of its source, or (@dst) destination. */
+static uint32_t gclass_of(const struct fwc_tables *t, uint32_t k,
+			  const struct broken *x, bool dst)
+{
+	return dst ? t->gmap[t->meta.n_src + x->d].cls[k] :
+		     t->gmap[x->s].cls[k];
+}
+
+/* The slots index of the packet's pair in sparse group @k, or -1. */
+static int64_t slot_of(const struct fwc_tables *t, uint32_t k,
 		       const struct broken *x)
 {
-	uint32_t gs = t->gmap[g->src_off + x->s],
-		 gd = t->gmap[g->dst_off + x->d];
+	const struct fwc_group *g = &t->groups[k];
+	uint32_t gs = gclass_of(t, k, x, false), gd = gclass_of(t, k, x, true);
 	uint32_t h = fwc_slot_hash(gs, gd, g->seed);
 
 	for (uint32_t i = 0; i < FWC_PROBE_MAX; i++) {
-		uint32_t k = g->pair_off + ((h + i) & g->mask);
+		uint32_t at = g->pair_off + ((h + i) & g->mask);
 
-		if (t->slots[k].src == gs + 1 && t->slots[k].dst == gd + 1)
-			return k;
+		if (t->slots[at].src == gs + 1 && t->slots[at].dst == gd + 1)
+			return at;
 	}
 	return -1;
 }
 
-/* The glist offset of the packet's candidate list in group @g, or -1. */
-static int64_t list_of(const struct fwc_tables *t, const struct fwc_group *g,
+/* The glist offset of the packet's candidate list in group @k, or -1. */
+static int64_t list_of(const struct fwc_tables *t, uint32_t k,
 		       const struct broken *x)
 {
-	uint32_t gs = t->gmap[g->src_off + x->s],
-		 gd = t->gmap[g->dst_off + x->d];
-	int64_t k;
+	const struct fwc_group *g = &t->groups[k];
+	uint32_t gs = gclass_of(t, k, x, false), gd = gclass_of(t, k, x, true);
+	int64_t s;
 
 	if (g->kind == FWC_GROUP_LISTS)
 		return t->pair[g->pair_off + gs * g->n_dst + gd];
 	if (g->kind != FWC_GROUP_SPARSE)
 		return -1;
-	k = slot_of(t, g, x);
-	return k < 0 ? -1 : (int64_t)t->slots[k].list;
+	s = slot_of(t, k, x);
+	return s < 0 ? -1 : (int64_t)t->slots[s].list;
 }
 
 /* The group (and glist entry) where the packet meets its rule, by its
@@ -889,7 +898,7 @@ static int64_t deciding_entry(const struct fwc_tables *t,
 			      const struct broken *x, bool row, uint32_t *gi)
 {
 	for (uint32_t k = 0; k < t->meta.n_groups; k++) {
-		int64_t at = list_of(t, &t->groups[k], x);
+		int64_t at = list_of(t, k, x);
 
 		for (int64_t i = at; at >= 0 && t->glist[i].rule; i++) {
 			const struct fwc_gentry *e = &t->glist[i];
@@ -912,6 +921,7 @@ static void test_broken(void **state)
 	struct fwc_policy *pol = NULL;
 	unsigned long seen[3] = { 0, 0, 0 };
 	struct broken x = { 0 };
+	struct fwc_gclass gc, gwas;
 	const struct fwc_tables *t;
 	const struct fwc_group *g;
 	struct fwc_bpf *sk;
@@ -928,14 +938,19 @@ static void test_broken(void **state)
 	printf("broken: %s\n", k);
 	assert_true(seen[FWC_GROUP_LISTS] && seen[FWC_GROUP_SPARSE]);
 
-	/* gmap: group 0's source class of the packet out of range. */
+	/*
+	 * gmap: group 0's source class of the packet out of range. The
+	 * entry is the source class's, with every group's class in it:
+	 * read whole, one class changed, written back whole.
+	 */
 	aim(&x, 4, 6, "10.3.0.7", "10.4.7.9", 443, 11);
 	g = &t->groups[0];
-	key = g->src_off + x.s;
-	peek(sk->maps.gmap, key, &old);
-	val = g->n_src;
-	poke(sk->maps.gmap, key, &val);
-	MALFORMED_UNTIL(&x, sk->maps.gmap, key, &old,
+	key = x.s;
+	peek(sk->maps.gmap, key, &gwas);
+	gc = gwas;
+	gc.cls[0] = g->n_src;
+	poke(sk->maps.gmap, key, &gc);
+	MALFORMED_UNTIL(&x, sk->maps.gmap, key, &gwas,
 			"gmap: source class = n_src of group 0");
 
 	/* The sparse group of rule 11. */
@@ -944,44 +959,59 @@ static void test_broken(void **state)
 	g = &t->groups[gi];
 	assert_int_equal(g->kind, FWC_GROUP_SPARSE);
 
-	/* gmap: its destination class out of range. */
-	key = g->dst_off + x.d;
-	peek(sk->maps.gmap, key, &old);
-	val = g->n_dst + 7;
-	poke(sk->maps.gmap, key, &val);
+	/* gmap: its destination class out of range (the destination
+	 * class's entry, after the n_src source ones). */
+	key = t->meta.n_src + x.d;
+	peek(sk->maps.gmap, key, &gwas);
+	gc = gwas;
+	gc.cls[gi] = g->n_dst + 7;
+	poke(sk->maps.gmap, key, &gc);
 	MALFORMED_UNTIL(
-		&x, sk->maps.gmap, key, &old,
+		&x, sk->maps.gmap, key, &gwas,
 		"gmap: destination class past n_dst of the sparse group");
 
-	/* gmask: the sparse group's bit cleared in the packet's source
-	 * class, or no group in its destination class: valid (not
+	/*
+	 * And just past it, n_dst: the bound itself. This stands for ABI
+	 * 7's check of a group's dst_off past gmap: a group has no gmap
+	 * offsets now (gmap's keys are the global classes, bounded by
+	 * meta), so what a group can get wrong there is its class.
+	 */
+	gc.cls[gi] = g->n_dst;
+	poke(sk->maps.gmap, key, &gc);
+	MALFORMED_UNTIL(&x, sk->maps.gmap, key, &gwas,
+			"gmap: destination class = n_dst of the sparse group");
+
+	/* gmap mask: the sparse group's bit cleared in the packet's
+	 * source class, or no group in its destination class: valid (not
 	 * malformed), the group is skipped and the default decides. */
 	{
 		uint32_t mk = x.s;
 
-		peek(sk->maps.gmask, mk, &old);
-		assert_true(old >> gi & 1);
-		val = old & ~(1u << gi);
-		poke(sk->maps.gmask, mk, &val);
+		peek(sk->maps.gmap, mk, &gwas);
+		assert_true(gwas.mask >> gi & 1);
+		gc = gwas;
+		gc.mask &= ~(1u << gi);
+		poke(sk->maps.gmap, mk, &gc);
 		DROP(x.e, &x.b, 0);
-		poke(sk->maps.gmask, mk, &old);
+		poke(sk->maps.gmap, mk, &gwas);
 		EXPECT(x.e, &x.b, x.verdict, x.id);
 		mk = t->meta.n_src + x.d;
-		peek(sk->maps.gmask, mk, &old);
-		val = 0;
-		poke(sk->maps.gmask, mk, &val);
+		peek(sk->maps.gmap, mk, &gwas);
+		gc = gwas;
+		gc.mask = 0;
+		poke(sk->maps.gmap, mk, &gc);
 		DROP(x.e, &x.b, 0);
-		poke(sk->maps.gmask, mk, &old);
+		poke(sk->maps.gmap, mk, &gwas);
 		EXPECT(x.e, &x.b, x.verdict, x.id);
-		printf("  gmask: the group's bit cleared: default (rule 0); "
-		       "restored, rule %u again\n",
+		printf("  gmap mask: the group's bit cleared: default (rule "
+		       "0); restored, rule %u again\n",
 		       x.id);
 	}
 
 	/* slots: the pair's candidate list past glist. */
 	{
 		struct fwc_slot sl, was;
-		int64_t s = slot_of(t, g, &x);
+		int64_t s = slot_of(t, gi, &x);
 
 		assert_true(s >= 0);
 		key = (uint32_t)s;
@@ -1006,18 +1036,14 @@ static void test_broken(void **state)
 				"glist: rule = n_rules + 1");
 	}
 
-	/* groups: the sparse group's gmap offset past gmap; its slots past
-	 * the slots map (the probes read no slot). */
+	/* groups: the sparse group's slots past the slots map (the probes
+	 * read no slot). Its gmap offsets are gone (ABI 8): see gmap's
+	 * class = n_dst above. */
 	{
 		struct fwc_group gr, was;
 
 		peek(sk->maps.groups, gi, &gr);
 		was = gr;
-		gr.dst_off = t->meta.n_gmap;
-		poke(sk->maps.groups, gi, &gr);
-		MALFORMED_UNTIL(&x, sk->maps.groups, gi, &was,
-				"groups: dst_off = n_gmap");
-		gr = was;
 		gr.pair_off = t->meta.n_slots;
 		poke(sk->maps.groups, gi, &gr);
 		MALFORMED_UNTIL(
@@ -1031,8 +1057,8 @@ static void test_broken(void **state)
 	assert_true(at >= 0);
 	g = &t->groups[gi];
 	assert_int_equal(g->kind, FWC_GROUP_LISTS);
-	key = g->pair_off + t->gmap[g->src_off + x.s] * g->n_dst +
-	      t->gmap[g->dst_off + x.d];
+	key = g->pair_off + gclass_of(t, gi, &x, false) * g->n_dst +
+	      gclass_of(t, gi, &x, true);
 	peek(sk->maps.pair, key, &old);
 	val = t->meta.n_glist;
 	poke(sk->maps.pair, key, &val);
@@ -1069,11 +1095,13 @@ static void test_broken(void **state)
 	}
 
 	/* meta: one group more than the map holds; a packet of no rule
-	 * looks in every group its classes are in. Not in gmask, the group
-	 * is never read (the default); in it, the packet fails closed. */
+	 * looks in every group its classes are in. Not in its classes'
+	 * gmap masks, the group is never read (the default); in them, the
+	 * packet fails closed. */
 	{
+		struct fwc_gclass ms, md;
 		struct fwc_meta m, was;
-		uint32_t zero = 0, ms, md, ks, kd, bit;
+		uint32_t zero = 0, ks, kd, bit;
 
 		aim(&x, 4, 17, "10.9.9.9", "10.8.8.8", 9, 0);
 		peek(sk->maps.meta, zero, &m);
@@ -1083,18 +1111,22 @@ static void test_broken(void **state)
 		EXPECT(x.e, &x.b, x.verdict, x.id);
 		ks = x.s;
 		kd = t->meta.n_src + x.d;
+		/* The extra group's bit must be one the program walks. */
+		assert_true(t->meta.n_groups < FWC_GROUPS_MAX);
 		bit = 1u << t->meta.n_groups;
-		peek(sk->maps.gmask, ks, &ms);
-		peek(sk->maps.gmask, kd, &md);
-		val = ms | bit;
-		poke(sk->maps.gmask, ks, &val);
-		val = md | bit;
-		poke(sk->maps.gmask, kd, &val);
+		peek(sk->maps.gmap, ks, &ms);
+		peek(sk->maps.gmap, kd, &md);
+		gc = ms;
+		gc.mask |= bit;
+		poke(sk->maps.gmap, ks, &gc);
+		gc = md;
+		gc.mask |= bit;
+		poke(sk->maps.gmap, kd, &gc);
 		MALFORMED_UNTIL(&x, sk->maps.meta, zero, &was,
-				"meta: n_groups + 1, in gmask (a packet of no "
-				"rule)");
-		poke(sk->maps.gmask, ks, &ms);
-		poke(sk->maps.gmask, kd, &md);
+				"meta: n_groups + 1, in the gmap masks (a "
+				"packet of no rule)");
+		poke(sk->maps.gmap, ks, &ms);
+		poke(sk->maps.gmap, kd, &md);
 		EXPECT(x.e, &x.b, x.verdict, x.id);
 	}
 

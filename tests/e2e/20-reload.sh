@@ -83,7 +83,7 @@ expect_eq "status policy is the artifact" "$TMP/b.fwc" "$(status_field cli polic
 expect_eq "status sha256 is B's text" "$(sha256sum "$B" | cut -d' ' -f1)" \
 	"$(status_field cli sha256)"
 expect_eq "no temporary pins left" "" "$(ls "$FWC_BPFFS/cli" | grep -- -new || true)"
-expect_eq "pins" "addr_class carried chunks counters ct ct_remap decision epm_calls events frags glist gmap gmask groups info l4 labels link log_state meta pair pinfo pinhole_ports pinholes prog proto rpc_ifaces rule_meta rules slots svc v4_root v6_lpm v6_range v6_root " \
+expect_eq "pins" "addr_class carried chunks counters ct ct_remap decision epm_calls events frags glist gmap groups info l4 labels link log_state meta pair pinfo pinhole_ports pinholes prog proto rpc_ifaces rule_meta rules slots svc v4_root v6_lpm v6_range v6_root " \
 	"$(pins_of cli)"
 
 e2e_done

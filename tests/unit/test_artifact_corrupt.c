@@ -53,8 +53,8 @@
 	"deny any -> any proto tcp port 80\n"                             \
 	"allow dmz -> lan proto udp port 1000-2000\n"
 
-/* The format compiler/artifact.c writes (3: ABI 7's grouped layout). */
-#define FORMAT 3
+/* The format compiler/artifact.c writes (4: ABI 8's gmap rows). */
+#define FORMAT 4
 
 static struct compiled compile_layout(const char *text,
 				      enum fwc_v6_layout layout)
@@ -809,12 +809,12 @@ static void test_header(void **state)
 	memcpy(g, f, n);
 	le32(g + 12, (uint32_t)(n - 16) + 1);
 	expect_refused(g, n, NULL);
-	/* Another format, newer or older (before ABI 7's groups). */
+	/* Another format, newer or older (before ABI 8's gmap rows). */
 	memcpy(g, f, n);
 	le32(g + 4, FORMAT + 1);
 	expect_refused(g, n, "format");
 	le32(g + 4, FORMAT - 1);
-	expect_refused(g, n, "format 2, this fwc reads 3");
+	expect_refused(g, n, "format 3, this fwc reads 4");
 	/* A short header, a broken stream, bytes after the stream. */
 	expect_refused(f, 12, NULL);
 	memcpy(g, f, n);
@@ -923,27 +923,24 @@ static void test_random_flips(void **state)
  * single layout's decision rows stay, every group's (n_svc, n_rows and
  * dec_off 0 as the table's).
  */
-static uint32_t *identity_gmap(const struct fwc_meta *m)
-{
-	uint32_t *gmap = calloc((size_t)m->n_src + m->n_dst, sizeof(*gmap));
-
-	for (uint32_t i = 0; i < m->n_src + m->n_dst; i++)
-		gmap[i] = i < m->n_src ? i : i - m->n_src;
-	return gmap;
-}
-
 /*
- * gmask: every global class in every one of @n_groups groups (true of
- * these groups, whose classes are the table's and decide pairs of any
- * class, class 0 too; a clear bit only skips a group, see test_gmask).
+ * gmap: every global class its own class in each of @n_groups groups,
+ * and in all of them (true of these groups, whose classes are the
+ * table's and decide pairs of any class, class 0 too; a clear mask bit
+ * only skips a group, see test_grouped_gmask).
  */
-static uint32_t *full_gmask(const struct fwc_meta *m, uint32_t n_groups)
+static struct fwc_gclass *identity_gmap(const struct fwc_meta *m,
+					uint32_t n_groups)
 {
-	uint32_t *gmask = calloc((size_t)m->n_src + m->n_dst, sizeof(*gmask));
+	struct fwc_gclass *gmap =
+		calloc((size_t)m->n_src + m->n_dst, sizeof(*gmap));
 
-	for (uint32_t i = 0; i < m->n_src + m->n_dst; i++)
-		gmask[i] = n_groups < 32 ? (1u << n_groups) - 1 : UINT32_MAX;
-	return gmask;
+	for (uint32_t i = 0; i < m->n_src + m->n_dst; i++) {
+		gmap[i].mask = (1u << n_groups) - 1;
+		for (uint32_t k = 0; k < n_groups; k++)
+			gmap[i].cls[k] = i < m->n_src ? i : i - m->n_src;
+	}
+	return gmap;
 }
 
 static struct fwc_group one_group(const struct fwc_meta *m, uint32_t kind)
@@ -951,8 +948,6 @@ static struct fwc_group one_group(const struct fwc_meta *m, uint32_t kind)
 	return (struct fwc_group){
 		.kind = kind,
 		.min_rule = 1,
-		.src_off = 0,
-		.dst_off = m->n_src,
 		.n_src = m->n_src,
 		.n_dst = m->n_dst,
 		.n_svc = m->n_svc,
@@ -1107,8 +1102,7 @@ static void to_lists_as(struct fwc_tables *t, bool rows)
 	t->groups[0].min_rule = group_glist(t, rows, list_off, list_n);
 	for (uint32_t i = 0; i < m->n_src * m->n_dst; i++)
 		t->pair[i] = list_off[t->pair[i]];
-	t->gmap = identity_gmap(m);
-	t->gmask = full_gmask(m, 1);
+	t->gmap = identity_gmap(m, 1);
 	m->n_groups = 1;
 	m->n_gmap = m->n_src + m->n_dst;
 	m->n_pair = m->n_src * m->n_dst;
@@ -1175,8 +1169,7 @@ static void to_sparse_as(struct fwc_tables *t, bool rows)
 	t->slots = calloc(size, sizeof(*t->slots));
 	while (!fill_slots(t, g, list_off, list_n))
 		g->seed++;
-	t->gmap = identity_gmap(m);
-	t->gmask = full_gmask(m, 1);
+	t->gmap = identity_gmap(m, 1);
 	m->n_groups = 1;
 	m->n_gmap = m->n_src + m->n_dst;
 	m->n_slots = size;
@@ -1381,12 +1374,14 @@ static void test_grouped_row_entries(void **state)
 	snprintf(msg, sizeof(msg), "pair[1]: list at glist[%u], n_glist %u",
 		 m->n_glist, m->n_glist);
 	TRY(t->pair[1], m->n_glist, msg);
-	/* A class map past gmap, or a class past the group's. */
-	TRY(g->src_off, m->n_gmap - m->n_src + 1, "group 0: src map gmap[");
-	TRY(g->dst_off, UINT32_MAX, "group 0: dst map gmap[");
-	TRY(t->gmap[0], m->n_src, "gmap[0]: group 0 src class");
-	TRY(t->gmap[m->n_src], UINT32_MAX, "group 0 dst class");
+	/* A class past the group's, or in a group past the groups. */
+	TRY(t->gmap[0].cls[0], m->n_src, "gmap[0]: group 0 src class");
+	TRY(t->gmap[m->n_src].cls[0], UINT32_MAX, "group 0 dst class");
 	TRY(g->n_src, m->n_src - 1, "src class");
+	TRY(t->gmap[1].cls[1], 1, "gmap[1]: class 1 in group 1, past 1 groups");
+	TRY(t->gmap[m->n_src].cls[FWC_GROUPS_MAX - 1], 1, "past 1 groups");
+	/* n_gmap is n_src + n_dst. */
+	TRY(m->n_gmap, m->n_gmap - 1, "meta: n_gmap");
 	/* Grouped counts without groups, or groups without their table. */
 	n_glist = m->n_glist;
 	m->n_groups = 0;
@@ -1398,8 +1393,8 @@ static void test_grouped_row_entries(void **state)
 	m->n_glist = 0;
 	expect_tables_refused(t, "meta: n_pair");
 	m->n_pair = m->n_dec = 0;
-	expect_invalid(t, "meta: n_groups 0 with a groups, gmap, slots, "
-			  "glist or gmask table");
+	expect_invalid(t, "meta: n_groups 0 with a groups, gmap, slots or "
+			  "glist table");
 	m->n_slots = 3;
 	expect_invalid(t, "meta: n_slots 3 without groups");
 	m->n_slots = 0;
@@ -1535,8 +1530,8 @@ static void test_grouped_lists(void **state)
 		g[k] = t->groups[0];
 	free(t->groups);
 	t->groups = g;
-	free(t->gmask);
-	t->gmask = full_gmask(m, FWC_GROUPS_MAX);
+	free(t->gmap);
+	t->gmap = identity_gmap(m, FWC_GROUPS_MAX);
 	m->n_groups = FWC_GROUPS_MAX;
 	expect_grouped_same(&c, want);
 	m->n_groups = FWC_GROUPS_MAX + 1;
@@ -1548,10 +1543,13 @@ static void test_grouped_lists(void **state)
 		 FWC_GROUPS_MAX);
 	expect_invalid(t, msg);
 	m->n_groups = 1;
-	/* Bits of the groups gone: refused. */
-	snprintf(msg, sizeof(msg), "gmask[0]: 0x%x, past 1 groups",
+	/* Bits and classes of the groups gone: refused. */
+	snprintf(msg, sizeof(msg), "gmap[0]: mask 0x%x, past 1 groups",
 		 (1u << FWC_GROUPS_MAX) - 1);
 	expect_tables_refused(t, msg);
+	for (uint32_t i = 0; i < m->n_gmap; i++)
+		t->gmap[i].mask = 1;
+	expect_tables_refused(t, "gmap[1]: class 1 in group 1, past 1 groups");
 	compiled_free(&c);
 }
 
@@ -1623,7 +1621,7 @@ static void test_grouped_sparse(void **state)
 	TRY(t->slots[empty].dst, 2, "empty, with dst 2, list 0");
 	/* Rules past the rules; a class map's class. */
 	TRY(t->glist[0].rule, m->n_rules + 1, "glist[0]: rule");
-	TRY(t->gmap[1], g->n_src, "gmap[1]: group 0 src class");
+	TRY(t->gmap[1].cls[0], g->n_src, "gmap[1]: group 0 src class");
 	/* The seed only moves pairs: misses, never a fault. */
 	keep = g->seed;
 	g->seed ^= 0x5a5a5a5a;
@@ -1657,21 +1655,18 @@ static void test_grouped_order(void **state)
 	g = calloc(2, sizeof(*g));
 	g[0] = t->groups[0];
 	g[1] = one_group(m, FWC_GROUP_LISTS);
-	/* One class each side, its pair the glist's last entry: a rule 0. */
-	g[1].src_off = g[1].dst_off = m->n_gmap;
+	/*
+	 * One class each side (every global class its class 0), its pair
+	 * the glist's last entry: a rule 0.
+	 */
 	g[1].n_src = g[1].n_dst = 1;
 	g[1].min_rule = m->n_rules;
 	free(t->groups);
 	t->groups = g;
-	t->gmap = realloc(t->gmap, ((size_t)m->n_gmap + m->n_src + m->n_dst) *
-					   sizeof(*t->gmap));
-	memset(t->gmap + m->n_gmap, 0,
-	       ((size_t)m->n_src + m->n_dst) * sizeof(*t->gmap));
-	m->n_gmap += m->n_src > m->n_dst ? m->n_src : m->n_dst;
 	assert_int_equal(t->glist[m->n_glist - 1].rule, 0);
 	t->pair[0] = m->n_glist - 1;
-	for (uint32_t i = 0; i < m->n_src + m->n_dst; i++)
-		t->gmask[i] |= 2;
+	for (uint32_t i = 0; i < m->n_gmap; i++)
+		t->gmap[i].mask |= 2;
 	m->n_groups = 2;
 	m->n_pair = 1;
 	expect_grouped_same(&c, want);
@@ -1682,7 +1677,8 @@ static void test_grouped_order(void **state)
 		 m->n_glist, m->n_glist);
 	TRY(t->pair[0], m->n_glist, msg);
 	TRY(m->n_pair, 0, "group 1: pair[0..0], n_pair 0");
-	TRY(g[1].src_off, m->n_gmap, "group 1: src map gmap[");
+	TRY(t->gmap[m->n_src + 1].cls[1], 1,
+	    "group 1 dst class 1, its n_dst 1");
 	TRY(g[1].n_rows, m->n_rows - 1, "group 1: a LISTS group with");
 	/* Out of order: the early exit would miss the later group's rule. */
 	g[0].min_rule = m->n_rules;
@@ -1696,6 +1692,11 @@ static void test_grouped_order(void **state)
 	tmp = g[0];
 	g[0] = g[1];
 	g[1] = tmp;
+	for (uint32_t i = 0; i < m->n_gmap; i++) {
+		keep = t->gmap[i].cls[0];
+		t->gmap[i].cls[0] = t->gmap[i].cls[1];
+		t->gmap[i].cls[1] = keep;
+	}
 	snprintf(msg, sizeof(msg), "group 1: min_rule 1, below group 0's %u",
 		 m->n_rules);
 	expect_tables_refused(t, msg);
@@ -1706,10 +1707,10 @@ static void test_grouped_order(void **state)
 }
 
 /*
- * gmask: a packet looks up only the groups both its classes are in. A
- * class's bit cleared skips the group (the packets it would decide go to
- * the default, valid), a bit past the groups is refused, and gmask goes
- * with groups.
+ * gmap's masks: a packet looks up only the groups both its classes are
+ * in. A class's bit cleared skips the group (the packets it would
+ * decide go to the default, valid), a bit past the groups is refused,
+ * and gmap goes with groups.
  */
 static void test_grouped_gmask(void **state)
 {
@@ -1722,7 +1723,8 @@ static void test_grouped_gmask(void **state)
 		struct compiled c = compile_group_pol(want);
 		struct fwc_tables *t = c.t;
 		struct fwc_meta *m = &t->meta;
-		uint32_t s, d, v, hit = UINT32_MAX, *gmask;
+		uint32_t s, d, v, hit = UINT32_MAX;
+		struct fwc_gclass *gmap;
 		struct fwc_packet pkt;
 		size_t col;
 
@@ -1738,9 +1740,9 @@ static void test_grouped_gmask(void **state)
 				 0);
 		fwc_tables_classes(t, &pkt, &s, &d, &v);
 		/* Its source class out of the group: the default, valid. */
-		t->gmask[s] = 0;
+		t->gmap[s].mask = 0;
 		if (fwc_tables_validate(t, msg, sizeof(msg)))
-			fail_msg("an empty gmask refused: %s", msg);
+			fail_msg("an empty mask refused: %s", msg);
 		assert_int_equal(fwc_tables_classify(t, &pkt), 0);
 		classify_all(t, got);
 		for (size_t i = 0; i < N_GROUP_PKTS; i++) {
@@ -1766,7 +1768,7 @@ static void test_grouped_gmask(void **state)
 			f = file_of(&r, &n);
 			assert_int_equal(read_bytes(f, n, &out, &back, NULL),
 					 0);
-			assert_int_equal(back->gmask[s], 0);
+			assert_int_equal(back->gmap[s].mask, 0);
 			classify_all(back, again);
 			assert_memory_equal(again, got, sizeof(got));
 			fwc_tables_free(back);
@@ -1774,47 +1776,49 @@ static void test_grouped_gmask(void **state)
 			free(f);
 			free(r.p);
 		}
-		t->gmask[s] = 1;
+		t->gmap[s].mask = 1;
 		/* Its destination class out of the group: the same. */
-		t->gmask[m->n_src + d] = 0;
+		t->gmap[m->n_src + d].mask = 0;
 		assert_int_equal(fwc_tables_classify(t, &pkt), 0);
-		t->gmask[m->n_src + d] = 1;
+		t->gmap[m->n_src + d].mask = 1;
 		/* Every class out of it: everything to the default. */
-		gmask = t->gmask;
-		t->gmask = calloc((size_t)m->n_src + m->n_dst, sizeof(*gmask));
+		gmap = calloc(m->n_gmap, sizeof(*gmap));
+		memcpy(gmap, t->gmap, m->n_gmap * sizeof(*gmap));
+		for (uint32_t i = 0; i < m->n_gmap; i++)
+			t->gmap[i].mask = 0;
 		if (fwc_tables_validate(t, msg, sizeof(msg)))
-			fail_msg("an all-empty gmask refused: %s", msg);
+			fail_msg("all masks empty refused: %s", msg);
 		classify_all(t, got);
 		for (size_t i = 0; i < N_GROUP_PKTS; i++)
 			assert_int_equal(got[i], 0);
-		free(t->gmask);
-		t->gmask = gmask;
+		memcpy(t->gmap, gmap, m->n_gmap * sizeof(*gmap));
+		free(gmap);
 		expect_grouped_same(&c, want);
 		/* A bit at or past n_groups, on either side. */
-		snprintf(msg, sizeof(msg), "gmask[%u]: 0x3, past 1 groups",
+		snprintf(msg, sizeof(msg), "gmap[%u]: mask 0x3, past 1 groups",
 			 m->n_src + d);
-		TRY(t->gmask[m->n_src + d], 3, msg);
-		TRY(t->gmask[0], 0x80000001u,
-		    "gmask[0]: 0x80000001, past 1 groups");
-		snprintf(msg, sizeof(msg), "gmask[%u]: 0x2, past 1 groups",
+		TRY(t->gmap[m->n_src + d].mask, 3, msg);
+		TRY(t->gmap[0].mask, 0x80000001u,
+		    "gmap[0]: mask 0x80000001, past 1 groups");
+		snprintf(msg, sizeof(msg), "gmap[%u]: mask 0x2, past 1 groups",
 			 m->n_src + m->n_dst - 1);
-		TRY(t->gmask[m->n_src + m->n_dst - 1], 2, msg);
-		/* Groups without gmask. */
-		gmask = t->gmask;
-		t->gmask = NULL;
+		TRY(t->gmap[m->n_src + m->n_dst - 1].mask, 2, msg);
+		/* Groups without gmap. */
+		gmap = t->gmap;
+		t->gmap = NULL;
 		expect_invalid(t, "a table its count sizes is missing");
-		t->gmask = gmask;
+		t->gmap = gmap;
 		expect_grouped_same(&c, want);
 		compiled_free(&c);
 	}
-	/* A gmask without groups. */
+	/* A gmap without groups. */
 	{
 		struct compiled c = compile_layout(POL_V4, FWC_V6_AUTO);
 
 		assert_int_equal(c.t->meta.n_groups, 0);
-		c.t->gmask = full_gmask(&c.t->meta, 1);
+		c.t->gmap = identity_gmap(&c.t->meta, 1);
 		expect_invalid(c.t, "meta: n_groups 0 with a groups, gmap, "
-				    "slots, glist or gmask table");
+				    "slots or glist table");
 		compiled_free(&c);
 	}
 }
