@@ -30,7 +30,9 @@
  * (runs per case, median taken; default 5), BENCH_CPU (CPU pinned to,
  * default the first one allowed), BENCH_SLICES (slices a case alternates
  * with its twin in, default 10), BENCH_PAIRS (rounds of rpc_pairs,
- * default 10^5). The runs go round-robin over every case,
+ * default 10^5), BENCH_REF_REPEAT (frames per run of the table of own
+ * cost over the first policy's, print_ref_table; default BENCH_REPEAT /
+ * 10). The runs go round-robin over every case,
  * so that drift of the machine spreads over all of them alike. Needs root.
  *
  * ns/packet is the kernel's own measure, opts.duration (ns per repeat,
@@ -1354,6 +1356,77 @@ static void time_run(struct bcase *c, int r)
 	c->x_cpu_run[r] = cput > 0 ? cpu / cput : 0;
 }
 
+/* The fwc case of @p, family @fam, verdict kind @kind (twins aside). */
+static struct bcase *fwc_case(const struct policy *p, int fam, int kind)
+{
+	for (int i = 0; i < n_cases; i++)
+		if (cases[i].pol == p && !cases[i].norpc &&
+		    !strcmp(cases[i].program, "fwc") &&
+		    cases[i].family == fam && cases[i].kind == kind)
+			return &cases[i];
+	return NULL;
+}
+
+/*
+ * The issue's measure of a policy's datapath: its own cost over the
+ * first policy's (passwordmgr) in the same run. Cases timed one after
+ * the other meet different machines (this VM's speed moves by a third
+ * within seconds), so here each fwc case alternates with the first
+ * policy's allow and default frames of its family and with bare
+ * XDP_PASS, in BENCH_SLICES slices of BENCH_REF_REPEAT frames in all
+ * (default BENCH_REPEAT / 10); a run's ratio is (case - bare) /
+ * (mean(allow, default) - bare) of the slices' sums, and the median of
+ * BENCH_RUNS runs is printed.
+ */
+static void print_ref_table(const struct policy *pols, int n_pol)
+{
+	const char *env = getenv("BENCH_REF_REPEAT");
+	unsigned long rep = env ? strtoul(env, NULL, 0) : repeat / 10;
+	double x[MAX_RUNS];
+
+	if (n_pol < 2)
+		return;
+	rep /= (unsigned long)slices;
+	if (!rep)
+		rep = 1;
+	printf("--- own cost x %s, in slices of the same run (median of %d "
+	       "runs)\n",
+	       pols[0].label, runs);
+	for (int i = 0; i < n_cases; i++) {
+		struct bcase *c = &cases[i], *ra, *rd, *bare;
+		int fam = c->family;
+
+		if (!c->pol || c->pol == &pols[0] || c->norpc ||
+		    strcmp(c->program, "fwc"))
+			continue;
+		ra = fwc_case(&pols[0], fam, V_ALLOW);
+		rd = fwc_case(&pols[0], fam, V_DEFAULT);
+		bare = &cases[fam == 4 ? 0 : 2];
+		if (!ra || !rd)
+			continue;
+		for (int r = 0; r < runs; r++) {
+			double sc = 0, sa = 0, sd = 0, sb = 0;
+			uint32_t d;
+
+			for (int k = 0; k < slices; k++) {
+				test_run(c, rep, &d, NULL);
+				sc += d;
+				test_run(ra, rep, &d, NULL);
+				sa += d;
+				test_run(rd, rep, &d, NULL);
+				sd += d;
+				test_run(bare, rep, &d, NULL);
+				sb += d;
+			}
+			x[r] = (sa + sd) / 2 > sb ?
+				       (sc - sb) / ((sa + sd) / 2 - sb) :
+				       0;
+		}
+		printf("%-12s tcp%d %-8s #%-6u x %.2f\n", c->pol->label, fam,
+		       kind_name[c->kind], c->rule, median_dbl(x, runs));
+	}
+}
+
 static void pin_cpu(void)
 {
 	const char *env = getenv("BENCH_CPU");
@@ -1467,6 +1540,7 @@ int main(int argc, char **argv)
 
 	print_table();
 	print_flatness();
+	print_ref_table(pols, n_pol);
 	printf("verifier (verified_insns): bare %u, parse %u",
 	       verified_insns(bpf_program__fd(bare->progs.xdp_bare)),
 	       verified_insns(bpf_program__fd(bare->progs.xdp_parse)));
