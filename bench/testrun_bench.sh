@@ -87,6 +87,14 @@ clangv=$(clang --version | head -1)
 	echo "\`default ACK\` is the same frame with ACK for SYN, a mid-stream packet"
 	echo "of no flow, which pays a flow-table miss before the rules."
 	echo
+	echo "The table's last section, \`own cost x passwordmgr\`, is the issue's"
+	echo "measure of a policy's datapath (issue 13): each fwc case alternates"
+	echo "with passwordmgr's allow and default frames and a bare XDP_PASS in"
+	echo "slices of the same run (BENCH_REF_REPEAT frames a run, default"
+	echo "BENCH_REPEAT / 10), and the median over the runs of (case - bare) /"
+	echo "(passwordmgr - bare) is printed: rows timed one after the other meet"
+	echo "different machines on this shared VM."
+	echo
 	echo "The same frame every repeat keeps every table entry it reads in the"
 	echo "CPU cache: this is the program's instruction cost, not the cost of"
 	echo "cache misses that large tables incur under varied traffic, nor of a"
