@@ -258,7 +258,6 @@ enum sect {
 	S_GMAP,
 	S_SLOTS,
 	S_GLIST,
-	S_GMASK,
 	S_RULE_META,
 	S_N
 };
@@ -289,10 +288,9 @@ static void sections(const struct fwc_meta *m, size_t off[S_N])
 			((size_t)m->n_rules + 1) * sizeof(struct fwc_rule_info),
 		[S_RPC] = (size_t)m->n_rpc * sizeof(struct fwc_rpc_iface),
 		[S_GROUPS] = (size_t)m->n_groups * sizeof(struct fwc_group),
-		[S_GMAP] = (size_t)m->n_gmap * 4,
+		[S_GMAP] = (size_t)m->n_gmap * sizeof(struct fwc_gclass),
 		[S_SLOTS] = (size_t)m->n_slots * sizeof(struct fwc_slot),
 		[S_GLIST] = (size_t)m->n_glist * sizeof(struct fwc_gentry),
-		[S_GMASK] = m->n_groups ? ((size_t)m->n_src + m->n_dst) * 4 : 0,
 	};
 
 	off[0] = 0;
@@ -432,7 +430,7 @@ static void test_label_not_utf8(void **state)
 /*
  * Each count of @t's meta, too large, off by one, zero or huge. In the
  * grouped layout the service classes and rows size no table: the groups'
- * checks look at them (test_grouped_*); the address classes size gmask.
+ * checks look at them (test_grouped_*); the address classes size gmap.
  */
 static void meta_counts(const struct fwc_tables *t, bool grouped)
 {
@@ -779,9 +777,9 @@ static void test_truncated_and_trailing(void **state)
 	(void)state;
 	sections(&c.t->meta, off);
 	assert_true(off[S_RPC] < off[S_GROUPS]);
-	/* No groups, no gmask. */
+	/* No groups, no group sections. */
 	assert_true(off[S_GLIST] == off[S_GROUPS] &&
-		    off[S_GMASK] == off[S_RULE_META]);
+		    off[S_RULE_META] == off[S_GROUPS]);
 	cuts(c.t);
 	compiled_free(&c);
 }
@@ -1842,11 +1840,23 @@ static void test_grouped_counts_and_cuts(void **state)
 			    off[S_GROUPS] < off[S_GMAP] &&
 			    off[S_GMAP] < off[S_SLOTS] &&
 			    off[S_SLOTS] <= off[S_GLIST] &&
-			    off[S_GLIST] < off[S_GMASK] &&
-			    off[S_GMASK] < off[S_RULE_META]);
-		assert_int_equal(off[S_RULE_META] - off[S_GMASK],
+			    off[S_GLIST] < off[S_RULE_META]);
+		/* One gmap entry per global class (ABI 8). */
+		assert_int_equal(off[S_SLOTS] - off[S_GMAP],
 				 ((size_t)c.t->meta.n_src + c.t->meta.n_dst) *
-					 4);
+					 sizeof(struct fwc_gclass));
+		/* The model of the stream is the stream's (cuts() uses it). */
+		{
+			struct raw r = raw_of(c.t);
+			const struct fwc_meta *m = &c.t->meta;
+
+			assert_true(off[S_RULE_META] < r.n);
+			assert_memory_equal(r.p + off[S_GMAP], c.t->gmap,
+					    m->n_gmap * sizeof(*c.t->gmap));
+			assert_memory_equal(r.p + off[S_GLIST], c.t->glist,
+					    m->n_glist * sizeof(*c.t->glist));
+			free(r.p);
+		}
 		meta_counts(c.t, true);
 		cuts(c.t);
 		compiled_free(&c);
