@@ -26,10 +26,10 @@
  * k2) in rule order; a packet takes the first box that holds it. A list
  * longer than FWC_LIST_MAX entries, its end included (many rules on one
  * address pair), is one entry naming a decision row over the service
- * classes of the rules in such lists. Every group's address classes are its own, so that a
- * wide group is not cut by another's narrow prefixes; the trie's addr
- * classes refine them all, gmap maps each global class to each group's,
- * and gmask says which groups a global class is in at all.
+ * classes of the rules in such lists. Every group's address classes are
+ * its own, so that a wide group is not cut by another's narrow prefixes;
+ * the trie's addr classes refine them all, and a global class's gmap
+ * entry holds its class in each group and the groups it is in at all.
  */
 #include <errno.h>
 #include <string.h>
@@ -1148,6 +1148,17 @@ out:
 	return err;
 }
 
+/* Do plans @a and @b put every rule of @pol in the same group? */
+static bool same_groups(const struct fwc_policy *pol, enum merge a,
+			enum merge b)
+{
+	for (size_t r = 0; r < pol->n_rules; r++)
+		if (rule_group(pol, &pol->rules[r], a) !=
+		    rule_group(pol, &pol->rules[r], b))
+			return false;
+	return true;
+}
+
 /*
  * The groups merged as far as they fit the budget: a packet looks up
  * every group both its classes are in, so fewer groups are faster (fw
@@ -1161,9 +1172,13 @@ int fwc_tables_build_groups(const struct fwc_policy *pol,
 {
 	static const enum merge plan[] = { MERGE_ALL_ANY, MERGE_ANY_SIDES,
 					   MERGE_NONE };
+	const size_t n = sizeof(plan) / sizeof(plan[0]);
 	int err = 0;
 
-	for (size_t i = 0; i < sizeof(plan) / sizeof(plan[0]); i++) {
+	for (size_t i = 0; i < n; i++) {
+		/* A plan that groups every rule as the next would: its turn. */
+		if (i + 1 < n && same_groups(pol, plan[i], plan[i + 1]))
+			continue;
 		err = build_groups(pol, opts, t, why, len, plan[i]);
 		if (err != -E2BIG)
 			break;

@@ -397,7 +397,8 @@ static bool gmap_ok(struct check *c, bool src, uint32_t off, uint32_t n)
 	for (uint64_t i = off; i < (uint64_t)off + n; i++) {
 		const struct fwc_gclass *e = &t->gmap[i];
 
-		if (m->n_groups < 32 && e->mask >> m->n_groups)
+		/* n_groups <= FWC_GROUPS_MAX (groups_meta_ok). */
+		if (e->mask >> m->n_groups)
 			return bad(c, "gmap[%llu]: mask 0x%x, past %u groups",
 				   (unsigned long long)i, e->mask, m->n_groups);
 		for (uint32_t k = 0; k < FWC_GROUPS_MAX; k++) {

@@ -289,23 +289,7 @@ static inline void pb_simple(struct pb *b, int family, uint8_t proto,
 		pb_ipv4(b, proto, src, dst, 0, 0);
 	else
 		pb_ipv6(b, proto, src, dst);
-	switch (proto) {
-	case 6:
-		pb_tcp(b, k2, k1);
-		break;
-	case 17:
-		pb_udp(b, k2, k1);
-		break;
-	case 132:
-		pb_sctp(b, k2, k1);
-		break;
-	case 1:
-	case 58:
-		pb_icmp(b, k1, k2);
-		break;
-	default:
-		break;
-	}
+	pb_transport(b, proto, k1, k2);
 	pb_payload(b, payload);
 	pb_finish(b);
 }
