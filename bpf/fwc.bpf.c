@@ -318,12 +318,10 @@ __noinline int fwc_groups_classify(const struct fwc_meta *m,
 	w->k2 = h->k2;
 	w->sc = sc;
 	w->best = FWC_NO_RULE;
-	/*
-	 * Only the groups both classes are in can match. No bit past
-	 * n_groups (fwc_tables_validate); a stray one meets no group entry
-	 * below and fails closed.
-	 */
+	/* Only the groups both classes are in can match. */
 	w->mask = w->cs.mask & w->cd.mask;
+	if (m->n_groups < FWC_GROUPS_MAX)
+		w->mask &= (1u << m->n_groups) - 1;
 	for (k = 0; k < FWC_GROUPS_MAX; k++) {
 		if (!(w->mask >> k))
 			break;
