@@ -377,8 +377,12 @@ static void sub_policy(const struct fwc_policy *pol, const uint32_t *rules,
  * entry that names a decision row (filled once every list is known,
  * lists_rows()), over the service classes of every rule in such a list:
  * many rules on one address pair are what decision rows are for, and a
- * packet never walks a long list.
+ * packet never walks a long list. A list of more than FWC_LIST_SHORT
+ * entries is written out, and becomes a row too when the rows fit a
+ * share of the budget (build_rows): one row costs a packet two reads,
+ * a walk up to one a box (docs/benchmarks.md).
  */
+#define FWC_LIST_SHORT 8
 struct lists {
 	struct fwc_gentry *e; /* the glist */
 	size_t n, cap;
@@ -395,6 +399,9 @@ struct lists {
 	size_t n_long, cap_long;
 	uint8_t *in_rows; /* per policy rule: in a long list */
 	size_t n_in_rows;
+	/* Lists of FWC_LIST_SHORT + 1 .. FWC_LIST_MAX entries: their ids. */
+	uint32_t *mediums;
+	size_t n_medium, cap_medium;
 };
 
 static uint64_t hash_rules(const uint32_t *r, size_t n)
@@ -482,6 +489,8 @@ static uint32_t lists_intern(struct lists *l, const uint32_t *r, size_t n)
 			}
 		gentry_push(l, row);
 	} else {
+		if (entries > FWC_LIST_SHORT)
+			VEC_PUSH(l->mediums, l->n_medium, l->cap_medium, id);
 		for (size_t i = 0; i < n; i++)
 			for (size_t k = 0; k < l->box[r[i]].n; k++)
 				gentry_push(l, l->box[r[i]].e[k]);
@@ -501,6 +510,7 @@ static void lists_free(struct lists *l)
 	free(l->at);
 	free(l->longs);
 	free(l->in_rows);
+	free(l->mediums);
 }
 
 /* Classes of each rule's side, CSR: rule i's are item[off[i]..off[i+1]). */
@@ -888,13 +898,15 @@ static int build_group(struct group *g, const struct fwc_policy *pol,
 }
 
 /*
- * The service classes of the table: those of the rules in long lists
- * (the only ones a decision row reads), as a policy of their own, and
- * each long list's decision row over them. -E2BIG past @left bytes.
+ * The service classes of the table: those of the rules of lists @ids
+ * (@in: per policy rule, in one of them), the only ones a decision row
+ * reads, as a policy of their own; and each list's decision row over
+ * them, in @row_of. -E2BIG past @left bytes.
  */
-static int lists_rows(const struct fwc_policy *pol, struct lists *l,
+static int lists_rows(const struct fwc_policy *pol, const struct lists *l,
+		      const uint32_t *ids, size_t n_ids, const uint8_t *in,
 		      struct fwc_policy *sub, struct fwc_classes *c,
-		      struct vecset *rows, uint64_t left)
+		      struct vecset *rows, uint32_t *row_of, uint64_t left)
 {
 	uint32_t *local = xcalloc(pol->n_rules + 1, sizeof(*local));
 	uint32_t *list = NULL, *dec;
@@ -903,7 +915,7 @@ static int lists_rows(const struct fwc_policy *pol, struct lists *l,
 	int err = 0;
 
 	for (size_t r = 0; r < pol->n_rules; r++)
-		if (l->in_rows[r]) {
+		if (in[r]) {
 			local[r] = (uint32_t)g.n;
 			VEC_PUSH(g.rules, g.n, g.cap, (uint32_t)r);
 		}
@@ -918,9 +930,8 @@ static int lists_rows(const struct fwc_policy *pol, struct lists *l,
 	/* Row 0: the empty one, so that no long list is row 0 by chance. */
 	rows->width = c->n_svc;
 	vecset_intern(rows, dec);
-	for (size_t k = 0; k < l->n_long && !err; k++) {
-		uint32_t id = l->longs[k], n = l->len[id], row;
-		struct fwc_gentry *e = &l->e[l->at[id]];
+	for (size_t k = 0; k < n_ids && !err; k++) {
+		uint32_t id = ids[k], n = l->len[id];
 
 		for (uint32_t i = 0; i < n; i++)
 			list[i] = local[l->seq[l->off[id] + i]];
@@ -928,9 +939,7 @@ static int lists_rows(const struct fwc_policy *pol, struct lists *l,
 		for (uint32_t v = 0; v < c->n_svc; v++)
 			if (dec[v])
 				dec[v] = sub->rules[dec[v] - 1].id;
-		row = vecset_intern(rows, dec);
-		e->k1_lo = (uint16_t)row;
-		e->k1_hi = (uint16_t)(row >> 16);
+		row_of[k] = vecset_intern(rows, dec);
 		if ((uint64_t)rows->n * c->n_svc * 4 > left)
 			err = -E2BIG;
 	}
@@ -939,6 +948,73 @@ static int lists_rows(const struct fwc_policy *pol, struct lists *l,
 out:
 	free(list);
 	free(local);
+	return err;
+}
+
+static void rows_reset(struct fwc_policy *sub, struct fwc_classes *c,
+		       struct vecset *rows)
+{
+	fwc_classes_free(c);
+	memset(c, 0, sizeof(*c));
+	free(sub->rules);
+	free(sub->terms);
+	memset(sub, 0, sizeof(*sub));
+	vecset_free(rows);
+	memset(rows, 0, sizeof(*rows));
+}
+
+/* The list of interned id @id names decision row @row, from its start. */
+static void list_to_row(struct lists *l, uint32_t id, uint32_t row)
+{
+	struct fwc_gentry *e = &l->e[l->at[id]];
+
+	/* A medium list's boxes past its end stay, unread. */
+	e[0] = (struct fwc_gentry){ .rule = FWC_GENTRY_ROW,
+				    .k1_lo = (uint16_t)row,
+				    .k1_hi = (uint16_t)(row >> 16) };
+	e[1] = (struct fwc_gentry){ 0 };
+}
+
+/*
+ * The decision rows: of the long lists, and of the medium ones too when
+ * all of them fit an eighth of the budget (@budget), so that a packet
+ * walks at most FWC_LIST_SHORT boxes of a list while the rows stay
+ * small; else of the long lists alone, within @left.
+ */
+static int build_rows(const struct fwc_policy *pol, struct lists *l,
+		      struct fwc_policy *sub, struct fwc_classes *c,
+		      struct vecset *rows, uint64_t left, uint64_t budget)
+{
+	size_t n = l->n_long + l->n_medium;
+	uint32_t *ids = xcalloc(n + 1, sizeof(*ids));
+	uint32_t *row_of = xcalloc(n + 1, sizeof(*row_of));
+	uint8_t *in = NULL;
+	size_t n_rows = l->n_long; /* of the lists in ids */
+	int err = -E2BIG;
+
+	memcpy(ids, l->longs, l->n_long * sizeof(*ids));
+	if (l->n_medium) {
+		memcpy(ids + l->n_long, l->mediums, l->n_medium * sizeof(*ids));
+		in = xcalloc(pol->n_rules + 1, 1);
+		memcpy(in, l->in_rows, pol->n_rules + 1);
+		for (size_t k = 0; k < l->n_medium; k++)
+			for (uint32_t i = 0; i < l->len[l->mediums[k]]; i++)
+				in[l->seq[l->off[l->mediums[k]] + i]] = 1;
+		err = lists_rows(pol, l, ids, n, in, sub, c, rows, row_of,
+				 left < budget / 8 ? left : budget / 8);
+		if (err == -E2BIG)
+			rows_reset(sub, c, rows);
+		else
+			n_rows = n;
+	}
+	if (err == -E2BIG)
+		err = lists_rows(pol, l, ids, l->n_long, l->in_rows, sub, c,
+				 rows, row_of, left);
+	for (size_t k = 0; !err && k < n_rows; k++)
+		list_to_row(l, ids[k], row_of[k]);
+	free(in);
+	free(row_of);
+	free(ids);
 	return err;
 }
 
@@ -1020,8 +1096,8 @@ static int build_groups(const struct fwc_policy *pol,
 			worst = i;
 	}
 	if (!err)
-		err = lists_rows(pol, &l, &sub, &sc, &rows,
-				 budget - used - l.n * sizeof(*l.e));
+		err = build_rows(pol, &l, &sub, &sc, &rows,
+				 budget - used - l.n * sizeof(*l.e), budget);
 	for (size_t i = 0; i < k && getenv("FWC_GROUPS_DEBUG"); i++)
 		fprintf(stderr,
 			"group %s: kind %u, %zu rules, %u x %u classes, %zu "

@@ -442,6 +442,76 @@ static void test_forced_groups(void **state)
 	free(text);
 }
 
+/*
+ * Rule @i of twelve on one address pair, each its own port: a candidate
+ * list of 12 boxes, more than FWC_LIST_SHORT and within FWC_LIST_MAX.
+ */
+static void twelve_ports(unsigned int i, FILE *f)
+{
+	fprintf(f, "allow 10.0.0.0/24 -> 172.16.0.0/24 proto tcp port %u\n",
+		2000 + 10 * i);
+}
+
+static unsigned int row_entries(const struct fwc_tables *t)
+{
+	unsigned int n = 0;
+
+	for (uint32_t i = 0; i < t->meta.n_glist; i++)
+		n += t->glist[i].rule == FWC_GENTRY_ROW;
+	return n;
+}
+
+/* Every port of twelve_ports' and around them, as the reference scan. */
+static void twelve_agree(const struct compiled *c)
+{
+	struct fwc_packet p = { .family = 4, .proto = 6, .k2 = 40000 };
+	unsigned int matched = 0;
+
+	memcpy(p.src, (uint8_t[]){ 10, 0, 0, 9 }, 4);
+	memcpy(p.dst, (uint8_t[]){ 172, 16, 0, 7 }, 4);
+	for (unsigned int port = 1990; port <= 2130; port++) {
+		uint32_t a, b;
+
+		p.k1 = (uint16_t)port;
+		a = fwc_tables_classify(c->t, &p);
+		b = fwc_reference_classify(c->pol, &p);
+		if (a != b)
+			fail_msg("port %u: tables rule %u, reference rule %u",
+				 port, a, b);
+		matched += a != 0;
+	}
+	assert_int_equal(matched, 12);
+}
+
+/*
+ * A list of more than FWC_LIST_SHORT boxes is one decision row when the
+ * rows fit an eighth of the budget; in less, it stays a list to walk.
+ * Both answer as the reference scan does.
+ */
+static void test_medium_lists_as_rows(void **state)
+{
+	char *text = policy_of("set default deny\n", 12, twelve_ports);
+	struct compiled c = compile_layout(text, 0, FWC_LAYOUT_GROUPS);
+	uint64_t rows;
+
+	(void)state;
+	assert_int_equal(c.err, 0);
+	assert_int_equal(c.t->meta.n_groups, 1);
+	assert_int_equal(row_entries(c.t), 1);
+	assert_int_equal(c.t->meta.n_rows, 2); /* the empty row, the list's */
+	twelve_agree(&c);
+	rows = fwc_tables_bytes(c.t, "decision");
+	compiled_free(&c);
+	/* The row does not fit an eighth of this budget; the list does. */
+	c = compile_layout(text, 8 * rows - 8, FWC_LAYOUT_GROUPS);
+	assert_int_equal(c.err, 0);
+	assert_int_equal(row_entries(c.t), 0);
+	assert_int_equal(c.t->meta.n_rows, 1); /* the empty row alone */
+	twelve_agree(&c);
+	compiled_free(&c);
+	free(text);
+}
+
 /* ---- in a child, under a low address-space limit ---------------------- */
 
 static size_t vm_size(void)
@@ -601,6 +671,7 @@ int main(void)
 		cmocka_unit_test(test_auto_takes_groups),
 		cmocka_unit_test(test_auto_neither_fits),
 		cmocka_unit_test(test_forced_groups),
+		cmocka_unit_test(test_medium_lists_as_rows),
 		cmocka_unit_test(test_nft_and_refusal_in_little_memory),
 		cmocka_unit_test(test_counting_in_little_memory),
 	};
