@@ -231,6 +231,9 @@ static __always_inline int fwc_list_match(const struct fwc_group *g,
 				     g->dec_off + at * g->n_svc + w->sc);
 			return d ? (int)*d : -1;
 		}
+		/* A list is in rule order: none later can win. */
+		if (e->rule > w->best)
+			return 0;
 		if (w->proto >= e->proto_lo && w->proto <= e->proto_hi &&
 		    w->k1 >= e->k1_lo && w->k1 <= e->k1_hi &&
 		    w->k2 >= e->k2_lo && w->k2 <= e->k2_hi)
@@ -282,15 +285,16 @@ static __always_inline __s64 fwc_group_list(const struct fwc_group *g, __u32 gs,
 
 /*
  * The grouped layout (include/fwc_abi.h, "Groups"): the lowest rule id
- * any group matches (0: none), or -1 for a broken table. One global
- * function with the whole walk inline: a BPF-to-BPF call costs about
- * what a group's lookups cost (docs/benchmarks.md), so a packet pays
- * one, not one a group; and the verifier walks it once, not once for
- * each caller of fwc_classify.
+ * any group matches (0: none), or -1 for a broken table. The whole walk
+ * is inline: a BPF-to-BPF call costs about what a group's lookups cost
+ * (docs/benchmarks.md), so a packet pays one call at most, through the
+ * global fwc_groups_classify below, which the verifier walks once for
+ * every caller of fwc_classify; the stateless path, one caller with
+ * stack to spare, has the walk inline and pays none.
  */
-__noinline int fwc_groups_classify(const struct fwc_meta *m,
-				   const struct fwc_hdr *h, __u32 src,
-				   __u32 dst, __u32 sc)
+static __always_inline int fwc_groups_walk(const struct fwc_meta *m,
+					   const struct fwc_hdr *h, __u32 src,
+					   __u32 dst, __u32 sc)
 {
 	struct fwc_gclass *e;
 	struct fwc_gwalk *w;
@@ -323,6 +327,11 @@ __noinline int fwc_groups_classify(const struct fwc_meta *m,
 	if (m->n_groups < FWC_GROUPS_MAX)
 		w->mask &= (1u << m->n_groups) - 1;
 	for (k = 0; k < FWC_GROUPS_MAX; k++) {
+		/*
+		 * Kept from hoisting pointers into the scratch out of the
+		 * loop: spilled, they took 16 bytes of the frames' 512.
+		 */
+		asm volatile("" : "+r"(w));
 		if (!(w->mask >> k))
 			break;
 		if (!(w->mask >> k & 1))
@@ -348,9 +357,21 @@ __noinline int fwc_groups_classify(const struct fwc_meta *m,
 	return w->best == FWC_NO_RULE ? 0 : (int)w->best;
 }
 
-/* The deciding rule id, or -1 when the tables cannot answer. */
-static __always_inline int fwc_classify(const struct fwc_meta *m,
-					const struct fwc_hdr *h, __u32 *rule)
+/* The walk for fwc_stateful's and fwc_admitting_rule's classify. */
+__noinline int fwc_groups_classify(const struct fwc_meta *m,
+				   const struct fwc_hdr *h, __u32 src,
+				   __u32 dst, __u32 sc)
+{
+	return fwc_groups_walk(m, h, src, dst, sc);
+}
+
+/*
+ * The deciding rule id, or -1 when the tables cannot answer; a grouped
+ * walk inline when @walk_inline (a constant), else in its own frame.
+ */
+static __always_inline int fwc_classify_in(const struct fwc_meta *m,
+					   const struct fwc_hdr *h, __u32 *rule,
+					   int walk_inline)
 {
 	__u32 src, dst, row, sc;
 	int id;
@@ -363,7 +384,8 @@ static __always_inline int fwc_classify(const struct fwc_meta *m,
 	if (fwc_service(h, &sc) || sc >= m->n_svc)
 		return -1;
 	if (m->n_groups) {
-		id = fwc_groups_classify(m, h, src, dst, sc);
+		id = walk_inline ? fwc_groups_walk(m, h, src, dst, sc) :
+				   fwc_groups_classify(m, h, src, dst, sc);
 		if (id < 0)
 			return -1;
 		*rule = id;
@@ -372,6 +394,12 @@ static __always_inline int fwc_classify(const struct fwc_meta *m,
 	if (fwc_get(&pair, src * m->n_dst + dst, &row))
 		return -1;
 	return fwc_get(&decision, row * m->n_svc + sc, rule);
+}
+
+static __always_inline int fwc_classify(const struct fwc_meta *m,
+					const struct fwc_hdr *h, __u32 *rule)
+{
+	return fwc_classify_in(m, h, rule, 0);
 }
 
 static __always_inline int fwc_count(__u32 id, __u64 bytes)
@@ -634,7 +662,7 @@ int fwc_xdp(struct xdp_md *ctx)
 #endif
 		return ret;
 	}
-	if (fwc_classify(m, &h, &id))
+	if (fwc_classify_in(m, &h, &id, 1))
 		return fwc_reserved(m, FWC_RSV_MALFORMED, bytes, XDP_DROP);
 	ret = fwc_rule_verdict(ctx, m, &h, id, bytes);
 	return ret == FWC_WOULD_DROP ? XDP_PASS : ret;
