@@ -426,6 +426,25 @@ static int rename_one(const char *dir, const char *name, const char *suffix)
 	return 0;
 }
 
+/* Maps of an earlier ABI that this one has not: pinned by an older fwc. */
+static const char *const fwc_retired_pins[] = {
+	"gmask", /* ABI 7's group masks, in gmap since ABI 8 */
+};
+
+/* A retired map's pin, left by a set of an older fwc: its set is gone. */
+static void unlink_retired(const char *dir)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0;
+	     i < sizeof(fwc_retired_pins) / sizeof(fwc_retired_pins[0]); i++)
+		if (!pin_path(path, sizeof(path), dir, fwc_retired_pins[i],
+			      "") &&
+		    unlink(path) && errno != ENOENT)
+			fprintf(stderr, "fwc: cannot remove %s: %s\n", path,
+				strerror(errno));
+}
+
 int fwc_pin_commit(const char *dir, const char *suffix, bool link)
 {
 	int err = 0, e;
@@ -441,6 +460,8 @@ int fwc_pin_commit(const char *dir, const char *suffix, bool link)
 		e = rename_one(dir, FWC_PIN_LINK, suffix);
 		err = err ? err : e;
 	}
+	if (!err)
+		unlink_retired(dir);
 	return err;
 }
 
