@@ -334,7 +334,7 @@ struct group {
 	struct fwc_group g;
 	uint32_t *pair; /* LISTS: n_src * n_dst glist offsets */
 	struct fwc_slot *slots;
-	size_t n_slots, n_long;
+	size_t n_slots;
 	/* A merged group's bound on its rules' pairs, or 0 (none). */
 	uint64_t work_max;
 };
@@ -1084,10 +1084,7 @@ static int build_groups(const struct fwc_policy *pol,
 		all[G_DST_ANY].work_max = budget / 8;
 	}
 	for (size_t i = 0; i < k && !err; i++) {
-		size_t before = l.n_long;
-
 		err = build_group(gs[i], pol, &l, budget - used);
-		gs[i]->n_long = l.n_long - before;
 		if (!err)
 			used += group_bytes(gs[i]);
 		if (!err && used + l.n * sizeof(*l.e) > budget)
@@ -1098,17 +1095,6 @@ static int build_groups(const struct fwc_policy *pol,
 	if (!err)
 		err = build_rows(pol, &l, &sub, &sc, &rows,
 				 budget - used - l.n * sizeof(*l.e), budget);
-	for (size_t i = 0; i < k && getenv("FWC_GROUPS_DEBUG"); i++)
-		fprintf(stderr,
-			"group %s: kind %u, %zu rules, %u x %u classes, %zu "
-			"slots, %llu bytes, %zu long lists\n",
-			gid_name[gs[i]->id], gs[i]->g.kind, gs[i]->n,
-			gs[i]->n_src, gs[i]->n_dst, gs[i]->n_slots,
-			(unsigned long long)group_bytes(gs[i]), gs[i]->n_long);
-	if (getenv("FWC_GROUPS_DEBUG"))
-		fprintf(stderr,
-			"%zu long lists, %zu rules in them, %zu rows x %u services, err %d\n",
-			l.n_long, l.n_in_rows, rows.n, sc.n_svc, err);
 	if (err) {
 		if (!k)
 			snprintf(why, len, "no group could be built");
