@@ -992,7 +992,8 @@ static int build_rows(const struct fwc_policy *pol, struct lists *l,
 	size_t n_rows = l->n_long; /* of the lists in ids */
 	int err = -E2BIG;
 
-	memcpy(ids, l->longs, l->n_long * sizeof(*ids));
+	if (l->n_long)
+		memcpy(ids, l->longs, l->n_long * sizeof(*ids));
 	if (l->n_medium) {
 		memcpy(ids + l->n_long, l->mediums, l->n_medium * sizeof(*ids));
 		in = xcalloc(pol->n_rules + 1, 1);
