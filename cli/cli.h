@@ -73,7 +73,7 @@ enum fwc_opt_key {
 
 /*
  * --layout, beside --max-table-memory in the commands that compile
- * (check, compile, test): compiler/compile.h's layout.
+ * (check, compile, test, load): compiler/compile.h's layout.
  */
 #define FWC_OPT_TABLE_LAYOUT                                                       \
 	{                                                                          \

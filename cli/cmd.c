@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "compile.h"
 #include "fwc_exit.h"
 #include "ops.h"
 
@@ -25,7 +26,8 @@ struct args {
 	int n_keep;
 	double confirm;		   /* load --confirm seconds (0: none) */
 	uint64_t max_table_memory; /* load --max-table-memory (0: default) */
-	double wait;		   /* --wait seconds */
+	struct fwc_compile_opts layout; /* load --layout: its layout */
+	double wait;			/* --wait seconds */
 	const char *instance, *conf;
 	bool stop;
 	bool watch, prometheus;
@@ -169,6 +171,10 @@ static int parse(const struct fwc_cmd *cmd, int argc, char **argv,
 					  &a->max_table_memory))
 				return -EBADMSG;
 			break;
+		case FWC_OPT_LAYOUT:
+			if (fwc_opt_layout(optarg, &a->layout))
+				return -EBADMSG;
+			break;
 		default:
 			return -EINVAL;
 		}
@@ -215,6 +221,7 @@ static int run_load(const struct fwc_cmd *cmd, int argc, char **argv)
 		.keep = a.keep,
 		.n_keep = a.n_keep,
 		.max_table_memory = a.max_table_memory,
+		.layout = a.layout.layout,
 		.check = fwc_guard_check,
 	};
 	if (a.instance) {
@@ -434,6 +441,7 @@ const struct fwc_cmd fwc_cmd_load = {
 			{ "verbose", 'v', NULL,
 			  "libbpf's messages, such as the verifier log" },
 			FWC_OPT_TABLE_MEMORY,
+			FWC_OPT_TABLE_LAYOUT,
 			{ NULL },
 		},
 	.args = "@policy @iface...",

@@ -139,6 +139,7 @@ struct fwc_load_opts {
 	int n_keep;
 	/* --max-table-memory: fwc_compile_opts' (0: the default) */
 	uint64_t max_table_memory;
+	int layout; /* --layout: fwc_compile_opts' (0: auto) */
 	/*
 	 * After the compile, before anything is loaded: 0 to go on, or
 	 * -errno (told) to stop (the lockout guard, ops/guard.c). NULL: none.

@@ -1037,6 +1037,7 @@ int fwc_load(const struct fwc_load_opts *o)
 	struct fwc_compile_opts copts = {
 		.warnings = false,
 		.max_table_memory = o->max_table_memory,
+		.layout = (enum fwc_layout)o->layout,
 	};
 	struct load L = { .o = o, .ct_src = -1 };
 	int err, lock = -1;

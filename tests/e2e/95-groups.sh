@@ -102,6 +102,15 @@ echo "    fwc load (policy source, first load) took $LOAD_MS ms"
 expect_eq "fwc status: policy loaded with every rule" "$(grep -c '^\(allow\|deny\) ' "$A")" \
 	"$(status_field cli rules)"
 
+echo "load --layout single in the same budget: refused, the groups stay"
+prog0=$(status_field cli prog_id)
+rc=0
+fwc_gw load "$A" cli srv "${BUDGET[@]}" --layout single >"$TMP/single" 2>&1 || rc=$?
+expect_eq "fwc load --layout single exits 2 (an error)" 2 "$rc"
+check "it is the single layout's error (the pair table), not a usage one" \
+	grep -q "error: the pair table would need" "$TMP/single"
+expect_eq "the grouped program still runs" "$prog0" "$(status_field cli prog_id)"
+
 pk() { counter_of cli "$1" | cut -d' ' -f1; }
 U4=$((14 + 20 + 8)) # Ethernet, IPv4, UDP
 
