@@ -951,6 +951,7 @@ out:
 	return err;
 }
 
+/* Frees what lists_rows() made, and empties it for another attempt. */
 static void rows_reset(struct fwc_policy *sub, struct fwc_classes *c,
 		       struct vecset *rows)
 {
@@ -1198,10 +1199,7 @@ static int build_groups(const struct fwc_policy *pol,
 	vecset_free(&vd6);
 out:
 	fwc_classes_free(&gc);
-	fwc_classes_free(&sc);
-	free(sub.rules);
-	free(sub.terms);
-	vecset_free(&rows);
+	rows_reset(&sub, &sc, &rows);
 	for (int i = 0; i < G_COUNT; i++)
 		group_free(&all[i]);
 	for (size_t r = 0; r <= pol->n_rules; r++)
