@@ -85,6 +85,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 command -v nft >/dev/null || { echo "diff: nft missing (make deps)" >&2; exit 1; }
+lab_sweep_dead fwcd
 
 diff_cleanup() {
 	local rc=$?

@@ -29,6 +29,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "e2e: needs root (namespaces, XDP, bpffs)" >&2
 	exit 1
 fi
+lab_sweep_dead fwct
 
 e2e_cleanup() {
 	local rc=$? m

@@ -135,6 +135,36 @@ lab_cleanup() {
 	LAB_NS=()
 }
 
+# Remove what runs of suite $1 (a prefix such as fwct) left when they were
+# killed before their trap ran (SIGKILL): namespaces $1-PID-*, pins
+# /sys/fs/bpf/$1-PID* and temp dirs /tmp/$1-PID.*, of every PID that no
+# longer runs. A live run's are left alone, so suites may run side by side.
+lab_sweep_dead() {
+	local suite=$1 path name pid ns p
+	local -A dead=()
+	for name in $(ip netns list | awk '{print $1}') /sys/fs/bpf/"$suite"-* /tmp/"$suite"-*; do
+		name=${name##*/}
+		[[ $name =~ ^$suite-([0-9]+)([-.]|$) ]] || continue
+		pid=${BASH_REMATCH[1]}
+		[ "$pid" = "$$" ] || kill -0 "$pid" 2>/dev/null || dead[$pid]=1
+	done
+	for pid in "${!dead[@]}"; do
+		for ns in $(ip netns list | awk '{print $1}' | grep "^$suite-$pid-" || true); do
+			for p in $(ip netns pids "$ns" 2>/dev/null); do
+				kill -9 "$p" 2>/dev/null || true
+			done
+			ip netns del "$ns" 2>/dev/null || true
+		done
+		for path in /sys/fs/bpf/"$suite-$pid" /sys/fs/bpf/"$suite-$pid"-* /tmp/"$suite-$pid".*; do
+			[ -e "$path" ] || continue
+			# A bpffs a killed test mounted under its temp dir.
+			findmnt -rno TARGET | grep "^$path/" | sort -r | xargs -r umount 2>/dev/null || true
+			rm -rf "$path"
+		done
+		echo "$suite: removed what the killed run $pid left behind" >&2
+	done
+}
+
 # Remove every namespace with our prefix (for a lab left by a killed run).
 # True (and says so) when a namespace of LAB_PREFIX or a pin directory
 # matching the glob $2 survived cleanup; $1 names the suite.
