@@ -5,7 +5,9 @@
  * source and destination sets, protocol and ports, the rest anywhere,
  * classified by the tables (fwc_tables_classify, the datapath's steps)
  * and by the reference scan (fwc_reference_classify); any difference is
- * printed and fails. `make bench` runs it on the ClassBench-like sets:
+ * printed and fails. For a grouped layout it also prints what the walk
+ * read a packet (struct fwc_walk_stats), of all packets and of the
+ * TCP/IPv4 ones. `make bench` runs it on the ClassBench-like sets:
  *   build/bench/exact_bench POLICY [PACKETS [SEED]]
  */
 #include <stdio.h>
@@ -101,8 +103,19 @@ static void packet(const struct fwc_policy *pol, const struct fwc_rule *r,
 		p->k1 = p->k2 = 0;
 }
 
+static void print_walk(const char *what, const struct fwc_walk_stats *st)
+{
+	double n = st->packets ? (double)st->packets : 1;
+
+	printf("  walk a packet, %s (%llu): %.2f groups looked up, %.2f "
+	       "empty pairs, %.2f list entries, %.2f rows\n",
+	       what, (unsigned long long)st->packets, st->groups / n,
+	       st->empty / n, st->entries / n, st->rows / n);
+}
+
 int main(int argc, char **argv)
 {
+	struct fwc_walk_stats all = { 0 }, tcp4 = { 0 };
 	struct fwc_compile_opts o = { .warnings = false };
 	long n = argc > 2 ? atol(argv[2]) : 1000000, bad = 0, matched = 0;
 	struct fwc_tables *t;
@@ -128,7 +141,8 @@ int main(int argc, char **argv)
 		packet(pol,
 		       rnd() % 4 ? &pol->rules[rnd() % pol->n_rules] : NULL,
 		       &p);
-		x = fwc_tables_classify(t, &p);
+		x = fwc_tables_classify_traced(
+			t, &p, p.family == 4 && p.proto == 6 ? &tcp4 : &all);
 		y = fwc_reference_classify(pol, &p);
 		matched += y != 0;
 		if (x != y && bad++ < 10) {
@@ -146,6 +160,15 @@ int main(int argc, char **argv)
 	       t->meta.n_groups ? "grouped" : "single", t->meta.n_groups, n,
 	       matched, bad,
 	       (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9);
+	if (t->meta.n_groups) {
+		all.packets += tcp4.packets;
+		all.groups += tcp4.groups;
+		all.empty += tcp4.empty;
+		all.entries += tcp4.entries;
+		all.rows += tcp4.rows;
+		print_walk("all", &all);
+		print_walk("TCP/IPv4", &tcp4);
+	}
 	fwc_tables_free(t);
 	fwc_policy_destroy(pol);
 	free(text);

@@ -160,20 +160,29 @@ static uint32_t row_match(const struct fwc_tables *t, const struct fwc_group *g,
 	return t->decision[i];
 }
 
-/* The first rule of the list at @at whose box holds @pkt; 0 for none. */
+/*
+ * The first rule of the list at @at whose box holds @pkt; 0 for none. It
+ * reads no further than the datapath's walk does: to a rule past @best.
+ */
 static uint32_t list_match(const struct fwc_tables *t,
 			   const struct fwc_group *g, uint64_t at, uint32_t v,
-			   const struct fwc_packet *pkt)
+			   const struct fwc_packet *pkt, uint32_t best,
+			   struct fwc_walk_stats *st)
 {
 	for (uint32_t i = 0; i < FWC_LIST_MAX && at + i < t->meta.n_glist;
 	     i++) {
 		const struct fwc_gentry *e = &t->glist[at + i];
 
+		st->entries++;
 		if (!e->rule)
 			return 0;
-		if (e->rule == FWC_GENTRY_ROW)
+		if (e->rule == FWC_GENTRY_ROW) {
+			st->rows++;
 			return row_match(
 				t, g, (uint32_t)e->k1_hi << 16 | e->k1_lo, v);
+		}
+		if (best && e->rule > best)
+			return 0;
 		if (pkt->proto >= e->proto_lo && pkt->proto <= e->proto_hi &&
 		    pkt->k1 >= e->k1_lo && pkt->k1 <= e->k1_hi &&
 		    pkt->k2 >= e->k2_lo && pkt->k2 <= e->k2_hi)
@@ -204,10 +213,9 @@ static const struct fwc_slot *group_slot(const struct fwc_tables *t,
 	return NULL;
 }
 
-/* The rule group @g matches at its classes (gs, gd); 0 for none. */
-static uint32_t group_match(const struct fwc_tables *t,
-			    const struct fwc_group *g, uint32_t gs, uint32_t gd,
-			    uint32_t v, const struct fwc_packet *pkt)
+/* The glist offset of group @g's list at its classes (gs, gd); 0: none. */
+static uint64_t group_list(const struct fwc_tables *t,
+			   const struct fwc_group *g, uint32_t gs, uint32_t gd)
 {
 	const struct fwc_slot *sl;
 	uint64_t i;
@@ -216,18 +224,17 @@ static uint32_t group_match(const struct fwc_tables *t,
 		return 0;
 	if (g->kind == FWC_GROUP_SPARSE) {
 		sl = group_slot(t, g, gs, gd);
-		return sl ? list_match(t, g, sl->list, v, pkt) : 0;
+		return sl ? sl->list : 0;
 	}
 	i = (uint64_t)g->pair_off + (uint64_t)gs * g->n_dst + gd;
-	if (i >= t->meta.n_pair)
-		return 0;
-	return list_match(t, g, t->pair[i], v, pkt);
+	return i < t->meta.n_pair ? t->pair[i] : 0;
 }
 
 /* The lowest rule id any group matches: groups by their lowest rule. */
 static uint32_t groups_classify(const struct fwc_tables *t, uint32_t s,
 				uint32_t d, uint32_t v,
-				const struct fwc_packet *pkt)
+				const struct fwc_packet *pkt,
+				struct fwc_walk_stats *st)
 {
 	uint64_t ds = (uint64_t)t->meta.n_src + d;
 	const struct fwc_gclass *cs, *cd;
@@ -241,29 +248,39 @@ static uint32_t groups_classify(const struct fwc_tables *t, uint32_t s,
 	mask = cs->mask & cd->mask;
 	for (uint32_t k = 0; k < t->meta.n_groups && k < FWC_GROUPS_MAX; k++) {
 		const struct fwc_group *g = &t->groups[k];
+		uint64_t at;
 		uint32_t id;
 
 		if (!(mask >> k & 1))
 			continue;
 		if (best && best < g->min_rule)
 			break;
-		id = group_match(t, g, cs->cls[k], cd->cls[k], v, pkt);
+		st->groups++;
+		/* glist[0] is the empty list, which the datapath skips. */
+		at = group_list(t, g, cs->cls[k], cd->cls[k]);
+		if (!at) {
+			st->empty++;
+			continue;
+		}
+		id = list_match(t, g, at, v, pkt, best, st);
 		if (id && (!best || id < best))
 			best = id;
 	}
 	return best;
 }
 
-uint32_t fwc_tables_classify(const struct fwc_tables *t,
-			     const struct fwc_packet *pkt)
+uint32_t fwc_tables_classify_traced(const struct fwc_tables *t,
+				    const struct fwc_packet *pkt,
+				    struct fwc_walk_stats *st)
 {
 	const struct fwc_meta *m = &t->meta;
 	uint32_t s, d, v, row, id;
 
+	st->packets++;
 	if (!classes(t, pkt, &s, &d, &v))
 		return 0;
 	if (m->n_groups) {
-		id = groups_classify(t, s, d, v, pkt);
+		id = groups_classify(t, s, d, v, pkt, st);
 		return id <= m->n_rules ? id : 0;
 	}
 	row = t->pair[(size_t)s * m->n_dst + d];
@@ -271,6 +288,14 @@ uint32_t fwc_tables_classify(const struct fwc_tables *t,
 		return 0;
 	id = t->decision[(size_t)row * m->n_svc + v];
 	return id <= m->n_rules ? id : 0;
+}
+
+uint32_t fwc_tables_classify(const struct fwc_tables *t,
+			     const struct fwc_packet *pkt)
+{
+	struct fwc_walk_stats st = { 0 };
+
+	return fwc_tables_classify_traced(t, pkt, &st);
 }
 
 uint32_t fwc_tables_action(const struct fwc_tables *t, uint32_t id)

@@ -59,6 +59,19 @@ struct fwc_packet {
 /* Rule id that decides @pkt, using only the tables. */
 uint32_t fwc_tables_classify(const struct fwc_tables *t,
 			     const struct fwc_packet *pkt);
+/*
+ * What a grouped layout's walk read, summed over packets (bench/exact_bench
+ * prints it): the groups looked up (before the early end), those whose
+ * pair had no list, the list entries read (boxes, ends and the entries
+ * that stand for a row) and the decision rows read.
+ */
+struct fwc_walk_stats {
+	uint64_t packets, groups, empty, entries, rows;
+};
+/* fwc_tables_classify, adding what its walk read to @st. */
+uint32_t fwc_tables_classify_traced(const struct fwc_tables *t,
+				    const struct fwc_packet *pkt,
+				    struct fwc_walk_stats *st);
 /* The source, destination and service classes of @pkt. */
 void fwc_tables_classes(const struct fwc_tables *t,
 			const struct fwc_packet *pkt, uint32_t *src,

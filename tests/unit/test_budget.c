@@ -484,9 +484,38 @@ static void twelve_agree(const struct compiled *c)
 }
 
 /*
+ * What the walk reads for twelve_ports' packet to @port from 10.0.0.9
+ * (@src_in) or from 192.0.2.1 (in no rule's source): groups looked up,
+ * empty pairs, list entries and decision rows, as "g e n r".
+ */
+static void walk_reads(const struct compiled *c, unsigned int port, bool src_in,
+		       const char *want)
+{
+	struct fwc_packet p = { .family = 4, .proto = 6, .k2 = 40000 };
+	struct fwc_walk_stats st = { 0 };
+	char got[64];
+
+	memcpy(p.src,
+	       src_in ? (uint8_t[]){ 10, 0, 0, 9 } :
+			(uint8_t[]){ 192, 0, 2, 1 },
+	       4);
+	memcpy(p.dst, (uint8_t[]){ 172, 16, 0, 7 }, 4);
+	p.k1 = (uint16_t)port;
+	fwc_tables_classify_traced(c->t, &p, &st);
+	assert_int_equal(st.packets, 1);
+	snprintf(got, sizeof(got), "%llu %llu %llu %llu",
+		 (unsigned long long)st.groups, (unsigned long long)st.empty,
+		 (unsigned long long)st.entries, (unsigned long long)st.rows);
+	if (strcmp(got, want))
+		fail_msg("port %u: the walk read %s, not %s", port, got, want);
+}
+
+/*
  * A list of more than FWC_LIST_SHORT boxes is one decision row when the
  * rows fit an eighth of the budget; in less, it stays a list to walk.
- * Both answer as the reference scan does.
+ * Both answer as the reference scan does. The row costs a packet one
+ * entry and a row; the list one entry a box up to the match, or all
+ * twelve and its end for no match.
  */
 static void test_medium_lists_as_rows(void **state)
 {
@@ -500,6 +529,9 @@ static void test_medium_lists_as_rows(void **state)
 	assert_int_equal(row_entries(c.t), 1);
 	assert_int_equal(c.t->meta.n_rows, 2); /* the empty row, the list's */
 	twelve_agree(&c);
+	walk_reads(&c, 2110, true, "1 0 1 1");
+	walk_reads(&c, 2115, true, "1 0 1 1");
+	walk_reads(&c, 2110, false, "0 0 0 0");
 	rows = fwc_tables_bytes(c.t, "decision");
 	compiled_free(&c);
 	/* The row does not fit an eighth of this budget; the list does. */
@@ -508,6 +540,9 @@ static void test_medium_lists_as_rows(void **state)
 	assert_int_equal(row_entries(c.t), 0);
 	assert_int_equal(c.t->meta.n_rows, 1); /* the empty row alone */
 	twelve_agree(&c);
+	walk_reads(&c, 2000, true, "1 0 1 0");
+	walk_reads(&c, 2110, true, "1 0 12 0");
+	walk_reads(&c, 2115, true, "1 0 13 0");
 	compiled_free(&c);
 	free(text);
 }
