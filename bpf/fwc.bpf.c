@@ -324,8 +324,6 @@ static __always_inline int fwc_groups_walk(const struct fwc_meta *m,
 	w->best = FWC_NO_RULE;
 	/* Only the groups both classes are in can match. */
 	w->mask = w->cs.mask & w->cd.mask;
-	if (m->n_groups < FWC_GROUPS_MAX)
-		w->mask &= (1u << m->n_groups) - 1;
 	for (k = 0; k < FWC_GROUPS_MAX; k++) {
 		/*
 		 * Kept from hoisting pointers into the scratch out of the
