@@ -397,8 +397,6 @@ struct lists {
 	/* Long lists: interned ids, and the rules they hold. */
 	uint32_t *longs;
 	size_t n_long, cap_long;
-	uint8_t *in_rows; /* per policy rule: in a long list */
-	size_t n_in_rows;
 	/* Lists of FWC_LIST_SHORT + 1 .. FWC_LIST_MAX entries: their ids. */
 	uint32_t *mediums;
 	size_t n_medium, cap_medium;
@@ -482,11 +480,6 @@ static uint32_t lists_intern(struct lists *l, const uint32_t *r, size_t n)
 		struct fwc_gentry row = { .rule = FWC_GENTRY_ROW };
 
 		VEC_PUSH(l->longs, l->n_long, l->cap_long, id);
-		for (size_t i = 0; i < n; i++)
-			if (!l->in_rows[r[i]]) {
-				l->in_rows[r[i]] = 1;
-				l->n_in_rows++;
-			}
 		gentry_push(l, row);
 	} else {
 		if (entries > FWC_LIST_SHORT)
@@ -509,7 +502,6 @@ static void lists_free(struct lists *l)
 	free(l->len);
 	free(l->at);
 	free(l->longs);
-	free(l->in_rows);
 	free(l->mediums);
 }
 
@@ -977,19 +969,40 @@ static void list_to_row(struct lists *l, uint32_t id, uint32_t row)
 }
 
 /*
+ * Marks in @in (per policy rule, zeroed) the rules of the lists @ids[0 ..
+ * @n - 1]; the number of rules marked.
+ */
+static size_t rules_of_lists(const struct lists *l, const uint32_t *ids,
+			     size_t n, uint8_t *in)
+{
+	size_t marked = 0;
+
+	for (size_t k = 0; k < n; k++)
+		for (uint32_t i = 0; i < l->len[ids[k]]; i++) {
+			uint32_t r = l->seq[l->off[ids[k]] + i];
+
+			marked += !in[r];
+			in[r] = 1;
+		}
+	return marked;
+}
+
+/*
  * The decision rows: of the long lists, and of the medium ones too when
  * all of them fit an eighth of the budget (@budget), so that a packet
  * walks at most FWC_LIST_SHORT boxes of a list while the rows stay
- * small; else of the long lists alone, within @left.
+ * small; else of the long lists alone, within @left, whose rules are
+ * @n_long_rules.
  */
 static int build_rows(const struct fwc_policy *pol, struct lists *l,
 		      struct fwc_policy *sub, struct fwc_classes *c,
-		      struct vecset *rows, uint64_t left, uint64_t budget)
+		      struct vecset *rows, uint64_t left, uint64_t budget,
+		      size_t *n_long_rules)
 {
 	size_t n = l->n_long + l->n_medium;
 	uint32_t *ids = xcalloc(n + 1, sizeof(*ids));
 	uint32_t *row_of = xcalloc(n + 1, sizeof(*row_of));
-	uint8_t *in = NULL;
+	uint8_t *in = xcalloc(pol->n_rules + 1, 1);
 	size_t n_rows = l->n_long; /* of the lists in ids */
 	int err = -E2BIG;
 
@@ -997,11 +1010,7 @@ static int build_rows(const struct fwc_policy *pol, struct lists *l,
 		memcpy(ids, l->longs, l->n_long * sizeof(*ids));
 	if (l->n_medium) {
 		memcpy(ids + l->n_long, l->mediums, l->n_medium * sizeof(*ids));
-		in = xcalloc(pol->n_rules + 1, 1);
-		memcpy(in, l->in_rows, pol->n_rules + 1);
-		for (size_t k = 0; k < l->n_medium; k++)
-			for (uint32_t i = 0; i < l->len[l->mediums[k]]; i++)
-				in[l->seq[l->off[l->mediums[k]] + i]] = 1;
+		rules_of_lists(l, ids, n, in);
 		err = lists_rows(pol, l, ids, n, in, sub, c, rows, row_of,
 				 left < budget / 8 ? left : budget / 8);
 		if (err == -E2BIG)
@@ -1009,9 +1018,12 @@ static int build_rows(const struct fwc_policy *pol, struct lists *l,
 		else
 			n_rows = n;
 	}
-	if (err == -E2BIG)
-		err = lists_rows(pol, l, ids, l->n_long, l->in_rows, sub, c,
-				 rows, row_of, left);
+	if (err == -E2BIG) {
+		memset(in, 0, pol->n_rules + 1);
+		*n_long_rules = rules_of_lists(l, ids, l->n_long, in);
+		err = lists_rows(pol, l, ids, l->n_long, in, sub, c, rows,
+				 row_of, left);
+	}
 	for (size_t k = 0; !err && k < n_rows; k++)
 		list_to_row(l, ids[k], row_of[k]);
 	free(in);
@@ -1058,13 +1070,12 @@ static int build_groups(const struct fwc_policy *pol,
 	struct vecset rows = { 0 }, vs4, vs6, vd4, vd6;
 	uint32_t v4s[G_COUNT] = { 0 }, v4d[G_COUNT] = { 0 };
 	uint64_t used = 0;
-	size_t k = 0, worst = 0;
+	size_t k = 0, worst = 0, n_long_rules = 0;
 	int err = 0;
 
 	memset(all, 0, sizeof(all));
 	memset(&sc, 0, sizeof(sc));
 	memset(&gc, 0, sizeof(gc));
-	l.in_rows = xcalloc(pol->n_rules + 1, 1);
 	/* glist[0]: the empty list, which the readers skip unread. */
 	lists_intern(&l, NULL, 0);
 	for (int i = 0; i < G_COUNT; i++)
@@ -1096,7 +1107,8 @@ static int build_groups(const struct fwc_policy *pol,
 	}
 	if (!err)
 		err = build_rows(pol, &l, &sub, &sc, &rows,
-				 budget - used - l.n * sizeof(*l.e), budget);
+				 budget - used - l.n * sizeof(*l.e), budget,
+				 &n_long_rules);
 	if (err) {
 		if (!k)
 			snprintf(why, len, "no group could be built");
@@ -1105,7 +1117,7 @@ static int build_groups(const struct fwc_policy *pol,
 				 "%zu decision rows of %u service classes, for "
 				 "the %zu rules in candidate lists of more "
 				 "than %u boxes",
-				 rows.n, sc.n_svc, l.n_in_rows,
+				 rows.n, sc.n_svc, n_long_rules,
 				 FWC_LIST_MAX - 1);
 		else
 			snprintf(why, len,
