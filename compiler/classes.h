@@ -65,7 +65,7 @@ enum fwc_over {
 	FWC_OVER_DECISION,  /* the decision table */
 	FWC_OVER_LISTS,	    /* the candidate rule lists */
 	FWC_OVER_RULE_SVCS, /* each rule's service classes */
-	FWC_OVER_TIME,	    /* counting the rows took too long (auto) */
+	FWC_OVER_WORK,	    /* counting the rows passed its bound (auto) */
 };
 
 struct fwc_classes {

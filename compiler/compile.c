@@ -376,16 +376,15 @@ static void report_budget(struct fwc_diag *diag, const struct fwc_policy *pol,
 	size_text(e->pair_bytes, p, sizeof(p));
 	size_text(e->svc_bytes, v, sizeof(v));
 	switch (e->over) {
-	case FWC_OVER_TIME:
+	case FWC_OVER_WORK:
 		fwc_error_file(diag,
 			       "counting the decision rows of the single "
-			       "cross product took more than %d s: already "
-			       "%llu distinct candidate rule lists; its rows "
-			       "would pass the table budget of %s, or nearly "
-			       "(fwc compile --layout single counts to the "
-			       "end)",
-			       FWC_COUNT_SECONDS, (unsigned long long)e->lists,
-			       b);
+			       "cross product passed its bound of %llu steps "
+			       "(a few seconds): already %llu distinct "
+			       "candidate rule lists; its rows would pass the "
+			       "table budget of %s, or nearly (fwc compile "
+			       "--layout single counts to the end)",
+			       FWC_COUNT_WORK, (unsigned long long)e->lists, b);
 		return;
 	case FWC_OVER_SVC:
 		largest_pclass(c, &k1, &k2);
@@ -510,11 +509,7 @@ int fwc_compile(const char *name, const char *text, size_t len,
 		/* auto: a count that runs long means groups, sooner. */
 		err = fwc_tables_estimate(
 			pol, &c, budget,
-			layout == FWC_LAYOUT_AUTO ?
-				fwc_now_ns() +
-					FWC_COUNT_SECONDS * 1000000000ull :
-				0,
-			&est);
+			layout == FWC_LAYOUT_AUTO ? FWC_COUNT_WORK : 0, &est);
 	}
 	if (layout == FWC_LAYOUT_GROUPS ||
 	    (err == -E2BIG && layout == FWC_LAYOUT_AUTO)) {

@@ -59,18 +59,20 @@ struct fwc_estimate {
 	uint64_t lists, list_bytes; /* distinct lists, bytes (or a bound) */
 	uint64_t pairs;		    /* same-family (src, dst) class pairs */
 	uint64_t rule_svc_bytes;    /* each rule's service classes (CSR) */
-	uint64_t deadline_ns;	    /* fwc_now_ns() past which counting stops */
+	uint64_t max_work;	    /* counting stops past it (0: never) */
+	uint64_t work;		    /* what the count did: fwc_tables_count() */
 };
 
-/* CLOCK_MONOTONIC in ns. */
-uint64_t fwc_now_ns(void);
-
 /*
- * Seconds --layout auto lets the exact count of the single layout's rows
- * run before it takes the grouped layout (fw 10k: 7 s to find that its
- * lists do not fit; acl 10k: 0.3 s to find that its rows do).
+ * The work --layout auto lets the exact count of the single layout's rows
+ * do before it takes the grouped layout: a bound on steps, not a clock,
+ * so that a policy takes the same layout on any machine and under any
+ * load. A step is a (rule, destination class) spread, a destination class
+ * scanned, or a rule or service class of a new list's row; here 140-250 M
+ * steps a second (fw 10k: 3.2 G steps to find that its lists do not fit;
+ * acl 10k: 0.14 G to find that its rows do).
  */
-#define FWC_COUNT_SECONDS 2
+#define FWC_COUNT_WORK 500000000ull
 
 /* Bytes of an interned candidate list beyond its entries (struct vectab). */
 #define FWC_LIST_COST 48u
@@ -82,11 +84,11 @@ uint64_t fwc_now_ns(void);
  * rule, plus the empty one); only when that bound does not fit are they
  * counted, by fingerprints of each pair's list and row, without keeping
  * the lists, and the count stops once past the budget, or past
- * @deadline_ns (FWC_OVER_TIME; 0: none).
+ * @max_work steps (FWC_OVER_WORK; 0: no bound).
  */
 int fwc_tables_estimate(const struct fwc_policy *pol,
 			const struct fwc_classes *c, uint64_t budget,
-			uint64_t deadline_ns, struct fwc_estimate *e);
+			uint64_t max_work, struct fwc_estimate *e);
 
 /*
  * The count itself: e->rows, e->lists and e->list_bytes, exact unless

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
 #include "compile.h"
 #include "fwc_maps.h"
@@ -699,14 +698,6 @@ static int build_decisions(const struct fwc_policy *pol,
 
 /* ---- sizes before building: fwc_tables_estimate() --------------------- */
 
-uint64_t fwc_now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 /*
  * A set of 128-bit fingerprints: it counts distinct lists or rows and
  * keeps nothing else of them. Two independent 64-bit hashes: a false
@@ -892,8 +883,9 @@ int fwc_tables_count(const struct fwc_policy *pol, const struct fwc_classes *c,
 		int fam = fwc_src_family(c, s);
 		uint64_t total = 0;
 
-		if (e->deadline_ns && fwc_now_ns() > e->deadline_ns) {
-			e->over = FWC_OVER_TIME;
+		e->work += c->n_dst;
+		if (e->max_work && e->work > e->max_work) {
+			e->over = FWC_OVER_WORK;
 			e->more = true;
 			err = -E2BIG;
 			break;
@@ -906,6 +898,7 @@ int fwc_tables_count(const struct fwc_policy *pol, const struct fwc_classes *c,
 			uint32_t r = ls[i], role = c->dst_role[r];
 
 			total += by_dst.off[role + 1] - by_dst.off[role];
+			e->work += by_dst.off[role + 1] - by_dst.off[role];
 			for (uint32_t k = by_dst.off[role];
 			     k < by_dst.off[role + 1]; k++) {
 				uint32_t d = by_dst.item[k];
@@ -935,6 +928,7 @@ int fwc_tables_count(const struct fwc_policy *pol, const struct fwc_classes *c,
 				err = -E2BIG;
 				break;
 			}
+			e->work += n_ls + c->n_svc;
 			sig = dst_roles_of(c, d, &words);
 			for (size_t i = 0; i < n_ls; i++)
 				if (fwc_bit(sig, c->dst_role[ls[i]]))
@@ -979,14 +973,14 @@ static uint64_t rule_svc_bytes(const struct fwc_classes *c, size_t n_rules)
 
 int fwc_tables_estimate(const struct fwc_policy *pol,
 			const struct fwc_classes *c, uint64_t budget,
-			uint64_t deadline_ns, struct fwc_estimate *e)
+			uint64_t max_work, struct fwc_estimate *e)
 {
 	uint64_t covered, entries, buf_max, per_row, max_rows;
 	int err;
 
 	memset(e, 0, sizeof(*e));
 	e->budget = budget;
-	e->deadline_ns = deadline_ns;
+	e->max_work = max_work;
 	e->pair_bytes = (uint64_t)c->n_src * c->n_dst * sizeof(uint32_t);
 	e->over = c->over;
 	if (e->over == FWC_OVER_PAIR && !c->n_pc)

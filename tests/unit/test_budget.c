@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 
 #include "emit_nft.h"
+#include "lower.h"
 #include "tables.h"
 
 /* ASan reserves terabytes of address space: no RLIMIT_AS under it. */
@@ -547,6 +548,42 @@ static void test_medium_lists_as_rows(void **state)
 	free(text);
 }
 
+/*
+ * --layout auto's count of the single layout's rows stops on a bound of
+ * steps, not on a clock: the same policy counts the same steps every time,
+ * stops past a bound below them, and does not at a bound of all of them.
+ */
+static void test_count_bound_is_work(void **state)
+{
+	char *text = policy_of("set default deny\n", 60, own_everything);
+	struct compiled c = compile_budget(text, 1ull << 30);
+	struct fwc_estimate e = { .budget = 1ull << 30 }, again;
+	struct fwc_classes cls;
+
+	(void)state;
+	assert_int_equal(c.err, 0);
+	assert_int_equal(fwc_classes_build_within(c.pol, &cls, 1ull << 30), 0);
+	assert_int_equal(fwc_tables_count(c.pol, &cls, UINT64_MAX, &e), 0);
+	assert_true(e.work > 60 * 60);
+	again = (struct fwc_estimate){ .budget = 1ull << 30 };
+	assert_int_equal(fwc_tables_count(c.pol, &cls, UINT64_MAX, &again), 0);
+	assert_int_equal(again.work, e.work);
+	assert_int_equal(again.rows, e.rows);
+	again = (struct fwc_estimate){ .budget = 1ull << 30,
+				       .max_work = e.work / 2 };
+	assert_int_equal(fwc_tables_count(c.pol, &cls, UINT64_MAX, &again),
+			 -E2BIG);
+	assert_int_equal(again.over, FWC_OVER_WORK);
+	assert_true(again.more);
+	again = (struct fwc_estimate){ .budget = 1ull << 30,
+				       .max_work = e.work };
+	assert_int_equal(fwc_tables_count(c.pol, &cls, UINT64_MAX, &again), 0);
+	assert_int_equal(again.rows, e.rows);
+	fwc_classes_free(&cls);
+	compiled_free(&c);
+	free(text);
+}
+
 /* ---- in a child, under a low address-space limit ---------------------- */
 
 static size_t vm_size(void)
@@ -707,6 +744,7 @@ int main(void)
 		cmocka_unit_test(test_auto_neither_fits),
 		cmocka_unit_test(test_forced_groups),
 		cmocka_unit_test(test_medium_lists_as_rows),
+		cmocka_unit_test(test_count_bound_is_work),
 		cmocka_unit_test(test_nft_and_refusal_in_little_memory),
 		cmocka_unit_test(test_counting_in_little_memory),
 	};
