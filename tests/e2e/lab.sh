@@ -140,7 +140,7 @@ lab_cleanup() {
 # /sys/fs/bpf/$1-PID* and temp dirs /tmp/$1-PID.*, of every PID that no
 # longer runs. A live run's are left alone, so suites may run side by side.
 lab_sweep_dead() {
-	local suite=$1 path name pid ns p
+	local suite=$1 path name pid
 	local -A dead=()
 	for name in $(ip netns list | awk '{print $1}') /sys/fs/bpf/"$suite"-* /tmp/"$suite"-*; do
 		name=${name##*/}
@@ -149,12 +149,7 @@ lab_sweep_dead() {
 		[ "$pid" = "$$" ] || kill -0 "$pid" 2>/dev/null || dead[$pid]=1
 	done
 	for pid in "${!dead[@]}"; do
-		for ns in $(ip netns list | awk '{print $1}' | grep "^$suite-$pid-" || true); do
-			for p in $(ip netns pids "$ns" 2>/dev/null); do
-				kill -9 "$p" 2>/dev/null || true
-			done
-			ip netns del "$ns" 2>/dev/null || true
-		done
+		lab_cleanup_prefix "$suite-$pid-"
 		for path in /sys/fs/bpf/"$suite-$pid" /sys/fs/bpf/"$suite-$pid"-* /tmp/"$suite-$pid".*; do
 			[ -e "$path" ] || continue
 			# A bpffs a killed test mounted under its temp dir.
@@ -165,7 +160,6 @@ lab_sweep_dead() {
 	done
 }
 
-# Remove every namespace with our prefix (for a lab left by a killed run).
 # True (and says so) when a namespace of LAB_PREFIX or a pin directory
 # matching the glob $2 survived cleanup; $1 names the suite.
 lab_left_behind() {
@@ -176,9 +170,11 @@ lab_left_behind() {
 	return 1
 }
 
+# Remove every namespace with prefix $1 (default: ours), and what runs in
+# them: for a lab left by a killed run.
 lab_cleanup_prefix() {
-	local ns pid
-	for ns in $(ip netns list | awk '{print $1}' | grep "^${LAB_PREFIX}" || true); do
+	local ns pid prefix=${1:-$LAB_PREFIX}
+	for ns in $(ip netns list | awk '{print $1}' | grep "^${prefix}" || true); do
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do
 			kill "$pid" 2>/dev/null || true
 		done
